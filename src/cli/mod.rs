@@ -1,0 +1,118 @@
+//! The clap model: argument types only. Commands map these into plain options; nothing
+//! below `commands/` sees a clap type.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+pub mod deploy;
+pub mod failover;
+pub mod snapshot;
+pub mod status;
+pub mod swap;
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0   ok / healthy / operation verified
+  1   degraded (status) / operation failed, cluster left as it was
+  2   critical (status) / operation acted but did not converge
+  3   unknown (status) / refused by a safety precondition
+  64  usage error
+  78  configuration error";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pairctl",
+    version,
+    about = "Operate a two-node active/standby HA cluster (keepalived VIP, Galera, GlusterFS, k3s)",
+    long_about = "Operate a two-node active/standby HA cluster: keepalived holding a virtual IP, \
+MariaDB + Galera, GlusterFS, k3s on the active node with its state replicated to the standby, \
+and services behind an HTTPS ingress on the VIP.",
+    after_help = EXIT_CODES_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml,
+    /// ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]
+    #[arg(short = 'c', long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output format
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+    /// Hard deadline for the whole command, e.g. 10s, 1m
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+    /// More diagnostics on stderr (repeat for more)
+    #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors on stderr
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
+    /// When to use colour (NO_COLOR is honoured with auto)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Answer yes to the confirmation prompt (required without a TTY)
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+    /// Learn the host key of a node seen for the first time (writes known_hosts);
+    /// a changed key is still refused
+    #[arg(long, global = true)]
+    pub accept_new_host_keys: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the cluster: version details, node roles, every check, a verdict
+    Status(status::StatusArgs),
+    /// The standby takes over now (the active is sick or gone)
+    Failover(failover::FailoverArgs),
+    /// Planned role exchange with both nodes healthy
+    Swap(swap::SwapArgs),
+    /// Collect one redacted support bundle from both nodes
+    Snapshot(snapshot::SnapshotArgs),
+    /// Install the cluster onto two prepared nodes (idempotent)
+    Deploy(deploy::DeployArgs),
+    /// Print a shell completion script
+    Completions {
+        /// Shell to generate completions for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write all pages into a directory
+    Man {
+        /// Write pairctl.1 and one page per subcommand into DIR
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    // A bare number means seconds, as in `--watch 2`.
+    if let Ok(secs) = s.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Ok(std::time::Duration::from_secs_f64(secs));
+        }
+    }
+    humantime::parse_duration(s).map_err(|e| format!("`{s}` is not a duration ({e}); e.g. 10s, 500ms, 2m"))
+}

@@ -1,0 +1,46 @@
+//! One file per subcommand: turn options into work on the transports, the model and the
+//! renderers. The context carries what every command needs.
+
+pub mod generate;
+pub mod status;
+
+use crate::config::{self, Config, HostKeyPolicy};
+use crate::error::{Error, Result};
+use crate::render::Style;
+use crate::transport::Deadline;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct Context {
+    pub style: Style,
+    pub config_path: Option<PathBuf>,
+    /// The hard deadline for the whole command.
+    pub timeout: Duration,
+    pub yes: bool,
+    pub accept_new_host_keys: bool,
+    pub started: Instant,
+}
+
+impl Context {
+    pub fn load_config(&self) -> Result<Config> {
+        let mut cfg = config::load(self.config_path.as_deref())?;
+        if self.accept_new_host_keys {
+            cfg.ssh.host_key_policy = HostKeyPolicy::AcceptNew;
+        }
+        Ok(cfg)
+    }
+
+    /// The command's deadline, less a margin to render what was gathered.
+    pub fn deadline(&self) -> Deadline {
+        let margin = Duration::from_millis(200).min(self.timeout / 10);
+        Deadline::after(self.timeout.saturating_sub(margin).saturating_sub(self.started.elapsed()))
+    }
+}
+
+/// For the subcommands whose issues have not landed: a clear, nonzero answer.
+pub fn not_implemented(what: &str) -> Result<u8> {
+    Err(Error::failed(format!("`pairctl {what}` is not implemented yet; nothing was done"))
+        .hint("see the project's open issues; `pairctl status` is available"))
+}

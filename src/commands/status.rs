@@ -1,0 +1,81 @@
+//! `pairctl status`: connect to both nodes once, gather every probe concurrently, judge,
+//! render; with `--watch`, repeat on the same connections.
+
+use super::Context;
+use crate::cli::OutputFormat;
+use crate::config::Config;
+use crate::error::Result;
+use crate::model::{judge, ClusterReport, Expectations};
+use crate::probe::collect::{connect_all, gather, refresh_links, NodeLink};
+use crate::render::{self, diag, out};
+use crate::transport::https::HttpsClient;
+use crate::transport::Deadline;
+use std::time::{Duration, Instant};
+
+pub fn expectations(cfg: &Config) -> Expectations {
+    Expectations {
+        cluster: cfg.name.clone(),
+        vip: cfg.vip.to_string(),
+        services: cfg.k3s.services.clone(),
+        namespace: cfg.k3s.namespace.clone(),
+        volumes: cfg.gluster.volumes.clone(),
+        replica_max_age: cfg.k3s.replica_max_age,
+    }
+}
+
+/// One round on existing connections: gather and judge.
+pub async fn report(cfg: &Config, links: &[NodeLink], https: &HttpsClient, deadline: Deadline, started: Instant) -> ClusterReport {
+    let facts = gather(cfg, links, https, deadline).await;
+    judge(&facts, &expectations(cfg), started.elapsed())
+}
+
+/// Warns once about connections refused for host-key reasons: they need the operator.
+pub fn warn_connect_problems(ctx: &Context, links: &[NodeLink]) {
+    if ctx.style.quiet {
+        return;
+    }
+    for link in links {
+        if let Err(e) = &link.session {
+            if let Some(hint) = &e.hint {
+                diag(&format!("warning: {}\nHint: {hint}", e.message));
+            }
+        }
+    }
+}
+
+pub async fn run(ctx: &Context, watch: Option<Duration>) -> Result<u8> {
+    let cfg = ctx.load_config()?;
+    let https = HttpsClient::new(&cfg)?;
+    let started = ctx.started;
+    let deadline = ctx.deadline();
+    let mut links = connect_all(&cfg, deadline).await;
+    warn_connect_problems(ctx, &links);
+    let first = report(&cfg, &links, &https, deadline, started).await;
+    let Some(interval) = watch else {
+        print(ctx, &first);
+        return Ok(first.verdict.exit_code());
+    };
+
+    let mut last = first;
+    loop {
+        if ctx.style.format == OutputFormat::Table && ctx.style.stderr_tty {
+            out("\x1b[H\x1b[2J");
+        }
+        print(ctx, &last);
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(last.verdict.exit_code()),
+        }
+        let round_started = Instant::now();
+        let deadline = Deadline::after(ctx.timeout);
+        refresh_links(&cfg, &mut links, deadline).await;
+        last = report(&cfg, &links, &https, deadline, round_started).await;
+    }
+}
+
+fn print(ctx: &Context, report: &ClusterReport) {
+    match ctx.style.format {
+        OutputFormat::Json => out(&render::json(report)),
+        OutputFormat::Table => out(&render::status::table(report, &ctx.style)),
+    }
+}

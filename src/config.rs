@@ -1,0 +1,615 @@
+//! Configuration: find the file, parse TOML, validate into a `Config` whose errors name file,
+//! line and key. Secrets come from files (0600 or stricter) or the environment, never argv.
+
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+pub const ENV_CONFIG: &str = "PAIRCTL_CONFIG";
+pub const ENV_DB_PASSWORD: &str = "PAIRCTL_DB_PASSWORD";
+pub const ENV_INGRESS_TOKEN: &str = "PAIRCTL_INGRESS_TOKEN";
+
+pub const DEFAULT_SERVICES: &[&str] = &[
+    "auth",
+    "rbac",
+    "tenant",
+    "fabric",
+    "inventory",
+    "raslog",
+    "notification",
+    "system",
+    "api-docs",
+];
+
+/// A secret value: never printed by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostKeyPolicy {
+    /// Unknown and changed host keys are refused.
+    Strict,
+    /// Unknown host keys are learned (written to known_hosts); changed keys are still refused.
+    AcceptNew,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub name: String,
+    pub vip: IpAddr,
+    pub nodes: Vec<Node>,
+    pub ssh: SshConfig,
+    pub galera: GaleraConfig,
+    pub gluster: GlusterConfig,
+    pub k3s: K3sConfig,
+    pub ingress: IngressConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub name: String,
+    pub address: IpAddr,
+}
+
+#[derive(Debug, Clone)]
+pub struct SshConfig {
+    pub user: String,
+    pub port: u16,
+    /// None: use the ssh-agent ($SSH_AUTH_SOCK), then ~/.ssh/id_ed25519, ~/.ssh/id_rsa.
+    pub identity_file: Option<PathBuf>,
+    pub known_hosts: PathBuf,
+    pub host_key_policy: HostKeyPolicy,
+    pub connect_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct GaleraConfig {
+    pub port: u16,
+    pub user: String,
+    pub password: Option<Secret>,
+    /// Where the password came from, for messages ("file /x" or "$PAIRCTL_DB_PASSWORD").
+    pub password_source: Option<String>,
+    pub password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GlusterConfig {
+    pub volumes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct K3sConfig {
+    pub services: Vec<String>,
+    pub namespace: String,
+    pub state_path: String,
+    pub replica_path: String,
+    pub replica_max_age: Duration,
+    pub bundle_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IngressConfig {
+    pub url: String,
+    pub ca_file: Option<PathBuf>,
+    pub token: Option<Secret>,
+    pub token_file: Option<PathBuf>,
+    /// `{service}` is replaced by the service name.
+    pub health_path: String,
+}
+
+impl Config {
+    pub fn node(&self, name: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+    /// The secret files the config names (redacted from support bundles).
+    pub fn secret_files(&self) -> Vec<PathBuf> {
+        [&self.galera.password_file, &self.ingress.token_file]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect()
+    }
+    pub fn health_url(&self, service: &str) -> String {
+        format!(
+            "{}{}",
+            self.ingress.url.trim_end_matches('/'),
+            self.ingress.health_path.replace("{service}", service)
+        )
+    }
+}
+
+// ---- raw file shape ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    name: Spanned<String>,
+    vip: Spanned<String>,
+    node: Option<Spanned<Vec<RawNode>>>,
+    #[serde(default)]
+    ssh: RawSsh,
+    #[serde(default)]
+    galera: RawGalera,
+    #[serde(default)]
+    gluster: RawGluster,
+    #[serde(default)]
+    k3s: RawK3s,
+    #[serde(default)]
+    ingress: RawIngress,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNode {
+    name: Spanned<String>,
+    address: Spanned<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSsh {
+    user: Option<String>,
+    port: Option<u16>,
+    identity_file: Option<Spanned<String>>,
+    known_hosts: Option<String>,
+    host_key_policy: Option<HostKeyPolicy>,
+    connect_timeout: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawGalera {
+    port: Option<u16>,
+    user: Option<String>,
+    password_file: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawGluster {
+    volumes: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawK3s {
+    services: Option<Spanned<Vec<String>>>,
+    namespace: Option<String>,
+    state_path: Option<String>,
+    replica_path: Option<String>,
+    replica_max_age: Option<Spanned<String>>,
+    bundle_dir: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawIngress {
+    url: Option<Spanned<String>>,
+    ca_file: Option<Spanned<String>>,
+    token_file: Option<Spanned<String>>,
+    health_path: Option<Spanned<String>>,
+}
+
+/// Finds the config file: the flag, then $PAIRCTL_CONFIG, ./pairctl.toml,
+/// ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml.
+pub fn discover(flag: Option<&Path>) -> Result<PathBuf> {
+    if let Some(path) = flag {
+        return Ok(path.to_path_buf());
+    }
+    if let Some(path) = std::env::var_os(ENV_CONFIG).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    let mut candidates = vec![PathBuf::from("pairctl.toml")];
+    if let Some(home) = std::env::var_os("HOME") {
+        candidates.push(Path::new(&home).join(".config/pairctl/pairctl.toml"));
+    }
+    candidates.push(PathBuf::from("/etc/pairctl/pairctl.toml"));
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or_else(|| {
+            let list: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+            Error::config("no configuration file found")
+                .cause(format!("looked at ${ENV_CONFIG} and {}", list.join(", ")))
+                .hint("pass -c FILE, or for the test lab: eval \"$(tests/lab/lab.sh env)\" and -c \"$LAB_CONFIG\"")
+        })
+}
+
+pub fn load(flag: Option<&Path>) -> Result<Config> {
+    let path = discover(flag)?;
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Error::config(format!("cannot read configuration file {}", path.display())).caused_by(&e)
+    })?;
+    parse(&path, &text)
+}
+
+/// Where in the file a problem is: renders as `file:line: key: reason`.
+struct Locator<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Locator<'_> {
+    fn line_of(&self, offset: usize) -> usize {
+        self.text[..offset.min(self.text.len())]
+            .bytes()
+            .filter(|b| *b == b'\n')
+            .count()
+            + 1
+    }
+    fn error(&self, span: Option<std::ops::Range<usize>>, key: &str, reason: &str) -> Error {
+        let location = match span {
+            Some(span) => format!("{}:{}", self.path.display(), self.line_of(span.start)),
+            None => self.path.display().to_string(),
+        };
+        let message = if key.is_empty() {
+            format!("{location}: {reason}")
+        } else {
+            format!("{location}: key `{key}`: {reason}")
+        };
+        Error::config(message)
+    }
+}
+
+fn parse_duration(loc: &Locator, value: &Spanned<String>, key: &str) -> Result<Duration> {
+    humantime::parse_duration(value.get_ref().trim()).map_err(|e| {
+        loc.error(
+            Some(value.span()),
+            key,
+            &format!("`{}` is not a duration ({e}); write e.g. \"5s\"", value.get_ref()),
+        )
+    })
+}
+
+/// Relative paths in the file are relative to the file's directory.
+fn resolve(base: &Path, value: &str) -> PathBuf {
+    let expanded = match (value.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => Path::new(&home).join(rest),
+        _ => PathBuf::from(value),
+    };
+    if expanded.is_absolute() {
+        expanded
+    } else {
+        base.join(expanded)
+    }
+}
+
+/// Reads a secret file, refusing one that group or others can read.
+fn read_secret_file(loc: &Locator, value: &Spanned<String>, key: &str, base: &Path) -> Result<(PathBuf, Secret)> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = resolve(base, value.get_ref());
+    let meta = std::fs::metadata(&path).map_err(|e| {
+        loc.error(Some(value.span()), key, &format!("cannot read secret file {}", path.display()))
+            .caused_by(&e)
+    })?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(loc
+            .error(
+                Some(value.span()),
+                key,
+                &format!(
+                    "secret file {} is readable by group or others (mode {mode:04o})",
+                    path.display()
+                ),
+            )
+            .hint(format!("chmod 600 {}", path.display())));
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        loc.error(Some(value.span()), key, &format!("cannot read secret file {}", path.display()))
+            .caused_by(&e)
+    })?;
+    let secret = text.trim_end_matches(['\n', '\r']).to_string();
+    if secret.is_empty() {
+        return Err(loc.error(Some(value.span()), key, &format!("secret file {} is empty", path.display())));
+    }
+    Ok((path, Secret(secret)))
+}
+
+fn env_secret(name: &str) -> Option<Secret> {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).map(Secret)
+}
+
+pub fn parse(path: &Path, text: &str) -> Result<Config> {
+    let loc = Locator { path, text };
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        loc.error(e.span(), "", e.message().trim())
+            .hint("see the configuration reference in README.md")
+    })?;
+    let base = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+
+    let name = raw.name.get_ref().trim().to_string();
+    if name.is_empty() || name.contains(['/', ' ']) {
+        return Err(loc.error(Some(raw.name.span()), "name", "must be a non-empty word without '/' or spaces"));
+    }
+    let vip: IpAddr = raw.vip.get_ref().parse().map_err(|_| {
+        loc.error(Some(raw.vip.span()), "vip", &format!("`{}` is not an IP address", raw.vip.get_ref()))
+    })?;
+
+    let raw_nodes = raw.node.as_ref().map(|n| n.get_ref().as_slice()).unwrap_or(&[]);
+    if raw_nodes.len() != 2 {
+        return Err(loc.error(
+            raw.node.as_ref().map(|n| n.span()),
+            "node",
+            &format!("a pair has exactly 2 [[node]] entries, this file has {}", raw_nodes.len()),
+        ));
+    }
+    let mut nodes = Vec::new();
+    for raw_node in raw_nodes {
+        let node_name = raw_node.name.get_ref().trim().to_string();
+        if node_name.is_empty() || node_name.contains(['/', ' ']) {
+            return Err(loc.error(Some(raw_node.name.span()), "node.name", "must be a non-empty word"));
+        }
+        if nodes.iter().any(|n: &Node| n.name == node_name) {
+            return Err(loc.error(Some(raw_node.name.span()), "node.name", &format!("duplicate node name `{node_name}`")));
+        }
+        let address: IpAddr = raw_node.address.get_ref().parse().map_err(|_| {
+            loc.error(
+                Some(raw_node.address.span()),
+                "node.address",
+                &format!("`{}` is not an IP address", raw_node.address.get_ref()),
+            )
+        })?;
+        if address == vip || nodes.iter().any(|n: &Node| n.address == address) {
+            return Err(loc.error(
+                Some(raw_node.address.span()),
+                "node.address",
+                &format!("address {address} is used twice (nodes and VIP must differ)"),
+            ));
+        }
+        nodes.push(Node { name: node_name, address });
+    }
+
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"));
+    let ssh = SshConfig {
+        user: raw.ssh.user.unwrap_or_else(|| "root".into()),
+        port: raw.ssh.port.unwrap_or(22),
+        identity_file: match &raw.ssh.identity_file {
+            Some(v) => {
+                let p = resolve(&base, v.get_ref());
+                if !p.is_file() {
+                    return Err(loc.error(Some(v.span()), "ssh.identity_file", &format!("{} does not exist", p.display())));
+                }
+                Some(p)
+            }
+            None => None,
+        },
+        known_hosts: raw
+            .ssh
+            .known_hosts
+            .as_deref()
+            .map(|v| resolve(&base, v))
+            .unwrap_or_else(|| home.join(".ssh/known_hosts")),
+        host_key_policy: raw.ssh.host_key_policy.unwrap_or(HostKeyPolicy::Strict),
+        connect_timeout: match &raw.ssh.connect_timeout {
+            Some(v) => parse_duration(&loc, v, "ssh.connect_timeout")?,
+            None => Duration::from_secs(3),
+        },
+    };
+
+    let (password_file, mut password, mut password_source) = match &raw.galera.password_file {
+        Some(v) => {
+            let (p, s) = read_secret_file(&loc, v, "galera.password_file", &base)?;
+            let source = format!("file {}", p.display());
+            (Some(p), Some(s), Some(source))
+        }
+        None => (None, None, None),
+    };
+    if let Some(secret) = env_secret(ENV_DB_PASSWORD) {
+        password = Some(secret);
+        password_source = Some(format!("${ENV_DB_PASSWORD}"));
+    }
+    let galera = GaleraConfig {
+        port: raw.galera.port.unwrap_or(3306),
+        user: raw.galera.user.unwrap_or_else(|| "pairctl".into()),
+        password,
+        password_source,
+        password_file,
+    };
+
+    let gluster = GlusterConfig {
+        volumes: raw.gluster.volumes.unwrap_or_default(),
+    };
+
+    let services = match &raw.k3s.services {
+        Some(list) => {
+            for s in list.get_ref() {
+                if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                    return Err(loc.error(Some(list.span()), "k3s.services", &format!("`{s}` is not a service name (letters, digits, '-')")));
+                }
+            }
+            list.get_ref().clone()
+        }
+        None => DEFAULT_SERVICES.iter().map(|s| s.to_string()).collect(),
+    };
+    let k3s = K3sConfig {
+        services,
+        namespace: raw.k3s.namespace.unwrap_or_else(|| "efa".into()),
+        state_path: raw
+            .k3s
+            .state_path
+            .unwrap_or_else(|| "/var/lib/rancher/k3s/server/db/state.db".into()),
+        replica_path: raw
+            .k3s
+            .replica_path
+            .unwrap_or_else(|| "/var/lib/litestream/replica/state.db".into()),
+        replica_max_age: match &raw.k3s.replica_max_age {
+            Some(v) => parse_duration(&loc, v, "k3s.replica_max_age")?,
+            None => Duration::from_secs(30),
+        },
+        bundle_dir: raw.k3s.bundle_dir.as_deref().map(|v| resolve(&base, v)),
+    };
+
+    let url = match &raw.ingress.url {
+        Some(v) => {
+            let u = v.get_ref().trim_end_matches('/').to_string();
+            if !u.starts_with("https://") {
+                return Err(loc.error(Some(v.span()), "ingress.url", "must be an https:// URL (TLS verification is not optional)"));
+            }
+            u
+        }
+        None => match vip {
+            IpAddr::V4(v4) => format!("https://{v4}"),
+            IpAddr::V6(v6) => format!("https://[{v6}]"),
+        },
+    };
+    let ca_file = match &raw.ingress.ca_file {
+        Some(v) => {
+            let p = resolve(&base, v.get_ref());
+            if !p.is_file() {
+                return Err(loc.error(Some(v.span()), "ingress.ca_file", &format!("{} does not exist", p.display())));
+            }
+            Some(p)
+        }
+        None => None,
+    };
+    let (token_file, mut token) = match &raw.ingress.token_file {
+        Some(v) => {
+            let (p, s) = read_secret_file(&loc, v, "ingress.token_file", &base)?;
+            (Some(p), Some(s))
+        }
+        None => (None, None),
+    };
+    if let Some(secret) = env_secret(ENV_INGRESS_TOKEN) {
+        token = Some(secret);
+    }
+    let health_path = match &raw.ingress.health_path {
+        Some(v) if !v.get_ref().starts_with('/') || !v.get_ref().contains("{service}") => {
+            return Err(loc.error(Some(v.span()), "ingress.health_path", "must start with '/' and contain {service}"));
+        }
+        Some(v) => v.get_ref().clone(),
+        None => "/v1/{service}/health".into(),
+    };
+
+    Ok(Config {
+        path: path.to_path_buf(),
+        name,
+        vip,
+        nodes,
+        ssh,
+        galera,
+        gluster,
+        k3s,
+        ingress: IngressConfig {
+            url,
+            ca_file,
+            token,
+            token_file,
+            health_path,
+        },
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    const GOOD: &str = r#"name = "fabric-a"
+vip = "10.20.246.103"
+[[node]]
+name = "tpvm"
+address = "10.20.246.101"
+[[node]]
+name = "tpvm2"
+address = "10.20.246.102"
+"#;
+
+    fn err(text: &str) -> String {
+        parse(Path::new("/etc/p.toml"), text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn minimal_file_gets_defaults() {
+        let c = parse(Path::new("/etc/p.toml"), GOOD).unwrap();
+        assert_eq!(c.nodes.len(), 2);
+        assert_eq!(c.ingress.url, "https://10.20.246.103");
+        assert_eq!(c.ssh.port, 22);
+        assert_eq!(c.ssh.host_key_policy, HostKeyPolicy::Strict);
+        assert_eq!(c.k3s.services.len(), 9);
+        assert_eq!(c.health_url("tenant"), "https://10.20.246.103/v1/tenant/health");
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let text = format!("{GOOD}[ssh]\nusr = \"root\"\n");
+        let e = err(&text);
+        assert!(e.contains("/etc/p.toml:10:"), "{e}");
+        assert!(e.contains("usr"), "{e}");
+    }
+
+    #[test]
+    fn node_count_other_than_two_is_refused() {
+        let text = GOOD.replace("[[node]]\nname = \"tpvm2\"\naddress = \"10.20.246.102\"\n", "");
+        let e = err(&text);
+        assert!(e.contains("exactly 2 [[node]]"), "{e}");
+    }
+
+    #[test]
+    fn bad_vip_names_line_and_key() {
+        let e = err(&GOOD.replace("10.20.246.103", "10.20.246"));
+        assert!(e.contains("/etc/p.toml:2: key `vip`"), "{e}");
+    }
+
+    #[test]
+    fn bad_duration_names_key() {
+        let e = err(&format!("{GOOD}[ssh]\nconnect_timeout = \"soon\"\n"));
+        assert!(e.contains("ssh.connect_timeout"), "{e}");
+        assert!(e.contains(":10:"), "{e}");
+    }
+
+    #[test]
+    fn loose_secret_file_is_refused_strict_one_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("pw");
+        std::fs::write(&secret, "hunter2\n").unwrap();
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let text = format!("{GOOD}[galera]\npassword_file = \"pw\"\n");
+        let cfg_path = dir.path().join("p.toml");
+        let e = parse(&cfg_path, &text).unwrap_err();
+        assert_eq!(e.exit_code(), 78);
+        let shown = e.to_string();
+        assert!(shown.contains(":10: key `galera.password_file`"), "{shown}");
+        assert!(shown.contains("mode 0644"), "{shown}");
+        assert!(!shown.contains("hunter2"));
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let c = parse(&cfg_path, &text).unwrap();
+        assert_eq!(c.galera.password.as_ref().unwrap().expose(), "hunter2");
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn plain_http_ingress_is_refused() {
+        let e = err(&format!("{GOOD}[ingress]\nurl = \"http://x\"\n"));
+        assert!(e.contains("ingress.url"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_addresses_are_refused() {
+        let e = err(&GOOD.replace("10.20.246.102", "10.20.246.101"));
+        assert!(e.contains("used twice"), "{e}");
+    }
+}

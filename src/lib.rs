@@ -1,0 +1,114 @@
+//! pairctl: operate a two-node active/standby HA cluster.
+//!
+//! Layers: `cli` (clap types) → `commands` (wiring) → `probe` (gather) → `model` (judge)
+//! → `render` (print); `transport` holds SSH, SQL and HTTPS with deadlines.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod probe;
+pub mod render;
+pub mod transport;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use commands::Context;
+use error::{exit, Error};
+use std::time::Instant;
+
+/// Parses arguments, runs the command, and returns the exit code. Never panics on input.
+pub fn run() -> u8 {
+    let started = Instant::now();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let g = &cli.global;
+    let style = render::Style::new(g.output, g.color, g.quiet, g.verbose);
+    init_tracing(g.verbose, g.quiet);
+    let ctx = Context {
+        style,
+        config_path: g.config.clone(),
+        timeout: g.timeout.unwrap_or(commands::DEFAULT_TIMEOUT),
+        yes: g.yes,
+        accept_new_host_keys: g.accept_new_host_keys,
+        started,
+    };
+    let result = match cli.command {
+        Command::Completions { shell } => {
+            render::out(&String::from_utf8_lossy(&commands::generate::completion(shell)));
+            Ok(0)
+        }
+        Command::Man { dir } => write_man(dir),
+        command => match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt.block_on(dispatch(&ctx, command)),
+            Err(e) => Err(Error::failed("cannot start the async runtime").caused_by(&e)),
+        },
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            render::diag(&e.to_string());
+            e.exit_code()
+        }
+    }
+}
+
+async fn dispatch(ctx: &Context, command: Command) -> error::Result<u8> {
+    match command {
+        Command::Status(args) => commands::status::run(ctx, args.watch).await,
+        Command::Failover(_) => commands::not_implemented("failover"),
+        Command::Swap(_) => commands::not_implemented("swap"),
+        Command::Snapshot(_) => commands::not_implemented("snapshot"),
+        Command::Deploy(_) => commands::not_implemented("deploy"),
+        Command::Completions { .. } | Command::Man { .. } => Ok(0),
+    }
+}
+
+fn write_man(dir: Option<std::path::PathBuf>) -> error::Result<u8> {
+    let pages = commands::generate::man_pages();
+    match dir {
+        None => {
+            if let Some((_, page)) = pages.first() {
+                render::out(&String::from_utf8_lossy(page));
+            }
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| Error::failed(format!("cannot create {}", dir.display())).caused_by(&e))?;
+            for (name, page) in pages {
+                let path = dir.join(name);
+                std::fs::write(&path, page)
+                    .map_err(|e| Error::failed(format!("cannot write {}", path.display())).caused_by(&e))?;
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn init_tracing(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PAIRCTL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("pairctl={level},warn")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}

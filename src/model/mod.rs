@@ -1,0 +1,551 @@
+//! Judgement: pure functions from gathered facts to checks, node roles and a verdict.
+//! Nothing here does I/O; everything is `Serialize` for the JSON output.
+
+use crate::probe::node::{BasicFacts, Deployment};
+use crate::probe::{ClusterFacts, NodeFacts};
+use serde::Serialize;
+use std::time::Duration;
+
+pub const STATUS_SCHEMA: &str = "pairctl.status/1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Active,
+    Standby,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeStatus {
+    Up,
+    Degraded,
+    Down,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckResult {
+    Ok,
+    Warn,
+    Fail,
+}
+
+/// How much a check that is not ok weighs in the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Impact {
+    /// The cluster still serves but has lost redundancy or a guarantee.
+    Degraded,
+    /// No service, split brain, or data at risk.
+    Critical,
+    /// The fact could not be established.
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Healthy,
+    Degraded,
+    Critical,
+    Unknown,
+}
+
+impl Verdict {
+    /// Monitoring-plugin convention: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Verdict::Healthy => 0,
+            Verdict::Degraded => 1,
+            Verdict::Critical => 2,
+            Verdict::Unknown => 3,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Healthy => "healthy",
+            Verdict::Degraded => "degraded",
+            Verdict::Critical => "critical",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    pub name: String,
+    /// A node name, or "cluster" for checks of the pair as a whole.
+    pub node: String,
+    pub result: CheckResult,
+    pub detail: String,
+    /// Set when the result is not ok.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impact: Option<Impact>,
+}
+
+impl Check {
+    fn ok(name: &str, node: &str, detail: impl Into<String>) -> Self {
+        Self { name: name.into(), node: node.into(), result: CheckResult::Ok, detail: detail.into(), impact: None }
+    }
+    fn warn(name: &str, node: &str, detail: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            node: node.into(),
+            result: CheckResult::Warn,
+            detail: detail.into(),
+            impact: Some(Impact::Degraded),
+        }
+    }
+    fn fail(name: &str, node: &str, impact: Impact, detail: impl Into<String>) -> Self {
+        Self { name: name.into(), node: node.into(), result: CheckResult::Fail, detail: detail.into(), impact: Some(impact) }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeReport {
+    pub name: String,
+    pub role: Role,
+    pub status: NodeStatus,
+    pub ip: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterReport {
+    pub schema: &'static str,
+    pub cluster: String,
+    pub verdict: Verdict,
+    pub vip: String,
+    /// The node that is active, when exactly one is.
+    pub active: Option<String>,
+    pub nodes: Vec<NodeReport>,
+    pub checks: Vec<Check>,
+    pub deployment: Option<Deployment>,
+    /// The last recorded role change, if any.
+    pub last_change: Option<serde_json::Value>,
+    pub elapsed_ms: u64,
+}
+
+impl ClusterReport {
+    pub fn node(&self, name: &str) -> Option<&NodeReport> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+    pub fn failing(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| c.result != CheckResult::Ok)
+    }
+}
+
+/// What the judgement needs to know besides the facts.
+#[derive(Debug, Clone)]
+pub struct Expectations {
+    pub cluster: String,
+    pub vip: String,
+    pub services: Vec<String>,
+    pub namespace: String,
+    pub volumes: Vec<String>,
+    pub replica_max_age: Duration,
+}
+
+const CLUSTER: &str = "cluster";
+
+/// Turns the facts of both nodes into the report. Pure: same facts, same report.
+pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> ClusterReport {
+    let mut checks = Vec::new();
+    let reachable: Vec<&NodeFacts> = facts.nodes.iter().filter(|n| n.ssh.is_ok()).collect();
+
+    for node in &facts.nodes {
+        checks.push(match &node.ssh {
+            Ok(took) => Check::ok("ssh", &node.name, format!("connected in {} ms", took.as_millis())),
+            Err(e) => Check::fail("ssh", &node.name, Impact::Degraded, e.clone()),
+        });
+    }
+
+    // Who holds the VIP, among the nodes we could ask.
+    let holders: Vec<&NodeFacts> = facts
+        .nodes
+        .iter()
+        .filter(|n| n.basics.as_ref().map(|b| b.holds_vip).unwrap_or(false))
+        .collect();
+    let unasked: Vec<&NodeFacts> = facts.nodes.iter().filter(|n| n.basics.is_err()).collect();
+    let services_ok = !facts.services.is_empty() && facts.services.iter().all(|s| s.status == Ok(200));
+    checks.push(match (holders.len(), unasked.len()) {
+        (2, _) => Check::fail(
+            "vip",
+            CLUSTER,
+            Impact::Critical,
+            format!("split brain: {} is held by {} and {}", exp.vip, holders[0].name, holders[1].name),
+        ),
+        (1, 0) => Check::ok("vip", CLUSTER, format!("{} on {}", exp.vip, holders[0].name)),
+        (1, _) => Check::warn(
+            "vip",
+            CLUSTER,
+            format!("{} on {}; {} cannot be asked, a second holder is not ruled out", exp.vip, holders[0].name, names(&unasked)),
+        ),
+        (_, 0) => Check::fail("vip", CLUSTER, Impact::Critical, format!("no node holds {}", exp.vip)),
+        (_, n) if n == facts.nodes.len() => Check::fail("vip", CLUSTER, Impact::Unknown, "no node could be asked".to_string()),
+        _ if services_ok => Check::fail(
+            "vip",
+            CLUSTER,
+            Impact::Unknown,
+            format!("no reachable node holds {} but it answers: presumably {}", exp.vip, names(&unasked)),
+        ),
+        _ => Check::fail(
+            "vip",
+            CLUSTER,
+            Impact::Critical,
+            format!("no reachable node holds {} and it does not answer", exp.vip),
+        ),
+    });
+
+    // Roles: active = holds the VIP and runs k3s; standby = neither; otherwise unknown.
+    let roles: Vec<Role> = facts
+        .nodes
+        .iter()
+        .map(|n| match &n.basics {
+            Ok(b) if b.holds_vip && b.k3s_active => Role::Active,
+            Ok(b) if !b.holds_vip && !b.k3s_active => Role::Standby,
+            _ => Role::Unknown,
+        })
+        .collect();
+    let actives: Vec<usize> = roles.iter().enumerate().filter(|(_, r)| **r == Role::Active).map(|(i, _)| i).collect();
+    let active_index = match actives.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    };
+    // Where to look for k3s: the active, else the VIP holder.
+    let k3s_index = active_index.or_else(|| facts.nodes.iter().position(|n| holders.len() == 1 && n.name == holders[0].name));
+    let both_up = reachable.len() == facts.nodes.len();
+
+    for (i, node) in facts.nodes.iter().enumerate() {
+        let is_active = Some(i) == k3s_index;
+        let Ok(basics) = &node.basics else {
+            if let (Ok(_), Err(e)) = (&node.ssh, &node.basics) {
+                checks.push(Check::fail("node-facts", &node.name, Impact::Degraded, e.clone()));
+            }
+            continue;
+        };
+        checks.push(keepalived_check(node, basics, is_active));
+        if is_active {
+            checks.push(k3s_check(node, basics));
+        } else if basics.k3s_active {
+            checks.push(Check::fail("k3s", &node.name, Impact::Critical, "k3s runs on a node that is not the active: two writers"));
+        }
+    }
+
+    // Galera: every node a synced member of one Primary component.
+    let mut uuids: Vec<(&str, &str)> = Vec::new();
+    for (i, node) in facts.nodes.iter().enumerate() {
+        let impact_if_down = if Some(i) == k3s_index { Impact::Critical } else { Impact::Degraded };
+        match &node.galera {
+            Err(e) => checks.push(Check::fail("galera", &node.name, impact_if_down, e.clone())),
+            Ok(g) => {
+                uuids.push((&node.name, &g.cluster_state_uuid));
+                let peers_members = facts.nodes.iter().filter(|n| n.galera.is_ok()).count() as u64;
+                checks.push(galera_check(&node.name, g, peers_members, both_up));
+            }
+        }
+    }
+    if uuids.len() == 2 {
+        let (a, b) = (uuids[0], uuids[1]);
+        checks.push(if a.1 == b.1 {
+            Check::ok("galera-state", CLUSTER, format!("state UUID {} on both", short_uuid(a.1)))
+        } else {
+            Check::fail(
+                "galera-state",
+                CLUSTER,
+                Impact::Critical,
+                format!("state UUIDs differ: {} {} / {} {}", a.0, short_uuid(a.1), b.0, short_uuid(b.1)),
+            )
+        });
+    }
+
+    // Gluster: peers per node; each volume once (from the first node that answered).
+    for node in &facts.nodes {
+        if node.ssh.is_err() {
+            continue;
+        }
+        checks.push(match &node.gluster_peers {
+            Err(e) => Check::fail("gluster-peers", &node.name, Impact::Degraded, e.clone()),
+            Ok(p) if p.peers.is_empty() => Check::fail("gluster-peers", &node.name, Impact::Degraded, "no peers in the trusted pool"),
+            Ok(p) => {
+                let down: Vec<&str> = p.peers.iter().filter(|x| !x.connected).map(|x| x.hostname.as_str()).collect();
+                if down.is_empty() {
+                    Check::ok("gluster-peers", &node.name, format!("{} connected", p.peers.iter().map(|x| x.hostname.as_str()).collect::<Vec<_>>().join(", ")))
+                } else {
+                    Check::fail("gluster-peers", &node.name, Impact::Degraded, format!("disconnected: {}", down.join(", ")))
+                }
+            }
+        });
+    }
+    for vol in &exp.volumes {
+        checks.push(volume_check(facts, vol));
+    }
+
+    // The standby reachable over SSH from the active; the state replica fresh on the standby.
+    if let Some(a) = active_index {
+        let active = &facts.nodes[a];
+        for (i, other) in facts.nodes.iter().enumerate() {
+            if i == a {
+                continue;
+            }
+            checks.push(match &active.peer_ssh {
+                Ok(()) => Check::ok("standby-ssh", &other.name, format!("reachable over SSH from {}", active.name)),
+                Err(e) => Check::fail("standby-ssh", &other.name, Impact::Degraded, format!("from {}: {e}", active.name)),
+            });
+            if let Ok(b) = &other.basics {
+                checks.push(replica_check(&other.name, b, exp.replica_max_age));
+            }
+        }
+    }
+
+    // Kubernetes state consistent with the enabled services (on the active).
+    if let Some(k) = k3s_index {
+        checks.push(workloads_check(&facts.nodes[k], exp));
+    }
+
+    // Every enabled service answering through the VIP.
+    for s in &facts.services {
+        let name = format!("service:{}", s.name);
+        checks.push(match &s.status {
+            Ok(200) => Check::ok(&name, CLUSTER, "ready (HTTP 200 via VIP)"),
+            Ok(code) => Check::fail(&name, CLUSTER, Impact::Critical, format!("HTTP {code} via VIP")),
+            Err(e) => Check::fail(&name, CLUSTER, Impact::Critical, e.clone()),
+        });
+    }
+
+    let nodes: Vec<NodeReport> = facts
+        .nodes
+        .iter()
+        .zip(&roles)
+        .map(|(n, role)| {
+            let status = if n.ssh.is_err() {
+                NodeStatus::Down
+            } else if checks.iter().any(|c| c.node == n.name && c.result != CheckResult::Ok) {
+                NodeStatus::Degraded
+            } else {
+                NodeStatus::Up
+            };
+            NodeReport { name: n.name.clone(), role: *role, status, ip: n.address.clone() }
+        })
+        .collect();
+
+    let verdict = verdict_of(&checks, reachable.is_empty());
+    let deployment = active_index
+        .and_then(|a| facts.nodes[a].basics.as_ref().ok())
+        .and_then(|b| b.deployment.clone())
+        .or_else(|| facts.nodes.iter().find_map(|n| n.basics.as_ref().ok().and_then(|b| b.deployment.clone())));
+    let last_change = facts
+        .nodes
+        .iter()
+        .filter_map(|n| n.basics.as_ref().ok().and_then(|b| b.last_change.clone()))
+        .max_by(|a, b| a.get("time").map(|v| v.to_string()).cmp(&b.get("time").map(|v| v.to_string())));
+
+    ClusterReport {
+        schema: STATUS_SCHEMA,
+        cluster: exp.cluster.clone(),
+        verdict,
+        vip: exp.vip.clone(),
+        active: active_index.map(|a| facts.nodes[a].name.clone()),
+        nodes,
+        checks,
+        deployment,
+        last_change,
+        elapsed_ms: elapsed.as_millis() as u64,
+    }
+}
+
+/// Critical beats unknown beats degraded; all ok is healthy. With no node reachable the
+/// truth is unknown.
+pub fn verdict_of(checks: &[Check], nothing_reachable: bool) -> Verdict {
+    if checks.iter().any(|c| c.impact == Some(Impact::Critical)) {
+        return Verdict::Critical;
+    }
+    if nothing_reachable || checks.iter().any(|c| c.impact == Some(Impact::Unknown)) {
+        return Verdict::Unknown;
+    }
+    if checks.iter().any(|c| c.result != CheckResult::Ok) {
+        return Verdict::Degraded;
+    }
+    Verdict::Healthy
+}
+
+fn names(nodes: &[&NodeFacts]) -> String {
+    nodes.iter().map(|n| n.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+fn short_uuid(u: &str) -> &str {
+    u.get(..8).unwrap_or(u)
+}
+
+fn keepalived_check(node: &NodeFacts, b: &BasicFacts, is_active: bool) -> Check {
+    let state = b.vrrp_state.as_deref().unwrap_or("unknown state");
+    if b.keepalived_unit != "active" {
+        return Check::fail("keepalived", &node.name, Impact::Degraded, format!("keepalived.service is {}", b.keepalived_unit));
+    }
+    if b.maintenance {
+        return Check::warn("keepalived", &node.name, format!("{state}, demoted (maintenance file present)"));
+    }
+    match (state, b.holds_vip, is_active) {
+        ("MASTER", true, _) | ("BACKUP", false, false) => Check::ok("keepalived", &node.name, state.to_string()),
+        ("FAULT", _, _) => Check::fail("keepalived", &node.name, Impact::Degraded, "FAULT state"),
+        _ => Check::warn("keepalived", &node.name, format!("{state} while {} the VIP", if b.holds_vip { "holding" } else { "not holding" })),
+    }
+}
+
+fn k3s_check(node: &NodeFacts, b: &BasicFacts) -> Check {
+    if !b.k3s_active {
+        return Check::fail("k3s", &node.name, Impact::Critical, "k3s.service is not running on the VIP holder");
+    }
+    match &node.kube_nodes {
+        Err(e) => Check::fail("k3s", &node.name, Impact::Critical, e.clone()),
+        Ok(list) if list.is_empty() => Check::fail("k3s", &node.name, Impact::Critical, "no Kubernetes node registered"),
+        Ok(list) => {
+            let not_ready: Vec<String> = list
+                .iter()
+                .filter(|n| !n.ready)
+                .map(|n| format!("{} NotReady{}", n.name, n.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()))
+                .collect();
+            if not_ready.is_empty() {
+                Check::ok("k3s", &node.name, format!("running, {} node(s) Ready", list.len()))
+            } else {
+                Check::fail("k3s", &node.name, Impact::Critical, not_ready.join("; "))
+            }
+        }
+    }
+}
+
+fn galera_check(node: &str, g: &crate::probe::galera::GaleraFacts, members_reporting: u64, both_up: bool) -> Check {
+    use crate::probe::galera::{ClusterStatus, LocalState};
+    if g.cluster_status != ClusterStatus::Primary {
+        return Check::fail(
+            "galera",
+            node,
+            Impact::Critical,
+            format!("{} component, size {}: no quorum, writes refused", g.cluster_status.as_str(), g.cluster_size),
+        );
+    }
+    if !g.ready || !g.connected {
+        return Check::fail(
+            "galera",
+            node,
+            Impact::Critical,
+            format!("wsrep_ready={} wsrep_connected={}", on_off(g.ready), on_off(g.connected)),
+        );
+    }
+    let state = g.local_state_comment.as_ref().map(LocalState::as_str).unwrap_or("no provider");
+    let summary = format!("Primary, {state}, size {}", g.cluster_size);
+    if g.local_state_comment != Some(LocalState::Synced) {
+        return Check::warn("galera", node, summary);
+    }
+    if g.cluster_size >= 2 {
+        Check::ok("galera", node, summary)
+    } else if both_up && members_reporting >= 2 {
+        Check::fail("galera", node, Impact::Critical, format!("{summary}: both nodes up but not one cluster"))
+    } else {
+        Check::warn("galera", node, format!("{summary} (peer not a member)"))
+    }
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b {
+        "ON"
+    } else {
+        "OFF"
+    }
+}
+
+fn volume_check(facts: &ClusterFacts, vol: &str) -> Check {
+    let name = format!("gluster-volume:{vol}");
+    let mut last_err = None;
+    for node in &facts.nodes {
+        let Some(v) = node.volumes.iter().find(|v| v.name == vol) else { continue };
+        let status = match &v.status {
+            Ok(s) => s,
+            Err(e) => {
+                last_err = Some(e.clone());
+                continue;
+            }
+        };
+        let offline: Vec<String> = status.bricks.iter().filter(|b| !b.online).map(|b| format!("{}:{}", b.host, b.path)).collect();
+        if status.bricks.is_empty() {
+            return Check::fail(&name, CLUSTER, Impact::Degraded, "no bricks online");
+        }
+        let heal = match &v.heal {
+            Ok(h) => h,
+            Err(e) => return Check::fail(&name, CLUSTER, Impact::Degraded, format!("heal info: {e}")),
+        };
+        let split: u64 = heal.bricks.iter().filter_map(|b| b.split_brain).sum();
+        let pending: u64 = heal.bricks.iter().filter_map(|b| b.pending).sum();
+        if split > 0 {
+            return Check::fail(&name, CLUSTER, Impact::Critical, format!("{split} entries in split-brain"));
+        }
+        if !offline.is_empty() {
+            return Check::fail(&name, CLUSTER, Impact::Degraded, format!("brick offline: {}", offline.join(", ")));
+        }
+        let disconnected: Vec<&str> = heal.bricks.iter().filter(|b| !b.connected).map(|b| b.name.as_str()).collect();
+        if !disconnected.is_empty() {
+            return Check::fail(&name, CLUSTER, Impact::Degraded, format!("brick not connected: {}", disconnected.join(", ")));
+        }
+        if pending > 0 {
+            return Check::warn(&name, CLUSTER, format!("{pending} entries pending heal"));
+        }
+        return Check::ok(&name, CLUSTER, format!("{} bricks online, nothing to heal", status.bricks.len()));
+    }
+    Check::fail(&name, CLUSTER, Impact::Degraded, last_err.unwrap_or_else(|| "no node could report the volume".into()))
+}
+
+fn replica_check(node: &str, b: &BasicFacts, max_age: Duration) -> Check {
+    match b.replica_age {
+        None => Check::fail("replica", node, Impact::Degraded, "no k3s state replica on the standby"),
+        Some(age) if age <= max_age => Check::ok("replica", node, format!("k3s state replica {} old", crate::render::human_duration(age))),
+        Some(age) => Check::warn(
+            "replica",
+            node,
+            format!(
+                "k3s state replica {} old (max {}): replication stopped?",
+                crate::render::human_duration(age),
+                crate::render::human_duration(max_age)
+            ),
+        ),
+    }
+}
+
+fn workloads_check(node: &NodeFacts, exp: &Expectations) -> Check {
+    use crate::probe::kube::WorkloadKind;
+    let workloads = match &node.workloads {
+        Ok(w) => w,
+        Err(e) => return Check::fail("workloads", &node.name, Impact::Critical, e.clone()),
+    };
+    let ours: Vec<_> = workloads.iter().filter(|w| w.namespace == exp.namespace).collect();
+    let mut problems = Vec::new();
+    for service in &exp.services {
+        match ours.iter().find(|w| &w.name == service) {
+            None => problems.push(format!("{service} not deployed")),
+            Some(w) if w.desired == 0 || w.ready < w.desired => problems.push(format!("{service} {}/{}", w.ready, w.desired)),
+            Some(_) => {}
+        }
+    }
+    let extra: Vec<&str> = ours
+        .iter()
+        .filter(|w| w.kind == WorkloadKind::Deployment && !exp.services.contains(&w.name))
+        .map(|w| w.name.as_str())
+        .collect();
+    if !extra.is_empty() {
+        problems.push(format!("not in the enabled services: {}", extra.join(", ")));
+    }
+    if problems.is_empty() {
+        let system_not_ready: Vec<String> = workloads
+            .iter()
+            .filter(|w| w.namespace != exp.namespace && w.ready < w.desired)
+            .map(|w| format!("{}/{} {}/{}", w.namespace, w.name, w.ready, w.desired))
+            .collect();
+        if system_not_ready.is_empty() {
+            Check::ok("workloads", &node.name, format!("{} services Ready in {}", exp.services.len(), exp.namespace))
+        } else {
+            Check::warn("workloads", &node.name, format!("system workloads not ready: {}", system_not_ready.join(", ")))
+        }
+    } else {
+        Check::fail("workloads", &node.name, Impact::Critical, problems.join("; "))
+    }
+}

@@ -1,0 +1,258 @@
+//! One gathering round: every probe of both nodes at once, on the command's connections,
+//! each bounded by the round's deadline. A node that is down or hangs costs its probes only.
+
+use super::{
+    galera, gluster, kube, node, ClusterFacts, NodeFacts, Probe, ServiceFacts, VolumeFacts,
+};
+use crate::config::{Config, Node};
+use crate::transport::https::HttpsClient;
+use crate::transport::sql::{query_pairs, SqlTarget};
+use crate::transport::ssh::{ConnectError, SshSession, SshTarget};
+use crate::transport::Deadline;
+use futures::future::join_all;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The command's SSH connection to one node (or why there is none).
+pub struct NodeLink {
+    pub node: Node,
+    pub session: Result<Arc<SshSession>, ConnectError>,
+    pub connect_time: Duration,
+}
+
+impl NodeLink {
+    pub fn session(&self) -> Option<&Arc<SshSession>> {
+        self.session.as_ref().ok()
+    }
+}
+
+pub fn ssh_target(cfg: &Config, node: &Node) -> SshTarget {
+    SshTarget {
+        name: node.name.clone(),
+        addr: SocketAddr::new(node.address, cfg.ssh.port),
+    }
+}
+
+/// Connects to both nodes concurrently.
+pub async fn connect_all(cfg: &Config, deadline: Deadline) -> Vec<NodeLink> {
+    join_all(cfg.nodes.iter().map(|n| connect_one(cfg, n, deadline))).await
+}
+
+pub async fn connect_one(cfg: &Config, node: &Node, deadline: Deadline) -> NodeLink {
+    let started = Instant::now();
+    let session = SshSession::connect(
+        &ssh_target(cfg, node),
+        &cfg.ssh,
+        deadline.cap(cfg.ssh.connect_timeout),
+    )
+    .await
+    .map(Arc::new);
+    NodeLink {
+        node: node.clone(),
+        session,
+        connect_time: started.elapsed(),
+    }
+}
+
+/// Re-connects links that are down or were closed (for `--watch` after a node came back).
+pub async fn refresh_links(cfg: &Config, links: &mut [NodeLink], deadline: Deadline) {
+    let stale: Vec<usize> = links
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.session.as_ref().map(|s| s.is_closed()).unwrap_or(true))
+        .map(|(i, _)| i)
+        .collect();
+    let fresh = join_all(
+        stale
+            .iter()
+            .map(|i| connect_one(cfg, &links[*i].node, deadline)),
+    )
+    .await;
+    for (i, link) in stale.into_iter().zip(fresh) {
+        links[i] = link;
+    }
+}
+
+pub async fn gather(
+    cfg: &Config,
+    links: &[NodeLink],
+    https: &HttpsClient,
+    deadline: Deadline,
+) -> ClusterFacts {
+    let password = cfg.galera.password.as_ref().map(|p| p.expose().to_string());
+    let nodes = join_all(links.iter().map(|link| {
+        let peer = cfg.nodes.iter().find(|n| n.name != link.node.name).cloned();
+        gather_node(cfg, link, peer, password.clone(), deadline)
+    }));
+    let services = join_all(cfg.k3s.services.iter().map(|s| async move {
+        let url = cfg.health_url(s);
+        let status = https.get_status(&url, deadline.remaining()).await;
+        ServiceFacts {
+            name: s.clone(),
+            url,
+            status,
+        }
+    }));
+    let (nodes, services) = tokio::join!(nodes, services);
+    ClusterFacts { nodes, services }
+}
+
+async fn gather_node(
+    cfg: &Config,
+    link: &NodeLink,
+    peer: Option<Node>,
+    password: Option<String>,
+    deadline: Deadline,
+) -> NodeFacts {
+    let sql_target = SqlTarget {
+        name: link.node.name.clone(),
+        address: link.node.address,
+        port: cfg.galera.port,
+        user: cfg.galera.user.clone(),
+    };
+    let galera = async {
+        let rows = query_pairs(
+            &sql_target,
+            password.as_deref(),
+            "SHOW GLOBAL STATUS LIKE 'wsrep%'",
+            deadline.remaining(),
+        )
+        .await?;
+        galera::parse_wsrep_rows(&rows).map_err(|e| e.to_string())
+    };
+    let session = match &link.session {
+        Ok(s) => s.clone(),
+        Err(e) => {
+            let reason = format!("unreachable: {e}");
+            let galera = galera.await;
+            return NodeFacts {
+                name: link.node.name.clone(),
+                address: link.node.address.to_string(),
+                ssh: Err(e.message.clone()),
+                basics: Err(reason.clone()),
+                galera,
+                gluster_peers: Err(reason.clone()),
+                volumes: cfg
+                    .gluster
+                    .volumes
+                    .iter()
+                    .map(|v| VolumeFacts {
+                        name: v.clone(),
+                        status: Err(reason.clone()),
+                        heal: Err(reason.clone()),
+                    })
+                    .collect(),
+                kube_nodes: Err(reason.clone()),
+                workloads: Err(reason.clone()),
+                peer_ssh: Err(reason),
+            };
+        }
+    };
+    let vip = cfg.vip.to_string();
+    let s = &session;
+    let run = |cmd: String| async move { s.exec(&cmd, deadline.remaining()).await };
+
+    let basics = async {
+        let out = run(node::basics_command(&cfg.k3s.replica_path)).await?;
+        node::parse_basics(&out.stdout_str(), &vip).map_err(|e| e.to_string())
+    };
+    let peers = async {
+        let out = run("gluster --xml peer status".into()).await?;
+        gluster_result(&out).and_then(|t| gluster::parse_peer_status(&t).map_err(|e| e.to_string()))
+    };
+    let volumes = join_all(cfg.gluster.volumes.iter().map(|v| async move {
+        let q = node::shell_quote(v);
+        let status = async {
+            let out = run(format!("gluster --xml volume status {q}")).await?;
+            let all = gluster_result(&out)
+                .and_then(|t| gluster::parse_volume_status(&t).map_err(|e| e.to_string()))?;
+            all.into_iter()
+                .find(|x| &x.volume == v)
+                .ok_or_else(|| format!("volume {v} not in the status output"))
+        };
+        let heal = async {
+            let out = run(format!("gluster --xml volume heal {q} info summary")).await?;
+            gluster_result(&out)
+                .and_then(|t| gluster::parse_heal_summary(&t).map_err(|e| e.to_string()))
+        };
+        let (status, heal) = tokio::join!(status, heal);
+        VolumeFacts {
+            name: v.clone(),
+            status,
+            heal,
+        }
+    }));
+    let kube_nodes = async {
+        let out = run("k3s kubectl get nodes -o json".into()).await?;
+        kubectl_result(&out).and_then(|t| kube::parse_nodes(&t).map_err(|e| e.to_string()))
+    };
+    let workloads = async {
+        let out =
+            run("k3s kubectl get deployments,statefulsets,daemonsets -A -o json".into()).await?;
+        kubectl_result(&out).and_then(|t| kube::parse_workloads(&t).map_err(|e| e.to_string()))
+    };
+    let peer_ssh = async {
+        let Some(peer) = &peer else {
+            return Err("no peer configured".to_string());
+        };
+        let limit = deadline.cap(Duration::from_secs(5)).as_secs().max(1);
+        let out = run(format!(
+            "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout={limit} \
+-o KexAlgorithms=curve25519-sha256 -o GSSAPIAuthentication=no {}@{} true",
+            node::shell_quote(&cfg.ssh.user),
+            peer.address
+        ))
+        .await?;
+        if out.success() {
+            Ok(())
+        } else {
+            Err(format!("ssh {}: {}", peer.address, out.failure_summary()))
+        }
+    };
+    let (basics, galera, gluster_peers, volumes, kube_nodes, workloads, peer_ssh) =
+        tokio::join!(basics, galera, peers, volumes, kube_nodes, workloads, peer_ssh);
+    NodeFacts {
+        name: link.node.name.clone(),
+        address: link.node.address.to_string(),
+        ssh: Ok(link.connect_time),
+        basics,
+        galera,
+        gluster_peers,
+        volumes,
+        kube_nodes,
+        workloads,
+        peer_ssh,
+    }
+}
+
+/// gluster prints XML on success and on most failures, plain text when glusterd is down.
+fn gluster_result(out: &crate::transport::ssh::Output) -> Probe<String> {
+    let text = out.stdout_str();
+    if text.trim_start().starts_with('<') {
+        Ok(text)
+    } else if !out.stderr_str().is_empty() || !text.trim().is_empty() {
+        Err(format!(
+            "gluster: {}",
+            first_line(&format!("{}{}", text.trim(), out.stderr_str()))
+        ))
+    } else {
+        Err(format!("gluster: {}", out.failure_summary()))
+    }
+}
+
+fn kubectl_result(out: &crate::transport::ssh::Output) -> Probe<String> {
+    if out.success() {
+        Ok(out.stdout_str())
+    } else {
+        let err = out.stderr_str();
+        Err(kube::classify_kubectl_error(&err).to_string())
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+}

@@ -1,0 +1,180 @@
+//! Node basics gathered in one remote command: VIP holding (`ip -j addr`), keepalived and k3s
+//! unit states, the VRRP state the notify script records, the maintenance (demote) file, the
+//! k3s state replica's age, the deployment record and the last role change.
+
+use super::ParseError;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+pub const DEPLOYMENT_RECORD: &str = "/etc/pairctl/deployment.json";
+pub const VRRP_STATE_FILE: &str = "/run/pairctl/keepalived.state";
+pub const MAINTENANCE_FILE: &str = "/etc/keepalived/maintenance";
+pub const HISTORY_FILE: &str = "/var/lib/pairctl/history.jsonl";
+
+const SEPARATOR: &str = "@@pairctl-section@@";
+
+/// The deployment record `deploy` leaves on each node (the `show efa status` header).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Deployment {
+    pub version: String,
+    pub build: String,
+    pub time_stamp: String,
+    pub mode: String,
+    pub deployment_type: String,
+    pub deployment_platform: String,
+    pub deployment_suite: String,
+    pub virtual_ip: String,
+    pub node_ips: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BasicFacts {
+    pub holds_vip: bool,
+    pub vip_interface: Option<String>,
+    /// `systemctl is-active keepalived`: active, inactive, failed…
+    pub keepalived_unit: String,
+    pub k3s_active: bool,
+    /// MASTER / BACKUP / FAULT as last written by the notify script.
+    pub vrrp_state: Option<String>,
+    pub maintenance: bool,
+    /// None when the replica file does not exist.
+    pub replica_age: Option<Duration>,
+    pub deployment: Option<Deployment>,
+    pub last_change: Option<serde_json::Value>,
+}
+
+/// The shell command whose output `parse_basics` reads. Paths are quoted by the caller's
+/// config (they come from the operator's file, not from the network).
+pub fn basics_command(replica_path: &str) -> String {
+    let sep = format!("echo {SEPARATOR}");
+    [
+        "ip -j addr".to_string(),
+        sep.clone(),
+        "systemctl is-active keepalived k3s".to_string(),
+        sep.clone(),
+        format!("cat {VRRP_STATE_FILE} 2>/dev/null"),
+        sep.clone(),
+        format!("test -e {MAINTENANCE_FILE} && echo maintenance"),
+        sep.clone(),
+        format!(
+            "stat -c %Y {} 2>/dev/null; date +%s",
+            shell_quote(replica_path)
+        ),
+        sep.clone(),
+        format!("cat {DEPLOYMENT_RECORD} 2>/dev/null"),
+        sep,
+        format!("tail -n 1 {HISTORY_FILE} 2>/dev/null; true"),
+    ]
+    .join("; ")
+}
+
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:@%".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+pub fn parse_basics(text: &str, vip: &str) -> Result<BasicFacts, ParseError> {
+    let sections: Vec<&str> = text.split(&format!("{SEPARATOR}\n")).collect();
+    if sections.len() != 7 {
+        return Err(ParseError::new(
+            "node basics",
+            format!("expected 7 sections, got {}", sections.len()),
+        ));
+    }
+    let interfaces = super::ip::parse_ip_addr(sections[0])?;
+    let vip_interface = super::ip::holds_address(&interfaces, vip);
+    let mut units = sections[1].lines().map(str::trim);
+    let keepalived_unit = units.next().unwrap_or("unknown").to_string();
+    let k3s_active = units.next() == Some("active");
+    let vrrp_state = Some(sections[2].trim().to_string()).filter(|s| !s.is_empty());
+    let maintenance = sections[3].trim() == "maintenance";
+    let numbers: Vec<u64> = sections[4]
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    let replica_age = match numbers.as_slice() {
+        [mtime, now] => Some(Duration::from_secs(now.saturating_sub(*mtime))),
+        _ => None,
+    };
+    let deployment = match sections[5].trim() {
+        "" => None,
+        json => Some(serde_json::from_str(json).map_err(|e| {
+            ParseError::new("deployment record", format!("{DEPLOYMENT_RECORD}: {e}"))
+        })?),
+    };
+    let last_change = serde_json::from_str(sections[6].trim()).ok();
+    Ok(BasicFacts {
+        holds_vip: vip_interface.is_some(),
+        vip_interface,
+        keepalived_unit,
+        k3s_active,
+        vrrp_state,
+        maintenance,
+        replica_age,
+        deployment,
+        last_change,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn sample(ip: &str, units: &str, replica: &str) -> String {
+        let s = format!("{SEPARATOR}\n");
+        format!(
+            "{ip}\n{s}{units}\n{s}MASTER\n{s}{s}{replica}{s}{}\n{s}",
+            r#"{"version":"3.1.0","build":"7","virtual_ip":"10.213.57.10","node_ips":["10.213.57.11","10.213.57.12"]}"#
+        )
+    }
+
+    #[test]
+    fn active_node_basics() {
+        let ip = include_str!("../../fixtures/ip/with-vip.json");
+        let b = parse_basics(
+            &sample(ip, "active\nactive", "1700000000\n1700000004\n"),
+            "10.213.57.10",
+        )
+        .unwrap();
+        assert!(b.holds_vip);
+        assert!(b.k3s_active);
+        assert_eq!(b.keepalived_unit, "active");
+        assert_eq!(b.vrrp_state.as_deref(), Some("MASTER"));
+        assert!(!b.maintenance);
+        assert_eq!(b.replica_age, Some(Duration::from_secs(4)));
+        assert_eq!(b.deployment.unwrap().version, "3.1.0");
+        assert!(b.last_change.is_none());
+    }
+
+    #[test]
+    fn standby_without_replica() {
+        let ip = include_str!("../../fixtures/ip/without-vip.json");
+        let b = parse_basics(
+            &sample(ip, "active\ninactive", "1700000004\n"),
+            "10.213.57.10",
+        )
+        .unwrap();
+        assert!(!b.holds_vip);
+        assert!(!b.k3s_active);
+        assert_eq!(b.replica_age, None);
+    }
+
+    #[test]
+    fn truncated_output_is_an_error() {
+        assert!(parse_basics("[]\n", "10.213.57.10").is_err());
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("/var/lib/x.db"), "/var/lib/x.db");
+        assert_eq!(shell_quote("a b'c"), "'a b'\\''c'");
+    }
+}

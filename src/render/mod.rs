@@ -1,0 +1,92 @@
+//! Rendering: the only layer that writes to stdout (data) or stderr (diagnostics).
+//! Renderers turn a finished report into text; they decide nothing.
+
+pub mod progress;
+pub mod status;
+
+use crate::cli::{ColorChoice, OutputFormat};
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+/// How output looks for this run.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub format: OutputFormat,
+    pub color: bool,
+    /// Table width budget.
+    pub width: u16,
+    pub quiet: bool,
+    pub verbose: u8,
+    pub stderr_tty: bool,
+}
+
+impl Style {
+    pub fn new(format: OutputFormat, color: ColorChoice, quiet: bool, verbose: u8) -> Self {
+        let stdout_tty = std::io::stdout().is_terminal();
+        let color = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        };
+        colored::control::set_override(color);
+        let width = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse::<u16>().ok())
+            .filter(|w| *w >= 40)
+            .unwrap_or(80);
+        Style { format, color, width, quiet, verbose, stderr_tty: std::io::stderr().is_terminal() }
+    }
+}
+
+/// Writes data to stdout. A closed pipe (`pairctl status | head`) is a clean exit, not an
+/// error: the reader has what it wanted.
+pub fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
+/// Writes one diagnostic line to stderr.
+pub fn diag(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{text}");
+}
+
+pub fn json<T: serde::Serialize>(value: &T) -> String {
+    let mut s = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+/// 850 ms, 3.2 s, 2 m 5 s: short and exact enough for an operator.
+pub fn human_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms < 60_000 {
+        let s = d.as_secs_f64();
+        if s < 10.0 {
+            format!("{s:.1} s")
+        } else {
+            format!("{} s", d.as_secs())
+        }
+    } else {
+        format!("{} m {} s", d.as_secs() / 60, d.as_secs() % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(human_duration(Duration::from_millis(850)), "850 ms");
+        assert_eq!(human_duration(Duration::from_millis(3240)), "3.2 s");
+        assert_eq!(human_duration(Duration::from_secs(42)), "42 s");
+        assert_eq!(human_duration(Duration::from_secs(125)), "2 m 5 s");
+    }
+}

@@ -1,0 +1,77 @@
+//! HTTPS to the ingress (reqwest + rustls with the ring provider): TLS always verified,
+//! against the configured CA only when one is given.
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use std::time::Duration;
+
+/// rustls needs a process-wide crypto provider before any client is built; ring, because
+/// aws-lc's first random-number call costs 30-100 ms.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[derive(Clone)]
+pub struct HttpsClient {
+    client: reqwest::Client,
+    token: Option<String>,
+}
+
+impl HttpsClient {
+    pub fn new(cfg: &Config) -> Result<Self> {
+        install_crypto_provider();
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("pairctl/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(3))
+            .pool_max_idle_per_host(16);
+        if let Some(ca) = &cfg.ingress.ca_file {
+            let pem = std::fs::read(ca).map_err(|e| {
+                Error::config(format!("cannot read ingress.ca_file {}", ca.display())).caused_by(&e)
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                Error::config(format!("ingress.ca_file {} is not a PEM certificate", ca.display())).caused_by(&e)
+            })?;
+            if certs.is_empty() {
+                return Err(Error::config(format!("ingress.ca_file {} holds no certificate", ca.display())));
+            }
+            builder = builder.tls_certs_only(certs);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Error::config("cannot build the HTTPS client").caused_by(&e))?;
+        Ok(Self {
+            client,
+            token: cfg.ingress.token.as_ref().map(|t| t.expose().to_string()),
+        })
+    }
+
+    /// GET `url` within `limit`: the status code, or the reason there is none.
+    pub async fn get_status(&self, url: &str, limit: Duration) -> std::result::Result<u16, String> {
+        let mut req = self.client.get(url).timeout(limit);
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        match req.send().await {
+            Ok(resp) => Ok(resp.status().as_u16()),
+            Err(e) => Err(describe(&e)),
+        }
+    }
+}
+
+/// Turns a reqwest error into one sentence: the innermost cause says what really happened
+/// (certificate unknown, connection refused, timed out).
+pub fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        return "timed out".into();
+    }
+    let mut inner: &dyn std::error::Error = e;
+    while let Some(next) = inner.source() {
+        inner = next;
+    }
+    let text = inner.to_string();
+    if e.is_connect() {
+        format!("cannot connect: {text}")
+    } else {
+        text
+    }
+}

@@ -1,0 +1,41 @@
+//! Remote I/O: SSH to the nodes (russh), SQL to Galera (mysql_async), HTTPS to the ingress
+//! (reqwest + rustls). Every call has a deadline.
+
+pub mod https;
+pub mod sql;
+pub mod ssh;
+
+use std::time::{Duration, Instant};
+
+/// A point in time by which a piece of work must be done.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline(Instant);
+
+impl Deadline {
+    pub fn after(d: Duration) -> Self {
+        Deadline(Instant::now() + d)
+    }
+    pub fn remaining(&self) -> Duration {
+        self.0.saturating_duration_since(Instant::now())
+    }
+    /// The smaller of `cap` and what is left.
+    pub fn cap(&self, cap: Duration) -> Duration {
+        self.remaining().min(cap)
+    }
+    pub fn instant(&self) -> Instant {
+        self.0
+    }
+}
+
+/// Runs `fut` until `limit`; on expiry says what timed out.
+pub async fn with_timeout<T, E: std::fmt::Display>(
+    what: &str,
+    limit: Duration,
+    fut: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(limit, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(format!("{what}: {e}")),
+        Err(_) => Err(format!("{what}: timed out after {}", crate::render::human_duration(limit))),
+    }
+}

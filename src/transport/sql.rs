@@ -1,0 +1,48 @@
+//! Galera over SQL (mysql_async): one short-lived TCP connection per node per query round.
+
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, OptsBuilder};
+use std::net::IpAddr;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct SqlTarget {
+    pub name: String,
+    pub address: IpAddr,
+    pub port: u16,
+    pub user: String,
+}
+
+/// Connects (bounded: mysql_async has no connect timeout of its own, and a stopped server
+/// never fails by itself) and runs `query`, returning its first two columns as strings.
+pub async fn query_pairs(target: &SqlTarget, password: Option<&str>, query: &str, limit: Duration) -> Result<Vec<(String, String)>, String> {
+    let opts = OptsBuilder::default()
+        .ip_or_hostname(target.address.to_string())
+        .tcp_port(target.port)
+        .user(Some(target.user.clone()))
+        .pass(password.map(str::to_string))
+        // After a TCP connect mysql_async would otherwise switch to the server's @@socket
+        // path if it can open one locally: a different server on the same machine.
+        .prefer_socket(false)
+        .stmt_cache_size(0);
+    let run = async {
+        let mut conn = Conn::new(opts).await.map_err(|e| format!("cannot connect: {e}"))?;
+        let rows: Vec<(String, String)> = conn.query(query).await.map_err(|e| format!("query failed: {e}"))?;
+        // A polite close costs a round trip; a dropped connection is closed by the server.
+        tokio::spawn(async move {
+            let _ = conn.disconnect().await;
+        });
+        Ok::<_, String>(rows)
+    };
+    match tokio::time::timeout(limit, run).await {
+        Ok(Ok(rows)) => Ok(rows),
+        Ok(Err(e)) => Err(format!("{}: MariaDB {}:{}: {e}", target.name, target.address, target.port)),
+        Err(_) => Err(format!(
+            "{}: MariaDB {}:{} did not answer within {}",
+            target.name,
+            target.address,
+            target.port,
+            crate::render::human_duration(limit)
+        )),
+    }
+}
