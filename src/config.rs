@@ -274,7 +274,10 @@ fn parse_duration(loc: &Locator, value: &Spanned<String>, key: &str) -> Result<D
         loc.error(
             Some(value.span()),
             key,
-            &format!("`{}` is not a duration ({e}); write e.g. \"5s\"", value.get_ref()),
+            &format!(
+                "`{}` is not a duration ({e}); write e.g. \"5s\"",
+                value.get_ref()
+            ),
         )
     })
 }
@@ -293,12 +296,21 @@ fn resolve(base: &Path, value: &str) -> PathBuf {
 }
 
 /// Reads a secret file, refusing one that group or others can read.
-fn read_secret_file(loc: &Locator, value: &Spanned<String>, key: &str, base: &Path) -> Result<(PathBuf, Secret)> {
+fn read_secret_file(
+    loc: &Locator,
+    value: &Spanned<String>,
+    key: &str,
+    base: &Path,
+) -> Result<(PathBuf, Secret)> {
     use std::os::unix::fs::PermissionsExt;
     let path = resolve(base, value.get_ref());
     let meta = std::fs::metadata(&path).map_err(|e| {
-        loc.error(Some(value.span()), key, &format!("cannot read secret file {}", path.display()))
-            .caused_by(&e)
+        loc.error(
+            Some(value.span()),
+            key,
+            &format!("cannot read secret file {}", path.display()),
+        )
+        .caused_by(&e)
     })?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
@@ -314,24 +326,47 @@ fn read_secret_file(loc: &Locator, value: &Spanned<String>, key: &str, base: &Pa
             .hint(format!("chmod 600 {}", path.display())));
     }
     let text = std::fs::read_to_string(&path).map_err(|e| {
-        loc.error(Some(value.span()), key, &format!("cannot read secret file {}", path.display()))
-            .caused_by(&e)
+        loc.error(
+            Some(value.span()),
+            key,
+            &format!("cannot read secret file {}", path.display()),
+        )
+        .caused_by(&e)
     })?;
     let secret = text.trim_end_matches(['\n', '\r']).to_string();
     if secret.is_empty() {
-        return Err(loc.error(Some(value.span()), key, &format!("secret file {} is empty", path.display())));
+        return Err(loc.error(
+            Some(value.span()),
+            key,
+            &format!("secret file {} is empty", path.display()),
+        ));
     }
     Ok((path, Secret(secret)))
 }
 
 fn env_secret(name: &str) -> Option<Secret> {
-    std::env::var(name).ok().filter(|v| !v.is_empty()).map(Secret)
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(Secret)
 }
 
 pub fn parse(path: &Path, text: &str) -> Result<Config> {
     let loc = Locator { path, text };
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
-        loc.error(e.span(), "", e.message().trim())
+        let reason = match e.span() {
+            // Show the offending line: TOML's own messages do not always name the key.
+            Some(span) => format!(
+                "{}\n  | {}",
+                e.message().trim(),
+                text.lines()
+                    .nth(loc.line_of(span.start) - 1)
+                    .unwrap_or("")
+                    .trim()
+            ),
+            None => e.message().trim().to_string(),
+        };
+        loc.error(e.span(), "", &reason)
             .hint("see the configuration reference in README.md")
     })?;
     let base = path
@@ -342,28 +377,51 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
 
     let name = raw.name.get_ref().trim().to_string();
     if name.is_empty() || name.contains(['/', ' ']) {
-        return Err(loc.error(Some(raw.name.span()), "name", "must be a non-empty word without '/' or spaces"));
+        return Err(loc.error(
+            Some(raw.name.span()),
+            "name",
+            "must be a non-empty word without '/' or spaces",
+        ));
     }
     let vip: IpAddr = raw.vip.get_ref().parse().map_err(|_| {
-        loc.error(Some(raw.vip.span()), "vip", &format!("`{}` is not an IP address", raw.vip.get_ref()))
+        loc.error(
+            Some(raw.vip.span()),
+            "vip",
+            &format!("`{}` is not an IP address", raw.vip.get_ref()),
+        )
     })?;
 
-    let raw_nodes = raw.node.as_ref().map(|n| n.get_ref().as_slice()).unwrap_or(&[]);
+    let raw_nodes = raw
+        .node
+        .as_ref()
+        .map(|n| n.get_ref().as_slice())
+        .unwrap_or(&[]);
     if raw_nodes.len() != 2 {
         return Err(loc.error(
             raw.node.as_ref().map(|n| n.span()),
             "node",
-            &format!("a pair has exactly 2 [[node]] entries, this file has {}", raw_nodes.len()),
+            &format!(
+                "a pair has exactly 2 [[node]] entries, this file has {}",
+                raw_nodes.len()
+            ),
         ));
     }
     let mut nodes = Vec::new();
     for raw_node in raw_nodes {
         let node_name = raw_node.name.get_ref().trim().to_string();
         if node_name.is_empty() || node_name.contains(['/', ' ']) {
-            return Err(loc.error(Some(raw_node.name.span()), "node.name", "must be a non-empty word"));
+            return Err(loc.error(
+                Some(raw_node.name.span()),
+                "node.name",
+                "must be a non-empty word",
+            ));
         }
         if nodes.iter().any(|n: &Node| n.name == node_name) {
-            return Err(loc.error(Some(raw_node.name.span()), "node.name", &format!("duplicate node name `{node_name}`")));
+            return Err(loc.error(
+                Some(raw_node.name.span()),
+                "node.name",
+                &format!("duplicate node name `{node_name}`"),
+            ));
         }
         let address: IpAddr = raw_node.address.get_ref().parse().map_err(|_| {
             loc.error(
@@ -379,10 +437,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
                 &format!("address {address} is used twice (nodes and VIP must differ)"),
             ));
         }
-        nodes.push(Node { name: node_name, address });
+        nodes.push(Node {
+            name: node_name,
+            address,
+        });
     }
 
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"));
     let ssh = SshConfig {
         user: raw.ssh.user.unwrap_or_else(|| "root".into()),
         port: raw.ssh.port.unwrap_or(22),
@@ -390,7 +453,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
             Some(v) => {
                 let p = resolve(&base, v.get_ref());
                 if !p.is_file() {
-                    return Err(loc.error(Some(v.span()), "ssh.identity_file", &format!("{} does not exist", p.display())));
+                    return Err(loc.error(
+                        Some(v.span()),
+                        "ssh.identity_file",
+                        &format!("{} does not exist", p.display()),
+                    ));
                 }
                 Some(p)
             }
@@ -437,7 +504,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         Some(list) => {
             for s in list.get_ref() {
                 if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-                    return Err(loc.error(Some(list.span()), "k3s.services", &format!("`{s}` is not a service name (letters, digits, '-')")));
+                    return Err(loc.error(
+                        Some(list.span()),
+                        "k3s.services",
+                        &format!("`{s}` is not a service name (letters, digits, '-')"),
+                    ));
                 }
             }
             list.get_ref().clone()
@@ -466,7 +537,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         Some(v) => {
             let u = v.get_ref().trim_end_matches('/').to_string();
             if !u.starts_with("https://") {
-                return Err(loc.error(Some(v.span()), "ingress.url", "must be an https:// URL (TLS verification is not optional)"));
+                return Err(loc.error(
+                    Some(v.span()),
+                    "ingress.url",
+                    "must be an https:// URL (TLS verification is not optional)",
+                ));
             }
             u
         }
@@ -479,7 +554,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         Some(v) => {
             let p = resolve(&base, v.get_ref());
             if !p.is_file() {
-                return Err(loc.error(Some(v.span()), "ingress.ca_file", &format!("{} does not exist", p.display())));
+                return Err(loc.error(
+                    Some(v.span()),
+                    "ingress.ca_file",
+                    &format!("{} does not exist", p.display()),
+                ));
             }
             Some(p)
         }
@@ -497,7 +576,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
     }
     let health_path = match &raw.ingress.health_path {
         Some(v) if !v.get_ref().starts_with('/') || !v.get_ref().contains("{service}") => {
-            return Err(loc.error(Some(v.span()), "ingress.health_path", "must start with '/' and contain {service}"));
+            return Err(loc.error(
+                Some(v.span()),
+                "ingress.health_path",
+                "must start with '/' and contain {service}",
+            ));
         }
         Some(v) => v.get_ref().clone(),
         None => "/v1/{service}/health".into(),
@@ -539,7 +622,9 @@ address = "10.20.246.102"
 "#;
 
     fn err(text: &str) -> String {
-        parse(Path::new("/etc/p.toml"), text).unwrap_err().to_string()
+        parse(Path::new("/etc/p.toml"), text)
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -550,7 +635,10 @@ address = "10.20.246.102"
         assert_eq!(c.ssh.port, 22);
         assert_eq!(c.ssh.host_key_policy, HostKeyPolicy::Strict);
         assert_eq!(c.k3s.services.len(), 9);
-        assert_eq!(c.health_url("tenant"), "https://10.20.246.103/v1/tenant/health");
+        assert_eq!(
+            c.health_url("tenant"),
+            "https://10.20.246.103/v1/tenant/health"
+        );
     }
 
     #[test]
@@ -563,7 +651,10 @@ address = "10.20.246.102"
 
     #[test]
     fn node_count_other_than_two_is_refused() {
-        let text = GOOD.replace("[[node]]\nname = \"tpvm2\"\naddress = \"10.20.246.102\"\n", "");
+        let text = GOOD.replace(
+            "[[node]]\nname = \"tpvm2\"\naddress = \"10.20.246.102\"\n",
+            "",
+        );
         let e = err(&text);
         assert!(e.contains("exactly 2 [[node]]"), "{e}");
     }

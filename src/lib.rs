@@ -24,7 +24,11 @@ pub fn run() -> u8 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return code;
         }
@@ -42,7 +46,9 @@ pub fn run() -> u8 {
     };
     let result = match cli.command {
         Command::Completions { shell } => {
-            render::out(&String::from_utf8_lossy(&commands::generate::completion(shell)));
+            render::out(&String::from_utf8_lossy(&commands::generate::completion(
+                shell,
+            )));
             Ok(0)
         }
         Command::Man { dir } => write_man(dir),
@@ -84,12 +90,14 @@ fn write_man(dir: Option<std::path::PathBuf>) -> error::Result<u8> {
             }
         }
         Some(dir) => {
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| Error::failed(format!("cannot create {}", dir.display())).caused_by(&e))?;
+            std::fs::create_dir_all(&dir).map_err(|e| {
+                Error::failed(format!("cannot create {}", dir.display())).caused_by(&e)
+            })?;
             for (name, page) in pages {
                 let path = dir.join(name);
-                std::fs::write(&path, page)
-                    .map_err(|e| Error::failed(format!("cannot write {}", path.display())).caused_by(&e))?;
+                std::fs::write(&path, page).map_err(|e| {
+                    Error::failed(format!("cannot write {}", path.display())).caused_by(&e)
+                })?;
             }
         }
     }

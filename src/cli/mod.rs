@@ -114,5 +114,6 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
             return Ok(std::time::Duration::from_secs_f64(secs));
         }
     }
-    humantime::parse_duration(s).map_err(|e| format!("`{s}` is not a duration ({e}); e.g. 10s, 500ms, 2m"))
+    humantime::parse_duration(s)
+        .map_err(|e| format!("`{s}` is not a duration ({e}); e.g. 10s, 500ms, 2m"))
 }

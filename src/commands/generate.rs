@@ -33,7 +33,10 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
             continue;
         }
         let name = format!("pairctl-{}", sub.get_name());
-        let sub = sub.clone().name(name.clone()).version(env!("CARGO_PKG_VERSION"));
+        let sub = sub
+            .clone()
+            .name(name.clone())
+            .version(env!("CARGO_PKG_VERSION"));
         let mut buf = Vec::new();
         if clap_mangen::Man::new(sub).render(&mut buf).is_ok() {
             pages.push((format!("{name}.1"), buf));

@@ -35,12 +35,18 @@ impl Context {
     /// The command's deadline, less a margin to render what was gathered.
     pub fn deadline(&self) -> Deadline {
         let margin = Duration::from_millis(200).min(self.timeout / 10);
-        Deadline::after(self.timeout.saturating_sub(margin).saturating_sub(self.started.elapsed()))
+        Deadline::after(
+            self.timeout
+                .saturating_sub(margin)
+                .saturating_sub(self.started.elapsed()),
+        )
     }
 }
 
 /// For the subcommands whose issues have not landed: a clear, nonzero answer.
 pub fn not_implemented(what: &str) -> Result<u8> {
-    Err(Error::failed(format!("`pairctl {what}` is not implemented yet; nothing was done"))
-        .hint("see the project's open issues; `pairctl status` is available"))
+    Err(Error::failed(format!(
+        "`pairctl {what}` is not implemented yet; nothing was done"
+    ))
+    .hint("see the project's open issues; `pairctl status` is available"))
 }

@@ -24,7 +24,13 @@ pub fn expectations(cfg: &Config) -> Expectations {
 }
 
 /// One round on existing connections: gather and judge.
-pub async fn report(cfg: &Config, links: &[NodeLink], https: &HttpsClient, deadline: Deadline, started: Instant) -> ClusterReport {
+pub async fn report(
+    cfg: &Config,
+    links: &[NodeLink],
+    https: &HttpsClient,
+    deadline: Deadline,
+    started: Instant,
+) -> ClusterReport {
     let facts = gather(cfg, links, https, deadline).await;
     judge(&facts, &expectations(cfg), started.elapsed())
 }

@@ -87,7 +87,13 @@ pub struct Check {
 
 impl Check {
     fn ok(name: &str, node: &str, detail: impl Into<String>) -> Self {
-        Self { name: name.into(), node: node.into(), result: CheckResult::Ok, detail: detail.into(), impact: None }
+        Self {
+            name: name.into(),
+            node: node.into(),
+            result: CheckResult::Ok,
+            detail: detail.into(),
+            impact: None,
+        }
     }
     fn warn(name: &str, node: &str, detail: impl Into<String>) -> Self {
         Self {
@@ -99,7 +105,13 @@ impl Check {
         }
     }
     fn fail(name: &str, node: &str, impact: Impact, detail: impl Into<String>) -> Self {
-        Self { name: name.into(), node: node.into(), result: CheckResult::Fail, detail: detail.into(), impact: Some(impact) }
+        Self {
+            name: name.into(),
+            node: node.into(),
+            result: CheckResult::Fail,
+            detail: detail.into(),
+            impact: Some(impact),
+        }
     }
 }
 
@@ -156,7 +168,11 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
 
     for node in &facts.nodes {
         checks.push(match &node.ssh {
-            Ok(took) => Check::ok("ssh", &node.name, format!("connected in {} ms", took.as_millis())),
+            Ok(took) => Check::ok(
+                "ssh",
+                &node.name,
+                format!("connected in {} ms", took.as_millis()),
+            ),
             Err(e) => Check::fail("ssh", &node.name, Impact::Degraded, e.clone()),
         });
     }
@@ -168,27 +184,54 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
         .filter(|n| n.basics.as_ref().map(|b| b.holds_vip).unwrap_or(false))
         .collect();
     let unasked: Vec<&NodeFacts> = facts.nodes.iter().filter(|n| n.basics.is_err()).collect();
-    let services_ok = !facts.services.is_empty() && facts.services.iter().all(|s| s.status == Ok(200));
+    let services_ok =
+        !facts.services.is_empty() && facts.services.iter().all(|s| s.status == Ok(200));
     checks.push(match (holders.len(), unasked.len()) {
         (2, _) => Check::fail(
             "vip",
             CLUSTER,
             Impact::Critical,
-            format!("split brain: {} is held by {} and {}", exp.vip, holders[0].name, holders[1].name),
+            format!(
+                "split brain: {} is held by {} and {}",
+                exp.vip, holders[0].name, holders[1].name
+            ),
         ),
-        (1, 0) => Check::ok("vip", CLUSTER, format!("{} on {}", exp.vip, holders[0].name)),
+        (1, 0) => Check::ok(
+            "vip",
+            CLUSTER,
+            format!("{} on {}", exp.vip, holders[0].name),
+        ),
         (1, _) => Check::warn(
             "vip",
             CLUSTER,
-            format!("{} on {}; {} cannot be asked, a second holder is not ruled out", exp.vip, holders[0].name, names(&unasked)),
+            format!(
+                "{} on {}; {} cannot be asked, a second holder is not ruled out",
+                exp.vip,
+                holders[0].name,
+                names(&unasked)
+            ),
         ),
-        (_, 0) => Check::fail("vip", CLUSTER, Impact::Critical, format!("no node holds {}", exp.vip)),
-        (_, n) if n == facts.nodes.len() => Check::fail("vip", CLUSTER, Impact::Unknown, "no node could be asked".to_string()),
+        (_, 0) => Check::fail(
+            "vip",
+            CLUSTER,
+            Impact::Critical,
+            format!("no node holds {}", exp.vip),
+        ),
+        (_, n) if n == facts.nodes.len() => Check::fail(
+            "vip",
+            CLUSTER,
+            Impact::Unknown,
+            "no node could be asked".to_string(),
+        ),
         _ if services_ok => Check::fail(
             "vip",
             CLUSTER,
             Impact::Unknown,
-            format!("no reachable node holds {} but it answers: presumably {}", exp.vip, names(&unasked)),
+            format!(
+                "no reachable node holds {} but it answers: presumably {}",
+                exp.vip,
+                names(&unasked)
+            ),
         ),
         _ => Check::fail(
             "vip",
@@ -208,20 +251,35 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
             _ => Role::Unknown,
         })
         .collect();
-    let actives: Vec<usize> = roles.iter().enumerate().filter(|(_, r)| **r == Role::Active).map(|(i, _)| i).collect();
+    let actives: Vec<usize> = roles
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| **r == Role::Active)
+        .map(|(i, _)| i)
+        .collect();
     let active_index = match actives.as_slice() {
         [one] => Some(*one),
         _ => None,
     };
     // Where to look for k3s: the active, else the VIP holder.
-    let k3s_index = active_index.or_else(|| facts.nodes.iter().position(|n| holders.len() == 1 && n.name == holders[0].name));
+    let k3s_index = active_index.or_else(|| {
+        facts
+            .nodes
+            .iter()
+            .position(|n| holders.len() == 1 && n.name == holders[0].name)
+    });
     let both_up = reachable.len() == facts.nodes.len();
 
     for (i, node) in facts.nodes.iter().enumerate() {
         let is_active = Some(i) == k3s_index;
         let Ok(basics) = &node.basics else {
             if let (Ok(_), Err(e)) = (&node.ssh, &node.basics) {
-                checks.push(Check::fail("node-facts", &node.name, Impact::Degraded, e.clone()));
+                checks.push(Check::fail(
+                    "node-facts",
+                    &node.name,
+                    Impact::Degraded,
+                    e.clone(),
+                ));
             }
             continue;
         };
@@ -229,14 +287,23 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
         if is_active {
             checks.push(k3s_check(node, basics));
         } else if basics.k3s_active {
-            checks.push(Check::fail("k3s", &node.name, Impact::Critical, "k3s runs on a node that is not the active: two writers"));
+            checks.push(Check::fail(
+                "k3s",
+                &node.name,
+                Impact::Critical,
+                "k3s runs on a node that is not the active: two writers",
+            ));
         }
     }
 
     // Galera: every node a synced member of one Primary component.
     let mut uuids: Vec<(&str, &str)> = Vec::new();
     for (i, node) in facts.nodes.iter().enumerate() {
-        let impact_if_down = if Some(i) == k3s_index { Impact::Critical } else { Impact::Degraded };
+        let impact_if_down = if Some(i) == k3s_index {
+            Impact::Critical
+        } else {
+            Impact::Degraded
+        };
         match &node.galera {
             Err(e) => checks.push(Check::fail("galera", &node.name, impact_if_down, e.clone())),
             Ok(g) => {
@@ -249,13 +316,23 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
     if uuids.len() == 2 {
         let (a, b) = (uuids[0], uuids[1]);
         checks.push(if a.1 == b.1 {
-            Check::ok("galera-state", CLUSTER, format!("state UUID {} on both", short_uuid(a.1)))
+            Check::ok(
+                "galera-state",
+                CLUSTER,
+                format!("state UUID {} on both", short_uuid(a.1)),
+            )
         } else {
             Check::fail(
                 "galera-state",
                 CLUSTER,
                 Impact::Critical,
-                format!("state UUIDs differ: {} {} / {} {}", a.0, short_uuid(a.1), b.0, short_uuid(b.1)),
+                format!(
+                    "state UUIDs differ: {} {} / {} {}",
+                    a.0,
+                    short_uuid(a.1),
+                    b.0,
+                    short_uuid(b.1)
+                ),
             )
         });
     }
@@ -267,13 +344,39 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
         }
         checks.push(match &node.gluster_peers {
             Err(e) => Check::fail("gluster-peers", &node.name, Impact::Degraded, e.clone()),
-            Ok(p) if p.peers.is_empty() => Check::fail("gluster-peers", &node.name, Impact::Degraded, "no peers in the trusted pool"),
+            Ok(p) if p.peers.is_empty() => Check::fail(
+                "gluster-peers",
+                &node.name,
+                Impact::Degraded,
+                "no peers in the trusted pool",
+            ),
             Ok(p) => {
-                let down: Vec<&str> = p.peers.iter().filter(|x| !x.connected).map(|x| x.hostname.as_str()).collect();
+                let down: Vec<&str> = p
+                    .peers
+                    .iter()
+                    .filter(|x| !x.connected)
+                    .map(|x| x.hostname.as_str())
+                    .collect();
                 if down.is_empty() {
-                    Check::ok("gluster-peers", &node.name, format!("{} connected", p.peers.iter().map(|x| x.hostname.as_str()).collect::<Vec<_>>().join(", ")))
+                    Check::ok(
+                        "gluster-peers",
+                        &node.name,
+                        format!(
+                            "{} connected",
+                            p.peers
+                                .iter()
+                                .map(|x| x.hostname.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
                 } else {
-                    Check::fail("gluster-peers", &node.name, Impact::Degraded, format!("disconnected: {}", down.join(", ")))
+                    Check::fail(
+                        "gluster-peers",
+                        &node.name,
+                        Impact::Degraded,
+                        format!("disconnected: {}", down.join(", ")),
+                    )
                 }
             }
         });
@@ -290,8 +393,17 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
                 continue;
             }
             checks.push(match &active.peer_ssh {
-                Ok(()) => Check::ok("standby-ssh", &other.name, format!("reachable over SSH from {}", active.name)),
-                Err(e) => Check::fail("standby-ssh", &other.name, Impact::Degraded, format!("from {}: {e}", active.name)),
+                Ok(()) => Check::ok(
+                    "standby-ssh",
+                    &other.name,
+                    format!("reachable over SSH from {}", active.name),
+                ),
+                Err(e) => Check::fail(
+                    "standby-ssh",
+                    &other.name,
+                    Impact::Degraded,
+                    format!("from {}: {e}", active.name),
+                ),
             });
             if let Ok(b) = &other.basics {
                 checks.push(replica_check(&other.name, b, exp.replica_max_age));
@@ -309,7 +421,12 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
         let name = format!("service:{}", s.name);
         checks.push(match &s.status {
             Ok(200) => Check::ok(&name, CLUSTER, "ready (HTTP 200 via VIP)"),
-            Ok(code) => Check::fail(&name, CLUSTER, Impact::Critical, format!("HTTP {code} via VIP")),
+            Ok(code) => Check::fail(
+                &name,
+                CLUSTER,
+                Impact::Critical,
+                format!("HTTP {code} via VIP"),
+            ),
             Err(e) => Check::fail(&name, CLUSTER, Impact::Critical, e.clone()),
         });
     }
@@ -321,12 +438,20 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
         .map(|(n, role)| {
             let status = if n.ssh.is_err() {
                 NodeStatus::Down
-            } else if checks.iter().any(|c| c.node == n.name && c.result != CheckResult::Ok) {
+            } else if checks
+                .iter()
+                .any(|c| c.node == n.name && c.result != CheckResult::Ok)
+            {
                 NodeStatus::Degraded
             } else {
                 NodeStatus::Up
             };
-            NodeReport { name: n.name.clone(), role: *role, status, ip: n.address.clone() }
+            NodeReport {
+                name: n.name.clone(),
+                role: *role,
+                status,
+                ip: n.address.clone(),
+            }
         })
         .collect();
 
@@ -334,12 +459,21 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
     let deployment = active_index
         .and_then(|a| facts.nodes[a].basics.as_ref().ok())
         .and_then(|b| b.deployment.clone())
-        .or_else(|| facts.nodes.iter().find_map(|n| n.basics.as_ref().ok().and_then(|b| b.deployment.clone())));
+        .or_else(|| {
+            facts
+                .nodes
+                .iter()
+                .find_map(|n| n.basics.as_ref().ok().and_then(|b| b.deployment.clone()))
+        });
     let last_change = facts
         .nodes
         .iter()
         .filter_map(|n| n.basics.as_ref().ok().and_then(|b| b.last_change.clone()))
-        .max_by(|a, b| a.get("time").map(|v| v.to_string()).cmp(&b.get("time").map(|v| v.to_string())));
+        .max_by(|a, b| {
+            a.get("time")
+                .map(|v| v.to_string())
+                .cmp(&b.get("time").map(|v| v.to_string()))
+        });
 
     ClusterReport {
         schema: STATUS_SCHEMA,
@@ -371,7 +505,11 @@ pub fn verdict_of(checks: &[Check], nothing_reachable: bool) -> Verdict {
 }
 
 fn names(nodes: &[&NodeFacts]) -> String {
-    nodes.iter().map(|n| n.name.as_str()).collect::<Vec<_>>().join(", ")
+    nodes
+        .iter()
+        .map(|n| n.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn short_uuid(u: &str) -> &str {
@@ -381,33 +519,78 @@ fn short_uuid(u: &str) -> &str {
 fn keepalived_check(node: &NodeFacts, b: &BasicFacts, is_active: bool) -> Check {
     let state = b.vrrp_state.as_deref().unwrap_or("unknown state");
     if b.keepalived_unit != "active" {
-        return Check::fail("keepalived", &node.name, Impact::Degraded, format!("keepalived.service is {}", b.keepalived_unit));
+        return Check::fail(
+            "keepalived",
+            &node.name,
+            Impact::Degraded,
+            format!("keepalived.service is {}", b.keepalived_unit),
+        );
     }
     if b.maintenance {
-        return Check::warn("keepalived", &node.name, format!("{state}, demoted (maintenance file present)"));
+        return Check::warn(
+            "keepalived",
+            &node.name,
+            format!("{state}, demoted (maintenance file present)"),
+        );
     }
     match (state, b.holds_vip, is_active) {
-        ("MASTER", true, _) | ("BACKUP", false, false) => Check::ok("keepalived", &node.name, state.to_string()),
+        ("MASTER", true, _) | ("BACKUP", false, false) => {
+            Check::ok("keepalived", &node.name, state.to_string())
+        }
         ("FAULT", _, _) => Check::fail("keepalived", &node.name, Impact::Degraded, "FAULT state"),
-        _ => Check::warn("keepalived", &node.name, format!("{state} while {} the VIP", if b.holds_vip { "holding" } else { "not holding" })),
+        _ => Check::warn(
+            "keepalived",
+            &node.name,
+            format!(
+                "{state} while {} the VIP",
+                if b.holds_vip {
+                    "holding"
+                } else {
+                    "not holding"
+                }
+            ),
+        ),
     }
 }
 
 fn k3s_check(node: &NodeFacts, b: &BasicFacts) -> Check {
     if !b.k3s_active {
-        return Check::fail("k3s", &node.name, Impact::Critical, "k3s.service is not running on the VIP holder");
+        return Check::fail(
+            "k3s",
+            &node.name,
+            Impact::Critical,
+            "k3s.service is not running on the VIP holder",
+        );
     }
     match &node.kube_nodes {
         Err(e) => Check::fail("k3s", &node.name, Impact::Critical, e.clone()),
-        Ok(list) if list.is_empty() => Check::fail("k3s", &node.name, Impact::Critical, "no Kubernetes node registered"),
+        Ok(list) if list.is_empty() => Check::fail(
+            "k3s",
+            &node.name,
+            Impact::Critical,
+            "no Kubernetes node registered",
+        ),
         Ok(list) => {
             let not_ready: Vec<String> = list
                 .iter()
                 .filter(|n| !n.ready)
-                .map(|n| format!("{} NotReady{}", n.name, n.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()))
+                .map(|n| {
+                    format!(
+                        "{} NotReady{}",
+                        n.name,
+                        n.reason
+                            .as_deref()
+                            .map(|r| format!(" ({r})"))
+                            .unwrap_or_default()
+                    )
+                })
                 .collect();
             if not_ready.is_empty() {
-                Check::ok("k3s", &node.name, format!("running, {} node(s) Ready", list.len()))
+                Check::ok(
+                    "k3s",
+                    &node.name,
+                    format!("running, {} node(s) Ready", list.len()),
+                )
             } else {
                 Check::fail("k3s", &node.name, Impact::Critical, not_ready.join("; "))
             }
@@ -415,14 +598,23 @@ fn k3s_check(node: &NodeFacts, b: &BasicFacts) -> Check {
     }
 }
 
-fn galera_check(node: &str, g: &crate::probe::galera::GaleraFacts, members_reporting: u64, both_up: bool) -> Check {
+fn galera_check(
+    node: &str,
+    g: &crate::probe::galera::GaleraFacts,
+    members_reporting: u64,
+    both_up: bool,
+) -> Check {
     use crate::probe::galera::{ClusterStatus, LocalState};
     if g.cluster_status != ClusterStatus::Primary {
         return Check::fail(
             "galera",
             node,
             Impact::Critical,
-            format!("{} component, size {}: no quorum, writes refused", g.cluster_status.as_str(), g.cluster_size),
+            format!(
+                "{} component, size {}: no quorum, writes refused",
+                g.cluster_status.as_str(),
+                g.cluster_size
+            ),
         );
     }
     if !g.ready || !g.connected {
@@ -430,10 +622,18 @@ fn galera_check(node: &str, g: &crate::probe::galera::GaleraFacts, members_repor
             "galera",
             node,
             Impact::Critical,
-            format!("wsrep_ready={} wsrep_connected={}", on_off(g.ready), on_off(g.connected)),
+            format!(
+                "wsrep_ready={} wsrep_connected={}",
+                on_off(g.ready),
+                on_off(g.connected)
+            ),
         );
     }
-    let state = g.local_state_comment.as_ref().map(LocalState::as_str).unwrap_or("no provider");
+    let state = g
+        .local_state_comment
+        .as_ref()
+        .map(LocalState::as_str)
+        .unwrap_or("no provider");
     let summary = format!("Primary, {state}, size {}", g.cluster_size);
     if g.local_state_comment != Some(LocalState::Synced) {
         return Check::warn("galera", node, summary);
@@ -441,7 +641,12 @@ fn galera_check(node: &str, g: &crate::probe::galera::GaleraFacts, members_repor
     if g.cluster_size >= 2 {
         Check::ok("galera", node, summary)
     } else if both_up && members_reporting >= 2 {
-        Check::fail("galera", node, Impact::Critical, format!("{summary}: both nodes up but not one cluster"))
+        Check::fail(
+            "galera",
+            node,
+            Impact::Critical,
+            format!("{summary}: both nodes up but not one cluster"),
+        )
     } else {
         Check::warn("galera", node, format!("{summary} (peer not a member)"))
     }
@@ -459,7 +664,9 @@ fn volume_check(facts: &ClusterFacts, vol: &str) -> Check {
     let name = format!("gluster-volume:{vol}");
     let mut last_err = None;
     for node in &facts.nodes {
-        let Some(v) = node.volumes.iter().find(|v| v.name == vol) else { continue };
+        let Some(v) = node.volumes.iter().find(|v| v.name == vol) else {
+            continue;
+        };
         let status = match &v.status {
             Ok(s) => s,
             Err(e) => {
@@ -467,38 +674,101 @@ fn volume_check(facts: &ClusterFacts, vol: &str) -> Check {
                 continue;
             }
         };
-        let offline: Vec<String> = status.bricks.iter().filter(|b| !b.online).map(|b| format!("{}:{}", b.host, b.path)).collect();
+        let offline: Vec<String> = status
+            .bricks
+            .iter()
+            .filter(|b| !b.online)
+            .map(|b| format!("{}:{}", b.host, b.path))
+            .collect();
         if status.bricks.is_empty() {
             return Check::fail(&name, CLUSTER, Impact::Degraded, "no bricks online");
         }
         let heal = match &v.heal {
             Ok(h) => h,
-            Err(e) => return Check::fail(&name, CLUSTER, Impact::Degraded, format!("heal info: {e}")),
+            Err(e) => {
+                return Check::fail(&name, CLUSTER, Impact::Degraded, format!("heal info: {e}"))
+            }
         };
         let split: u64 = heal.bricks.iter().filter_map(|b| b.split_brain).sum();
         let pending: u64 = heal.bricks.iter().filter_map(|b| b.pending).sum();
         if split > 0 {
-            return Check::fail(&name, CLUSTER, Impact::Critical, format!("{split} entries in split-brain"));
+            return Check::fail(
+                &name,
+                CLUSTER,
+                Impact::Critical,
+                format!("{split} entries in split-brain"),
+            );
+        }
+        if status.bricks.len() < facts.nodes.len() {
+            // glusterd leaves out the bricks of a peer it cannot reach.
+            let seen: Vec<&str> = status.bricks.iter().map(|b| b.host.as_str()).collect();
+            return Check::fail(
+                &name,
+                CLUSTER,
+                Impact::Degraded,
+                format!(
+                    "only {} of {} bricks reported ({})",
+                    status.bricks.len(),
+                    facts.nodes.len(),
+                    seen.join(", ")
+                ),
+            );
         }
         if !offline.is_empty() {
-            return Check::fail(&name, CLUSTER, Impact::Degraded, format!("brick offline: {}", offline.join(", ")));
+            return Check::fail(
+                &name,
+                CLUSTER,
+                Impact::Degraded,
+                format!("brick offline: {}", offline.join(", ")),
+            );
         }
-        let disconnected: Vec<&str> = heal.bricks.iter().filter(|b| !b.connected).map(|b| b.name.as_str()).collect();
+        let disconnected: Vec<&str> = heal
+            .bricks
+            .iter()
+            .filter(|b| !b.connected)
+            .map(|b| b.name.as_str())
+            .collect();
         if !disconnected.is_empty() {
-            return Check::fail(&name, CLUSTER, Impact::Degraded, format!("brick not connected: {}", disconnected.join(", ")));
+            return Check::fail(
+                &name,
+                CLUSTER,
+                Impact::Degraded,
+                format!("brick not connected: {}", disconnected.join(", ")),
+            );
         }
         if pending > 0 {
             return Check::warn(&name, CLUSTER, format!("{pending} entries pending heal"));
         }
-        return Check::ok(&name, CLUSTER, format!("{} bricks online, nothing to heal", status.bricks.len()));
+        return Check::ok(
+            &name,
+            CLUSTER,
+            format!("{} bricks online, nothing to heal", status.bricks.len()),
+        );
     }
-    Check::fail(&name, CLUSTER, Impact::Degraded, last_err.unwrap_or_else(|| "no node could report the volume".into()))
+    Check::fail(
+        &name,
+        CLUSTER,
+        Impact::Degraded,
+        last_err.unwrap_or_else(|| "no node could report the volume".into()),
+    )
 }
 
 fn replica_check(node: &str, b: &BasicFacts, max_age: Duration) -> Check {
     match b.replica_age {
-        None => Check::fail("replica", node, Impact::Degraded, "no k3s state replica on the standby"),
-        Some(age) if age <= max_age => Check::ok("replica", node, format!("k3s state replica {} old", crate::render::human_duration(age))),
+        None => Check::fail(
+            "replica",
+            node,
+            Impact::Degraded,
+            "no k3s state replica on the standby",
+        ),
+        Some(age) if age <= max_age => Check::ok(
+            "replica",
+            node,
+            format!(
+                "k3s state replica {} old",
+                crate::render::human_duration(age)
+            ),
+        ),
         Some(age) => Check::warn(
             "replica",
             node,
@@ -517,12 +787,17 @@ fn workloads_check(node: &NodeFacts, exp: &Expectations) -> Check {
         Ok(w) => w,
         Err(e) => return Check::fail("workloads", &node.name, Impact::Critical, e.clone()),
     };
-    let ours: Vec<_> = workloads.iter().filter(|w| w.namespace == exp.namespace).collect();
+    let ours: Vec<_> = workloads
+        .iter()
+        .filter(|w| w.namespace == exp.namespace)
+        .collect();
     let mut problems = Vec::new();
     for service in &exp.services {
         match ours.iter().find(|w| &w.name == service) {
             None => problems.push(format!("{service} not deployed")),
-            Some(w) if w.desired == 0 || w.ready < w.desired => problems.push(format!("{service} {}/{}", w.ready, w.desired)),
+            Some(w) if w.desired == 0 || w.ready < w.desired => {
+                problems.push(format!("{service} {}/{}", w.ready, w.desired))
+            }
             Some(_) => {}
         }
     }
@@ -541,11 +816,30 @@ fn workloads_check(node: &NodeFacts, exp: &Expectations) -> Check {
             .map(|w| format!("{}/{} {}/{}", w.namespace, w.name, w.ready, w.desired))
             .collect();
         if system_not_ready.is_empty() {
-            Check::ok("workloads", &node.name, format!("{} services Ready in {}", exp.services.len(), exp.namespace))
+            Check::ok(
+                "workloads",
+                &node.name,
+                format!("{} services Ready in {}", exp.services.len(), exp.namespace),
+            )
         } else {
-            Check::warn("workloads", &node.name, format!("system workloads not ready: {}", system_not_ready.join(", ")))
+            Check::warn(
+                "workloads",
+                &node.name,
+                format!(
+                    "system workloads not ready: {}",
+                    system_not_ready.join(", ")
+                ),
+            )
         }
     } else {
-        Check::fail("workloads", &node.name, Impact::Critical, problems.join("; "))
+        Check::fail(
+            "workloads",
+            &node.name,
+            Impact::Critical,
+            problems.join("; "),
+        )
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -26,7 +26,9 @@ impl Style {
         let color = match color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            ColorChoice::Auto => {
+                stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
         };
         colored::control::set_override(color);
         let width = std::env::var("COLUMNS")
@@ -34,7 +36,14 @@ impl Style {
             .and_then(|c| c.parse::<u16>().ok())
             .filter(|w| *w >= 40)
             .unwrap_or(80);
-        Style { format, color, width, quiet, verbose, stderr_tty: std::io::stderr().is_terminal() }
+        Style {
+            format,
+            color,
+            width,
+            quiet,
+            verbose,
+            stderr_tty: std::io::stderr().is_terminal(),
+        }
     }
 }
 
@@ -42,7 +51,10 @@ impl Style {
 /// error: the reader has what it wanted.
 pub fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
@@ -56,7 +68,8 @@ pub fn diag(text: &str) {
 }
 
 pub fn json<T: serde::Serialize>(value: &T) -> String {
-    let mut s = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }

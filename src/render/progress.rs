@@ -55,8 +55,15 @@ impl Reporter for StepReporter {
             return;
         }
         let mark = if ok { "ok" } else { "FAILED" };
-        let detail = if detail.is_empty() { String::new() } else { format!(": {detail}") };
-        diag(&format!("[{:>7}] {step} {mark}{detail}", super::human_duration(took)));
+        let detail = if detail.is_empty() {
+            String::new()
+        } else {
+            format!(": {detail}")
+        };
+        diag(&format!(
+            "[{:>7}] {step} {mark}{detail}",
+            super::human_duration(took)
+        ));
     }
 
     fn note(&self, text: &str) {

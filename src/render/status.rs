@@ -11,13 +11,28 @@ pub fn table(report: &ClusterReport, style: &Style) -> String {
     let rule = "=".repeat(51);
     s.push_str(&format!("{rule}\n{:^51}\n{rule}\n", "EFA version details"));
     let d = report.deployment.clone().unwrap_or_default();
-    let or_unknown = |v: &str| if v.is_empty() { "unknown".to_string() } else { v.to_string() };
+    let or_unknown = |v: &str| {
+        if v.is_empty() {
+            "unknown".to_string()
+        } else {
+            v.to_string()
+        }
+    };
     let node_ips = if d.node_ips.is_empty() {
-        report.nodes.iter().map(|n| n.ip.clone()).collect::<Vec<_>>().join(",")
+        report
+            .nodes
+            .iter()
+            .map(|n| n.ip.clone())
+            .collect::<Vec<_>>()
+            .join(",")
     } else {
         d.node_ips.join(",")
     };
-    let vip = if d.virtual_ip.is_empty() { report.vip.clone() } else { d.virtual_ip.clone() };
+    let vip = if d.virtual_ip.is_empty() {
+        report.vip.clone()
+    } else {
+        d.virtual_ip.clone()
+    };
     for (k, v) in [
         ("Version", or_unknown(&d.version)),
         ("Build", or_unknown(&d.build)),
@@ -39,7 +54,12 @@ pub fn table(report: &ClusterReport, style: &Style) -> String {
     let mut nodes = new_table(style);
     nodes.set_header(vec!["Node Name", "Role", "Status", "IP"]);
     for n in &report.nodes {
-        nodes.add_row(vec![n.name.clone(), paint_role(n.role), paint_node_status(n.status), n.ip.clone()]);
+        nodes.add_row(vec![
+            n.name.clone(),
+            paint_role(n.role),
+            paint_node_status(n.status),
+            n.ip.clone(),
+        ]);
     }
     s.push_str(&nodes.to_string());
     s.push_str("\n\n");
@@ -47,12 +67,23 @@ pub fn table(report: &ClusterReport, style: &Style) -> String {
     let mut checks = new_table(style);
     checks.set_header(vec!["Check", "Node", "Result", "Detail"]);
     for c in &report.checks {
-        checks.add_row(vec![c.name.clone(), c.node.clone(), paint_result(c.result), c.detail.clone()]);
+        checks.add_row(vec![
+            c.name.clone(),
+            c.node.clone(),
+            paint_result(c.result),
+            c.detail.clone(),
+        ]);
     }
     s.push_str(&checks.to_string());
     s.push('\n');
     if let Some(change) = &report.last_change {
-        let get = |k: &str| change.get(k).and_then(|v| v.as_str()).unwrap_or("?").to_string();
+        let get = |k: &str| {
+            change
+                .get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or("?")
+                .to_string()
+        };
         s.push_str(&format!(
             "Last role change: {} {} {} -> {} ({})\n",
             get("time"),
@@ -63,7 +94,10 @@ pub fn table(report: &ClusterReport, style: &Style) -> String {
         ));
     }
     s.push_str(&format!("Verdict: {}\n", paint_verdict(report.verdict)));
-    s.push_str(&format!("--- Time Elapsed: {:.2} seconds ---\n", report.elapsed_ms as f64 / 1000.0));
+    s.push_str(&format!(
+        "--- Time Elapsed: {:.2} seconds ---\n",
+        report.elapsed_ms as f64 / 1000.0
+    ));
     s
 }
 

@@ -29,10 +29,17 @@ impl HttpsClient {
                 Error::config(format!("cannot read ingress.ca_file {}", ca.display())).caused_by(&e)
             })?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                Error::config(format!("ingress.ca_file {} is not a PEM certificate", ca.display())).caused_by(&e)
+                Error::config(format!(
+                    "ingress.ca_file {} is not a PEM certificate",
+                    ca.display()
+                ))
+                .caused_by(&e)
             })?;
             if certs.is_empty() {
-                return Err(Error::config(format!("ingress.ca_file {} holds no certificate", ca.display())));
+                return Err(Error::config(format!(
+                    "ingress.ca_file {} holds no certificate",
+                    ca.display()
+                )));
             }
             builder = builder.tls_certs_only(certs);
         }

@@ -36,6 +36,9 @@ pub async fn with_timeout<T, E: std::fmt::Display>(
     match tokio::time::timeout(limit, fut).await {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(format!("{what}: {e}")),
-        Err(_) => Err(format!("{what}: timed out after {}", crate::render::human_duration(limit))),
+        Err(_) => Err(format!(
+            "{what}: timed out after {}",
+            crate::render::human_duration(limit)
+        )),
     }
 }

@@ -15,7 +15,12 @@ pub struct SqlTarget {
 
 /// Connects (bounded: mysql_async has no connect timeout of its own, and a stopped server
 /// never fails by itself) and runs `query`, returning its first two columns as strings.
-pub async fn query_pairs(target: &SqlTarget, password: Option<&str>, query: &str, limit: Duration) -> Result<Vec<(String, String)>, String> {
+pub async fn query_pairs(
+    target: &SqlTarget,
+    password: Option<&str>,
+    query: &str,
+    limit: Duration,
+) -> Result<Vec<(String, String)>, String> {
     let opts = OptsBuilder::default()
         .ip_or_hostname(target.address.to_string())
         .tcp_port(target.port)
@@ -26,8 +31,13 @@ pub async fn query_pairs(target: &SqlTarget, password: Option<&str>, query: &str
         .prefer_socket(false)
         .stmt_cache_size(0);
     let run = async {
-        let mut conn = Conn::new(opts).await.map_err(|e| format!("cannot connect: {e}"))?;
-        let rows: Vec<(String, String)> = conn.query(query).await.map_err(|e| format!("query failed: {e}"))?;
+        let mut conn = Conn::new(opts)
+            .await
+            .map_err(|e| format!("cannot connect: {e}"))?;
+        let rows: Vec<(String, String)> = conn
+            .query(query)
+            .await
+            .map_err(|e| format!("query failed: {e}"))?;
         // A polite close costs a round trip; a dropped connection is closed by the server.
         tokio::spawn(async move {
             let _ = conn.disconnect().await;
@@ -36,7 +46,10 @@ pub async fn query_pairs(target: &SqlTarget, password: Option<&str>, query: &str
     };
     match tokio::time::timeout(limit, run).await {
         Ok(Ok(rows)) => Ok(rows),
-        Ok(Err(e)) => Err(format!("{}: MariaDB {}:{}: {e}", target.name, target.address, target.port)),
+        Ok(Err(e)) => Err(format!(
+            "{}: MariaDB {}:{}: {e}",
+            target.name, target.address, target.port
+        )),
         Err(_) => Err(format!(
             "{}: MariaDB {}:{} did not answer within {}",
             target.name,

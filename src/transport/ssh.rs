@@ -88,7 +88,10 @@ impl ClientHandler {
 impl client::Handler for ClientHandler {
     type Error = russh::Error;
 
-    async fn check_server_key(&mut self, key: &keys::PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+    async fn check_server_key(
+        &mut self,
+        key: &keys::PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
         let key: PublicKey = key.public_key();
         let key = &key;
         let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
@@ -100,7 +103,12 @@ impl client::Handler for ClientHandler {
                     Ok(false)
                 }
                 HostKeyPolicy::AcceptNew => {
-                    match keys::known_hosts::learn_known_hosts_path(&self.host, self.port, key, &self.known_hosts) {
+                    match keys::known_hosts::learn_known_hosts_path(
+                        &self.host,
+                        self.port,
+                        key,
+                        &self.known_hosts,
+                    ) {
                         Ok(()) => {
                             tracing::info!(host = %self.host, %fingerprint, file = %self.known_hosts.display(), "learned new host key");
                             Ok(true)
@@ -113,6 +121,7 @@ impl client::Handler for ClientHandler {
                 }
             },
             Err(keys::Error::KeyChanged { line }) => {
+                let line = file_line_of_entry(&self.known_hosts, line);
                 self.record(HostKeyProblem::Changed { line, fingerprint });
                 Ok(false)
             }
@@ -122,6 +131,24 @@ impl client::Handler for ClientHandler {
             }
         }
     }
+}
+
+/// russh numbers known_hosts entries without counting comment lines; operators need the
+/// line as their editor shows it.
+fn file_line_of_entry(path: &Path, entry: usize) -> usize {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return entry;
+    };
+    let mut seen = 0;
+    for (i, line) in text.lines().enumerate() {
+        if !line.starts_with('#') {
+            seen += 1;
+            if seen == entry {
+                return i + 1;
+            }
+        }
+    }
+    entry
 }
 
 /// One authenticated connection to one node.
@@ -143,10 +170,18 @@ pub struct ConnectError {
 
 impl ConnectError {
     fn plain(message: String) -> Self {
-        Self { message, hint: None, host_key: false }
+        Self {
+            message,
+            hint: None,
+            host_key: false,
+        }
     }
     pub fn into_error(self) -> Error {
-        let kind = if self.host_key { ErrorKind::Refused } else { ErrorKind::Failed };
+        let kind = if self.host_key {
+            ErrorKind::Refused
+        } else {
+            ErrorKind::Failed
+        };
         let mut e = Error::new(kind, self.message);
         if let Some(h) = self.hint {
             e = e.hint(h);
@@ -167,7 +202,11 @@ fn ssh_config() -> Arc<client::Config> {
 
 impl SshSession {
     /// Connects, checks the host key, authenticates, all within `limit`.
-    pub async fn connect(target: &SshTarget, cfg: &SshConfig, limit: Duration) -> Result<Self, ConnectError> {
+    pub async fn connect(
+        target: &SshTarget,
+        cfg: &SshConfig,
+        limit: Duration,
+    ) -> Result<Self, ConnectError> {
         match tokio::time::timeout(limit, Self::connect_inner(target, cfg)).await {
             Ok(r) => r,
             Err(_) => Err(ConnectError::plain(format!(
@@ -196,7 +235,10 @@ impl SshSession {
                 let recorded = problem.lock().ok().and_then(|mut p| p.take());
                 return Err(match recorded {
                     Some(p) => host_key_error(target, &host, &cfg.known_hosts, p),
-                    None => ConnectError::plain(format!("{}: cannot connect to {}: {e}", target.name, target.addr)),
+                    None => ConnectError::plain(format!(
+                        "{}: cannot connect to {}: {e}",
+                        target.name, target.addr
+                    )),
                 });
             }
         };
@@ -224,7 +266,12 @@ impl SshSession {
 
     /// Like `exec`, with `input` written to the command's stdin (then EOF). Secrets go this
     /// way, never in the command line.
-    pub async fn exec_with_input(&self, command: &str, input: Option<&[u8]>, limit: Duration) -> Result<Output, String> {
+    pub async fn exec_with_input(
+        &self,
+        command: &str,
+        input: Option<&[u8]>,
+        limit: Duration,
+    ) -> Result<Output, String> {
         let name = self.target.name.clone();
         let short = short_command(command);
         match tokio::time::timeout(limit, self.exec_inner(command, input)).await {
@@ -244,11 +291,20 @@ impl SshSession {
             .channel_open_session()
             .await
             .map_err(|e| format!("cannot open a channel: {e}"))?;
-        channel.exec(true, command).await.map_err(|e| format!("exec failed: {e}"))?;
+        channel
+            .exec(true, command)
+            .await
+            .map_err(|e| format!("exec failed: {e}"))?;
         if let Some(data) = input {
-            channel.data(data).await.map_err(|e| format!("cannot send input: {e}"))?;
+            channel
+                .data(data)
+                .await
+                .map_err(|e| format!("cannot send input: {e}"))?;
         }
-        channel.eof().await.map_err(|e| format!("cannot send EOF: {e}"))?;
+        channel
+            .eof()
+            .await
+            .map_err(|e| format!("cannot send EOF: {e}"))?;
         let mut out = Output::default();
         // Keep reading until the channel closes: a command killed by a signal sends
         // ExitSignal and no ExitStatus, and data may arrive after the status.
@@ -257,7 +313,9 @@ impl SshSession {
                 ChannelMsg::Data { data } => out.stdout.extend_from_slice(&data),
                 ChannelMsg::ExtendedData { data, ext: 1 } => out.stderr.extend_from_slice(&data),
                 ChannelMsg::ExitStatus { exit_status } => out.status = Some(exit_status),
-                ChannelMsg::ExitSignal { signal_name, .. } => out.signal = Some(format!("{signal_name:?}")),
+                ChannelMsg::ExitSignal { signal_name, .. } => {
+                    out.signal = Some(format!("{signal_name:?}"))
+                }
                 _ => {}
             }
         }
@@ -281,29 +339,44 @@ impl SshSession {
                 .channel_open_session()
                 .await
                 .map_err(|e| format!("cannot open a channel: {e}"))?;
-            channel.exec(true, command).await.map_err(|e| format!("exec failed: {e}"))?;
-            channel.eof().await.map_err(|e| format!("cannot send EOF: {e}"))?;
+            channel
+                .exec(true, command)
+                .await
+                .map_err(|e| format!("exec failed: {e}"))?;
+            channel
+                .eof()
+                .await
+                .map_err(|e| format!("cannot send EOF: {e}"))?;
             let mut out = Output::default();
             while let Some(msg) = channel.wait().await {
                 match msg {
-                    ChannelMsg::Data { data } => sink.write_all(&data).await.map_err(|e| format!("write failed: {e}"))?,
-                    ChannelMsg::ExtendedData { data, ext: 1 } => {
-                        if out.stderr.len() < 64 * 1024 {
-                            out.stderr.extend_from_slice(&data)
-                        }
+                    ChannelMsg::Data { data } => sink
+                        .write_all(&data)
+                        .await
+                        .map_err(|e| format!("write failed: {e}"))?,
+                    // stderr is kept for the error message only: bounded.
+                    ChannelMsg::ExtendedData { data, ext: 1 } if out.stderr.len() < 64 * 1024 => {
+                        out.stderr.extend_from_slice(&data)
                     }
                     ChannelMsg::ExitStatus { exit_status } => out.status = Some(exit_status),
-                    ChannelMsg::ExitSignal { signal_name, .. } => out.signal = Some(format!("{signal_name:?}")),
+                    ChannelMsg::ExitSignal { signal_name, .. } => {
+                        out.signal = Some(format!("{signal_name:?}"))
+                    }
                     _ => {}
                 }
             }
-            sink.flush().await.map_err(|e| format!("write failed: {e}"))?;
+            sink.flush()
+                .await
+                .map_err(|e| format!("write failed: {e}"))?;
             Ok::<_, String>(out)
         };
         match tokio::time::timeout(limit, run).await {
             Ok(Ok(out)) => Ok(out),
             Ok(Err(e)) => Err(format!("{name}: `{short}`: {e}")),
-            Err(_) => Err(format!("{name}: `{short}` timed out after {}", crate::render::human_duration(limit))),
+            Err(_) => Err(format!(
+                "{name}: `{short}` timed out after {}",
+                crate::render::human_duration(limit)
+            )),
         }
     }
 
@@ -318,13 +391,25 @@ impl SshSession {
 fn short_command(command: &str) -> String {
     let first = command.lines().next().unwrap_or("").trim();
     if first.len() > 60 {
-        format!("{}…", &first[..first.char_indices().nth(57).map(|(i, _)| i).unwrap_or(first.len())])
+        format!(
+            "{}…",
+            &first[..first
+                .char_indices()
+                .nth(57)
+                .map(|(i, _)| i)
+                .unwrap_or(first.len())]
+        )
     } else {
         first.to_string()
     }
 }
 
-fn host_key_error(target: &SshTarget, host: &str, file: &Path, problem: HostKeyProblem) -> ConnectError {
+fn host_key_error(
+    target: &SshTarget,
+    host: &str,
+    file: &Path,
+    problem: HostKeyProblem,
+) -> ConnectError {
     let file_s = file.display();
     let (message, hint) = match problem {
         HostKeyProblem::Unknown { fingerprint } => (
@@ -354,10 +439,18 @@ fn host_key_error(target: &SshTarget, host: &str, file: &Path, problem: HostKeyP
             "check that the known_hosts directory is writable".to_string(),
         ),
     };
-    ConnectError { message, hint: Some(hint), host_key: true }
+    ConnectError {
+        message,
+        hint: Some(hint),
+        host_key: true,
+    }
 }
 
-async fn authenticate(handle: &mut Handle<ClientHandler>, target: &SshTarget, cfg: &SshConfig) -> Result<(), ConnectError> {
+async fn authenticate(
+    handle: &mut Handle<ClientHandler>,
+    target: &SshTarget,
+    cfg: &SshConfig,
+) -> Result<(), ConnectError> {
     let fail = |m: String| ConnectError::plain(format!("{}: {m}", target.name));
     let mut tried = Vec::new();
     let mut files: Vec<PathBuf> = Vec::new();
@@ -385,7 +478,12 @@ async fn authenticate(handle: &mut Handle<ClientHandler>, target: &SshTarget, cf
         let key = keys::load_secret_key(&file, None)
             .map_err(|e| fail(format!("cannot load identity {}: {e}", file.display())))?;
         let hash = if key.algorithm().is_rsa() {
-            handle.best_supported_rsa_hash().await.ok().flatten().flatten()
+            handle
+                .best_supported_rsa_hash()
+                .await
+                .ok()
+                .flatten()
+                .flatten()
         } else {
             None
         };
@@ -404,7 +502,11 @@ async fn authenticate(handle: &mut Handle<ClientHandler>, target: &SshTarget, cf
             target.name,
             cfg.user,
             target.addr,
-            if tried.is_empty() { "no keys found".to_string() } else { tried.join(", ") }
+            if tried.is_empty() {
+                "no keys found".to_string()
+            } else {
+                tried.join(", ")
+            }
         ),
         hint: Some("set ssh.identity_file, or add the key to ssh-agent".into()),
         host_key: false,
@@ -412,16 +514,29 @@ async fn authenticate(handle: &mut Handle<ClientHandler>, target: &SshTarget, cf
 }
 
 async fn try_agent(handle: &mut Handle<ClientHandler>, user: &str) -> Result<bool, String> {
-    let mut agent = keys::agent::client::AgentClient::connect_env().await.map_err(|e| e.to_string())?;
-    let identities = agent.request_identities().await.map_err(|e| e.to_string())?;
+    let mut agent = keys::agent::client::AgentClient::connect_env()
+        .await
+        .map_err(|e| e.to_string())?;
+    let identities = agent
+        .request_identities()
+        .await
+        .map_err(|e| e.to_string())?;
     for identity in identities {
         let key = identity.public_key().into_owned();
         let hash = if key.algorithm().is_rsa() {
-            handle.best_supported_rsa_hash().await.ok().flatten().flatten()
+            handle
+                .best_supported_rsa_hash()
+                .await
+                .ok()
+                .flatten()
+                .flatten()
         } else {
             None
         };
-        match handle.authenticate_publickey_with(user, key, hash, &mut agent).await {
+        match handle
+            .authenticate_publickey_with(user, key, hash, &mut agent)
+            .await
+        {
             Ok(r) if r.success() => return Ok(true),
             Ok(_) => continue,
             Err(e) => return Err(e.to_string()),

@@ -1,0 +1,256 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[pairctl] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'pairctl'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'pairctl'= {
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m'
+            cand --color 'When to use colour (NO_COLOR is honoured with auto)'
+            cand -v 'More diagnostics on stderr (repeat for more)'
+            cand --verbose 'More diagnostics on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --yes 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --accept-new-host-keys 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand status 'Show the cluster: version details, node roles, every check, a verdict'
+            cand failover 'The standby takes over now (the active is sick or gone)'
+            cand swap 'Planned role exchange with both nodes healthy'
+            cand snapshot 'Collect one redacted support bundle from both nodes'
+            cand deploy 'Install the cluster onto two prepared nodes (idempotent)'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the man page (roff), or write all pages into a directory'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pairctl;status'= {
+            cand -w 'Redraw every SECONDS (default 2) on the same connections until interrupted'
+            cand --watch 'Redraw every SECONDS (default 2) on the same connections until interrupted'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m'
+            cand --color 'When to use colour (NO_COLOR is honoured with auto)'
+            cand -v 'More diagnostics on stderr (repeat for more)'
+            cand --verbose 'More diagnostics on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --yes 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --accept-new-host-keys 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pairctl;failover'= {
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m'
+            cand --color 'When to use colour (NO_COLOR is honoured with auto)'
+            cand --dry-run 'Print the preflight and the plan, change nothing'
+            cand --force 'Proceed even when the old active cannot be confirmed down or fenced (risk of split brain: you must know it is dead)'
+            cand -v 'More diagnostics on stderr (repeat for more)'
+            cand --verbose 'More diagnostics on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --yes 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --accept-new-host-keys 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pairctl;swap'= {
+            cand --force 'Override a named precondition (repeatable): replica-fresh, gluster-healed, services-ready. Split brain and an unreachable standby are never overridden'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m'
+            cand --color 'When to use colour (NO_COLOR is honoured with auto)'
+            cand --dry-run 'Print the preflight and the plan, change nothing'
+            cand -v 'More diagnostics on stderr (repeat for more)'
+            cand --verbose 'More diagnostics on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --yes 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --accept-new-host-keys 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pairctl;snapshot'= {
+            cand -O 'Output file, or directory for the generated name'
+            cand --output-file 'Output file, or directory for the generated name'
+            cand --since 'Start of the log window: a duration back from now (e.g. 2h) or a time'
+            cand --until 'End of the log window (a time; default now)'
+            cand --node 'Collect from this node only'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m'
+            cand --color 'When to use colour (NO_COLOR is honoured with auto)'
+            cand --no-redact 'Do not redact secrets (the bundle will contain passwords and keys)'
+            cand -v 'More diagnostics on stderr (repeat for more)'
+            cand --verbose 'More diagnostics on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --yes 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --accept-new-host-keys 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand inspect 'Print a bundle''s manifest and verify every sha256'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pairctl;snapshot;inspect'= {
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m'
+            cand --color 'When to use colour (NO_COLOR is honoured with auto)'
+            cand -v 'More diagnostics on stderr (repeat for more)'
+            cand --verbose 'More diagnostics on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --yes 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --accept-new-host-keys 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pairctl;snapshot;help'= {
+            cand inspect 'Print a bundle''s manifest and verify every sha256'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pairctl;snapshot;help;inspect'= {
+        }
+        &'pairctl;snapshot;help;help'= {
+        }
+        &'pairctl;deploy'= {
+            cand --only 'Run only this stage'
+            cand --from 'Start at this stage (earlier stages are skipped)'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m'
+            cand --color 'When to use colour (NO_COLOR is honoured with auto)'
+            cand --dry-run 'Print per stage and node exactly what would change; change nothing'
+            cand -v 'More diagnostics on stderr (repeat for more)'
+            cand --verbose 'More diagnostics on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --yes 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --accept-new-host-keys 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pairctl;completions'= {
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m'
+            cand --color 'When to use colour (NO_COLOR is honoured with auto)'
+            cand -v 'More diagnostics on stderr (repeat for more)'
+            cand --verbose 'More diagnostics on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --yes 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --accept-new-host-keys 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pairctl;man'= {
+            cand --dir 'Write pairctl.1 and one page per subcommand into DIR'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m'
+            cand --color 'When to use colour (NO_COLOR is honoured with auto)'
+            cand -v 'More diagnostics on stderr (repeat for more)'
+            cand --verbose 'More diagnostics on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --yes 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --accept-new-host-keys 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pairctl;help'= {
+            cand status 'Show the cluster: version details, node roles, every check, a verdict'
+            cand failover 'The standby takes over now (the active is sick or gone)'
+            cand swap 'Planned role exchange with both nodes healthy'
+            cand snapshot 'Collect one redacted support bundle from both nodes'
+            cand deploy 'Install the cluster onto two prepared nodes (idempotent)'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the man page (roff), or write all pages into a directory'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pairctl;help;status'= {
+        }
+        &'pairctl;help;failover'= {
+        }
+        &'pairctl;help;swap'= {
+        }
+        &'pairctl;help;snapshot'= {
+            cand inspect 'Print a bundle''s manifest and verify every sha256'
+        }
+        &'pairctl;help;snapshot;inspect'= {
+        }
+        &'pairctl;help;deploy'= {
+        }
+        &'pairctl;help;completions'= {
+        }
+        &'pairctl;help;man'= {
+        }
+        &'pairctl;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,178 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_pairctl_global_optspecs
+    string join \n c/config= o/output= timeout= v/verbose q/quiet color= y/yes accept-new-host-keys h/help V/version
+end
+
+function __fish_pairctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_pairctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_pairctl_using_subcommand
+    set -l cmd (__fish_pairctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c pairctl -n "__fish_pairctl_needs_command" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c pairctl -n "__fish_pairctl_needs_command" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m' -r
+complete -c pairctl -n "__fish_pairctl_needs_command" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pairctl -n "__fish_pairctl_needs_command" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c pairctl -n "__fish_pairctl_needs_command" -s q -l quiet -d 'Only errors on stderr'
+complete -c pairctl -n "__fish_pairctl_needs_command" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
+complete -c pairctl -n "__fish_pairctl_needs_command" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+complete -c pairctl -n "__fish_pairctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pairctl -n "__fish_pairctl_needs_command" -s V -l version -d 'Print version'
+complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "status" -d 'Show the cluster: version details, node roles, every check, a verdict'
+complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "failover" -d 'The standby takes over now (the active is sick or gone)'
+complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "swap" -d 'Planned role exchange with both nodes healthy'
+complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "snapshot" -d 'Collect one redacted support bundle from both nodes'
+complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "deploy" -d 'Install the cluster onto two prepared nodes (idempotent)'
+complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "man" -d 'Print the man page (roff), or write all pages into a directory'
+complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s w -l watch -d 'Redraw every SECONDS (default 2) on the same connections until interrupted' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand status" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand status" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s q -l quiet -d 'Only errors on stderr'
+complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand status" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s V -l version -d 'Print version'
+complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l dry-run -d 'Print the preflight and the plan, change nothing'
+complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l force -d 'Proceed even when the old active cannot be confirmed down or fenced (risk of split brain: you must know it is dead)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s q -l quiet -d 'Only errors on stderr'
+complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s V -l version -d 'Print version'
+complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l force -d 'Override a named precondition (repeatable): replica-fresh, gluster-healed, services-ready. Split brain and an unreachable standby are never overridden' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l dry-run -d 'Print the preflight and the plan, change nothing'
+complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s q -l quiet -d 'Only errors on stderr'
+complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s V -l version -d 'Print version'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s O -l output-file -d 'Output file, or directory for the generated name' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l since -d 'Start of the log window: a duration back from now (e.g. 2h) or a time' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l until -d 'End of the log window (a time; default now)' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l node -d 'Collect from this node only' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l no-redact -d 'Do not redact secrets (the bundle will contain passwords and keys)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s q -l quiet -d 'Only errors on stderr'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s V -l version -d 'Print version'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -f -a "inspect" -d 'Print a bundle\'s manifest and verify every sha256'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s q -l quiet -d 'Only errors on stderr'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s V -l version -d 'Print version'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "inspect" -d 'Print a bundle\'s manifest and verify every sha256'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l only -d 'Run only this stage' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l from -d 'Start at this stage (earlier stages are skipped)' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l dry-run -d 'Print per stage and node exactly what would change; change nothing'
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s q -l quiet -d 'Only errors on stderr'
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s V -l version -d 'Print version'
+complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
+complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c pairctl -n "__fish_pairctl_using_subcommand man" -l dir -d 'Write pairctl.1 and one page per subcommand into DIR' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand man" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand man" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s q -l quiet -d 'Only errors on stderr'
+complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand man" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s V -l version -d 'Print version'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap snapshot deploy completions man help" -f -a "status" -d 'Show the cluster: version details, node roles, every check, a verdict'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap snapshot deploy completions man help" -f -a "failover" -d 'The standby takes over now (the active is sick or gone)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap snapshot deploy completions man help" -f -a "swap" -d 'Planned role exchange with both nodes healthy'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap snapshot deploy completions man help" -f -a "snapshot" -d 'Collect one redacted support bundle from both nodes'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap snapshot deploy completions man help" -f -a "deploy" -d 'Install the cluster onto two prepared nodes (idempotent)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap snapshot deploy completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap snapshot deploy completions man help" -f -a "man" -d 'Print the man page (roff), or write all pages into a directory'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap snapshot deploy completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "inspect" -d 'Print a bundle\'s manifest and verify every sha256'

@@ -1,0 +1,387 @@
+//! Judgement on facts built from the real-format fixtures.
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+use crate::probe::node::BasicFacts;
+use crate::probe::{galera, gluster, kube, ClusterFacts, NodeFacts, ServiceFacts, VolumeFacts};
+
+const VIP: &str = "10.213.57.10";
+const SERVICES: [&str; 3] = ["auth", "tenant", "api-docs"];
+
+fn exp() -> Expectations {
+    Expectations {
+        cluster: "lab".into(),
+        vip: VIP.into(),
+        services: SERVICES.iter().map(|s| s.to_string()).collect(),
+        namespace: "efa".into(),
+        volumes: vec!["shared".into()],
+        replica_max_age: Duration::from_secs(30),
+    }
+}
+
+fn basics(active: bool) -> BasicFacts {
+    BasicFacts {
+        holds_vip: active,
+        vip_interface: active.then(|| "host0".into()),
+        keepalived_unit: "active".into(),
+        k3s_active: active,
+        vrrp_state: Some(if active { "MASTER" } else { "BACKUP" }.into()),
+        maintenance: false,
+        replica_age: if active {
+            None
+        } else {
+            Some(Duration::from_secs(2))
+        },
+        deployment: None,
+        last_change: None,
+    }
+}
+
+fn workloads_for(services: &[&str], not_ready: &[&str]) -> Vec<kube::Workload> {
+    services
+        .iter()
+        .map(|s| kube::Workload {
+            kind: kube::WorkloadKind::Deployment,
+            namespace: "efa".into(),
+            name: s.to_string(),
+            desired: 1,
+            ready: if not_ready.contains(s) { 0 } else { 1 },
+        })
+        .collect()
+}
+
+fn node(name: &str, ip: &str, active: bool) -> NodeFacts {
+    let wsrep =
+        galera::parse_wsrep_text(include_str!("../../fixtures/galera/synced-primary.tsv")).unwrap();
+    let refused = "the Kubernetes API server refused the connection".to_string();
+    NodeFacts {
+        name: name.into(),
+        address: ip.into(),
+        ssh: Ok(Duration::from_millis(12)),
+        basics: Ok(basics(active)),
+        galera: Ok(wsrep),
+        gluster_peers: Ok(gluster::parse_peer_status(include_str!(
+            "../../fixtures/gluster/peer-status-healthy.xml"
+        ))
+        .unwrap()),
+        volumes: vec![VolumeFacts {
+            name: "shared".into(),
+            status: Ok(gluster::parse_volume_status(include_str!(
+                "../../fixtures/gluster/volume-status-healthy.xml"
+            ))
+            .unwrap()
+            .remove(0)),
+            heal: Ok(gluster::parse_heal_summary(include_str!(
+                "../../fixtures/gluster/heal-summary-healthy.xml"
+            ))
+            .unwrap()),
+        }],
+        kube_nodes: if active {
+            Ok(kube::parse_nodes(include_str!("../../fixtures/kube/nodes-healthy.json")).unwrap())
+        } else {
+            Err(refused.clone())
+        },
+        workloads: if active {
+            Ok(workloads_for(&SERVICES, &[]))
+        } else {
+            Err(refused)
+        },
+        peer_ssh: Ok(()),
+    }
+}
+
+fn healthy() -> ClusterFacts {
+    ClusterFacts {
+        nodes: vec![
+            node("n1", "10.213.57.11", true),
+            node("n2", "10.213.57.12", false),
+        ],
+        services: SERVICES
+            .iter()
+            .map(|s| ServiceFacts {
+                name: s.to_string(),
+                url: format!("https://{VIP}/v1/{s}/health"),
+                status: Ok(200),
+            })
+            .collect(),
+    }
+}
+
+fn run(f: &ClusterFacts) -> ClusterReport {
+    judge(f, &exp(), Duration::from_millis(100))
+}
+
+fn check<'a>(r: &'a ClusterReport, name: &str, node: &str) -> &'a Check {
+    r.checks
+        .iter()
+        .find(|c| c.name == name && c.node == node)
+        .unwrap_or_else(|| panic!("no check {name} on {node} in {:#?}", r.checks))
+}
+
+fn down(f: &mut ClusterFacts, i: usize) {
+    let reason = "SSH to 10.213.57.12:22 timed out after 3.0 s".to_string();
+    let n = &mut f.nodes[i];
+    n.ssh = Err(reason.clone());
+    n.basics = Err(reason.clone());
+    n.galera = Err(reason.clone());
+    n.gluster_peers = Err(reason.clone());
+    n.kube_nodes = Err(reason.clone());
+    n.workloads = Err(reason.clone());
+    n.peer_ssh = Err(reason.clone());
+    for v in &mut n.volumes {
+        v.status = Err(reason.clone());
+        v.heal = Err(reason.clone());
+    }
+}
+
+#[test]
+fn healthy_pair() {
+    let r = run(&healthy());
+    assert_eq!(
+        r.verdict,
+        Verdict::Healthy,
+        "{:#?}",
+        r.failing().collect::<Vec<_>>()
+    );
+    assert_eq!(r.active.as_deref(), Some("n1"));
+    assert_eq!(r.nodes[0].role, Role::Active);
+    assert_eq!(r.nodes[1].role, Role::Standby);
+    assert!(r.nodes.iter().all(|n| n.status == NodeStatus::Up));
+    assert!(r.checks.iter().all(|c| c.result == CheckResult::Ok));
+    assert_eq!(check(&r, "standby-ssh", "n2").result, CheckResult::Ok);
+    assert_eq!(check(&r, "replica", "n2").result, CheckResult::Ok);
+    assert_eq!(Verdict::Healthy.exit_code(), 0);
+}
+
+#[test]
+fn split_brain_is_critical() {
+    let mut f = healthy();
+    f.nodes[1].basics.as_mut().unwrap().holds_vip = true;
+    let r = run(&f);
+    assert_eq!(r.verdict, Verdict::Critical);
+    let vip = check(&r, "vip", "cluster");
+    assert_eq!(vip.result, CheckResult::Fail);
+    assert!(vip.detail.contains("split brain"), "{}", vip.detail);
+    assert_eq!(r.nodes[1].role, Role::Unknown);
+}
+
+#[test]
+fn no_vip_holder_is_critical() {
+    let mut f = healthy();
+    f.nodes[0].basics.as_mut().unwrap().holds_vip = false;
+    let r = run(&f);
+    assert_eq!(r.verdict, Verdict::Critical);
+    assert!(check(&r, "vip", "cluster").detail.contains("no node holds"));
+}
+
+#[test]
+fn standby_down_is_degraded_and_size_one_accepted() {
+    let mut f = healthy();
+    down(&mut f, 1);
+    f.nodes[0].peer_ssh = Err("ssh 10.213.57.12: exit status 255: Connection timed out".into());
+    f.nodes[0].galera = Ok(galera::parse_wsrep_text(
+        &include_str!("../../fixtures/galera/synced-primary.tsv")
+            .replace("wsrep_cluster_size\t2", "wsrep_cluster_size\t1"),
+    )
+    .unwrap());
+    let r = run(&f);
+    assert_eq!(
+        r.verdict,
+        Verdict::Degraded,
+        "{:#?}",
+        r.failing().collect::<Vec<_>>()
+    );
+    assert_eq!(r.nodes[1].status, NodeStatus::Down);
+    assert_eq!(r.nodes[1].role, Role::Unknown);
+    assert_eq!(r.nodes[0].role, Role::Active);
+    assert_eq!(check(&r, "galera", "n1").result, CheckResult::Warn);
+    assert_eq!(check(&r, "standby-ssh", "n2").result, CheckResult::Fail);
+}
+
+#[test]
+fn standby_database_stopped_is_degraded() {
+    let mut f = healthy();
+    f.nodes[1].galera =
+        Err("n2: MariaDB 10.213.57.12:3306: cannot connect: Connection refused".into());
+    f.nodes[0].galera = Ok(galera::parse_wsrep_text(
+        &include_str!("../../fixtures/galera/synced-primary.tsv")
+            .replace("wsrep_cluster_size\t2", "wsrep_cluster_size\t1"),
+    )
+    .unwrap());
+    let r = run(&f);
+    assert_eq!(
+        r.verdict,
+        Verdict::Degraded,
+        "{:#?}",
+        r.failing().collect::<Vec<_>>()
+    );
+    assert_eq!(check(&r, "galera", "n2").result, CheckResult::Fail);
+    assert_eq!(r.nodes[1].status, NodeStatus::Degraded);
+}
+
+#[test]
+fn non_primary_is_critical() {
+    let mut f = healthy();
+    f.nodes[0].galera = Ok(galera::parse_wsrep_text(include_str!(
+        "../../fixtures/galera/non-primary.tsv"
+    ))
+    .unwrap());
+    let r = run(&f);
+    assert_eq!(r.verdict, Verdict::Critical);
+    assert!(check(&r, "galera", "n1").detail.contains("non-Primary"));
+}
+
+#[test]
+fn donor_desynced_is_degraded() {
+    let mut f = healthy();
+    f.nodes[1].galera = Ok(galera::parse_wsrep_text(include_str!(
+        "../../fixtures/galera/donor-desynced.tsv"
+    ))
+    .unwrap());
+    f.nodes[1].galera.as_mut().unwrap().cluster_state_uuid = f.nodes[0]
+        .galera
+        .as_ref()
+        .unwrap()
+        .cluster_state_uuid
+        .clone();
+    let r = run(&f);
+    assert_eq!(
+        r.verdict,
+        Verdict::Degraded,
+        "{:#?}",
+        r.failing().collect::<Vec<_>>()
+    );
+    assert_eq!(check(&r, "galera", "n2").result, CheckResult::Warn);
+}
+
+#[test]
+fn differing_state_uuids_are_critical() {
+    let mut f = healthy();
+    f.nodes[1].galera.as_mut().unwrap().cluster_state_uuid =
+        "00000000-1111-2222-3333-444444444444".into();
+    let r = run(&f);
+    assert_eq!(r.verdict, Verdict::Critical);
+    assert_eq!(
+        check(&r, "galera-state", "cluster").result,
+        CheckResult::Fail
+    );
+}
+
+#[test]
+fn service_not_ready_is_critical_in_both_views() {
+    let mut f = healthy();
+    f.services[1].status = Ok(503);
+    f.nodes[0].workloads = Ok(workloads_for(&SERVICES, &["tenant"]));
+    let r = run(&f);
+    assert_eq!(r.verdict, Verdict::Critical);
+    assert_eq!(
+        check(&r, "service:tenant", "cluster").detail,
+        "HTTP 503 via VIP"
+    );
+    assert!(check(&r, "workloads", "n1").detail.contains("tenant 0/1"));
+}
+
+#[test]
+fn kubernetes_inconsistent_with_enabled_services_is_critical() {
+    let mut f = healthy();
+    f.nodes[0].workloads = Ok(workloads_for(
+        &["auth", "tenant", "api-docs", "legacy"],
+        &[],
+    ));
+    let r = run(&f);
+    assert_eq!(r.verdict, Verdict::Critical);
+    assert!(check(&r, "workloads", "n1").detail.contains("legacy"));
+    f.nodes[0].workloads = Ok(workloads_for(&["auth"], &[]));
+    let r = run(&f);
+    assert!(check(&r, "workloads", "n1")
+        .detail
+        .contains("tenant not deployed"));
+}
+
+#[test]
+fn k3s_stopped_on_active_is_critical() {
+    let mut f = healthy();
+    f.nodes[0].basics.as_mut().unwrap().k3s_active = false;
+    f.nodes[0].kube_nodes = Err("refused".into());
+    let r = run(&f);
+    assert_eq!(r.verdict, Verdict::Critical);
+    assert_eq!(check(&r, "k3s", "n1").result, CheckResult::Fail);
+}
+
+#[test]
+fn heal_pending_warns_and_split_brain_entries_are_critical() {
+    let mut f = healthy();
+    f.nodes[0].volumes[0].heal = Ok(gluster::parse_heal_summary(include_str!(
+        "../../fixtures/gluster/heal-summary-pending.xml"
+    ))
+    .unwrap());
+    let r = run(&f);
+    assert_eq!(
+        check(&r, "gluster-volume:shared", "cluster").result,
+        CheckResult::Warn
+    );
+    assert_eq!(r.verdict, Verdict::Degraded);
+    f.nodes[0].volumes[0].heal = Ok(gluster::parse_heal_summary(include_str!(
+        "../../fixtures/gluster/heal-summary-split-brain.xml"
+    ))
+    .unwrap());
+    let r = run(&f);
+    assert_eq!(r.verdict, Verdict::Critical);
+}
+
+#[test]
+fn disconnected_peer_is_degraded() {
+    let mut f = healthy();
+    f.nodes[0].gluster_peers = Ok(gluster::parse_peer_status(include_str!(
+        "../../fixtures/gluster/peer-status-disconnected.xml"
+    ))
+    .unwrap());
+    let r = run(&f);
+    assert_eq!(check(&r, "gluster-peers", "n1").result, CheckResult::Fail);
+    assert_eq!(r.verdict, Verdict::Degraded);
+}
+
+#[test]
+fn stale_replica_is_degraded() {
+    let mut f = healthy();
+    f.nodes[1].basics.as_mut().unwrap().replica_age = Some(Duration::from_secs(300));
+    let r = run(&f);
+    assert_eq!(check(&r, "replica", "n2").result, CheckResult::Warn);
+    assert_eq!(r.verdict, Verdict::Degraded);
+}
+
+#[test]
+fn nothing_reachable_is_unknown() {
+    let mut f = healthy();
+    down(&mut f, 0);
+    down(&mut f, 1);
+    for s in &mut f.services {
+        s.status = Ok(200);
+    }
+    let r = run(&f);
+    assert_eq!(r.verdict, Verdict::Unknown);
+    assert_eq!(r.verdict.exit_code(), 3);
+}
+
+#[test]
+fn active_unreachable_and_vip_dead_is_critical() {
+    let mut f = healthy();
+    down(&mut f, 0);
+    for s in &mut f.services {
+        s.status = Err("cannot connect: Connection refused".into());
+    }
+    let r = run(&f);
+    assert_eq!(r.verdict, Verdict::Critical);
+    assert!(r.active.is_none());
+}
+
+#[test]
+fn json_carries_the_same_facts() {
+    let r = run(&healthy());
+    let v: serde_json::Value = serde_json::from_str(&crate::render::json(&r)).unwrap();
+    assert_eq!(v["schema"], "pairctl.status/1");
+    assert_eq!(v["verdict"], "healthy");
+    assert_eq!(v["nodes"][0]["role"], "active");
+    assert_eq!(v["nodes"][1]["status"], "up");
+    assert_eq!(v["checks"].as_array().unwrap().len(), r.checks.len());
+}

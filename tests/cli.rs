@@ -1,0 +1,216 @@
+//! The command line as an operator meets it: help, usage errors, config errors, exit codes,
+//! and a pair that cannot be reached (the command still answers, in time, with one document).
+#![allow(clippy::unwrap_used)]
+
+use crate::common::{pairctl, write};
+use std::os::unix::fs::PermissionsExt;
+
+fn config(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
+    // 127.0.0.2/3 on ports nobody listens on: every probe is refused at once.
+    let path = dir.join("pairctl.toml");
+    write(&dir.join("known_hosts"), "");
+    write(
+        &path,
+        &format!(
+            r#"name = "unreachable"
+vip = "127.0.0.4"
+[[node]]
+name = "a"
+address = "127.0.0.2"
+[[node]]
+name = "b"
+address = "127.0.0.3"
+[ssh]
+port = 1
+known_hosts = "known_hosts"
+[galera]
+port = 1
+[gluster]
+volumes = ["shared"]
+[k3s]
+services = ["auth", "tenant"]
+[ingress]
+url = "https://127.0.0.4:1"
+{extra}"#
+        ),
+    );
+    path
+}
+
+#[test]
+fn help_lists_commands_and_exit_codes() {
+    let out = pairctl()
+        .arg("--help")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    for word in [
+        "status",
+        "failover",
+        "swap",
+        "snapshot",
+        "deploy",
+        "completions",
+        "Exit codes",
+        "78",
+    ] {
+        assert!(text.contains(word), "help lacks {word}");
+    }
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    pairctl().args(["status", "--bogus"]).assert().code(64);
+}
+
+#[test]
+fn missing_config_is_a_config_error_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pairctl()
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .arg("status")
+        .assert()
+        .code(78)
+        .get_output()
+        .stderr
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("no configuration file found"), "{text}");
+    assert!(text.contains("Hint:"), "{text}");
+}
+
+#[test]
+fn bad_key_names_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(dir.path(), "[galera.tls]\nca = 1\n");
+    let out = pairctl()
+        .arg("-c")
+        .arg(&path)
+        .arg("status")
+        .assert()
+        .code(78)
+        .get_output()
+        .stderr
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains(&format!("{}:", path.display())), "{text}");
+    assert!(
+        text.contains(":20:") && text.contains("[galera.tls]"),
+        "{text}"
+    );
+}
+
+#[test]
+fn loose_password_file_is_refused_without_printing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    write(&pw, "sekrit-value\n");
+    std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let path = config(dir.path(), "").to_string_lossy().to_string();
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "[galera]\nport = 1",
+        "[galera]\nport = 1\npassword_file = \"pw\"",
+    );
+    write(std::path::Path::new(&path), &text);
+    let out = pairctl()
+        .args(["-c", &path, "status"])
+        .assert()
+        .code(78)
+        .get_output()
+        .stderr
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("galera.password_file") && text.contains("chmod 600"),
+        "{text}"
+    );
+    assert!(!text.contains("sekrit-value"));
+}
+
+#[test]
+fn unimplemented_commands_fail_loudly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(dir.path(), "");
+    let out = pairctl()
+        .arg("-c")
+        .arg(&path)
+        .arg("deploy")
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8(out).unwrap().contains("not implemented"));
+}
+
+#[test]
+fn unreachable_pair_still_answers_with_one_json_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(dir.path(), "");
+    let out = pairctl()
+        .arg("-c")
+        .arg(&path)
+        .args(["status", "-o", "json", "--timeout", "5s"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(doc["schema"], "pairctl.status/1");
+    assert_eq!(doc["nodes"][0]["status"], "down");
+    assert_eq!(doc["nodes"][1]["status"], "down");
+    assert_ne!(doc["verdict"], "healthy");
+    let code = out.status.code().unwrap();
+    assert!(code == 2 || code == 3, "exit {code}");
+    let ssh = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "ssh")
+        .unwrap();
+    assert_eq!(ssh["result"], "fail");
+    assert!(
+        ssh["detail"].as_str().unwrap().contains("127.0.0.2"),
+        "{ssh}"
+    );
+}
+
+#[test]
+fn table_fits_80_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(dir.path(), "");
+    let out = pairctl()
+        .arg("-c")
+        .arg(&path)
+        .args(["status", "--timeout", "5s"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Node Name") && text.contains("Time Elapsed"),
+        "{text}"
+    );
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "line longer than 80 columns: {line}"
+        );
+    }
+}
+
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = pairctl()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        assert!(String::from_utf8(out).unwrap().contains("pairctl"));
+    }
+}

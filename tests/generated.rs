@@ -1,0 +1,55 @@
+//! completions/ and man/ are generated from the clap model and committed: stale copies fail.
+#![allow(clippy::unwrap_used)]
+
+use crate::common::repo_root;
+use pairctl::commands::generate::{completion, man_pages, SHELLS};
+
+const REGENERATE: &str =
+    "regenerate with: tests/generate.sh (or PAIRCTL_BLESS=1 cargo test generated)";
+
+fn compare_or_bless(path: std::path::PathBuf, fresh: &[u8]) {
+    if std::env::var_os("PAIRCTL_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, fresh).unwrap();
+        return;
+    }
+    let committed = std::fs::read(&path)
+        .unwrap_or_else(|_| panic!("{} is missing; {REGENERATE}", path.display()));
+    assert!(
+        committed == fresh,
+        "{} is stale; {REGENERATE}",
+        path.display()
+    );
+}
+
+#[test]
+fn completions_are_current() {
+    for (shell, file) in SHELLS {
+        compare_or_bless(
+            repo_root().join("completions").join(file),
+            &completion(shell),
+        );
+    }
+}
+
+#[test]
+fn man_pages_are_current() {
+    let pages = man_pages();
+    let names: Vec<&str> = pages.iter().map(|(n, _)| n.as_str()).collect();
+    for expected in [
+        "pairctl.1",
+        "pairctl-status.1",
+        "pairctl-failover.1",
+        "pairctl-swap.1",
+        "pairctl-snapshot.1",
+        "pairctl-deploy.1",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "no man page {expected} in {names:?}"
+        );
+    }
+    for (name, page) in pages {
+        compare_or_bless(repo_root().join("man").join(name), &page);
+    }
+}

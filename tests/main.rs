@@ -1,0 +1,8 @@
+//! One integration-test binary: CLI behaviour, the SSH transport against a real OpenSSH sshd
+//! on loopback, generated files, and (ignored unless the lab is up) end-to-end on the lab.
+
+mod cli;
+mod common;
+mod e2e;
+mod generated;
+mod ssh_transport;

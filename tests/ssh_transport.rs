@@ -1,0 +1,281 @@
+//! The SSH transport against a real OpenSSH sshd on loopback: strict host-key checking,
+//! accept-new, a changed key refused, many channels on one connection, deadlines, exit
+//! statuses and signals.
+#![allow(clippy::unwrap_used)]
+
+use pairctl::config::{HostKeyPolicy, SshConfig};
+use pairctl::transport::ssh::{SshSession, SshTarget};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Sshd {
+    child: Child,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn keygen(path: &Path) {
+    let ok = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)
+        .status()
+        .expect("ssh-keygen (openssh-client) is needed for the transport tests")
+        .success();
+    assert!(ok, "ssh-keygen failed");
+}
+
+/// Starts `sshd -D` on 127.0.0.1 with its own host key, accepting the test's client key for
+/// the current user.
+fn sshd() -> Sshd {
+    let sshd = ["/usr/sbin/sshd", "/usr/bin/sshd"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("OpenSSH sshd is needed for the transport tests (apt-get install openssh-server)");
+    std::fs::create_dir_all("/run/sshd").ok();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keygen(&d.join("host_key"));
+    keygen(&d.join("client_key"));
+    std::fs::copy(d.join("client_key.pub"), d.join("authorized_keys")).unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        d.join("sshd_config"),
+        format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {hk}\nAuthorizedKeysFile {ak}\nPidFile none\n\
+StrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n\
+KbdInteractiveAuthentication no\nMaxSessions 10\nLogLevel ERROR\n",
+            hk = d.join("host_key").display(),
+            ak = d.join("authorized_keys").display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new(sshd)
+        .arg("-D")
+        .arg("-e")
+        .arg("-f")
+        .arg(d.join("sshd_config"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let up = crate::common::wait_until(Duration::from_secs(10), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(up, "sshd did not start listening on 127.0.0.1:{port}");
+    Sshd { child, dir, port }
+}
+
+impl Sshd {
+    fn target(&self) -> SshTarget {
+        SshTarget {
+            name: "testnode".into(),
+            addr: SocketAddr::from(([127, 0, 0, 1], self.port)),
+        }
+    }
+    fn config(&self, known_hosts: PathBuf, policy: HostKeyPolicy) -> SshConfig {
+        SshConfig {
+            user: std::env::var("USER").unwrap_or_else(|_| "root".into()),
+            port: self.port,
+            identity_file: Some(self.dir.path().join("client_key")),
+            known_hosts,
+            host_key_policy: policy,
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+    fn known_hosts_line(&self) -> String {
+        let pubkey = std::fs::read_to_string(self.dir.path().join("host_key.pub")).unwrap();
+        let mut parts = pubkey.split_whitespace();
+        format!(
+            "[127.0.0.1]:{} {} {}\n",
+            self.port,
+            parts.next().unwrap(),
+            parts.next().unwrap()
+        )
+    }
+}
+
+async fn connect(
+    s: &Sshd,
+    kh: PathBuf,
+    policy: HostKeyPolicy,
+) -> Result<SshSession, pairctl::transport::ssh::ConnectError> {
+    SshSession::connect(&s.target(), &s.config(kh, policy), Duration::from_secs(10)).await
+}
+
+#[tokio::test]
+async fn unknown_host_key_is_refused_when_strict() {
+    let s = sshd();
+    let kh = s.dir.path().join("known_hosts");
+    let e = connect(&s, kh.clone(), HostKeyPolicy::Strict)
+        .await
+        .err()
+        .expect("strict must refuse an unknown key");
+    assert!(e.host_key);
+    assert!(
+        e.message.contains("not in") && e.message.contains(&kh.display().to_string()),
+        "{}",
+        e.message
+    );
+    assert!(e.hint.unwrap().contains("--accept-new-host-keys"));
+    assert!(
+        !kh.exists() || std::fs::read_to_string(&kh).unwrap().is_empty(),
+        "strict must not write known_hosts"
+    );
+}
+
+#[tokio::test]
+async fn accept_new_writes_known_hosts_then_strict_connects() {
+    let s = sshd();
+    let kh = s.dir.path().join("sub/known_hosts");
+    let session = connect(&s, kh.clone(), HostKeyPolicy::AcceptNew)
+        .await
+        .unwrap();
+    session.close().await;
+    let written = std::fs::read_to_string(&kh).unwrap();
+    assert!(
+        written.contains(&format!("[127.0.0.1]:{}", s.port)),
+        "{written}"
+    );
+    let session = connect(&s, kh, HostKeyPolicy::Strict).await.unwrap();
+    let out = session
+        .exec("echo hello", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(out.stdout_str(), "hello\n");
+}
+
+#[tokio::test]
+async fn changed_host_key_is_refused_naming_file_and_line() {
+    let s = sshd();
+    let other = s.dir.path().join("other_key");
+    keygen(&other);
+    let pubkey = std::fs::read_to_string(other.with_extension("pub")).unwrap();
+    let mut parts = pubkey.split_whitespace();
+    let kh = s.dir.path().join("known_hosts");
+    std::fs::write(
+        &kh,
+        format!(
+            "# pairctl test\n[127.0.0.1]:{} {} {}\n",
+            s.port,
+            parts.next().unwrap(),
+            parts.next().unwrap()
+        ),
+    )
+    .unwrap();
+    for policy in [HostKeyPolicy::Strict, HostKeyPolicy::AcceptNew] {
+        let e = connect(&s, kh.clone(), policy)
+            .await
+            .err()
+            .expect("a changed key must be refused");
+        assert!(e.message.contains("HOST KEY CHANGED"), "{}", e.message);
+        assert!(
+            e.message.contains(&format!("{} line 2", kh.display())),
+            "{}",
+            e.message
+        );
+        assert!(e.hint.as_deref().unwrap().contains("ssh-keygen -R"));
+    }
+}
+
+#[tokio::test]
+async fn many_channels_on_one_connection_at_once() {
+    let s = sshd();
+    let kh = s.dir.path().join("known_hosts");
+    std::fs::write(&kh, s.known_hosts_line()).unwrap();
+    let session = connect(&s, kh, HostKeyPolicy::Strict).await.unwrap();
+    // More than sshd's MaxSessions (10): the transport must queue, not fail.
+    let runs = (0..24).map(|i| {
+        let session = &session;
+        async move {
+            (
+                i,
+                session
+                    .exec(&format!("sleep 0.3; echo {i}"), Duration::from_secs(30))
+                    .await,
+            )
+        }
+    });
+    for (i, out) in futures::future::join_all(runs).await {
+        let out = out.unwrap();
+        assert!(out.success(), "channel {i}: {:?}", out);
+        assert_eq!(out.stdout_str().trim(), i.to_string());
+    }
+}
+
+#[tokio::test]
+async fn status_stderr_signal_input_and_deadline() {
+    let s = sshd();
+    let kh = s.dir.path().join("known_hosts");
+    std::fs::write(&kh, s.known_hosts_line()).unwrap();
+    let session = connect(&s, kh, HostKeyPolicy::Strict).await.unwrap();
+    let out = session
+        .exec("echo oops >&2; exit 3", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(out.status, Some(3));
+    assert_eq!(out.stderr_str(), "oops");
+    assert_eq!(out.failure_summary(), "exit status 3: oops");
+
+    let out = session
+        .exec("kill -TERM $$", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(out.status, None);
+    assert!(out.signal.is_some(), "{out:?}");
+
+    let out = session
+        .exec_with_input("cat", Some(b"secret via stdin"), Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(out.stdout_str(), "secret via stdin");
+
+    let e = session
+        .exec("sleep 5", Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert!(e.contains("timed out"), "{e}");
+    // The connection survives a timed-out channel.
+    assert!(session
+        .exec("true", Duration::from_secs(10))
+        .await
+        .unwrap()
+        .success());
+}
+
+#[tokio::test]
+async fn frozen_server_costs_only_the_connect_deadline() {
+    // A listener that accepts and never speaks: like a SIGSTOPped sshd.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let target = SshTarget {
+        name: "frozen".into(),
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+    };
+    let cfg = SshConfig {
+        user: "root".into(),
+        port,
+        identity_file: None,
+        known_hosts: PathBuf::from("/nonexistent/known_hosts"),
+        host_key_policy: HostKeyPolicy::Strict,
+        connect_timeout: Duration::from_secs(1),
+    };
+    let e = SshSession::connect(&target, &cfg, Duration::from_millis(500))
+        .await
+        .err()
+        .unwrap();
+    assert!(e.message.contains("timed out"), "{}", e.message);
+    drop(listener);
+}
