@@ -58,7 +58,7 @@ pub async fn run(ctx: &Context, watch: Option<Duration>) -> Result<u8> {
     warn_connect_problems(ctx, &links);
     let first = report(&cfg, &links, &https, deadline, started).await;
     let Some(interval) = watch else {
-        print(ctx, &first);
+        print(ctx, &first, false);
         return Ok(first.verdict.exit_code());
     };
 
@@ -67,7 +67,7 @@ pub async fn run(ctx: &Context, watch: Option<Duration>) -> Result<u8> {
         if ctx.style.format == OutputFormat::Table && ctx.style.stderr_tty {
             out("\x1b[H\x1b[2J");
         }
-        print(ctx, &last);
+        print(ctx, &last, true);
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
             _ = tokio::signal::ctrl_c() => return Ok(last.verdict.exit_code()),
@@ -79,8 +79,13 @@ pub async fn run(ctx: &Context, watch: Option<Duration>) -> Result<u8> {
     }
 }
 
-fn print(ctx: &Context, report: &ClusterReport) {
+fn print(ctx: &Context, report: &ClusterReport, watching: bool) {
     match ctx.style.format {
+        // --watch -o json: one compact document per line (JSON Lines), one per refresh.
+        OutputFormat::Json if watching => out(&format!(
+            "{}\n",
+            serde_json::to_string(report).unwrap_or_default()
+        )),
         OutputFormat::Json => out(&render::json(report)),
         OutputFormat::Table => out(&render::status::table(report, &ctx.style)),
     }

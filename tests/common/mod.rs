@@ -17,6 +17,17 @@ pub fn pairctl() -> Command {
     cmd
 }
 
+/// The same, as a std Command (for spawning a long-running process).
+pub fn pairctl_process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("pairctl"));
+    cmd.env_remove("PAIRCTL_CONFIG")
+        .env_remove("SSH_AUTH_SOCK")
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "80")
+        .env("RUST_BACKTRACE", "0");
+    cmd
+}
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -1,1 +1,158 @@
+//! End to end on the two-node lab (tests/lab/). These tests are ignored in a plain
+//! `cargo test`: `tests/run.sh` brings the lab up once, exports its environment
+//! (`eval "$(tests/lab/lab.sh env)"`) and runs them with `--include-ignored`.
+//! The lab is one shared thing: every test holds the lab lock for its whole run, puts its
+//! fault back with `heal` (also when it fails) and waits for the cluster to be healthy again.
+#![allow(dead_code, clippy::unwrap_used, clippy::print_stderr)]
+
 mod status;
+
+use crate::common::{pairctl, repo_root, wait_until};
+use std::fs::File;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+pub const LOCK: &str = "/run/pairctl-lab.lock";
+
+pub struct Lab {
+    pub config: String,
+    pub vip: String,
+    _lock: File,
+}
+
+/// Takes the lab lock and reads the lab's environment; panics with how to run these tests
+/// when the lab is not up.
+pub fn lab() -> Lab {
+    let config = std::env::var("LAB_CONFIG").expect(
+        "LAB_CONFIG is not set: run the lab tests through tests/run.sh (it brings the lab up)",
+    );
+    let vip = std::env::var("LAB_VIP").unwrap();
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(LOCK)
+        .unwrap();
+    lock.lock().unwrap();
+    let lab = Lab {
+        config,
+        vip,
+        _lock: lock,
+    };
+    lab.wait_healthy();
+    lab
+}
+
+pub fn lab_sh(args: &[&str]) -> Output {
+    Command::new(repo_root().join("tests/lab/lab.sh"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+impl Lab {
+    pub fn pairctl(&self, args: &[&str]) -> Output {
+        pairctl()
+            .args(["-c", &self.config])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    pub fn status_json(&self, extra: &[&str]) -> (i32, serde_json::Value) {
+        let mut args = vec!["status", "-o", "json"];
+        args.extend_from_slice(extra);
+        let out = self.pairctl(&args);
+        let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "status -o json is not one JSON document ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        });
+        (out.status.code().unwrap_or(-1), doc)
+    }
+
+    pub fn wait_healthy(&self) {
+        let ok = wait_until(Duration::from_secs(120), || {
+            self.pairctl(&["status", "-q"]).status.success()
+        });
+        if !ok {
+            let out = self.pairctl(&["status"]);
+            panic!(
+                "the lab did not become healthy:\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+    }
+
+    /// Injects a fault; it is healed (and health awaited) when the guard drops.
+    pub fn fault<'a>(&'a self, node: &'a str, kind: &'a [&'a str]) -> Fault<'a> {
+        let mut args = vec!["fault", node];
+        args.extend_from_slice(kind);
+        let out = lab_sh(&args);
+        assert!(
+            out.status.success(),
+            "lab.sh {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Fault {
+            lab: self,
+            node,
+            kind,
+        }
+    }
+}
+
+pub struct Fault<'a> {
+    lab: &'a Lab,
+    node: &'a str,
+    kind: &'a [&'a str],
+}
+
+impl Drop for Fault<'_> {
+    fn drop(&mut self) {
+        let mut args = vec!["heal", self.node];
+        args.extend_from_slice(self.kind);
+        let out = lab_sh(&args);
+        if !out.status.success() {
+            eprintln!(
+                "lab.sh {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        if !std::thread::panicking() {
+            self.lab.wait_healthy();
+        }
+    }
+}
+
+/// Finds a check by name and node in a status JSON document.
+pub fn check<'a>(doc: &'a serde_json::Value, name: &str, node: &str) -> &'a serde_json::Value {
+    doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name && c["node"] == node)
+        .unwrap_or_else(|| panic!("no check {name} on {node}: {doc:#}"))
+}
+
+/// Polls status until `pred` holds for the JSON document; returns the last (code, doc).
+pub fn status_until(
+    lab: &Lab,
+    limit: Duration,
+    pred: impl Fn(i32, &serde_json::Value) -> bool,
+) -> (i32, serde_json::Value) {
+    let mut last = None;
+    let ok = wait_until(limit, || {
+        let (code, doc) = lab.status_json(&[]);
+        let hit = pred(code, &doc);
+        last = Some((code, doc));
+        hit
+    });
+    let (code, doc) = last.unwrap();
+    assert!(
+        ok,
+        "status never reached the expected state; last exit {code}: {doc:#}"
+    );
+    (code, doc)
+}
