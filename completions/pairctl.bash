@@ -28,6 +28,9 @@ _pairctl() {
             pairctl,help)
                 cmd="pairctl__subcmd__help"
                 ;;
+            pairctl,history)
+                cmd="pairctl__subcmd__history"
+                ;;
             pairctl,man)
                 cmd="pairctl__subcmd__man"
                 ;;
@@ -51,6 +54,9 @@ _pairctl() {
                 ;;
             pairctl__subcmd__help,help)
                 cmd="pairctl__subcmd__help__subcmd__help"
+                ;;
+            pairctl__subcmd__help,history)
+                cmd="pairctl__subcmd__help__subcmd__history"
                 ;;
             pairctl__subcmd__help,man)
                 cmd="pairctl__subcmd__help__subcmd__man"
@@ -86,7 +92,7 @@ _pairctl() {
 
     case "${cmd}" in
         pairctl)
-            opts="-c -o -v -q -y -h -V --config --output --timeout --verbose --quiet --color --yes --accept-new-host-keys --help --version status failover swap snapshot deploy completions man help"
+            opts="-c -o -v -q -y -h -V --config --output --timeout --verbose --quiet --color --yes --accept-new-host-keys --help --version status failover swap history snapshot deploy completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -246,7 +252,7 @@ _pairctl() {
             return 0
             ;;
         pairctl__subcmd__help)
-            opts="status failover swap snapshot deploy completions man help"
+            opts="status failover swap history snapshot deploy completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -302,6 +308,20 @@ _pairctl() {
             return 0
             ;;
         pairctl__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pairctl__subcmd__help__subcmd__history)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -378,6 +398,44 @@ _pairctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pairctl__subcmd__history)
+            opts="-c -o -v -q -y -h -V --config --output --timeout --verbose --quiet --color --yes --accept-new-host-keys --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

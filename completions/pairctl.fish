@@ -27,7 +27,7 @@ end
 complete -c pairctl -n "__fish_pairctl_needs_command" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
-complete -c pairctl -n "__fish_pairctl_needs_command" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m' -r
+complete -c pairctl -n "__fish_pairctl_needs_command" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_needs_command" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -40,6 +40,7 @@ complete -c pairctl -n "__fish_pairctl_needs_command" -s V -l version -d 'Print 
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "status" -d 'Show the cluster: version details, node roles, every check, a verdict'
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "failover" -d 'The standby takes over now (the active is sick or gone)'
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "swap" -d 'Planned role exchange with both nodes healthy'
+complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "history" -d 'List the role changes (swap, failover) recorded on the nodes'
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "snapshot" -d 'Collect one redacted support bundle from both nodes'
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "deploy" -d 'Install the cluster onto two prepared nodes (idempotent)'
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -49,7 +50,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s w -l watch -d
 complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
-complete -c pairctl -n "__fish_pairctl_using_subcommand status" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand status" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand status" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -62,7 +63,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s V -l version 
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
-complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -78,7 +79,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l force -d 'Overr
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
-complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -89,6 +90,19 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s y -l yes -d 'An
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s h -l help -d 'Print help'
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s V -l version -d 'Print version'
+complete -c pairctl -n "__fish_pairctl_using_subcommand history" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand history" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand history" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand history" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand history" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand history" -s q -l quiet -d 'Only errors on stderr'
+complete -c pairctl -n "__fish_pairctl_using_subcommand history" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand history" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+complete -c pairctl -n "__fish_pairctl_using_subcommand history" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand history" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s O -l output-file -d 'Output file, or directory for the generated name' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l since -d 'Start of the log window: a duration back from now (e.g. 2h) or a time' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l until -d 'End of the log window (a time; default now)' -r
@@ -96,7 +110,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
-complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -112,7 +126,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
-complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -129,7 +143,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l from -d 'Star
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
-complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -143,7 +157,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s V -l version 
 complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
-complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -157,7 +171,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand man" -l dir -d 'Write pa
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
-complete -c pairctl -n "__fish_pairctl_using_subcommand man" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand man" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -167,12 +181,13 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s y -l yes -d 'Ans
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s h -l help -d 'Print help'
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap snapshot deploy completions man help" -f -a "status" -d 'Show the cluster: version details, node roles, every check, a verdict'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap snapshot deploy completions man help" -f -a "failover" -d 'The standby takes over now (the active is sick or gone)'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap snapshot deploy completions man help" -f -a "swap" -d 'Planned role exchange with both nodes healthy'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap snapshot deploy completions man help" -f -a "snapshot" -d 'Collect one redacted support bundle from both nodes'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap snapshot deploy completions man help" -f -a "deploy" -d 'Install the cluster onto two prepared nodes (idempotent)'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap snapshot deploy completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap snapshot deploy completions man help" -f -a "man" -d 'Print the man page (roff), or write all pages into a directory'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap snapshot deploy completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy completions man help" -f -a "status" -d 'Show the cluster: version details, node roles, every check, a verdict'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy completions man help" -f -a "failover" -d 'The standby takes over now (the active is sick or gone)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy completions man help" -f -a "swap" -d 'Planned role exchange with both nodes healthy'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy completions man help" -f -a "history" -d 'List the role changes (swap, failover) recorded on the nodes'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy completions man help" -f -a "snapshot" -d 'Collect one redacted support bundle from both nodes'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy completions man help" -f -a "deploy" -d 'Install the cluster onto two prepared nodes (idempotent)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy completions man help" -f -a "man" -d 'Print the man page (roff), or write all pages into a directory'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "inspect" -d 'Print a bundle\'s manifest and verify every sha256'

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod model;
+pub mod plan;
 pub mod probe;
 pub mod render;
 pub mod transport;
@@ -39,7 +40,7 @@ pub fn run() -> u8 {
     let ctx = Context {
         style,
         config_path: g.config.clone(),
-        timeout: g.timeout.unwrap_or(commands::DEFAULT_TIMEOUT),
+        timeout: g.timeout,
         yes: g.yes,
         accept_new_host_keys: g.accept_new_host_keys,
         started,
@@ -73,8 +74,23 @@ pub fn run() -> u8 {
 async fn dispatch(ctx: &Context, command: Command) -> error::Result<u8> {
     match command {
         Command::Status(args) => commands::status::run(ctx, args.watch).await,
-        Command::Failover(_) => commands::not_implemented("failover"),
-        Command::Swap(_) => commands::not_implemented("swap"),
+        Command::Failover(a) => {
+            commands::role_change::run(
+                ctx,
+                commands::role_change::Kind::Failover { force: a.force },
+                a.dry_run,
+            )
+            .await
+        }
+        Command::Swap(a) => {
+            commands::role_change::run(
+                ctx,
+                commands::role_change::Kind::Swap { force: a.force },
+                a.dry_run,
+            )
+            .await
+        }
+        Command::History => commands::role_change::history(ctx).await,
         Command::Snapshot(_) => commands::not_implemented("snapshot"),
         Command::Deploy(_) => commands::not_implemented("deploy"),
         Command::Completions { .. } | Command::Man { .. } => Ok(0),

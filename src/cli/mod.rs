@@ -46,7 +46,8 @@ pub struct GlobalArgs {
     /// Output format
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
-    /// Hard deadline for the whole command, e.g. 10s, 1m
+    /// Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status,
+    /// 60s for swap and failover]
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<std::time::Duration>,
     /// More diagnostics on stderr (repeat for more)
@@ -88,6 +89,8 @@ pub enum Command {
     Failover(failover::FailoverArgs),
     /// Planned role exchange with both nodes healthy
     Swap(swap::SwapArgs),
+    /// List the role changes (swap, failover) recorded on the nodes
+    History,
     /// Collect one redacted support bundle from both nodes
     Snapshot(snapshot::SnapshotArgs),
     /// Install the cluster onto two prepared nodes (idempotent)

@@ -2,6 +2,7 @@
 //! renderers. The context carries what every command needs.
 
 pub mod generate;
+pub mod role_change;
 pub mod status;
 
 use crate::config::{self, Config, HostKeyPolicy};
@@ -16,8 +17,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Context {
     pub style: Style,
     pub config_path: Option<PathBuf>,
-    /// The hard deadline for the whole command.
-    pub timeout: Duration,
+    /// `--timeout`, when given: the hard deadline for the whole command.
+    pub timeout: Option<Duration>,
     pub yes: bool,
     pub accept_new_host_keys: bool,
     pub started: Instant,
@@ -32,11 +33,18 @@ impl Context {
         Ok(cfg)
     }
 
-    /// The command's deadline, less a margin to render what was gathered.
+    /// `--timeout`, or the command's own default.
+    pub fn timeout_or(&self, default: Duration) -> Duration {
+        self.timeout.unwrap_or(default)
+    }
+
+    /// The command's deadline (`--timeout`, default 10 s), less a margin to render what was
+    /// gathered.
     pub fn deadline(&self) -> Deadline {
-        let margin = Duration::from_millis(200).min(self.timeout / 10);
+        let timeout = self.timeout_or(DEFAULT_TIMEOUT);
+        let margin = Duration::from_millis(200).min(timeout / 10);
         Deadline::after(
-            self.timeout
+            timeout
                 .saturating_sub(margin)
                 .saturating_sub(self.started.elapsed()),
         )

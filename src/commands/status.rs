@@ -73,7 +73,7 @@ pub async fn run(ctx: &Context, watch: Option<Duration>) -> Result<u8> {
             _ = tokio::signal::ctrl_c() => return Ok(last.verdict.exit_code()),
         }
         let round_started = Instant::now();
-        let deadline = Deadline::after(ctx.timeout);
+        let deadline = Deadline::after(ctx.timeout_or(super::DEFAULT_TIMEOUT));
         refresh_links(&cfg, &mut links, deadline).await;
         last = report(&cfg, &links, &https, deadline, round_started).await;
     }

@@ -1,0 +1,137 @@
+//! `pairctl swap` and `pairctl failover`: connect, preflight and plan from a status round,
+//! print the plan, confirm (prompt on a TTY, `--yes` otherwise — never a hang), act, verify.
+
+use super::Context;
+use crate::cli::OutputFormat;
+use crate::error::{Error, Result};
+use crate::plan::{self, failover, swap, OperationReport, Outcome};
+use crate::probe::collect::connect_all;
+use crate::render::progress::StepReporter;
+use crate::render::{self, diag, out};
+use crate::transport::https::HttpsClient;
+use crate::transport::Deadline;
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+/// Role changes wait for keepalived, k3s and Galera: a longer default than status's.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub enum Kind {
+    Swap { force: Vec<String> },
+    Failover { force: bool },
+}
+
+pub async fn run(ctx: &Context, kind: Kind, dry_run: bool) -> Result<u8> {
+    let cfg = ctx.load_config()?;
+    let https = HttpsClient::new(&cfg)?;
+    let started = Instant::now();
+    let timeout = ctx.timeout_or(DEFAULT_TIMEOUT);
+    let deadline = Deadline::after(timeout.saturating_sub(Duration::from_millis(200)));
+    // The preflight gets a short share: a dead node must not eat the time to act.
+    let look = Deadline::after(deadline.cap(Duration::from_secs(8)));
+    let links = connect_all(&cfg, look).await;
+    super::status::warn_connect_problems(ctx, &links);
+    let report = super::status::report(&cfg, &links, &https, look, started).await;
+    let reporter = StepReporter::new(&ctx.style);
+
+    let (op, situation) = match &kind {
+        Kind::Swap { force } => (swap::prepare(&cfg, report, force, dry_run), None),
+        Kind::Failover { force } => {
+            let (op, s) = failover::prepare(&cfg, &links, report, *force, dry_run, look).await;
+            (op, s)
+        }
+    };
+    if op.outcome == Outcome::Refused || dry_run {
+        print(ctx, &op);
+        return Ok(op.outcome.exit_code());
+    }
+    if ctx.style.format == OutputFormat::Table {
+        out(&render::operation::plan(&op, &ctx.style));
+    }
+    if !confirm(ctx, &op)? {
+        let mut op = op;
+        op.outcome = Outcome::Refused;
+        op.summary = "not confirmed: nothing changed".into();
+        print(ctx, &op);
+        return Ok(op.outcome.exit_code());
+    }
+    let op = match kind {
+        Kind::Swap { .. } => swap::execute(&cfg, &links, &https, deadline, op, &reporter).await,
+        Kind::Failover { .. } => match situation {
+            Some(s) => failover::execute(&cfg, &links, &https, deadline, op, s, &reporter).await,
+            None => op,
+        },
+    };
+    print(ctx, &op);
+    for link in &links {
+        if let Some(s) = link.session() {
+            s.close().await;
+        }
+    }
+    Ok(op.outcome.exit_code())
+}
+
+fn confirm(ctx: &Context, op: &OperationReport) -> Result<bool> {
+    if ctx.yes {
+        return Ok(true);
+    }
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Error::refused(format!(
+            "{} needs confirmation and stdin is not a terminal; nothing changed",
+            op.kind
+        ))
+        .hint("pass --yes to confirm non-interactively (or --dry-run to see the plan)"));
+    }
+    let question = format!(
+        "{} {} -> {} on cluster {}: proceed? [y/N] ",
+        op.kind,
+        op.from.as_deref().unwrap_or("?"),
+        op.to.as_deref().unwrap_or("?"),
+        op.cluster
+    );
+    let mut stderr = std::io::stderr();
+    let _ = stderr.write_all(question.as_bytes());
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::failed("cannot read the answer").caused_by(&e))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES"))
+}
+
+fn print(ctx: &Context, op: &OperationReport) {
+    match ctx.style.format {
+        OutputFormat::Json => out(&render::json(op)),
+        OutputFormat::Table => {
+            out(&render::operation::result(op, &ctx.style));
+            if op.outcome != Outcome::Verified && op.outcome != Outcome::Planned && !ctx.style.quiet
+            {
+                diag(&format!("{}: {}", op.kind, op.summary));
+            }
+        }
+    }
+}
+
+/// `pairctl history`: the role changes recorded on the nodes.
+pub async fn history(ctx: &Context) -> Result<u8> {
+    let cfg = ctx.load_config()?;
+    let deadline = ctx.deadline();
+    let links = connect_all(&cfg, deadline).await;
+    super::status::warn_connect_problems(ctx, &links);
+    if links.iter().all(|l| l.session().is_none()) {
+        return Err(Error::new(
+            crate::error::ErrorKind::Unknown,
+            "no node reachable: cannot read the history",
+        ));
+    }
+    let records = plan::actions::read_history(&links, deadline.remaining()).await;
+    match ctx.style.format {
+        OutputFormat::Json => out(&render::json(
+            &serde_json::json!({"schema": "pairctl.history/1", "changes": records}),
+        )),
+        OutputFormat::Table => out(&render::operation::history(&records, &ctx.style)),
+    }
+    Ok(0)
+}

@@ -1,0 +1,319 @@
+//! The remote actions role changes are made of, each on the command's SSH connections and
+//! bounded: demote/undemote through keepalived's maintenance file, wait for the VIP, make sure
+//! k3s runs, wait for the services through the VIP, Galera quorum, the history record.
+
+use super::poll;
+use crate::config::Config;
+use crate::model::ClusterReport;
+use crate::probe::collect::NodeLink;
+use crate::probe::node::{shell_quote, HISTORY_FILE, MAINTENANCE_FILE};
+use crate::probe::{galera, ip};
+use crate::transport::https::HttpsClient;
+use crate::transport::ssh::SshSession;
+use crate::transport::Deadline;
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
+
+/// How often waits look again: short, because every poll is one channel on a live connection.
+pub const POLL: Duration = Duration::from_millis(150);
+const CALL: Duration = Duration::from_secs(5);
+
+type StepResult<T> = Result<(T, String), String>;
+
+async fn run_ok(s: &SshSession, cmd: &str, limit: Duration) -> Result<String, String> {
+    let out = s.exec(cmd, limit).await?;
+    if out.success() {
+        Ok(out.stdout_str())
+    } else {
+        Err(format!("`{cmd}`: {}", out.failure_summary()))
+    }
+}
+
+/// Demotes a node: keepalived's track script sees the maintenance file, the instance goes to
+/// FAULT and sends a priority-0 advert, so the peer takes the VIP at once; the notify script
+/// stops k3s and the ingress there.
+pub async fn demote(s: &SshSession, deadline: Deadline) -> StepResult<()> {
+    run_ok(
+        s,
+        &format!("mkdir -p /etc/keepalived && touch {MAINTENANCE_FILE}"),
+        deadline.cap(CALL),
+    )
+    .await?;
+    Ok(((), format!("{MAINTENANCE_FILE} created")))
+}
+
+/// Clears the demotion; with `nopreempt` the node settles as BACKUP.
+pub async fn undemote(s: &SshSession, deadline: Deadline) -> StepResult<()> {
+    run_ok(s, &format!("rm -f {MAINTENANCE_FILE}"), deadline.cap(CALL)).await?;
+    Ok(((), format!("{MAINTENANCE_FILE} removed")))
+}
+
+pub async fn holds_vip(s: &SshSession, vip: &str, limit: Duration) -> Result<bool, String> {
+    let text = run_ok(s, "ip -j addr", limit).await?;
+    let ifaces = ip::parse_ip_addr(&text).map_err(|e| e.to_string())?;
+    Ok(ip::holds_address(&ifaces, vip).is_some())
+}
+
+/// Waits until the node holds (`want = true`) or no longer holds the VIP.
+pub async fn wait_vip(s: &SshSession, vip: &str, want: bool, deadline: Deadline) -> StepResult<()> {
+    let started = Instant::now();
+    let hit = poll(deadline.remaining(), POLL, || async {
+        match holds_vip(s, vip, deadline.cap(CALL)).await {
+            Ok(h) if h == want => Some(()),
+            _ => None,
+        }
+    })
+    .await;
+    let verb = if want { "holds" } else { "released" };
+    match hit {
+        Some(()) => Ok((
+            (),
+            format!(
+                "{verb} {vip} after {}",
+                crate::render::human_duration(started.elapsed())
+            ),
+        )),
+        None => Err(format!(
+            "{} still {} {vip} at the deadline",
+            s.target().name,
+            if want { "does not hold" } else { "holds" }
+        )),
+    }
+}
+
+/// Makes sure k3s runs (the notify script normally started it) and answers.
+pub async fn ensure_k3s(s: &SshSession, deadline: Deadline) -> StepResult<()> {
+    let started = Instant::now();
+    let mut started_it = false;
+    let hit = poll(deadline.remaining(), POLL, || {
+        let first = !started_it;
+        started_it = true;
+        async move {
+            let state = s
+                .exec("systemctl is-active k3s", deadline.cap(CALL))
+                .await
+                .ok()?;
+            if state.stdout_str().trim() == "active" {
+                return Some(());
+            }
+            // Give the notify script its chance first; then start it ourselves.
+            if !first && started.elapsed() > Duration::from_secs(2) {
+                let _ = s
+                    .exec("systemctl --no-block start k3s", deadline.cap(CALL))
+                    .await;
+            }
+            None
+        }
+    })
+    .await;
+    match hit {
+        Some(()) => Ok((
+            (),
+            format!(
+                "k3s active after {}",
+                crate::render::human_duration(started.elapsed())
+            ),
+        )),
+        None => Err("k3s.service did not become active".to_string()),
+    }
+}
+
+/// Waits until every enabled service answers 200 through the VIP.
+pub async fn wait_services(
+    cfg: &Config,
+    https: &HttpsClient,
+    deadline: Deadline,
+) -> StepResult<()> {
+    let started = Instant::now();
+    let last = std::cell::RefCell::new(String::new());
+    let hit = poll(deadline.remaining(), POLL, || {
+        let last = &last;
+        async move {
+            let results = futures::future::join_all(cfg.k3s.services.iter().map(|s| async move {
+                (
+                    s.clone(),
+                    https
+                        .get_status(&cfg.health_url(s), deadline.cap(Duration::from_secs(2)))
+                        .await,
+                )
+            }))
+            .await;
+            let bad: Vec<String> = results
+                .iter()
+                .filter(|(_, r)| *r != Ok(200))
+                .map(|(s, r)| match r {
+                    Ok(code) => format!("{s} HTTP {code}"),
+                    Err(e) => format!("{s} {e}"),
+                })
+                .collect();
+            if bad.is_empty() {
+                Some(())
+            } else {
+                *last.borrow_mut() = bad.join(", ");
+                None
+            }
+        }
+    })
+    .await;
+    match hit {
+        Some(()) => Ok((
+            (),
+            format!(
+                "{} services Ready after {}",
+                cfg.k3s.services.len(),
+                crate::render::human_duration(started.elapsed())
+            ),
+        )),
+        None => Err(format!("not Ready at the deadline: {}", last.borrow())),
+    }
+}
+
+/// Galera facts read on the node itself (root over the unix socket: no password on argv).
+pub async fn galera_local(s: &SshSession, limit: Duration) -> Result<galera::GaleraFacts, String> {
+    let text = run_ok(
+        s,
+        "mariadb -N -B -e \"SHOW GLOBAL STATUS LIKE 'wsrep%'\"",
+        limit,
+    )
+    .await?;
+    galera::parse_wsrep_text(&text).map_err(|e| e.to_string())
+}
+
+/// Makes the node's component Primary again after its peer was confirmed gone.
+pub async fn galera_bootstrap(s: &SshSession, deadline: Deadline) -> StepResult<()> {
+    run_ok(
+        s,
+        "mariadb -e \"SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'\"",
+        deadline.cap(CALL),
+    )
+    .await?;
+    let hit = poll(deadline.remaining(), POLL, || async {
+        match galera_local(s, deadline.cap(CALL)).await {
+            Ok(g) if g.cluster_status == galera::ClusterStatus::Primary => Some(g.cluster_size),
+            _ => None,
+        }
+    })
+    .await;
+    match hit {
+        Some(size) => Ok(((), format!("Primary again, size {size}"))),
+        None => Err("still not Primary after pc.bootstrap".into()),
+    }
+}
+
+/// Asks the survivor whether it can still reach `address` (ICMP and the SSH port). Only an
+/// answer of "no" on both counts as confirmed down.
+pub async fn confirm_down_from(
+    s: &SshSession,
+    address: &str,
+    limit: Duration,
+) -> Result<bool, String> {
+    let a = shell_quote(address);
+    let cmd = format!(
+        "if ping -c 2 -i 0.2 -W 1 {a} >/dev/null 2>&1; then echo ping; fi; \
+if timeout 2 bash -c 'exec 3<>/dev/tcp/{address}/22' 2>/dev/null; then echo tcp; fi; true"
+    );
+    let out = run_ok(s, &cmd, limit).await?;
+    Ok(out.trim().is_empty())
+}
+
+/// One role change, as kept in the history file on both nodes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HistoryRecord {
+    pub time: String,
+    pub kind: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub outcome: String,
+    pub duration_ms: u64,
+    pub by: String,
+}
+
+pub fn operator() -> String {
+    let user = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    format!("{user}@{}", host.trim())
+}
+
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// Appends the record on every reachable node; returns the nodes where it failed.
+pub async fn record_history(
+    links: &[NodeLink],
+    record: &HistoryRecord,
+    limit: Duration,
+) -> Vec<String> {
+    let line = format!("{}\n", serde_json::to_string(record).unwrap_or_default());
+    let dir = HISTORY_FILE
+        .rsplit_once('/')
+        .map(|(d, _)| d)
+        .unwrap_or("/var/lib/pairctl");
+    let cmd = format!("mkdir -p {dir} && cat >> {HISTORY_FILE}");
+    let writes = links.iter().map(|l| {
+        let cmd = cmd.clone();
+        let line = line.clone();
+        async move {
+            match l.session() {
+                Some(s) => match s.exec_with_input(&cmd, Some(line.as_bytes()), limit).await {
+                    Ok(out) if out.success() => None,
+                    _ => Some(l.node.name.clone()),
+                },
+                None => Some(l.node.name.clone()),
+            }
+        }
+    });
+    futures::future::join_all(writes)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// Reads the history of every reachable node, merged and de-duplicated, oldest first.
+pub async fn read_history(links: &[NodeLink], limit: Duration) -> Vec<HistoryRecord> {
+    let reads = links
+        .iter()
+        .filter_map(|l| l.session())
+        .map(|s| async move {
+            s.exec(&format!("cat {HISTORY_FILE} 2>/dev/null; true"), limit)
+                .await
+                .map(|o| o.stdout_str())
+                .unwrap_or_default()
+        });
+    let mut all: Vec<HistoryRecord> = futures::future::join_all(reads)
+        .await
+        .iter()
+        .flat_map(|text| {
+            text.lines()
+                .filter_map(|l| serde_json::from_str::<HistoryRecord>(l).ok())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    all.sort_by(|a, b| a.time.cmp(&b.time).then(a.kind.cmp(&b.kind)));
+    all.dedup();
+    all
+}
+
+/// Polls the status machinery until `accept` holds; returns the last report and whether it
+/// was accepted.
+pub async fn verify(
+    cfg: &Config,
+    links: &[NodeLink],
+    https: &HttpsClient,
+    deadline: Deadline,
+    accept: impl Fn(&ClusterReport) -> bool,
+) -> (bool, Option<ClusterReport>) {
+    loop {
+        let started = Instant::now();
+        let round = Deadline::after(deadline.cap(Duration::from_secs(5)));
+        let report = crate::commands::status::report(cfg, links, https, round, started).await;
+        let ok = accept(&report);
+        if ok || deadline.remaining() < POLL * 2 {
+            return (ok, Some(report));
+        }
+        tokio::time::sleep(Duration::from_millis(250).min(deadline.remaining())).await;
+    }
+}

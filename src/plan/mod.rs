@@ -1,0 +1,246 @@
+//! Role-change operations: preflight → plan → confirm → act → verify. This module holds the
+//! shared vocabulary (preconditions, plan steps, the record of what was done) and the
+//! executor that times each step and reports progress; `swap` and `failover` are the plans.
+
+pub mod actions;
+pub mod failover;
+pub mod swap;
+
+use crate::model::ClusterReport;
+use crate::render::progress::Reporter;
+use serde::Serialize;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// A condition checked before acting. `overridable` ones may be forced by name.
+#[derive(Debug, Clone, Serialize)]
+pub struct Precondition {
+    pub name: &'static str,
+    pub ok: bool,
+    pub detail: String,
+    pub overridable: bool,
+    /// Failed, but overridden with `--force NAME`.
+    pub forced: bool,
+}
+
+impl Precondition {
+    pub fn new(name: &'static str, ok: bool, detail: impl Into<String>, overridable: bool) -> Self {
+        Self {
+            name,
+            ok,
+            detail: detail.into(),
+            overridable,
+            forced: false,
+        }
+    }
+    pub fn blocks(&self) -> bool {
+        !self.ok && !self.forced
+    }
+}
+
+/// Applies `--force` names; returns names that match no overridable failed precondition.
+pub fn apply_force(pre: &mut [Precondition], forced: &[String]) -> Vec<String> {
+    let mut unknown = Vec::new();
+    for name in forced {
+        match pre.iter_mut().find(|p| p.name == name) {
+            Some(p) if p.overridable => p.forced = !p.ok,
+            _ => unknown.push(name.clone()),
+        }
+    }
+    unknown
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanStep {
+    pub step: usize,
+    pub node: String,
+    pub action: String,
+}
+
+pub fn plan(steps: &[(&str, String)]) -> Vec<PlanStep> {
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, (node, action))| PlanStep {
+            step: i + 1,
+            node: node.to_string(),
+            action: action.clone(),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRecord {
+    pub node: String,
+    pub action: String,
+    pub ok: bool,
+    pub detail: String,
+    pub elapsed_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The new arrangement was verified by the status machinery.
+    Verified,
+    /// Dry run: nothing changed.
+    Planned,
+    /// Refused by a precondition or by the operator; nothing changed.
+    Refused,
+    /// A step failed before the VIP moved and everything was put back.
+    Failed,
+    /// It acted but did not converge in time.
+    NotConverged,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Verified | Outcome::Planned => 0,
+            Outcome::Failed => 1,
+            Outcome::NotConverged => 2,
+            Outcome::Refused => 3,
+        }
+    }
+}
+
+/// What a role change did, for the renderer and `-o json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OperationReport {
+    pub schema: &'static str,
+    pub kind: &'static str,
+    pub cluster: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub dry_run: bool,
+    pub preflight: Vec<Precondition>,
+    pub plan: Vec<PlanStep>,
+    pub steps: Vec<StepRecord>,
+    pub outcome: Outcome,
+    /// One paragraph: why it was refused, or the state it left.
+    pub summary: String,
+    pub status: Option<ClusterReport>,
+    pub elapsed_ms: u64,
+}
+
+/// Runs steps in order, timing each and telling the reporter.
+pub struct Executor<'a> {
+    reporter: &'a dyn Reporter,
+    pub records: Vec<StepRecord>,
+}
+
+impl<'a> Executor<'a> {
+    pub fn new(reporter: &'a dyn Reporter) -> Self {
+        Self {
+            reporter,
+            records: Vec::new(),
+        }
+    }
+
+    /// Runs one step; its `Ok` text or `Err` reason becomes the step's detail.
+    pub async fn step<T>(
+        &mut self,
+        node: &str,
+        action: &str,
+        fut: impl Future<Output = Result<(T, String), String>>,
+    ) -> Result<T, String> {
+        let label = format!("{node}: {action}");
+        self.reporter.step_started(&label);
+        let started = Instant::now();
+        let result = fut.await;
+        let took = started.elapsed();
+        let (ok, detail) = match &result {
+            Ok((_, d)) => (true, d.clone()),
+            Err(e) => (false, e.clone()),
+        };
+        self.reporter.step_finished(&label, ok, &detail, took);
+        self.records.push(StepRecord {
+            node: node.to_string(),
+            action: action.to_string(),
+            ok,
+            detail,
+            elapsed_ms: took.as_millis() as u64,
+        });
+        result.map(|(v, _)| v)
+    }
+}
+
+/// Polls `probe` every `every` until it yields `Some`, or `limit` passes.
+pub async fn poll<T, F, Fut>(limit: Duration, every: Duration, mut probe: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let end = tokio::time::Instant::now() + limit;
+    loop {
+        let remaining = end.saturating_duration_since(tokio::time::Instant::now());
+        if let Ok(Some(v)) = tokio::time::timeout(remaining, probe()).await {
+            return Some(v);
+        }
+        if tokio::time::Instant::now() + every >= end {
+            return None;
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn force_applies_only_to_overridable_failed_preconditions() {
+        let mut pre = vec![
+            Precondition::new("single-vip-holder", false, "split brain", false),
+            Precondition::new("replica-fresh", false, "95 s old", true),
+            Precondition::new("services-ready", true, "9/9", true),
+        ];
+        let unknown = apply_force(
+            &mut pre,
+            &[
+                "replica-fresh".into(),
+                "single-vip-holder".into(),
+                "nope".into(),
+            ],
+        );
+        assert_eq!(
+            unknown,
+            vec!["single-vip-holder".to_string(), "nope".to_string()]
+        );
+        assert!(pre[0].blocks());
+        assert!(!pre[1].blocks() && pre[1].forced);
+        assert!(!pre[2].blocks() && !pre[2].forced);
+    }
+
+    #[test]
+    fn outcomes_map_to_exit_codes() {
+        assert_eq!(Outcome::Verified.exit_code(), 0);
+        assert_eq!(Outcome::Planned.exit_code(), 0);
+        assert_eq!(Outcome::Failed.exit_code(), 1);
+        assert_eq!(Outcome::NotConverged.exit_code(), 2);
+        assert_eq!(Outcome::Refused.exit_code(), 3);
+    }
+
+    #[tokio::test]
+    async fn poll_stops_at_the_limit() {
+        let mut n = 0;
+        let got = poll(
+            Duration::from_millis(300),
+            Duration::from_millis(50),
+            || {
+                n += 1;
+                async { None::<()> }
+            },
+        )
+        .await;
+        assert!(got.is_none());
+        assert!(n >= 2);
+        let got = poll(
+            Duration::from_secs(5),
+            Duration::from_millis(10),
+            || async { Some(7) },
+        )
+        .await;
+        assert_eq!(got, Some(7));
+    }
+}

@@ -1,0 +1,106 @@
+//! Role-change output: the preflight and plan before acting, the steps with their timings and
+//! the outcome after; the history of role changes.
+
+use super::status::new_table;
+use super::Style;
+use crate::plan::actions::HistoryRecord;
+use crate::plan::{OperationReport, Outcome};
+use colored::Colorize;
+
+fn preflight_table(op: &OperationReport, style: &Style) -> String {
+    let mut t = new_table(style);
+    t.set_header(vec!["Precondition", "Result", "Detail"]);
+    for p in &op.preflight {
+        let result = match (p.ok, p.forced) {
+            (true, _) => "ok".green().to_string(),
+            (false, true) => "FORCED".yellow().bold().to_string(),
+            (false, false) => "FAIL".red().bold().to_string(),
+        };
+        t.add_row(vec![p.name.to_string(), result, p.detail.clone()]);
+    }
+    t.to_string()
+}
+
+/// Preflight and plan: what `--dry-run` prints and what is confirmed.
+pub fn plan(op: &OperationReport, style: &Style) -> String {
+    let mut s = format!(
+        "{} on cluster {}: {} -> {}\n\n{}\n",
+        op.kind,
+        op.cluster,
+        op.from.as_deref().unwrap_or("?"),
+        op.to.as_deref().unwrap_or("?"),
+        preflight_table(op, style)
+    );
+    if !op.plan.is_empty() {
+        let mut t = new_table(style);
+        t.set_header(vec!["Step", "Node", "Action"]);
+        for p in &op.plan {
+            t.add_row(vec![p.step.to_string(), p.node.clone(), p.action.clone()]);
+        }
+        s.push_str(&format!("\n{t}\n"));
+    }
+    s
+}
+
+pub fn result(op: &OperationReport, style: &Style) -> String {
+    let mut s = String::new();
+    if op.steps.is_empty() {
+        s.push_str(&plan(op, style));
+    } else {
+        let mut t = new_table(style);
+        t.set_header(vec!["Node", "Step", "Result", "Time", "Detail"]);
+        for r in &op.steps {
+            t.add_row(vec![
+                r.node.clone(),
+                r.action.clone(),
+                if r.ok {
+                    "ok".green().to_string()
+                } else {
+                    "FAIL".red().bold().to_string()
+                },
+                super::human_duration(std::time::Duration::from_millis(r.elapsed_ms)),
+                r.detail.clone(),
+            ]);
+        }
+        s.push_str(&format!("{t}\n"));
+    }
+    let outcome = match op.outcome {
+        Outcome::Verified => "verified".green().bold().to_string(),
+        Outcome::Planned => "planned (dry run)".to_string(),
+        Outcome::Refused => "refused".red().bold().to_string(),
+        Outcome::Failed => "failed, put back".red().bold().to_string(),
+        Outcome::NotConverged => "NOT CONVERGED".red().bold().to_string(),
+    };
+    s.push_str(&format!("\n{}: {outcome}", op.kind));
+    if !op.summary.is_empty() {
+        s.push_str(&format!(" — {}", op.summary));
+    }
+    if !op.dry_run && op.outcome != Outcome::Refused {
+        s.push_str(&format!(
+            "\n--- Time Elapsed: {:.2} seconds ---",
+            op.elapsed_ms as f64 / 1000.0
+        ));
+    }
+    s.push('\n');
+    s
+}
+
+pub fn history(records: &[HistoryRecord], style: &Style) -> String {
+    if records.is_empty() {
+        return "no role changes recorded\n".to_string();
+    }
+    let mut t = new_table(style);
+    t.set_header(vec!["Time", "Kind", "From", "To", "Outcome", "Took", "By"]);
+    for r in records {
+        t.add_row(vec![
+            r.time.clone(),
+            r.kind.clone(),
+            r.from.clone().unwrap_or_default(),
+            r.to.clone().unwrap_or_default(),
+            r.outcome.clone(),
+            super::human_duration(std::time::Duration::from_millis(r.duration_ms)),
+            r.by.clone(),
+        ]);
+    }
+    format!("{t}\n")
+}

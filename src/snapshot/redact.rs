@@ -1,0 +1,925 @@
+//! Redaction of secrets on a byte stream, line by line, before anything reaches the disk.
+//!
+//! What is caught: values of keys that name a password, secret or token (`password = x`,
+//! `password=x`, `"token": "x"`, `--password x`, keepalived's `auth_pass x`, Galera's
+//! `wsrep_sst_auth=user:x`), SQL `IDENTIFIED BY '…'` / `PASSWORD('…')`, `Bearer <token>` and
+//! `Authorization: Basic …`, PEM private key blocks (whole lines or JSON-escaped on one line),
+//! Kubernetes env entries whose name is secret-looking (`"name": "DB_PASSWORD"` then
+//! `"value": …`), and every occurrence of the configuration's own secrets.
+//!
+//! Speed matters (a 1 GB log passes through here): one case-insensitive Aho-Corasick pass over
+//! each chunk finds the few lines that contain a trigger word; all other bytes are copied as
+//! they are. Lines are kept whole across chunk boundaries (up to `MAX_LINE`).
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use memchr::{memchr, memmem, memrchr};
+use std::borrow::Cow;
+use std::sync::Arc;
+
+/// What replaces a secret.
+pub const MARK: &str = "[redacted]";
+/// Secrets from the configuration shorter than this are not matched verbatim: they would
+/// match ordinary text everywhere. (The key/value rules still catch them in context.)
+pub const MIN_SECRET_LEN: usize = 4;
+/// A line longer than this is cut at a blank near the limit and processed in pieces.
+const MAX_LINE: usize = 1 << 20;
+/// A PEM block without an END line stops swallowing lines after this many.
+const MAX_PEM_LINES: usize = 500;
+
+/// Words that make a key's value a secret (matched case-insensitively inside the key).
+const KEY_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "auth_pass",
+    "sst_auth",
+    "api_key",
+    "apikey",
+    "api-key",
+    "access_key",
+];
+/// Keys with these endings name where a secret is, not the secret: `password_file = /x`.
+const KEY_EXCEPTIONS: &[&str] = &[
+    "file", "path", "dir", "_length", "_timeout", "_ttl", "_expiry", "_lifetime",
+];
+/// Other trigger words for the line rules.
+const LINE_WORDS: &[&str] = &["identified", "bearer", "authorization", "private key"];
+
+/// The compiled rules, shared by every stream of a run.
+pub struct Rules {
+    prefilter: AhoCorasick,
+    secrets: Vec<Vec<u8>>,
+}
+
+impl Rules {
+    /// `secrets`: the exact values to remove wherever they appear (the configuration's
+    /// database password, ingress token…). Each line of a multi-line secret counts alone.
+    pub fn new<S: AsRef<[u8]>>(secrets: impl IntoIterator<Item = S>) -> Arc<Rules> {
+        let mut exact: Vec<Vec<u8>> = Vec::new();
+        for s in secrets {
+            for line in s.as_ref().split(|b| *b == b'\n') {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if line.len() >= MIN_SECRET_LEN && !exact.iter().any(|e| e == line) {
+                    exact.push(line.to_vec());
+                }
+            }
+        }
+        // Longest first: a secret that contains another is replaced whole.
+        exact.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        let mut patterns: Vec<Vec<u8>> = KEY_WORDS
+            .iter()
+            .chain(LINE_WORDS)
+            .map(|w| w.as_bytes().to_vec())
+            .collect();
+        patterns.extend(exact.iter().cloned());
+        let prefilter = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&patterns)
+            .expect("the redaction patterns are plain literals");
+        Arc::new(Rules {
+            prefilter,
+            secrets: exact,
+        })
+    }
+
+    /// Redacts one piece of text (an error message, a status document) completely.
+    pub fn redact_text(self: &Arc<Self>, text: &str) -> (String, u64) {
+        let mut r = Redactor::new(self.clone());
+        let mut out = Vec::with_capacity(text.len());
+        r.push(text.as_bytes(), &mut out);
+        r.finish(&mut out);
+        (String::from_utf8_lossy(&out).into_owned(), r.count())
+    }
+}
+
+/// One stream's redaction state.
+pub struct Redactor {
+    rules: Arc<Rules>,
+    /// The incomplete last line of what was pushed so far.
+    partial: Vec<u8>,
+    /// Inside a PEM private key block: lines swallowed so far.
+    pem_lines: Option<usize>,
+    /// After a secret-looking env `name`: lines left in which to redact a `value`.
+    env_pending: u8,
+    count: u64,
+}
+
+impl Redactor {
+    pub fn new(rules: Arc<Rules>) -> Self {
+        Redactor {
+            rules,
+            partial: Vec::new(),
+            pem_lines: None,
+            env_pending: 0,
+            count: 0,
+        }
+    }
+
+    /// How many secrets were replaced so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Redacts `data`, appending every completed line to `out`; an incomplete last line is
+    /// kept until the next push or `finish`.
+    pub fn push(&mut self, mut data: &[u8], out: &mut Vec<u8>) {
+        if !self.partial.is_empty() {
+            match memchr(b'\n', data) {
+                Some(i) => {
+                    let mut line = std::mem::take(&mut self.partial);
+                    line.extend_from_slice(&data[..=i]);
+                    self.line(&line, out);
+                    line.clear();
+                    self.partial = line;
+                    data = &data[i + 1..];
+                }
+                None => {
+                    self.partial.extend_from_slice(data);
+                    self.cut_long_partial(out);
+                    return;
+                }
+            }
+        }
+        let rest = match memrchr(b'\n', data) {
+            Some(last) => {
+                self.block(&data[..=last], out);
+                &data[last + 1..]
+            }
+            None => data,
+        };
+        self.partial.extend_from_slice(rest);
+        self.cut_long_partial(out);
+    }
+
+    /// Flushes the last line (one without a newline at the end of the stream).
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        if !self.partial.is_empty() {
+            let line = std::mem::take(&mut self.partial);
+            self.line(&line, out);
+        }
+    }
+
+    /// A line that never ends (binary data, minified JSON) is processed in pieces, cut at a
+    /// blank so that a secret token is not split in two.
+    fn cut_long_partial(&mut self, out: &mut Vec<u8>) {
+        while self.partial.len() > MAX_LINE {
+            let window_start = MAX_LINE.saturating_sub(4096);
+            let cut = self.partial[window_start..MAX_LINE]
+                .iter()
+                .rposition(|b| b.is_ascii_whitespace())
+                .map(|i| window_start + i + 1)
+                .unwrap_or(MAX_LINE);
+            let head: Vec<u8> = self.partial.drain(..cut).collect();
+            self.line(&head, out);
+        }
+    }
+
+    /// Complete lines: copies the lines without a trigger word, looks closely at the others.
+    fn block(&mut self, block: &[u8], out: &mut Vec<u8>) {
+        let mut pos = 0;
+        while pos < block.len() {
+            if self.pem_lines.is_some() || self.env_pending > 0 {
+                let end = memchr(b'\n', &block[pos..])
+                    .map(|i| pos + i + 1)
+                    .unwrap_or(block.len());
+                self.line(&block[pos..end], out);
+                pos = end;
+                continue;
+            }
+            let Some(m) = self.rules.prefilter.find(&block[pos..]) else {
+                out.extend_from_slice(&block[pos..]);
+                return;
+            };
+            let at = pos + m.start();
+            let start = memrchr(b'\n', &block[pos..at])
+                .map(|i| pos + i + 1)
+                .unwrap_or(pos);
+            let end = memchr(b'\n', &block[at..])
+                .map(|i| at + i + 1)
+                .unwrap_or(block.len());
+            out.extend_from_slice(&block[pos..start]);
+            self.line(&block[start..end], out);
+            pos = end;
+        }
+    }
+
+    /// One line, with its terminator if it has one.
+    fn line(&mut self, line: &[u8], out: &mut Vec<u8>) {
+        let body_end = line
+            .iter()
+            .rposition(|b| *b != b'\n' && *b != b'\r')
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        let (body, terminator) = line.split_at(body_end);
+
+        if let Some(swallowed) = self.pem_lines {
+            match find_pem_end(body) {
+                Some((end_marker, _)) => {
+                    self.pem_lines = None;
+                    out.extend_from_slice(&body[end_marker..]);
+                    out.extend_from_slice(terminator);
+                }
+                None if swallowed + 1 >= MAX_PEM_LINES => self.pem_lines = None,
+                None => self.pem_lines = Some(swallowed + 1),
+            }
+            return;
+        }
+
+        let mut text: Cow<[u8]> = Cow::Borrowed(body);
+        text = self.exact(text);
+        let (kept, pem_started) = self.pem(text);
+        text = kept;
+        text = self.identified(text);
+        text = self.bearer(text);
+        text = self.key_values(text);
+        text = self.env_entries(text);
+        out.extend_from_slice(&text);
+        if pem_started {
+            out.extend_from_slice(b"\n");
+            out.extend_from_slice(MARK.as_bytes());
+        }
+        out.extend_from_slice(terminator);
+    }
+
+    /// Every occurrence of the configuration's own secrets.
+    fn exact<'a>(&mut self, text: Cow<'a, [u8]>) -> Cow<'a, [u8]> {
+        let mut text = text;
+        for secret in &self.rules.secrets {
+            if memmem::find(&text, secret).is_none() {
+                continue;
+            }
+            let mut replaced = Vec::with_capacity(text.len());
+            let mut pos = 0;
+            for at in memmem::find_iter(&text, secret) {
+                if at < pos {
+                    continue;
+                }
+                replaced.extend_from_slice(&text[pos..at]);
+                replaced.extend_from_slice(MARK.as_bytes());
+                pos = at + secret.len();
+                self.count += 1;
+            }
+            replaced.extend_from_slice(&text[pos..]);
+            text = Cow::Owned(replaced);
+        }
+        text
+    }
+
+    /// PEM private keys: the body between BEGIN and END goes. A block that continues on the
+    /// next lines cuts this line at the BEGIN marker and swallows lines until END.
+    fn pem<'a>(&mut self, text: Cow<'a, [u8]>) -> (Cow<'a, [u8]>, bool) {
+        let mut search = 0;
+        let mut text = text;
+        while let Some(body_start) = find_pem_begin(&text, search) {
+            self.count += 1;
+            let Some((end_start, _)) = find_pem_end(&text[body_start..]) else {
+                let kept = text[..body_start].to_vec();
+                self.pem_lines = Some(0);
+                return (Cow::Owned(kept), true);
+            };
+            let end_start = body_start + end_start;
+            let separator = separator_between(&text[body_start..end_start]);
+            let mut replaced = Vec::with_capacity(text.len());
+            replaced.extend_from_slice(&text[..body_start]);
+            replaced.extend_from_slice(separator.as_bytes());
+            replaced.extend_from_slice(MARK.as_bytes());
+            replaced.extend_from_slice(separator.as_bytes());
+            search = replaced.len();
+            replaced.extend_from_slice(&text[end_start..]);
+            text = Cow::Owned(replaced);
+        }
+        (text, false)
+    }
+
+    /// `IDENTIFIED BY 'x'`, `IDENTIFIED VIA ed25519 USING PASSWORD('x')`, `PASSWORD('x')`:
+    /// the first quoted string after the trigger.
+    fn identified<'a>(&mut self, text: Cow<'a, [u8]>) -> Cow<'a, [u8]> {
+        let mut text = text;
+        for trigger in [&b"identified"[..], &b"password("[..]] {
+            let mut from = 0;
+            while let Some(at) = find_ci(&text, trigger, from) {
+                let after = at + trigger.len();
+                // The quoted value must come soon, before anything that ends the clause.
+                let window_end = (after + 200).min(text.len());
+                let quote = text[after..window_end]
+                    .iter()
+                    .position(|b| matches!(b, b'\'' | b'"' | b'`' | b';'))
+                    .map(|i| after + i);
+                match quote {
+                    Some(q) if text[q] != b';' => {
+                        let (value_end, close_len) = quoted_end(&text, q);
+                        let value = &text[q + 1..value_end];
+                        if is_real_value(value) {
+                            let mut replaced = Vec::with_capacity(text.len());
+                            replaced.extend_from_slice(&text[..q + 1]);
+                            replaced.extend_from_slice(MARK.as_bytes());
+                            let resume = replaced.len();
+                            replaced.extend_from_slice(&text[value_end..]);
+                            text = Cow::Owned(replaced);
+                            self.count += 1;
+                            from = resume + close_len;
+                        } else {
+                            from = value_end;
+                        }
+                    }
+                    _ => from = after,
+                }
+            }
+        }
+        text
+    }
+
+    /// `Bearer <token>`, `Authorization: Basic <credentials>`.
+    fn bearer<'a>(&mut self, text: Cow<'a, [u8]>) -> Cow<'a, [u8]> {
+        let mut text = text;
+        let has_authorization = find_ci(&text, b"authorization", 0).is_some();
+        let schemes: &[&[u8]] = if has_authorization {
+            &[b"bearer", b"basic"]
+        } else {
+            &[b"bearer"]
+        };
+        for scheme in schemes {
+            let mut from = 0;
+            while let Some(at) = find_ci(&text, scheme, from) {
+                from = at + scheme.len();
+                if at > 0 && text[at - 1].is_ascii_alphanumeric() {
+                    continue;
+                }
+                let mut v = from;
+                while v < text.len() && matches!(text[v], b' ' | b'\t') {
+                    v += 1;
+                }
+                if v == from {
+                    continue;
+                }
+                let end = v + text[v..]
+                    .iter()
+                    .position(|b| !is_token_char(*b))
+                    .unwrap_or(text.len() - v);
+                let token = &text[v..end];
+                if end == v || !is_real_value(token) {
+                    continue;
+                }
+                // `Bearer x` as a header writes it capitalised; in lower case it is often just
+                // a word ("the bearer of…"): then only something token-shaped counts.
+                let header_style = matches!(&text[at..at + scheme.len()], b"Bearer" | b"BEARER" | b"Basic" | b"BASIC");
+                let token_shaped = token.len() >= 8 && token.iter().any(|b| !b.is_ascii_alphabetic());
+                if !header_style && !token_shaped {
+                    continue;
+                }
+                let mut replaced = Vec::with_capacity(text.len());
+                replaced.extend_from_slice(&text[..v]);
+                replaced.extend_from_slice(MARK.as_bytes());
+                from = replaced.len();
+                replaced.extend_from_slice(&text[end..]);
+                text = Cow::Owned(replaced);
+                self.count += 1;
+            }
+        }
+        text
+    }
+
+    /// `key = value`, `key: value`, `"key": "value"`, `--key value` and, for a key at the
+    /// start of a line (configuration style), `key value`.
+    fn key_values<'a>(&mut self, text: Cow<'a, [u8]>) -> Cow<'a, [u8]> {
+        let mut text = text;
+        let mut from = 0;
+        while let Some((word_at, word_len)) = find_key_word(&text, from) {
+            from = word_at + word_len;
+            let mut key_start = word_at;
+            while key_start > 0 && is_key_char(text[key_start - 1]) {
+                key_start -= 1;
+            }
+            let mut key_end = word_at + word_len;
+            while key_end < text.len() && is_key_char(text[key_end]) {
+                key_end += 1;
+            }
+            from = key_end.max(from);
+            let key = &text[key_start..key_end];
+            let lower_key = key.to_ascii_lowercase();
+            if KEY_EXCEPTIONS
+                .iter()
+                .any(|e| lower_key.ends_with(e.as_bytes()))
+            {
+                continue;
+            }
+            let line_start = text[..key_start]
+                .iter()
+                .all(|b| b.is_ascii_whitespace() || *b == b'#' || *b == b';');
+            let flag = key.starts_with(b"-");
+            // Skip the quote that closes a quoted key: "password": "x".
+            let mut p = key_end;
+            let quoted_key = key_start > 0 && matches!(text[key_start - 1], b'"' | b'\'');
+            if quoted_key && p < text.len() && text[p] == text[key_start - 1] {
+                p += 1;
+            }
+            let mut q = p;
+            while q < text.len() && matches!(text[q], b' ' | b'\t') {
+                q += 1;
+            }
+            let separator = q < text.len() && matches!(text[q], b'=' | b':');
+            let value_start;
+            if separator {
+                // `a:b` with no blank after a URL scheme is not a key/value pair.
+                if text[q] == b':' && text.get(q + 1) == Some(&b'/') {
+                    continue;
+                }
+                let mut v = q + 1;
+                if text.get(v) == Some(&b'>') {
+                    v += 1; // `=>`
+                }
+                while v < text.len() && matches!(text[v], b' ' | b'\t') {
+                    v += 1;
+                }
+                value_start = v;
+            } else if (line_start || flag) && q > p {
+                value_start = q;
+            } else {
+                continue;
+            }
+            if value_start >= text.len() {
+                continue;
+            }
+            let (inner_start, inner_end, resume_extra) =
+                if matches!(text[value_start], b'"' | b'\'') {
+                    let (end, close) = quoted_end(&text, value_start);
+                    (value_start + 1, end, close)
+                } else if line_start && !flag {
+                    // Configuration files: the value runs to the end of the line.
+                    let end = text
+                        .iter()
+                        .rposition(|b| !matches!(b, b' ' | b'\t' | b';'))
+                        .map(|i| i + 1)
+                        .unwrap_or(text.len())
+                        .max(value_start);
+                    (value_start, end, 0)
+                } else {
+                    let end = value_start
+                        + text[value_start..]
+                            .iter()
+                            .position(|b| {
+                                b.is_ascii_whitespace()
+                                    || matches!(b, b',' | b';' | b'&' | b')' | b'}' | b']' | b'"' | b'\'')
+                            })
+                            .unwrap_or(text.len() - value_start);
+                    (value_start, end, 0)
+                };
+            let value = &text[inner_start..inner_end];
+            if !is_real_value(value) || is_non_secret_literal(value) {
+                from = inner_end.max(from);
+                continue;
+            }
+            let mut replaced = Vec::with_capacity(text.len());
+            replaced.extend_from_slice(&text[..inner_start]);
+            replaced.extend_from_slice(MARK.as_bytes());
+            from = replaced.len() + resume_extra;
+            replaced.extend_from_slice(&text[inner_end..]);
+            text = Cow::Owned(replaced);
+            self.count += 1;
+        }
+        text
+    }
+
+    /// Kubernetes env entries: `"name": "DB_PASSWORD",` then `"value": "x"` on one of the
+    /// next lines (kubectl prints `name` before `value`); YAML alike.
+    fn env_entries<'a>(&mut self, text: Cow<'a, [u8]>) -> Cow<'a, [u8]> {
+        if self.env_pending > 0 {
+            self.env_pending -= 1;
+            if let Some(v) = field_value_start(&text, b"value") {
+                self.env_pending = 0;
+                let (inner_start, inner_end) = if matches!(text[v], b'"' | b'\'') {
+                    let (end, _) = quoted_end(&text, v);
+                    (v + 1, end)
+                } else {
+                    (v, text.len())
+                };
+                if is_real_value(&text[inner_start..inner_end]) {
+                    let mut replaced = Vec::with_capacity(text.len());
+                    replaced.extend_from_slice(&text[..inner_start]);
+                    replaced.extend_from_slice(MARK.as_bytes());
+                    replaced.extend_from_slice(&text[inner_end..]);
+                    self.count += 1;
+                    return Cow::Owned(replaced);
+                }
+            }
+            return text;
+        }
+        if let Some(v) = field_value_start(&text, b"name") {
+            if find_key_word(&text[v..], 0).is_some() {
+                self.env_pending = 3;
+            }
+        }
+        text
+    }
+}
+
+/// Where the value of `field` starts when the line is `"field": …` or `field: …` (JSON or
+/// YAML, optionally as a list item `- field: …`).
+fn field_value_start(text: &[u8], field: &[u8]) -> Option<usize> {
+    let mut p = text.iter().position(|b| !b.is_ascii_whitespace())?;
+    if text[p] == b'-' {
+        p += 1;
+        while p < text.len() && text[p].is_ascii_whitespace() {
+            p += 1;
+        }
+    }
+    let quoted = text.get(p) == Some(&b'"');
+    if quoted {
+        p += 1;
+    }
+    if !text[p..].starts_with(field) {
+        return None;
+    }
+    p += field.len();
+    if quoted {
+        if text.get(p) != Some(&b'"') {
+            return None;
+        }
+        p += 1;
+    }
+    while p < text.len() && text[p].is_ascii_whitespace() {
+        p += 1;
+    }
+    if text.get(p) != Some(&b':') {
+        return None;
+    }
+    p += 1;
+    while p < text.len() && text[p].is_ascii_whitespace() {
+        p += 1;
+    }
+    (p < text.len()).then_some(p)
+}
+
+fn is_key_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
+}
+
+/// Empty values, masks and what was already redacted are not secrets to count.
+fn is_real_value(value: &[u8]) -> bool {
+    !value.is_empty()
+        && value != MARK.as_bytes()
+        && !value.iter().all(|b| *b == b'*' || b.is_ascii_whitespace())
+}
+
+/// JSON/YAML literals after a secret-looking key (`"tokenExpired": false`).
+fn is_non_secret_literal(value: &[u8]) -> bool {
+    matches!(
+        value.to_ascii_lowercase().as_slice(),
+        b"null" | b"true" | b"false" | b"none" | b"{" | b"[" | b"{}" | b"[]"
+    )
+}
+
+/// The end of a quoted string starting at `open` (index of the closing quote, or the end of
+/// the text when it is not closed) and the closing quote's length (0 or 1). Backslash escapes
+/// and doubled quotes stay inside.
+fn quoted_end(text: &[u8], open: usize) -> (usize, usize) {
+    let quote = text[open];
+    let mut i = open + 1;
+    while i < text.len() {
+        match text[i] {
+            b'\\' => i += 2,
+            c if c == quote => {
+                if text.get(i + 1) == Some(&quote) {
+                    i += 2;
+                } else {
+                    return (i, 1);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    (text.len(), 0)
+}
+
+/// ASCII case-insensitive search of a lowercase `needle` from `from`.
+fn find_ci(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    (from..=hay.len() - needle.len()).find(|&i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
+}
+
+/// The next key word (position, length) at or after `from`.
+fn find_key_word(text: &[u8], from: usize) -> Option<(usize, usize)> {
+    KEY_WORDS
+        .iter()
+        .filter_map(|w| find_ci(text, w.as_bytes(), from).map(|at| (at, w.len())))
+        .min()
+}
+
+/// `-----BEGIN … PRIVATE KEY-----` at or after `from`: where the block's body starts.
+fn find_pem_begin(text: &[u8], from: usize) -> Option<usize> {
+    find_pem_marker(text, from, b"-----begin ").map(|(_, end)| end)
+}
+
+/// `-----END … PRIVATE KEY-----` in `text`: (marker start, marker end).
+fn find_pem_end(text: &[u8]) -> Option<(usize, usize)> {
+    find_pem_marker(text, 0, b"-----end ")
+}
+
+fn find_pem_marker(text: &[u8], from: usize, opening: &[u8]) -> Option<(usize, usize)> {
+    let mut from = from;
+    while let Some(at) = find_ci(text, opening, from) {
+        let label_start = at + opening.len();
+        let close = memmem::find(&text[label_start..], b"-----").map(|i| label_start + i)?;
+        let label = &text[label_start..close];
+        if label.len() <= 40 && find_ci(label, b"private key", 0).is_some() {
+            return Some((at, close + 5));
+        }
+        from = close;
+    }
+    None
+}
+
+/// How the body of a one-line PEM block was broken into lines (a JSON `\n` escape, a real
+/// blank…), so the replacement keeps the shape.
+fn separator_between(body: &[u8]) -> &'static str {
+    if memmem::find(body, b"\\n").is_some() {
+        "\\n"
+    } else {
+        " "
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn redact_with(secrets: &[&str], input: &str) -> (String, u64) {
+        Rules::new(secrets.iter().copied()).redact_text(input)
+    }
+
+    fn redact(input: &str) -> (String, u64) {
+        redact_with(&[], input)
+    }
+
+    /// Pushes `input` in chunks of every size from 1 to 17 bytes and checks the result is the
+    /// same as in one piece.
+    fn chunked_equals_whole(secrets: &[&str], input: &str) {
+        let rules = Rules::new(secrets.iter().copied());
+        let (whole, count) = rules.redact_text(input);
+        for size in 1..=17 {
+            let mut r = Redactor::new(rules.clone());
+            let mut out = Vec::new();
+            for chunk in input.as_bytes().chunks(size) {
+                r.push(chunk, &mut out);
+            }
+            r.finish(&mut out);
+            assert_eq!(String::from_utf8_lossy(&out), whole, "chunk size {size}");
+            assert_eq!(r.count(), count, "chunk size {size}");
+        }
+    }
+
+    #[test]
+    fn mysql_cnf_passwords() {
+        let cnf = "\
+# This file is managed by pairctl
+[client]
+user     = pairctl
+password = s3cr3t-Galera!pw
+socket   = /run/mysqld/mysqld.sock
+
+[mysqld]
+wsrep_sst_auth=sstuser:Sst#Pa55
+wsrep_provider_options=\"gcache.size=128M\"
+ssl_password_file=/etc/mysql/ssl-pass
+";
+        let (out, n) = redact(cnf);
+        assert_eq!(n, 2, "{out}");
+        assert!(out.contains("password = [redacted]\n"), "{out}");
+        assert!(out.contains("wsrep_sst_auth=[redacted]\n"), "{out}");
+        assert!(!out.contains("s3cr3t") && !out.contains("Pa55"), "{out}");
+        assert!(out.contains("user     = pairctl\n"));
+        assert!(out.contains("ssl_password_file=/etc/mysql/ssl-pass"), "{out}");
+        assert!(out.contains("gcache.size=128M"));
+    }
+
+    #[test]
+    fn debian_cnf_and_odd_spacing() {
+        let (out, n) = redact("[client]\nhost     = localhost\nuser     = debian-sys-maint\npassword =   Xy9 with spaces  \nPASSWD=abc123\n\tpassword\t=\t'quoted one'\n");
+        assert_eq!(n, 3, "{out}");
+        assert!(out.contains("password =   [redacted]\n"), "{out}");
+        assert!(out.contains("PASSWD=[redacted]\n"), "{out}");
+        assert!(out.contains("\tpassword\t=\t'[redacted]'\n"), "{out}");
+    }
+
+    #[test]
+    fn keepalived_auth_pass() {
+        let conf = "\
+vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    authentication {
+        auth_type PASS
+        auth_pass k33pAl1v
+    }
+    unicast_peer {
+        10.213.57.12
+    }
+}
+";
+        let (out, n) = redact(conf);
+        assert_eq!(n, 1, "{out}");
+        assert!(out.contains("        auth_pass [redacted]\n"), "{out}");
+        assert!(out.contains("auth_type PASS"));
+        assert!(!out.contains("k33pAl1v"));
+    }
+
+    #[test]
+    fn json_yaml_and_flags() {
+        let (out, n) = redact(
+            "{\"user\": \"x\", \"password\": \"p@ss w0rd\", \"token\":\"abc.def\", \"tokenExpired\": false}\n\
+             ingress_token: tok-123\n\
+             ExecStart=/usr/bin/mysqld --wsrep-sst-password=hunter22 --user=mysql\n\
+             mariadb --password hunter23 -e 'SELECT 1'\n",
+        );
+        assert_eq!(n, 5, "{out}");
+        for s in ["p@ss", "abc.def", "tok-123", "hunter22", "hunter23"] {
+            assert!(!out.contains(s), "{s} in {out}");
+        }
+        assert!(out.contains("\"tokenExpired\": false"), "{out}");
+        assert!(out.contains("--user=mysql"));
+    }
+
+    #[test]
+    fn prose_mentioning_passwords_is_left_alone() {
+        let lines = "\
+2024-05-01T10:00:00+0000 n1 sshd[811]: Accepted password for root from 10.213.57.1 port 5022 ssh2
+2024-05-01T10:00:01+0000 n1 sshd[812]: Failed password for invalid user admin from 10.0.0.9
+2024-05-01T10:00:02+0000 n1 k3s[90]: level=info msg=\"Password verified locally for node n1\"
+ExecStart=/usr/local/bin/k3s server --token-file /var/lib/rancher/k3s/server/token
+";
+        let (out, n) = redact(lines);
+        assert_eq!(n, 0, "{out}");
+        assert_eq!(out, lines);
+    }
+
+    #[test]
+    fn sql_identified_by_and_password_function() {
+        let log = "\
+240501 10:00:00     12 Query	CREATE USER 'pairctl'@'%' IDENTIFIED BY 'Mon1tor!ng'
+240501 10:00:01     12 Query	GRANT ALL ON *.* TO 'sst'@'localhost' identified by \"sst-pw\"
+240501 10:00:02     12 Query	ALTER USER root@localhost IDENTIFIED VIA ed25519 USING PASSWORD('r00t-pw') OR unix_socket
+240501 10:00:03     12 Query	SET PASSWORD FOR 'a'@'%' = PASSWORD('it''s-pw')
+240501 10:00:04     12 Query	CREATE USER x IDENTIFIED BY PASSWORD '*94BDCEBE19083CE2A1F959FD02F964C7AF4CFC29'
+240501 10:00:05     12 Query	CREATE USER y IDENTIFIED VIA unix_socket;
+";
+        let (out, n) = redact(log);
+        assert_eq!(n, 5, "{out}");
+        for s in ["Mon1tor", "sst-pw", "r00t-pw", "it''s-pw", "94BDCEBE"] {
+            assert!(!out.contains(s), "{s} in {out}");
+        }
+        assert!(out.contains("IDENTIFIED BY '[redacted]'\n"), "{out}");
+        assert!(out.contains("IDENTIFIED VIA unix_socket;"), "{out}");
+    }
+
+    #[test]
+    fn bearer_and_basic_authorization() {
+        let (out, n) = redact(
+            "May 01 10:00:00 n2 keepalived[1]: auth token Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-_x\n\
+             10.0.0.1 - - \"GET /v1/auth/health\" 200 \"Authorization: Basic dXNlcjpwYXNz\"\n\
+             proxy_set_header Authorization \"Bearer 0123456789abcdef\";\n\
+             The bearer of this message is fine\n",
+        );
+        assert_eq!(n, 3, "{out}");
+        assert!(out.contains("Bearer [redacted]\n"), "{out}");
+        assert!(out.contains("Basic [redacted]\""), "{out}");
+        assert!(out.contains("\"Bearer [redacted]\";"), "{out}");
+        assert!(!out.contains("eyJ") && !out.contains("dXNlcjpwYXNz") && !out.contains("0123456789abcdef"));
+        assert!(out.contains("The bearer of this message is fine"));
+    }
+
+    const KEY: &str = "\
+-----BEGIN RSA PRIVATE KEY-----
+MIIEowIBAAKCAQEAvY3Kx0xMqh8d0r4m6v2nXb0cG5W8w0S8d6y5M1YqKxJrJ9xX
+q1pQ3F0r9xGm8O0q0YJ6S3n0jz9s3kqQm1f1T1u7QdJmA0t2pQyQ8v5Xc0fGxLQ=
+-----END RSA PRIVATE KEY-----
+";
+
+    #[test]
+    fn pem_private_key_blocks() {
+        let text = format!(
+            "ssl_certificate /etc/nginx/tls/server.crt;\n{KEY}-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIK\n-----END PRIVATE KEY-----\ntrailer\n"
+        );
+        let (out, n) = redact(&text);
+        assert_eq!(n, 2, "{out}");
+        assert!(!out.contains("MIIEow") && !out.contains("MC4CAQ"), "{out}");
+        assert!(out.contains("-----BEGIN RSA PRIVATE KEY-----\n[redacted]\n-----END RSA PRIVATE KEY-----\n"), "{out}");
+        assert!(out.contains("MIIBcert"), "certificates stay: {out}");
+        assert!(out.ends_with("trailer\n"));
+    }
+
+    #[test]
+    fn pem_key_escaped_on_one_line() {
+        let line = "{\"tls.key\": \"-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEEIB\\nAoGCCqGSM49\\n-----END EC PRIVATE KEY-----\\n\", \"x\": 1}\n";
+        let (out, n) = redact(line);
+        assert_eq!(n, 1, "{out}");
+        assert_eq!(
+            out,
+            "{\"tls.key\": \"-----BEGIN EC PRIVATE KEY-----\\n[redacted]\\n-----END EC PRIVATE KEY-----\\n\", \"x\": 1}\n"
+        );
+    }
+
+    #[test]
+    fn pem_without_end_stops_after_a_bound() {
+        let mut text = String::from("-----BEGIN OPENSSH PRIVATE KEY-----\n");
+        for _ in 0..(MAX_PEM_LINES + 10) {
+            text.push_str("b3BlbnNzaC1rZXktdjEAAAAA\n");
+        }
+        text.push_str("after\n");
+        let (out, n) = redact(&text);
+        assert_eq!(n, 1);
+        assert!(out.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----\n[redacted]\n"), "{out}");
+        assert!(out.ends_with("after\n"));
+        assert_eq!(out.matches("b3Blbn").count(), 10, "only the lines past the bound remain");
+    }
+
+    #[test]
+    fn config_secrets_every_occurrence() {
+        let secret = "Zq8-galera-Pw";
+        let token = "ingress.tok.7f3a";
+        let text = format!(
+            "mysql: connect as pairctl with {secret}\nretry {secret}{secret}\nGET /x?t={token} 200\nzq8-GALERA-pw is another case\n"
+        );
+        let (out, n) = redact_with(&[secret, token], &text);
+        assert_eq!(n, 4, "{out}");
+        assert!(!out.contains(secret) && !out.contains(token), "{out}");
+        assert!(out.contains("zq8-GALERA-pw"), "exact match only: {out}");
+    }
+
+    #[test]
+    fn short_config_secrets_are_not_matched_verbatim() {
+        let (out, n) = redact_with(&["ab"], "abc ab\n");
+        assert_eq!((out.as_str(), n), ("abc ab\n", 0));
+    }
+
+    #[test]
+    fn kubernetes_env_entries() {
+        let json = r#"            "env": [
+              {
+                "name": "DB_PASSWORD",
+                "value": "k8s-env-secret"
+              },
+              {
+                "name": "LOG_LEVEL",
+                "value": "info"
+              }
+            ],
+"#;
+        let (out, n) = redact(json);
+        assert_eq!(n, 1, "{out}");
+        assert!(out.contains("\"value\": \"[redacted]\""), "{out}");
+        assert!(out.contains("\"value\": \"info\""));
+        let yaml = "  - name: API_TOKEN\n    value: yaml-env-secret\n  - name: MODE\n    value: fast\n";
+        let (out, n) = redact(yaml);
+        assert_eq!(n, 1, "{out}");
+        assert!(!out.contains("yaml-env-secret") && out.contains("value: fast"), "{out}");
+    }
+
+    #[test]
+    fn split_across_chunk_boundaries() {
+        let text = format!(
+            "password = chunky-secret-1\nlog Bearer abcdefghijklmnop more\n{KEY}CREATE USER u IDENTIFIED BY 'chunky-2';\nplain line\nconfig-secret-here and again config-secret-here\nno newline at the end token=abc"
+        );
+        chunked_equals_whole(&["config-secret-here"], &text);
+        let (out, n) = redact_with(&["config-secret-here"], &text);
+        assert_eq!(n, 7, "{out}");
+        assert!(out.ends_with("token=[redacted]"), "{out}");
+    }
+
+    #[test]
+    fn crlf_lines_keep_their_terminator() {
+        let (out, n) = redact("password=x1y2\r\nok\r\n");
+        assert_eq!((out.as_str(), n), ("password=[redacted]\r\nok\r\n", 1));
+    }
+
+    #[test]
+    fn very_long_lines_are_cut_at_a_blank() {
+        let mut text = "word ".repeat(MAX_LINE / 5 + 100);
+        text.push_str("password=long-line-secret end\n");
+        let (out, n) = redact(&text);
+        assert_eq!(n, 1);
+        assert!(!out.contains("long-line-secret"));
+        assert_eq!(out.len(), text.len() - "long-line-secret".len() + MARK.len());
+    }
+
+    #[test]
+    fn binary_data_passes_through() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+        let rules = Rules::new(Vec::<&str>::new());
+        let mut r = Redactor::new(rules);
+        let mut out = Vec::new();
+        r.push(&data, &mut out);
+        r.finish(&mut out);
+        assert_eq!(out, data);
+    }
+}
