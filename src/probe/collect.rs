@@ -81,9 +81,19 @@ pub async fn gather(
     deadline: Deadline,
 ) -> ClusterFacts {
     let password = cfg.galera.password.as_ref().map(|p| p.expose().to_string());
-    let nodes = join_all(links.iter().map(|link| {
+    // Volume status and heal info are cluster-wide and the gluster CLI is CPU-heavy: ask one
+    // node (the first reachable) and the other only if that fails.
+    let volume_node = links.iter().position(|l| l.session().is_some());
+    let nodes = join_all(links.iter().enumerate().map(|(i, link)| {
         let peer = cfg.nodes.iter().find(|n| n.name != link.node.name).cloned();
-        gather_node(cfg, link, peer, password.clone(), deadline)
+        gather_node(
+            cfg,
+            link,
+            peer,
+            password.clone(),
+            Some(i) == volume_node,
+            deadline,
+        )
     }));
     let services = join_all(cfg.k3s.services.iter().map(|s| async move {
         let url = cfg.health_url(s);
@@ -94,8 +104,60 @@ pub async fn gather(
             status,
         }
     }));
-    let (nodes, services) = tokio::join!(nodes, services);
+    let (mut nodes, services) = tokio::join!(nodes, services);
+    if let Some(first) = volume_node {
+        let failed = nodes[first]
+            .volumes
+            .iter()
+            .any(|v| v.status.is_err() || v.heal.is_err());
+        let other = (0..links.len()).find(|i| *i != first && links[*i].session().is_some());
+        if let (true, Some(other)) = (failed, other) {
+            if let Some(session) = links[other].session() {
+                nodes[other].volumes = gather_volumes(cfg, session, deadline).await;
+            }
+        }
+    }
     ClusterFacts { nodes, services }
+}
+
+fn not_collected(why: &str) -> String {
+    format!("not collected: {why}")
+}
+
+async fn gather_volumes(cfg: &Config, s: &SshSession, deadline: Deadline) -> Vec<VolumeFacts> {
+    join_all(cfg.gluster.volumes.iter().map(|v| async move {
+        let q = node::shell_quote(v);
+        let status = async {
+            let out = s
+                .exec(
+                    &format!("gluster --xml volume status {q}"),
+                    deadline.remaining(),
+                )
+                .await?;
+            let all = gluster_result(&out)
+                .and_then(|t| gluster::parse_volume_status(&t).map_err(|e| e.to_string()))?;
+            all.into_iter()
+                .find(|x| &x.volume == v)
+                .ok_or_else(|| format!("volume {v} not in the status output"))
+        };
+        let heal = async {
+            let out = s
+                .exec(
+                    &format!("gluster --xml volume heal {q} info summary"),
+                    deadline.remaining(),
+                )
+                .await?;
+            gluster_result(&out)
+                .and_then(|t| gluster::parse_heal_summary(&t).map_err(|e| e.to_string()))
+        };
+        let (status, heal) = tokio::join!(status, heal);
+        VolumeFacts {
+            name: v.clone(),
+            status,
+            heal,
+        }
+    }))
+    .await
 }
 
 async fn gather_node(
@@ -103,6 +165,7 @@ async fn gather_node(
     link: &NodeLink,
     peer: Option<Node>,
     password: Option<String>,
+    with_volumes: bool,
     deadline: Deadline,
 ) -> NodeFacts {
     let sql_target = SqlTarget {
@@ -133,16 +196,7 @@ async fn gather_node(
                 basics: Err(reason.clone()),
                 galera,
                 gluster_peers: Err(reason.clone()),
-                volumes: cfg
-                    .gluster
-                    .volumes
-                    .iter()
-                    .map(|v| VolumeFacts {
-                        name: v.clone(),
-                        status: Err(reason.clone()),
-                        heal: Err(reason.clone()),
-                    })
-                    .collect(),
+                volumes: Vec::new(),
                 kube_nodes: Err(reason.clone()),
                 workloads: Err(reason.clone()),
                 peer_ssh: Err(reason),
@@ -153,65 +207,70 @@ async fn gather_node(
     let s = &session;
     let run = |cmd: String| async move { s.exec(&cmd, deadline.remaining()).await };
 
-    let basics = async {
-        let out = run(node::basics_command(&cfg.k3s.replica_path)).await?;
-        node::parse_basics(&out.stdout_str(), &vip).map_err(|e| e.to_string())
+    // The cheap facts first; what k3s and the inter-node SSH cost is spent only where it
+    // tells something (k3s where it runs, the peer SSH from the VIP holder).
+    let basics_then_role_probes = async {
+        let basics = async {
+            let out = run(node::basics_command(&cfg.k3s.replica_path)).await?;
+            node::parse_basics(&out.stdout_str(), &vip).map_err(|e| e.to_string())
+        }
+        .await;
+        let (k3s_here, vip_here) = match &basics {
+            Ok(b) => (b.k3s_active, b.holds_vip),
+            Err(_) => (false, false),
+        };
+        let kube_nodes = async {
+            if !k3s_here {
+                return Err(not_collected("k3s is not running on this node"));
+            }
+            let out = run("k3s kubectl get nodes -o json".into()).await?;
+            kubectl_result(&out).and_then(|t| kube::parse_nodes(&t).map_err(|e| e.to_string()))
+        };
+        let workloads = async {
+            if !k3s_here {
+                return Err(not_collected("k3s is not running on this node"));
+            }
+            let out = run("k3s kubectl get deployments,statefulsets,daemonsets -A -o json".into())
+                .await?;
+            kubectl_result(&out).and_then(|t| kube::parse_workloads(&t).map_err(|e| e.to_string()))
+        };
+        let peer_ssh = async {
+            if !vip_here {
+                return Err(not_collected("asked from the VIP holder only"));
+            }
+            let Some(peer) = &peer else {
+                return Err("no peer configured".to_string());
+            };
+            let limit = deadline.cap(Duration::from_secs(5)).as_secs().max(1);
+            let out = run(format!(
+                "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout={limit} \
+-o KexAlgorithms=curve25519-sha256 -o GSSAPIAuthentication=no {}@{} true",
+                node::shell_quote(&cfg.ssh.user),
+                peer.address
+            ))
+            .await?;
+            if out.success() {
+                Ok(())
+            } else {
+                Err(format!("ssh {}: {}", peer.address, out.failure_summary()))
+            }
+        };
+        let (kube_nodes, workloads, peer_ssh) = tokio::join!(kube_nodes, workloads, peer_ssh);
+        (basics, kube_nodes, workloads, peer_ssh)
     };
     let peers = async {
         let out = run("gluster --xml peer status".into()).await?;
         gluster_result(&out).and_then(|t| gluster::parse_peer_status(&t).map_err(|e| e.to_string()))
     };
-    let volumes = join_all(cfg.gluster.volumes.iter().map(|v| async move {
-        let q = node::shell_quote(v);
-        let status = async {
-            let out = run(format!("gluster --xml volume status {q}")).await?;
-            let all = gluster_result(&out)
-                .and_then(|t| gluster::parse_volume_status(&t).map_err(|e| e.to_string()))?;
-            all.into_iter()
-                .find(|x| &x.volume == v)
-                .ok_or_else(|| format!("volume {v} not in the status output"))
-        };
-        let heal = async {
-            let out = run(format!("gluster --xml volume heal {q} info summary")).await?;
-            gluster_result(&out)
-                .and_then(|t| gluster::parse_heal_summary(&t).map_err(|e| e.to_string()))
-        };
-        let (status, heal) = tokio::join!(status, heal);
-        VolumeFacts {
-            name: v.clone(),
-            status,
-            heal,
-        }
-    }));
-    let kube_nodes = async {
-        let out = run("k3s kubectl get nodes -o json".into()).await?;
-        kubectl_result(&out).and_then(|t| kube::parse_nodes(&t).map_err(|e| e.to_string()))
-    };
-    let workloads = async {
-        let out =
-            run("k3s kubectl get deployments,statefulsets,daemonsets -A -o json".into()).await?;
-        kubectl_result(&out).and_then(|t| kube::parse_workloads(&t).map_err(|e| e.to_string()))
-    };
-    let peer_ssh = async {
-        let Some(peer) = &peer else {
-            return Err("no peer configured".to_string());
-        };
-        let limit = deadline.cap(Duration::from_secs(5)).as_secs().max(1);
-        let out = run(format!(
-            "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout={limit} \
--o KexAlgorithms=curve25519-sha256 -o GSSAPIAuthentication=no {}@{} true",
-            node::shell_quote(&cfg.ssh.user),
-            peer.address
-        ))
-        .await?;
-        if out.success() {
-            Ok(())
+    let volumes = async {
+        if with_volumes {
+            gather_volumes(cfg, s, deadline).await
         } else {
-            Err(format!("ssh {}: {}", peer.address, out.failure_summary()))
+            Vec::new()
         }
     };
-    let (basics, galera, gluster_peers, volumes, kube_nodes, workloads, peer_ssh) =
-        tokio::join!(basics, galera, peers, volumes, kube_nodes, workloads, peer_ssh);
+    let ((basics, kube_nodes, workloads, peer_ssh), galera, gluster_peers, volumes) =
+        tokio::join!(basics_then_role_probes, galera, peers, volumes);
     NodeFacts {
         name: link.node.name.clone(),
         address: link.node.address.to_string(),

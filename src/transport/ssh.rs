@@ -274,7 +274,10 @@ impl SshSession {
     ) -> Result<Output, String> {
         let name = self.target.name.clone();
         let short = short_command(command);
-        match tokio::time::timeout(limit, self.exec_inner(command, input)).await {
+        let started = std::time::Instant::now();
+        let result = tokio::time::timeout(limit, self.exec_inner(command, input)).await;
+        tracing::debug!(node = %name, command = %short, ms = started.elapsed().as_millis() as u64, "exec");
+        match result {
             Ok(Ok(out)) => Ok(out),
             Ok(Err(e)) => Err(format!("{name}: `{short}`: {e}")),
             Err(_) => Err(format!(

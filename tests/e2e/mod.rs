@@ -5,6 +5,7 @@
 //! fault back with `heal` (also when it fails) and waits for the cluster to be healthy again.
 #![allow(dead_code, clippy::unwrap_used, clippy::print_stderr)]
 
+mod role_change;
 mod status;
 
 use crate::common::{pairctl, repo_root, wait_until};
@@ -155,4 +156,30 @@ pub fn status_until(
         "status never reached the expected state; last exit {code}: {doc:#}"
     );
     (code, doc)
+}
+
+pub fn vip_holders(lab: &Lab) -> Vec<&'static str> {
+    ["n1", "n2"]
+        .into_iter()
+        .filter(|n| {
+            let out = lab_sh(&["ssh", n, "ip -4 -o addr show"]);
+            out.status.success()
+                && String::from_utf8_lossy(&out.stdout).contains(&format!(" {}/", lab.vip))
+        })
+        .collect()
+}
+
+/// Puts n1 back as the active (after a test moved it) and waits for health.
+pub fn restore_n1(lab: &Lab) {
+    if vip_holders(lab) != ["n1"] {
+        let out = lab.pairctl(&["swap", "--yes"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "swap back to n1 failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    assert_eq!(vip_holders(lab), ["n1"]);
+    lab.wait_healthy();
 }
