@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 /// How often waits look again: short, because every poll is one channel on a live connection.
-pub const POLL: Duration = Duration::from_millis(150);
+pub const POLL: Duration = Duration::from_millis(100);
 const CALL: Duration = Duration::from_secs(5);
 
 type StepResult<T> = Result<(T, String), String>;
@@ -231,9 +231,26 @@ pub struct HistoryRecord {
 pub fn operator() -> String {
     let user = std::env::var("SUDO_USER")
         .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| "unknown".into());
+        .unwrap_or_else(|_| user_of_uid().unwrap_or_else(|| "unknown".into()));
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     format!("{user}@{}", host.trim())
+}
+
+/// The login name of this process's real uid, from /proc and /etc/passwd (no libc call).
+fn user_of_uid() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)? == uid).then(|| name.to_string())
+    })
 }
 
 pub fn now_rfc3339() -> String {
@@ -311,6 +328,7 @@ pub async fn verify(
         let round = Deadline::after(deadline.cap(Duration::from_secs(5)));
         let report = crate::commands::status::report(cfg, links, https, round, started).await;
         let ok = accept(&report);
+        tracing::debug!(ok, verdict = report.verdict.as_str(), ms = started.elapsed().as_millis() as u64, failing = ?report.failing().map(|c| format!("{} {} {}", c.name, c.node, c.detail)).collect::<Vec<_>>(), "verify round");
         if ok || deadline.remaining() < POLL * 2 {
             return (ok, Some(report));
         }

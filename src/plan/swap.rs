@@ -333,6 +333,19 @@ async fn act(
     {
         problems.push(format!("split brain risk: {e}"));
     }
+    // Cleared as soon as the VIP has moved (and whatever happens next): keepalived leaves
+    // FAULT for BACKUP (nopreempt: no move back) while k3s and the services start.
+    let clear_deadline = Deadline::after(deadline.remaining().max(Duration::from_secs(5)));
+    if let Err(e) = ex
+        .step(
+            from,
+            "clear the demotion",
+            actions::undemote(old, clear_deadline),
+        )
+        .await
+    {
+        problems.push(format!("{from} is still demoted: {e}"));
+    }
     if let Err(e) = ex
         .step(to, "k3s running", actions::ensure_k3s(new, deadline))
         .await
@@ -350,18 +363,6 @@ async fn act(
         {
             problems.push(e);
         }
-    }
-    // Whatever happened on the new active, the old one must not stay demoted.
-    let clear_deadline = Deadline::after(deadline.remaining().max(Duration::from_secs(5)));
-    if let Err(e) = ex
-        .step(
-            from,
-            "clear the demotion",
-            actions::undemote(old, clear_deadline),
-        )
-        .await
-    {
-        problems.push(format!("{from} is still demoted: {e}"));
     }
     let to_owned = to.to_string();
     let mut last = None;

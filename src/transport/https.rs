@@ -23,7 +23,8 @@ impl HttpsClient {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("pairctl/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(3))
-            .pool_max_idle_per_host(16);
+            // No keep-alive: after a failover a pooled connection points at the old active.
+            .pool_max_idle_per_host(0);
         if let Some(ca) = &cfg.ingress.ca_file {
             let pem = std::fs::read(ca).map_err(|e| {
                 Error::config(format!("cannot read ingress.ca_file {}", ca.display())).caused_by(&e)
@@ -58,7 +59,10 @@ impl HttpsClient {
         if let Some(token) = &self.token {
             req = req.bearer_auth(token);
         }
-        match req.send().await {
+        let started = std::time::Instant::now();
+        let result = req.send().await;
+        tracing::debug!(url, ms = started.elapsed().as_millis() as u64, "https");
+        match result {
             Ok(resp) => Ok(resp.status().as_u16()),
             Err(e) => Err(describe(&e)),
         }

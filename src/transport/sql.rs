@@ -44,7 +44,10 @@ pub async fn query_pairs(
         });
         Ok::<_, String>(rows)
     };
-    match tokio::time::timeout(limit, run).await {
+    let started = std::time::Instant::now();
+    let result = tokio::time::timeout(limit, run).await;
+    tracing::debug!(node = %target.name, ms = started.elapsed().as_millis() as u64, "sql");
+    match result {
         Ok(Ok(rows)) => Ok(rows),
         Ok(Err(e)) => Err(format!(
             "{}: MariaDB {}:{}: {e}",
