@@ -244,3 +244,6 @@ mod tests {
         assert_eq!(got, Some(7));
     }
 }
+
+#[cfg(test)]
+mod preflight_tests;
