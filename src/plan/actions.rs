@@ -2,7 +2,7 @@
 //! bounded: demote/undemote through keepalived's maintenance file, wait for the VIP, make sure
 //! k3s runs, wait for the services through the VIP, Galera quorum, the history record.
 
-use super::poll;
+use super::{poll, Executor};
 use crate::config::Config;
 use crate::model::ClusterReport;
 use crate::probe::collect::NodeLink;
@@ -334,4 +334,41 @@ pub async fn verify(
         }
         tokio::time::sleep(Duration::from_millis(250).min(deadline.remaining())).await;
     }
+}
+
+/// The last step of a role change: verify with the status machinery, also reporting the
+/// problems earlier steps met. Returns the step's result and the last status report.
+pub async fn verify_step(
+    ex: &mut Executor<'_>,
+    cfg: &Config,
+    links: &[NodeLink],
+    https: &HttpsClient,
+    deadline: Deadline,
+    problems: &[String],
+    accept: impl Fn(&ClusterReport) -> bool,
+) -> (Result<(), String>, Option<ClusterReport>) {
+    let mut last = None;
+    let verified = ex
+        .step("cluster", "verify", async {
+            let (ok, report) = verify(
+                cfg,
+                links,
+                https,
+                Deadline::after(deadline.remaining().max(POLL * 4)),
+                accept,
+            )
+            .await;
+            let detail = report
+                .as_ref()
+                .map(super::swap::describe)
+                .unwrap_or_default();
+            last = report;
+            match (ok, problems.is_empty()) {
+                (true, true) => Ok(((), detail)),
+                (_, true) => Err(detail),
+                (_, false) => Err(format!("{detail}; {}", problems.join("; "))),
+            }
+        })
+        .await;
+    (verified, last)
 }

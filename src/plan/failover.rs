@@ -3,7 +3,7 @@
 //! hold the VIP, restores Galera quorum on the survivor only when the peer is confirmed down
 //! or fenced, then verifies convergence within the deadline.
 
-use super::actions::{self, POLL};
+use super::actions;
 use super::swap::{describe, record, SCHEMA};
 use super::{plan, Executor, OperationReport, Outcome, Precondition};
 use crate::config::Config;
@@ -439,36 +439,11 @@ async fn act(
         }
     }
     let to = s.to.clone();
-    let mut last = None;
-    let verified = ex
-        .step("cluster", "verify", async {
-            let (ok, report) = actions::verify(
-                cfg,
-                links,
-                https,
-                Deadline::after(deadline.remaining().max(POLL * 4)),
-                |r| {
-                    r.active.as_deref() == Some(to.as_str())
-                        && !r.checks.iter().any(|c| c.impact == Some(Impact::Critical))
-                },
-            )
-            .await;
-            let detail = report.as_ref().map(describe).unwrap_or_default();
-            last = report;
-            if ok && problems.is_empty() {
-                Ok(((), detail))
-            } else {
-                Err(format!(
-                    "{detail}{}",
-                    if problems.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; {}", problems.join("; "))
-                    }
-                ))
-            }
-        })
-        .await;
+    let (verified, last) = actions::verify_step(ex, cfg, links, https, deadline, &problems, |r| {
+        r.active.as_deref() == Some(to.as_str())
+            && !r.checks.iter().any(|c| c.impact == Some(Impact::Critical))
+    })
+    .await;
     match verified {
         Ok(()) => (
             Outcome::Verified,

@@ -9,7 +9,11 @@ fn check(name: &str, node: &str, ok: bool) -> Check {
     Check {
         name: name.into(),
         node: node.into(),
-        result: if ok { CheckResult::Ok } else { CheckResult::Fail },
+        result: if ok {
+            CheckResult::Ok
+        } else {
+            CheckResult::Fail
+        },
         detail: if ok { "fine".into() } else { "broken".into() },
         impact: if ok { None } else { Some(Impact::Degraded) },
     }
@@ -31,7 +35,10 @@ fn report(active: Option<&str>, failing: &[(&str, &str)]) -> ClusterReport {
         ("workloads", "n1"),
         ("service:tenant", "cluster"),
     ];
-    let checks = names.iter().map(|(n, node)| check(n, node, !failing.contains(&(n, node)))).collect();
+    let checks = names
+        .iter()
+        .map(|(n, node)| check(n, node, !failing.contains(&(n, node))))
+        .collect();
     let role = |n: &str| match active {
         Some(a) if a == n => Role::Active,
         Some(_) => Role::Standby,
@@ -45,7 +52,12 @@ fn report(active: Option<&str>, failing: &[(&str, &str)]) -> ClusterReport {
         active: active.map(String::from),
         nodes: ["n1", "n2"]
             .iter()
-            .map(|n| NodeReport { name: n.to_string(), role: role(n), status: NodeStatus::Up, ip: String::new() })
+            .map(|n| NodeReport {
+                name: n.to_string(),
+                role: role(n),
+                status: NodeStatus::Up,
+                ip: String::new(),
+            })
             .collect(),
         checks,
         deployment: None,
@@ -79,8 +91,14 @@ fn split_brain_and_unreachable_standby_are_never_forced() {
     let r = report(Some("n1"), &[("vip", "cluster"), ("ssh", "n2")]);
     let (pre, _) = preflight(&r, &["single-vip-holder".into(), "both-reachable".into()]);
     let b = blocking(&pre);
-    assert!(b.contains(&"single-vip-holder") && b.contains(&"both-reachable"), "{b:?}");
-    assert!(b.contains(&"force"), "unknown --force names are reported: {b:?}");
+    assert!(
+        b.contains(&"single-vip-holder") && b.contains(&"both-reachable"),
+        "{b:?}"
+    );
+    assert!(
+        b.contains(&"force"),
+        "unknown --force names are reported: {b:?}"
+    );
 }
 
 #[test]
@@ -92,9 +110,18 @@ fn no_active_refuses_swap() {
 
 #[test]
 fn failover_targets_the_standby_or_the_only_survivor() {
-    assert_eq!(choose(&report(Some("n1"), &[])), Some(("n1".into(), "n2".into())));
+    assert_eq!(
+        choose(&report(Some("n1"), &[])),
+        Some(("n1".into(), "n2".into()))
+    );
     // n1 is gone and keepalived already moved the VIP: complete the takeover on n2.
-    assert_eq!(choose(&report(Some("n2"), &[("ssh", "n1")])), Some(("n1".into(), "n2".into())));
-    assert_eq!(choose(&report(None, &[("ssh", "n2")])), Some(("n2".into(), "n1".into())));
+    assert_eq!(
+        choose(&report(Some("n2"), &[("ssh", "n1")])),
+        Some(("n1".into(), "n2".into()))
+    );
+    assert_eq!(
+        choose(&report(None, &[("ssh", "n2")])),
+        Some(("n2".into(), "n1".into()))
+    );
     assert_eq!(choose(&report(None, &[("ssh", "n1"), ("ssh", "n2")])), None);
 }

@@ -3,7 +3,7 @@
 //! service on the new active, clear the demotion so the old active settles as a healthy
 //! standby (no preemption back), verify with the status machinery.
 
-use super::actions::{self, POLL};
+use super::actions;
 use super::{apply_force, plan, Executor, OperationReport, Outcome, Precondition};
 use crate::config::Config;
 use crate::model::{CheckResult, ClusterReport, Verdict};
@@ -365,33 +365,10 @@ async fn act(
         }
     }
     let to_owned = to.to_string();
-    let mut last = None;
-    let verified = ex
-        .step("cluster", "verify", async {
-            let (ok, report) = actions::verify(
-                cfg,
-                links,
-                https,
-                Deadline::after(deadline.remaining().max(POLL * 4)),
-                |r| r.verdict == Verdict::Healthy && r.active.as_deref() == Some(to_owned.as_str()),
-            )
-            .await;
-            let detail = report.as_ref().map(describe).unwrap_or_default();
-            last = report;
-            if ok && problems.is_empty() {
-                Ok(((), detail))
-            } else {
-                Err(format!(
-                    "{detail}{}",
-                    if problems.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; {}", problems.join("; "))
-                    }
-                ))
-            }
-        })
-        .await;
+    let (verified, last) = actions::verify_step(ex, cfg, links, https, deadline, &problems, |r| {
+        r.verdict == Verdict::Healthy && r.active.as_deref() == Some(to_owned.as_str())
+    })
+    .await;
     match (verified, last) {
         (Ok(()), Some(report)) => Ok(report),
         (Ok(()), None) => Err((Outcome::NotConverged, "no status report".into(), None)),
