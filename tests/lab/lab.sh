@@ -1,0 +1,966 @@
+#!/usr/bin/env bash
+# The pairctl two-node lab: two Debian bookworm nodes (n1, n2) as systemd-nspawn containers with
+# real systemd, each in its own network namespace on a private bridge, running the real stack
+# (sshd, MariaDB + Galera, GlusterFS, keepalived with a VIP, an nginx HTTPS ingress) plus the
+# k3s and litestream stand-ins from ./bundle. See README.md next to this file.
+#
+#   lab.sh up [--bare]            build/restore the base, boot both nodes, provision, wait healthy
+#   lab.sh down                   remove everything (containers, mounts, cgroups, links, state)
+#   lab.sh env                    shell assignments to eval (LAB_CONFIG, LAB_VIP, …)
+#   lab.sh status                 plain summary of both nodes, independent of pairctl
+#   lab.sh wait [SECONDS]         wait until the cluster is healthy (what up and heal wait for)
+#   lab.sh ssh NODE [CMD…]        a shell or a command on a node (nsenter: works without sshd)
+#   lab.sh fault NODE KIND [ARG]  power | link | unit UNIT | vip | service NAME | latency MS | sshd
+#   lab.sh heal NODE KIND [ARG]   undo the fault, bring the node back into the cluster
+set -euo pipefail
+
+LAB_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+BUNDLE_DIR=$LAB_DIR/bundle
+STATE=/var/lib/pairctl-lab
+CACHE=/var/cache/pairctl-lab
+LOCK=/run/lock/pairctl-lab.lock
+
+SUITE=bookworm
+MIRROR=${PAIRLAB_MIRROR:-http://deb.debian.org/debian}
+PACKAGES=openssh-server,mariadb-server,mariadb-client,mariadb-backup,galera-4,glusterfs-server,keepalived,nginx-light,iproute2,procps,rsync,socat,openssl,ca-certificates,curl,iputils-ping,systemd,systemd-sysv,dbus,libpam-systemd,netbase,less
+HOST_PACKAGES=(debootstrap systemd-container mariadb-client openssh-client zstd curl iproute2 iptables python3 openssl util-linux)
+
+BRIDGE=pairlab0
+HOST_IP=10.213.57.1
+PREFIX_LEN=28
+VIP=10.213.57.10
+NODES=(n1 n2)
+declare -A NODE_IP=([n1]=10.213.57.11 [n2]=10.213.57.12)
+declare -A PEER=([n1]=n2 [n2]=n1)
+declare -A PRIORITY=([n1]=150 [n2]=100)
+SERVICES=(auth rbac tenant fabric inventory raslog notification system api-docs)
+K3S_NAMESPACE=efa
+K3S_STATE_PATH=/var/lib/rancher/k3s/server/db/state.db
+REPLICA_PATH=/var/lib/litestream/replica/state.db
+REPLICA_MAX_AGE=30
+DB_USER=pairctl
+VOLUME=shared
+UNITS=(mariadb glusterd keepalived k3s nginx)
+
+netns() { echo "pairlab-$1"; }
+host_veth() { echo "pl-$1"; }
+cgroup_name() { echo "pairlab-$1"; }
+
+T0=${EPOCHREALTIME/./}
+log() { local now=${EPOCHREALTIME/./}; printf '[%6.1fs] %s\n' "$(((now - T0) / 100000))e-1" "$*" >&2; }
+die() { echo "lab: error: $*" >&2; exit 1; }
+need_root() { [ "$(id -u)" = 0 ] || die "run as root"; }
+lock() { mkdir -p "${LOCK%/*}"; exec 9> "$LOCK"; flock -w 600 9 || die "another lab.sh holds $LOCK"; }
+
+# In a subshell about to exec a long-lived process: close every inherited descriptor but
+# stdin/stdout/stderr, so that no caller's lock (lab.sh's own, or a `flock FILE lab.sh …`
+# wrapper's) is held by a node or a daemon.
+close_fds() {
+    local fd
+    for fd in /proc/"$BASHPID"/fd/*; do
+        fd=${fd##*/}
+        [ "$fd" -gt 2 ] 2> /dev/null && eval "exec $fd>&-"
+    done
+    return 0
+}
+
+# poll SECONDS WHAT CMD… — run CMD until it succeeds; on timeout fail naming WHAT.
+poll() {
+    local limit=$1 what=$2 end=$((SECONDS + $1)); shift 2
+    until "$@" > /dev/null 2>&1; do
+        ((SECONDS < end)) || die "timed out after ${limit}s waiting for: $what"
+        sleep 0.3
+    done
+}
+
+# ------------------------------------------------------------------------------ host and cache
+
+ensure_host_packages() {
+    local missing=() p
+    for p in "${HOST_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2> /dev/null | grep -q 'ok installed' || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing host packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq > /dev/null && apt-get install -y -qq "${missing[@]}" > /dev/null ||
+        die "cannot install host packages: ${missing[*]}"
+}
+
+base_key() { printf '%s\n' "$SUITE" "$PACKAGES" | sha256sum | cut -c1-12; }
+BASE_NAME=base-$SUITE-$(base_key)
+BASE_TAR=$CACHE/$BASE_NAME.tar.zst
+BASE=$CACHE/$BASE_NAME # the extracted tarball: the read-only lower layer of both nodes
+
+ensure_base() {
+    mkdir -p "$CACHE"
+    if [ ! -s "$BASE_TAR" ]; then
+        local tmp=$CACHE/build.$$
+        log "building the $SUITE base with debootstrap (first run on this machine, about 3 min)"
+        rm -rf "$tmp"
+        debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$tmp" "$MIRROR" > "$CACHE/debootstrap.log" 2>&1 ||
+            die "debootstrap failed: see $CACHE/debootstrap.log"
+        rm -rf "$tmp"/var/cache/apt/archives/*.deb "$tmp"/var/cache/apt/*.bin "$tmp"/var/lib/apt/lists/*_*
+        tar -C "$tmp" --numeric-owner --xattrs --xattrs-include='*' -cf - . | zstd -q -T0 -3 -o "$BASE_TAR.tmp" ||
+            die "cannot write $BASE_TAR"
+        mv "$BASE_TAR.tmp" "$BASE_TAR"
+        rm -rf "$tmp"
+        log "cached the base as $BASE_TAR"
+    fi
+    if [ ! -e "$BASE.complete" ]; then
+        log "extracting the cached base"
+        rm -rf "$BASE" && mkdir -p "$BASE"
+        zstd -q -dc "$BASE_TAR" | tar -C "$BASE" --numeric-owner --xattrs --xattrs-include='*' -xpf - ||
+            die "cannot extract $BASE_TAR"
+        touch "$BASE.complete"
+    fi
+}
+
+# ------------------------------------------------------------------------------ cgroups
+
+# Every cgroup hierarchy mounted on the host (the machines have hybrid cgroups: v1 controllers,
+# name=systemd, and v2 at /sys/fs/cgroup/unified).
+cgroup_roots() { awk '$3 == "cgroup" || $3 == "cgroup2" {print $2}' /proc/self/mounts; }
+
+cgroup_create() {
+    local root dir
+    for root in $(cgroup_roots); do
+        dir=$root/$(cgroup_name "$1")
+        mkdir -p "$dir"
+        if [ -e "$dir/cpuset.cpus" ] && [ -z "$(cat "$dir/cpuset.cpus")" ]; then
+            cat "$root/cpuset.cpus" > "$dir/cpuset.cpus"
+            cat "$root/cpuset.mems" > "$dir/cpuset.mems"
+        fi
+    done
+}
+
+# Join the calling (sub)shell to the node's cgroup in every hierarchy, so that the node's
+# systemd manages only its own processes.
+cgroup_join() {
+    local root
+    for root in $(cgroup_roots); do echo "$BASHPID" > "$root/$(cgroup_name "$1")/cgroup.procs"; done
+}
+
+cgroup_pids() {
+    local root
+    for root in $(cgroup_roots); do
+        if [ -d "$root/$(cgroup_name "$1")" ]; then
+            find "$root/$(cgroup_name "$1")" -name cgroup.procs -exec cat {} + 2> /dev/null || true
+        fi
+    done | sort -un
+}
+
+cgroup_remove() {
+    local root
+    for root in $(cgroup_roots); do
+        if [ -d "$root/$(cgroup_name "$1")" ]; then
+            find "$root/$(cgroup_name "$1")" -depth -type d -exec rmdir {} + 2> /dev/null || true
+        fi
+    done
+}
+
+# ------------------------------------------------------------------------------ network
+
+net_up() {
+    ip link add "$BRIDGE" type bridge forward_delay 0 stp_state 0
+    sysctl -qw "net.ipv6.conf.$BRIDGE.disable_ipv6=1"
+    ip addr add "$HOST_IP/$PREFIX_LEN" dev "$BRIDGE"
+    ip link set "$BRIDGE" multicast off up
+    local n
+    for n in "${NODES[@]}"; do
+        ip netns add "$(netns "$n")"
+        ip link add "$(host_veth "$n")" type veth peer name eth0 netns "$(netns "$n")"
+        sysctl -qw "net.ipv6.conf.$(host_veth "$n").disable_ipv6=1"
+        ip link set "$(host_veth "$n")" master "$BRIDGE" multicast off up
+        ip netns exec "$(netns "$n")" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 net.ipv4.ip_forward=0
+        node_net_config "$n"
+    done
+}
+
+# The node's static address (what ifupdown would configure at boot). No default route.
+node_net_config() {
+    local ns; ns=$(netns "$1")
+    ip -n "$ns" link set lo up
+    ip -n "$ns" addr flush dev eth0
+    ip -n "$ns" addr add "${NODE_IP[$1]}/$PREFIX_LEN" dev eth0
+    ip -n "$ns" link set eth0 multicast off up
+}
+
+# ------------------------------------------------------------------------------ nodes
+
+node_dir() { echo "$STATE/nodes/$1"; }
+
+# The PID (in the host's PID namespace) of the node's init, or failure when the node is off.
+node_pid() {
+    local pidfile pid child
+    pidfile=$(node_dir "$1")/nspawn.pid
+    [ -r "$pidfile" ] || return 1
+    read -r pid < "$pidfile"
+    [ "$(cat "/proc/$pid/comm" 2> /dev/null)" = systemd-nspawn ] || return 1
+    for child in $(cat /proc/"$pid"/task/*/children 2> /dev/null); do
+        grep -Eq '^NSpid:.*[[:space:]]1$' "/proc/$child/status" 2> /dev/null && { echo "$child"; return 0; }
+    done
+    return 1
+}
+node_running() { node_pid "$1" > /dev/null; }
+
+# node_exec NODE [CMD…] — run CMD (bash -c semantics, arguments joined like ssh does) or a
+# login shell inside the node's namespaces. Needs neither the network nor sshd.
+node_exec() {
+    local n=$1 pid nsflags=(-m -u -i -n -p); shift
+    pid=$(node_pid "$n") || { echo "lab: $n is not running (powered off?)" >&2; return 255; }
+    [ "$(readlink "/proc/$pid/ns/cgroup")" = "$(readlink /proc/self/ns/cgroup)" ] || nsflags+=(-C)
+    local env=(/usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash "TERM=${TERM:-dumb}" LANG=C.UTF-8
+        PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
+    # No inherited descriptor (a lock) may reach a daemon the command starts.
+    if [ $# -eq 0 ]; then
+        (close_fds; exec nsenter -t "$pid" "${nsflags[@]}" -r -w -- "${env[@]}" /bin/bash -l)
+    else
+        (close_fds; exec nsenter -t "$pid" "${nsflags[@]}" -r -w -- "${env[@]}" /bin/bash -c "$*")
+    fi
+}
+
+# Write the node's identity and configuration into its overlay before it boots.
+prepare_node() {
+    local n=$1 mode=$2 d r
+    d=$(node_dir "$n"); r=$d/merged
+    mkdir -p "$d/upper" "$d/work" "$r" "$STATE/bricks/$n"
+    mount -t overlay overlay -o "lowerdir=$BASE,upperdir=$d/upper,workdir=$d/work" "$r"
+
+    echo "$n" > "$r/etc/hostname"
+    printf '127.0.0.1 localhost\n%s n1\n%s n2\n' "${NODE_IP[n1]}" "${NODE_IP[n2]}" > "$r/etc/hosts"
+    echo "# the lab has no nameserver: names are in /etc/hosts" > "$r/etc/resolv.conf"
+    od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$r/etc/machine-id"
+    rm -f "$r"/etc/ssh/ssh_host_*
+    install -m 0600 "$d/ssh_host_ed25519_key" "$r/etc/ssh/ssh_host_ed25519_key"
+    install -m 0644 "$d/ssh_host_ed25519_key.pub" "$r/etc/ssh/ssh_host_ed25519_key.pub"
+    printf 'HostKey /etc/ssh/ssh_host_ed25519_key\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUseDNS no\n' \
+        > "$r/etc/ssh/sshd_config.d/pairlab.conf"
+    install -d -m 0700 "$r/root/.ssh"
+    install -m 0600 "$STATE/id_ed25519.pub" "$r/root/.ssh/authorized_keys"
+
+    # Only sshd starts on its own; the cluster units start in bootstrap order (or by deploy).
+    local w=$r/etc/systemd/system
+    rm -f "$w"/multi-user.target.wants/{mariadb,nginx,keepalived,e2scrub_reap}.service \
+        "$w"/sockets.target.wants/mariadb.socket "$w"/getty.target.wants/getty@tty1.service \
+        "$w"/timers.target.wants/*.timer "$w"/sysinit.target.wants/systemd-pstore.service
+    ln -sf /dev/null "$w/console-getty.service" # nobody logs in on the container console
+    echo LANG=C.UTF-8 > "$r/etc/default/locale"
+    mkdir -p "$r/etc/systemd/journald.conf.d" "$r/var/lib/systemd/linger" "$r/etc/pairctl-lab/notready"
+    printf '[Journal]\nStorage=persistent\nSystemMaxUse=32M\n' > "$r/etc/systemd/journald.conf.d/pairlab.conf"
+    # root lingers: the replication's SSH session every 2 s does not start and stop user@0.
+    touch "$r/var/lib/systemd/linger/root"
+    # The ingress certificate, as an operator would have placed it (deploy configures nginx).
+    install -D -m 0644 "$STATE/ingress.crt" "$r/etc/pairctl/tls/ingress.crt"
+    install -D -m 0600 "$STATE/ingress.key" "$r/etc/pairctl/tls/ingress.key"
+
+    [ "$mode" = full ] && provision_files "$n" "$r"
+    return 0
+}
+
+# Full mode: what `pairctl deploy` would write, done before boot so the nodes come up configured.
+provision_files() {
+    local n=$1 r=$2 p=${PEER[$1]}
+    # deployment record and enabled services
+    mkdir -p "$r/etc/pairctl"
+    printf '{"version": "3.1.0", "build": "pairlab-%s", "time_stamp": "%s", "mode": "secure", "deployment_type": "multi-node", "deployment_platform": "server", "deployment_suite": "fabric-automation", "virtual_ip": "%s", "node_ips": ["%s", "%s"]}\n' \
+        "$(date -u +%Y%m%d)" "$UP_TIME" "$VIP" "${NODE_IP[n1]}" "${NODE_IP[n2]}" > "$r/etc/pairctl/deployment.json"
+    printf '%s\n' "${SERVICES[@]}" > "$r/etc/pairctl/services"
+
+    # inter-node root SSH trust
+    install -m 0600 "$STATE/nodes/$n/root_id_ed25519" "$r/root/.ssh/id_ed25519"
+    install -m 0644 "$STATE/nodes/$n/root_id_ed25519.pub" "$r/root/.ssh/id_ed25519.pub"
+    cat "$STATE/nodes/$p/root_id_ed25519.pub" >> "$r/root/.ssh/authorized_keys"
+    local m
+    for m in "${NODES[@]}"; do
+        printf '%s,%s %s\n' "$m" "${NODE_IP[$m]}" "$(cut -d' ' -f1,2 "$(node_dir "$m")/ssh_host_ed25519_key.pub")"
+    done > "$r/root/.ssh/known_hosts"
+
+    # MariaDB + Galera
+    cat > "$r/etc/mysql/mariadb.conf.d/90-pairlab-galera.cnf" << EOF
+[mysqld]
+bind-address = 0.0.0.0
+skip-name-resolve
+binlog_format = ROW
+default_storage_engine = InnoDB
+innodb_autoinc_lock_mode = 2
+innodb_buffer_pool_size = 64M
+innodb_log_file_size = 32M
+performance_schema = OFF
+
+[galera]
+wsrep_on = ON
+wsrep_provider = /usr/lib/galera/libgalera_smm.so
+wsrep_cluster_name = pairlab
+wsrep_cluster_address = gcomm://${NODE_IP[n1]},${NODE_IP[n2]}
+wsrep_node_address = ${NODE_IP[$n]}
+wsrep_node_name = $n
+wsrep_sst_method = rsync
+wsrep_provider_options = "gcache.size=32M"
+EOF
+
+    # keepalived: unicast VRRP, both BACKUP + nopreempt, n1 preferred; the maintenance file
+    # puts the instance into FAULT (weight 0), which hands the VIP over at once.
+    cat > "$r/etc/keepalived/keepalived.conf" << EOF
+global_defs {
+    router_id $n
+    script_user root
+    enable_script_security
+}
+
+vrrp_script chk_maintenance {
+    script "/bin/sh -c 'test ! -e /etc/keepalived/maintenance'"
+    interval 1
+    fall 1
+    rise 1
+    weight 0
+}
+
+vrrp_instance VI_1 {
+    state BACKUP
+    nopreempt
+    interface eth0
+    virtual_router_id 57
+    priority ${PRIORITY[$n]}
+    advert_int 1
+    unicast_src_ip ${NODE_IP[$n]}
+    unicast_peer {
+        ${NODE_IP[$p]}
+    }
+    virtual_ipaddress {
+        $VIP/32 dev eth0
+    }
+    track_script {
+        chk_maintenance
+    }
+    notify /etc/keepalived/notify.sh
+}
+EOF
+    install -m 0755 "$BUNDLE_DIR/keepalived-notify.sh" "$r/etc/keepalived/notify.sh"
+
+    # k3s and litestream stand-ins and the ingress, from the offline bundle
+    install -m 0755 "$BUNDLE_DIR/k3s" "$r/usr/local/bin/k3s"
+    install -m 0755 "$BUNDLE_DIR/litestream-replicate" "$r/usr/local/bin/litestream-replicate"
+    install -m 0644 "$BUNDLE_DIR/k3s.service" "$BUNDLE_DIR/litestream.service" "$BUNDLE_DIR/litestream.timer" "$r/etc/systemd/system/"
+    install -m 0644 "$BUNDLE_DIR/ingress.nginx.conf" "$r/etc/nginx/sites-available/pairctl-ingress"
+    rm -f "$r/etc/nginx/sites-enabled/default"
+    ln -sf ../sites-available/pairctl-ingress "$r/etc/nginx/sites-enabled/pairctl-ingress"
+
+    # GlusterFS: glusterd at boot; the volume is mounted again after a reboot
+    ln -sf /lib/systemd/system/glusterd.service "$r/etc/systemd/system/multi-user.target.wants/glusterd.service"
+    mkdir -p "$r/mnt/shared"
+    echo "localhost:/$VOLUME /mnt/shared glusterfs defaults,_netdev,nofail,x-systemd.after=glusterd.service 0 0" >> "$r/etc/fstab"
+}
+
+start_node() {
+    local n=$1 d r
+    d=$(node_dir "$n"); r=$d/merged
+    cgroup_create "$n"
+    (
+        cgroup_join "$n"
+        close_fds
+        exec systemd-nspawn --boot --register=no --keep-unit --console=passive --resolv-conf=off \
+            --link-journal=no -M "$n" -D "$r" --network-namespace-path="/run/netns/$(netns "$n")" \
+            --capability=CAP_NET_ADMIN --bind=/dev/fuse --bind="$STATE/bricks/$n:/srv/bricks"
+    ) < /dev/null >> "$d/nspawn.log" 2>&1 &
+    echo $! > "$d/nspawn.pid"
+}
+
+booted() { [[ $(node_exec "$1" systemctl is-system-running 2> /dev/null) =~ ^(running|degraded)$ ]]; }
+wait_boot() { poll "${2:-60}" "boot of $1 (systemd running)" booted "$1"; }
+
+# Kill the node's whole PID namespace at once (no shutdown), wait for nspawn to exit, and
+# remove what the dead node leaves in its cgroups.
+kill_node() {
+    local n=$1 pid nspawn="" i pids
+    pid=$(node_pid "$n") && kill -KILL "$pid" 2> /dev/null
+    [ -r "$(node_dir "$n")/nspawn.pid" ] && read -r nspawn < "$(node_dir "$n")/nspawn.pid"
+    for ((i = 0; i < 100; i++)); do
+        [ -n "$nspawn" ] && [ "$(cat "/proc/$nspawn/comm" 2> /dev/null)" = systemd-nspawn ] || break
+        sleep 0.1
+    done
+    [ -n "$nspawn" ] && [ "$(cat "/proc/$nspawn/comm" 2> /dev/null)" = systemd-nspawn ] && kill -KILL "$nspawn" 2> /dev/null
+    for ((i = 0; i < 50; i++)); do
+        pids=$(cgroup_pids "$n")
+        [ -z "$pids" ] && break
+        # shellcheck disable=SC2086
+        kill -KILL $pids 2> /dev/null || true
+        sleep 0.1
+    done
+    cgroup_remove "$n"
+    rm -f "$(node_dir "$n")/nspawn.pid"
+}
+
+# ------------------------------------------------------------------------------ secrets, config
+
+generate_secrets() {
+    install -d -m 0755 "$STATE" "$STATE/nodes" "$STATE/faults" "$STATE/logs"
+    ssh-keygen -q -t ed25519 -N '' -C pairctl-lab -f "$STATE/id_ed25519"
+    local n
+    for n in "${NODES[@]}"; do
+        mkdir -p "$(node_dir "$n")"
+        ssh-keygen -q -t ed25519 -N '' -C "root@$n" -f "$(node_dir "$n")/ssh_host_ed25519_key"
+        ssh-keygen -q -t ed25519 -N '' -C "root@$n" -f "$(node_dir "$n")/root_id_ed25519"
+    done
+    (umask 077 && head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24 > "$STATE/db_password")
+
+    (
+        cd "$STATE"
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
+            -days 3650 -subj "/CN=pairctl lab CA" \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2> /dev/null
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ingress.key -out ingress.csr \
+            -subj "/CN=$VIP" 2> /dev/null
+        printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:%s,IP:%s,IP:%s,DNS:n1,DNS:n2\n' \
+            "$VIP" "${NODE_IP[n1]}" "${NODE_IP[n2]}" > ingress.ext
+        openssl x509 -req -in ingress.csr -CA ca.pem -CAkey ca.key -set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" \
+            -days 825 -extfile ingress.ext -out ingress.crt 2> /dev/null
+        chmod 0600 ca.key ingress.key
+        rm -f ingress.csr ingress.ext
+    ) || die "cannot create the lab CA and ingress certificate"
+}
+
+# known_hosts (both nodes' own host keys), ssh_config and the pairctl config file.
+write_client_files() {
+    local n services
+    for n in "${NODES[@]}"; do
+        printf '%s %s\n' "${NODE_IP[$n]}" "$(cut -d' ' -f1,2 "$(node_dir "$n")/ssh_host_ed25519_key.pub")"
+    done > "$STATE/known_hosts"
+    {
+        for n in "${NODES[@]}"; do printf 'Host %s\n    HostName %s\n\n' "$n" "${NODE_IP[$n]}"; done
+        printf 'Host n1 n2 %s %s %s\n' "${NODE_IP[n1]}" "${NODE_IP[n2]}" "$VIP"
+        printf '    User root\n    Port 22\n    IdentityFile %s\n    IdentitiesOnly yes\n' "$STATE/id_ed25519"
+        printf '    UserKnownHostsFile %s\n    GlobalKnownHostsFile /dev/null\n    StrictHostKeyChecking yes\n' "$STATE/known_hosts"
+        printf '    BatchMode yes\n    ConnectTimeout 5\n    LogLevel ERROR\n'
+    } > "$STATE/ssh_config"
+    services=$(printf '"%s", ' "${SERVICES[@]}"); services=${services%, }
+    cat > "$STATE/pairctl.toml" << EOF
+name = "lab"
+vip = "$VIP"
+
+[[node]]
+name = "n1"
+address = "${NODE_IP[n1]}"
+
+[[node]]
+name = "n2"
+address = "${NODE_IP[n2]}"
+
+[ssh]
+user = "root"
+port = 22
+identity_file = "$STATE/id_ed25519"
+known_hosts = "$STATE/known_hosts"
+host_key_policy = "strict"
+
+[galera]
+port = 3306
+user = "$DB_USER"
+password_file = "$STATE/db_password"
+
+[gluster]
+volumes = ["$VOLUME"]
+
+[k3s]
+services = [$services]
+namespace = "$K3S_NAMESPACE"
+state_path = "$K3S_STATE_PATH"
+replica_path = "$REPLICA_PATH"
+replica_max_age = "${REPLICA_MAX_AGE}s"
+bundle_dir = "$BUNDLE_DIR"
+
+[ingress]
+url = "https://$VIP"
+ca_file = "$STATE/ca.pem"
+health_path = "/v1/{service}/health"
+EOF
+}
+
+# ------------------------------------------------------------------------------ health
+
+declare -A F=() # facts: F[n1.unit.mariadb]=active, F[n2.wsrep_cluster_size]=2, …
+
+gather() {
+    local n k v pids=()
+    F=()
+    for n in "${NODES[@]}"; do
+        if node_running "$n"; then
+            F[$n.power]=on
+            node_exec "$n" "bash -s $VIP" < "$LAB_DIR/node/probe.sh" > "$STATE/logs/probe.$n" 2> /dev/null &
+            pids+=($!)
+        else
+            F[$n.power]=off
+            : > "$STATE/logs/probe.$n"
+        fi
+    done
+    wait "${pids[@]}" 2> /dev/null || true  # not a bare wait: the nodes' nspawn may be our children
+    for n in "${NODES[@]}"; do
+        while IFS='=' read -r k v; do [ -n "$k" ] && F[$n.$k]=$v; done < "$STATE/logs/probe.$n"
+    done
+}
+
+ingress_codes() {  # prints "service:code" for every service through the VIP
+    local args=() s
+    for s in "${SERVICES[@]}"; do args+=(-o /dev/null "https://$VIP/v1/$s/health"); done
+    curl -s --max-time 5 --cacert "$STATE/ca.pem" -w '%{url_effective} %{http_code}\n' "${args[@]}" 2> /dev/null |
+        sed -E 's#^https://[^/]+/v1/([^/]+)/health #\1:#'
+}
+
+vip_holders() { local n out=""; for n in "${NODES[@]}"; do [ "${F[$n.vip]:-0}" = 1 ] && out+=" $n"; done; echo "${out# }"; }
+
+# healthy [want-holder]: gather facts and judge them; on failure PROBLEM names what is wrong.
+PROBLEM=""
+healthy() {
+    local want=${1:-} n holder other codes c
+    gather
+    PROBLEM=""
+    for n in "${NODES[@]}"; do
+        [ "${F[$n.power]}" = on ] || { PROBLEM="$n is powered off"; return 1; }
+    done
+    for n in "${NODES[@]}"; do
+        [ "${F[$n.unit.mariadb]:-}" = active ] || { PROBLEM="galera: mariadb on $n is ${F[$n.unit.mariadb]:-unknown}"; return 1; }
+        [ "${F[$n.wsrep_cluster_size]:-}" = 2 ] || { PROBLEM="galera: wsrep_cluster_size on $n is ${F[$n.wsrep_cluster_size]:-?} (want 2)"; return 1; }
+        [ "${F[$n.wsrep_cluster_status]:-}" = Primary ] || { PROBLEM="galera: $n is ${F[$n.wsrep_cluster_status]:-?} (want Primary)"; return 1; }
+        [ "${F[$n.wsrep_local_state_comment]:-}" = Synced ] || { PROBLEM="galera: $n is ${F[$n.wsrep_local_state_comment]:-?} (want Synced)"; return 1; }
+    done
+    for n in "${NODES[@]}"; do
+        [ "${F[$n.unit.glusterd]:-}" = active ] || { PROBLEM="gluster: glusterd on $n is ${F[$n.unit.glusterd]:-unknown}"; return 1; }
+        [ "${F[$n.gluster_connected]:-0}" = 1 ] || { PROBLEM="gluster: $n does not see its peer connected"; return 1; }
+        [ "${F[$n.shared_mounted]:-0}" = 1 ] || { PROBLEM="gluster: /mnt/shared is not mounted on $n"; return 1; }
+        [ "${F[$n.unit.keepalived]:-}" = active ] || { PROBLEM="keepalived on $n is ${F[$n.unit.keepalived]:-unknown}"; return 1; }
+    done
+    holder=$(vip_holders)
+    case $holder in
+    n1 | n2) ;;
+    "") PROBLEM="keepalived: no node holds the VIP"; return 1 ;;
+    *) PROBLEM="keepalived: the VIP is on $holder (split brain)"; return 1 ;;
+    esac
+    [ -z "$want" ] || [ "$holder" = "$want" ] || { PROBLEM="keepalived: the VIP is on $holder (want $want)"; return 1; }
+    other=${PEER[$holder]}
+    [ "${F[$holder.unit.k3s]:-}" = active ] || { PROBLEM="k3s: k3s.service on the active $holder is ${F[$holder.unit.k3s]:-unknown}"; return 1; }
+    [ "${F[$holder.unit.nginx]:-}" = active ] || { PROBLEM="ingress: nginx on the active $holder is ${F[$holder.unit.nginx]:-unknown}"; return 1; }
+    [ "${F[$other.unit.k3s]:-}" != active ] || { PROBLEM="k3s: k3s.service is also active on the standby $other"; return 1; }
+    [ "${F[$other.unit.nginx]:-}" != active ] || { PROBLEM="ingress: nginx is also active on the standby $other"; return 1; }
+    codes=$(ingress_codes)
+    for c in "${SERVICES[@]}"; do
+        grep -qx "$c:200" <<< "$codes" || { PROBLEM="ingress: https://$VIP/v1/$c/health answers $(grep "^$c:" <<< "$codes" | cut -d: -f2 || echo nothing)"; return 1; }
+    done
+    local age=${F[$other.replica_age]:-none}
+    [ "$age" != none ] && ((age <= REPLICA_MAX_AGE)) || { PROBLEM="litestream: replica on the standby $other is ${age}s old"; return 1; }
+    return 0
+}
+
+wait_healthy() {  # SECONDS [want-holder]
+    local end=$((SECONDS + $1))
+    until healthy "${2:-}"; do
+        ((SECONDS < end)) || die "timed out after $1s waiting for cluster health: $PROBLEM"
+        sleep 1
+    done
+}
+
+# ------------------------------------------------------------------------------ provisioning
+
+wsrep() { node_exec "$1" "mariadb -N -B -e \"SHOW GLOBAL STATUS LIKE '$2'\"" 2> /dev/null | awk '{print $2}'; }
+wsrep_is() { [ "$(wsrep "$1" "$2")" = "$3" ]; }
+unit_active() { node_exec "$1" "systemctl is-active --quiet $2"; }
+
+galera_bootstrap() {  # NODE: start a new cluster from NODE
+    log "galera: bootstrapping a new cluster on $1"
+    node_exec "$1" "timeout 120 galera_new_cluster" > /dev/null 2>&1 || die "galera bootstrap on $1 failed"
+    poll 30 "galera bootstrap on $1 (wsrep_ready ON)" wsrep_is "$1" wsrep_ready ON
+}
+
+galera_join() {  # NODE: start mariadb on NODE, which joins the running cluster (SST/IST)
+    log "galera: $1 joins"
+    node_exec "$1" "timeout 180 systemctl start mariadb" > /dev/null 2>&1 || die "galera: mariadb on $1 did not start (join failed)"
+    poll 60 "galera join of $1 (Synced)" wsrep_is "$1" wsrep_local_state_comment Synced
+}
+
+track_galera() {
+    galera_bootstrap n1
+    node_exec n1 mariadb << EOF || die "galera: cannot create the monitoring user on n1"
+CREATE USER IF NOT EXISTS '$DB_USER'@'10.213.57.%' IDENTIFIED BY '$(cat "$STATE/db_password")';
+CREATE USER IF NOT EXISTS '$DB_USER'@'localhost' IDENTIFIED BY '$(cat "$STATE/db_password")';
+CREATE USER IF NOT EXISTS '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$(cat "$STATE/db_password")';
+GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO '$DB_USER'@'10.213.57.%', '$DB_USER'@'localhost', '$DB_USER'@'127.0.0.1';
+EOF
+    galera_join n2
+    poll 30 "galera: wsrep_cluster_size 2 on n1" wsrep_is n1 wsrep_cluster_size 2
+}
+
+gluster_peer_connected() { node_exec "$1" "gluster --mode=script peer status" 2> /dev/null | grep -q 'Peer in Cluster (Connected)'; }
+# Through systemd (the fstab mount unit), so that the FUSE client runs in the node's cgroups.
+gluster_mount() { node_exec "$1" "mountpoint -q /mnt/shared || systemctl start mnt-shared.mount"; }
+
+track_gluster() {
+    poll 30 "gluster: glusterd active on n1" unit_active n1 glusterd
+    poll 30 "gluster: glusterd active on n2" unit_active n2 glusterd
+    log "gluster: peer probe, volume $VOLUME"
+    poll 30 "gluster peer probe of n2" node_exec n1 "gluster --mode=script peer probe n2"
+    poll 30 "gluster: n1 sees n2 connected" gluster_peer_connected n1
+    poll 30 "gluster: n2 sees n1 connected" gluster_peer_connected n2
+    node_exec n1 "gluster --mode=script volume create $VOLUME replica 2 n1:/srv/bricks/$VOLUME n2:/srv/bricks/$VOLUME force" > /dev/null ||
+        die "gluster volume create failed"
+    node_exec n1 "gluster --mode=script volume start $VOLUME" > /dev/null || die "gluster volume start failed"
+    poll 30 "gluster: /mnt/shared mounted on n1" gluster_mount n1
+    poll 30 "gluster: /mnt/shared mounted on n2" gluster_mount n2
+}
+
+keepalived_state_is() { [ "$(node_exec "$1" "cat /run/pairctl/keepalived.state" 2> /dev/null)" = "$2" ]; }
+holds_vip() { node_exec "$1" "ip -4 -o addr show" 2> /dev/null | grep -q " $VIP/"; }
+
+track_keepalived() {
+    log "keepalived: n1 first, so that it wins the initial election"
+    node_exec n1 "systemctl enable --now keepalived" > /dev/null 2>&1 || die "keepalived did not start on n1"
+    poll 20 "keepalived: VIP on n1" holds_vip n1
+    node_exec n2 "systemctl enable --now keepalived" > /dev/null 2>&1 || die "keepalived did not start on n2"
+    poll 20 "keepalived: n2 BACKUP" keepalived_state_is n2 BACKUP
+}
+
+# Run the independent provisioning tracks concurrently; fail naming the first failed step.
+# The tracks do not hold the lock (fd 9): if up is killed, down need not wait for them.
+TRACK_PIDS=()
+run_tracks() {
+    local names=("$@") failed="" i
+    trap 'kill "${TRACK_PIDS[@]}" 2> /dev/null' EXIT
+    for i in "${!names[@]}"; do
+        ("track_${names[i]}") > "$STATE/logs/track-${names[i]}.log" 2>&1 9>&- &
+        TRACK_PIDS+=($!)
+    done
+    for i in "${!names[@]}"; do
+        if ! wait "${TRACK_PIDS[i]}"; then
+            failed+="${failed:+; }$(sed -n 's/^lab: error: //p' "$STATE/logs/track-${names[i]}.log" | tail -n 1)"
+        fi
+        grep -v '^lab: error:' "$STATE/logs/track-${names[i]}.log" >&2 || true
+    done
+    trap - EXIT
+    [ -z "$failed" ] || die "$failed"
+}
+
+# ------------------------------------------------------------------------------ verbs
+
+cmd_up() {
+    local mode=full
+    case ${1:-} in "") ;; --bare) mode=bare ;; *) die "usage: lab.sh up [--bare]" ;; esac
+    need_root
+    ensure_host_packages
+    lock
+    cmd_down_locked quiet
+    ensure_base
+    UP_TIME=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    generate_secrets
+    echo "$mode" > "$STATE/mode"
+    net_up
+    local n
+    for n in "${NODES[@]}"; do prepare_node "$n" "$mode"; done
+    write_client_files
+    log "booting n1 and n2 ($mode)"
+    for n in "${NODES[@]}"; do start_node "$n"; done
+    for n in "${NODES[@]}"; do wait_boot "$n" 90; done
+    log "both nodes booted"
+    if [ "$mode" = bare ]; then
+        for n in "${NODES[@]}"; do
+            poll 30 "sshd on $n accepting the lab key" ssh -F "$STATE/ssh_config" "$n" true
+        done
+        log "bare nodes ready: OS, packages, sshd, root key"
+        return 0
+    fi
+    run_tracks galera gluster keepalived
+    log "waiting for cluster health"
+    wait_healthy 60 n1
+    log "lab is up and healthy: VIP $VIP on n1"
+}
+
+cmd_down() { need_root; lock; cmd_down_locked; }
+
+cmd_down_locked() {
+    local n pid pids quiet=${1:-} rms=() d
+    [ -z "$quiet" ] && log "taking the lab down"
+    for n in "${NODES[@]}"; do  # both PID namespaces die at once; kill_node then waits for each
+        pid=$(node_pid "$n") && kill -KILL "$pid" 2> /dev/null
+    done
+    for n in "${NODES[@]}"; do
+        kill_node "$n"
+        latency_stop "$n" 2> /dev/null || true
+        # Anything else still inside the node's network namespace (after a crash).
+        pids=$(ip netns pids "$(netns "$n")" 2> /dev/null || true)
+        # shellcheck disable=SC2086
+        [ -n "$pids" ] && kill -KILL $pids 2> /dev/null
+        if [ -d "$(node_dir "$n")/merged" ]; then
+            umount "$(node_dir "$n")/merged" 2> /dev/null || umount -l "$(node_dir "$n")/merged" 2> /dev/null || true
+        fi
+        ip netns del "$(netns "$n")" 2> /dev/null || true
+        ip link del "$(host_veth "$n")" 2> /dev/null || true
+        rm -rf "/run/systemd/nspawn/propagate/$n" "/run/systemd/nspawn/unix-export/$n"
+    done
+    ip link del "$BRIDGE" 2> /dev/null || true
+    if findmnt -rn -o TARGET | grep -q "^$STATE"; then
+        die "mounts remain under $STATE: $(findmnt -rn -o TARGET | grep "^$STATE" | tr '\n' ' ')"
+    fi
+    for d in "$STATE"/nodes/* "$STATE/bricks"; do  # the overlays and bricks, concurrently
+        [ -e "$d" ] && { rm -rf --one-file-system "$d" & rms+=($!); }
+    done
+    [ ${#rms[@]} -eq 0 ] || wait "${rms[@]}"
+    rm -rf --one-file-system "$STATE"
+    [ -z "$quiet" ] && log "lab is down"
+    return 0
+}
+
+cmd_env() {
+    cat << EOF
+export LAB_CONFIG='$STATE/pairctl.toml'
+export LAB_VIP='$VIP'
+export LAB_N1='${NODE_IP[n1]}'
+export LAB_N2='${NODE_IP[n2]}'
+export LAB_SSH_CONFIG='$STATE/ssh_config'
+export LAB_CA='$STATE/ca.pem'
+export LAB_DB_USER='$DB_USER'
+export LAB_DB_PASSWORD_FILE='$STATE/db_password'
+export LAB_KEY='$STATE/id_ed25519'
+export LAB_KNOWN_HOSTS='$STATE/known_hosts'
+EOF
+}
+
+cmd_ssh() {
+    [ $# -ge 1 ] || die "usage: lab.sh ssh NODE [CMD…]"
+    local n=$1; shift
+    valid_node "$n"
+    node_exec "$n" "$@"
+}
+
+valid_node() { [ -n "${NODE_IP[${1:-x}]:-}" ] || die "unknown node '${1:-}' (n1 or n2)"; }
+
+cmd_status() {
+    [ -d "$STATE/nodes" ] || { echo "lab: down"; return 1; }
+    gather
+    local n faults
+    faults=$(cd "$STATE/faults" && ls 2> /dev/null | tr '\n' ' ')
+    printf 'lab: up (%s), VIP %s held by: %s; active faults: %s\n\n' "$(cat "$STATE/mode")" "$VIP" "$(vip_holders || true)" "${faults:-none}"
+    printf '%-28s %-22s %-22s\n' "" n1 n2
+    row() { printf '%-28s %-22s %-22s\n' "$1" "${F[n1.$2]:--}" "${F[n2.$2]:--}"; }
+    row power power
+    row systemd system
+    row "keepalived.service" unit.keepalived
+    row "keepalived state" keepalived_state
+    row "holds VIP" vip
+    row "k3s.service" unit.k3s
+    row "nginx.service" unit.nginx
+    row "litestream.timer" unit.litestream.timer
+    row "mariadb.service" unit.mariadb
+    row wsrep_cluster_size wsrep_cluster_size
+    row wsrep_cluster_status wsrep_cluster_status
+    row wsrep_local_state_comment wsrep_local_state_comment
+    row wsrep_ready wsrep_ready
+    row wsrep_connected wsrep_connected
+    row "glusterd.service" unit.glusterd
+    row "gluster peers connected" gluster_connected
+    row "/mnt/shared mounted" shared_mounted
+    row "k3s state age (s)" state_age
+    row "replica age (s)" replica_age
+    row "services marked not ready" notready
+    row "sshd (ssh.service)" unit.ssh
+    if node_running n1; then
+        echo; echo "gluster peer status (n1):"
+        node_exec n1 "timeout 5 gluster --mode=script peer status" 2> /dev/null | sed 's/^/  /' || true
+    fi
+    echo; echo "ingress through the VIP:"
+    echo "  $(ingress_codes | tr '\n' ' ')"
+    return 0
+}
+
+cmd_wait() {
+    [ -d "$STATE/nodes" ] || die "the lab is not up"
+    wait_healthy "${1:-60}"
+    log "healthy: VIP on $(vip_holders)"
+}
+
+# ------------------------------------------------------------------------------ faults
+
+fault_file() { echo "$STATE/faults/$1.$2"; }
+
+latency_stop() {
+    local n=$1 pidfile pid
+    ip netns exec "$(netns "$n")" iptables -D OUTPUT -o eth0 -j NFQUEUE --queue-num 0 --queue-bypass 2> /dev/null || true
+    pidfile=$(node_dir "$n")/netdelay.pid
+    if [ -r "$pidfile" ]; then
+        read -r pid < "$pidfile"
+        grep -q netdelay "/proc/$pid/cmdline" 2> /dev/null && kill -TERM "$pid" 2> /dev/null
+        rm -f "$pidfile"
+    fi
+    return 0
+}
+
+sshd_signal() {  # NODE SIGNAL: every sshd process of the node (listener and sessions)
+    node_exec "$1" "systemctl kill --signal=$2 ssh.service; for p in \$(ps -C sshd -o pid=); do kill -$2 \$p; done" > /dev/null 2>&1 || true
+}
+
+banner() {  # NODE: the sshd banner arrives within 2 s
+    timeout 2 bash -c "exec 3<>/dev/tcp/${NODE_IP[$1]}/22 && head -c 4 <&3" 2> /dev/null | grep -q SSH-
+}
+
+# Bring NODE's mariadb back into the cluster: if the peer is up but non-Primary (it lost its
+# partner abruptly), re-bootstrap the peer first; if the peer's database is down, start a new
+# cluster from NODE.
+galera_rejoin() {
+    local n=$1 p=${PEER[$1]}
+    if node_running "$p" && unit_active "$p" mariadb; then
+        if ! wsrep_is "$p" wsrep_cluster_status Primary; then
+            log "galera: $p is non-Primary; re-bootstrapping it (pc.bootstrap)"
+            node_exec "$p" "mariadb -e \"SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'\"" ||
+                die "galera: pc.bootstrap on $p failed"
+            poll 30 "galera: $p Primary again" wsrep_is "$p" wsrep_cluster_status Primary
+        fi
+        galera_join "$n"
+    else
+        node_exec "$n" "sed -i 's/^safe_to_bootstrap: 0/safe_to_bootstrap: 1/' /var/lib/mysql/grastate.dat" 2> /dev/null || true
+        galera_bootstrap "$n"
+    fi
+}
+
+is_master() { keepalived_state_is "$1" MASTER; }
+
+cmd_fault() {
+    need_root
+    [ $# -ge 2 ] || die "usage: lab.sh fault NODE power|link|unit UNIT|vip|service NAME|latency MS|sshd"
+    local n=$1 kind=$2 arg=${3:-}
+    valid_node "$n"
+    [ -d "$STATE/nodes" ] || die "the lab is not up"
+    lock
+    case $kind in
+    power)
+        node_running "$n" || die "$n is already powered off"
+        log "power: pulling the plug on $n"
+        ip link set "$(host_veth "$n")" down # the NIC dies with the machine: no FIN, no RST
+        kill_node "$n"
+        ip -n "$(netns "$n")" addr flush dev eth0
+        ;;
+    link)
+        ip link set "$(host_veth "$n")" down
+        ;;
+    unit)
+        valid_unit "$arg"
+        node_exec "$n" "systemctl stop $arg" || die "systemctl stop $arg on $n failed"
+        ;;
+    vip)
+        holds_vip "$n" && die "$n already holds the VIP"
+        ip -n "$(netns "$n")" addr add "$VIP/32" dev eth0
+        ;;
+    service)
+        valid_service "$arg"
+        node_exec "$n" "mkdir -p /etc/pairctl-lab/notready && touch /etc/pairctl-lab/notready/$arg"
+        ;;
+    latency)
+        [[ $arg =~ ^[0-9]+$ ]] || die "usage: lab.sh fault NODE latency MS"
+        latency_stop "$n"
+        (close_fds; exec ip netns exec "$(netns "$n")" /usr/bin/python3 "$LAB_DIR/netdelay.py" "$arg") < /dev/null >> "$(node_dir "$n")/netdelay.log" 2>&1 &
+        echo $! > "$(node_dir "$n")/netdelay.pid"
+        sleep 0.2
+        grep -q netdelay "/proc/$!/cmdline" 2> /dev/null || die "the packet delayer did not start: $(tail -n 1 "$(node_dir "$n")/netdelay.log")"
+        ip netns exec "$(netns "$n")" iptables -I OUTPUT -o eth0 -j NFQUEUE --queue-num 0 --queue-bypass ||
+            die "cannot add the NFQUEUE rule in $n's namespace"
+        ;;
+    sshd)
+        sshd_signal "$n" STOP
+        ;;
+    *) die "unknown fault kind '$kind' (power, link, unit, vip, service, latency, sshd)" ;;
+    esac
+    echo "$arg" > "$(fault_file "$n" "$kind${arg:+-$arg}")"
+    log "fault $kind${arg:+ $arg} on $n"
+}
+
+valid_unit() {
+    case ${1:-} in mariadb | glusterd | keepalived | k3s | nginx) ;; *) die "unit must be one of: ${UNITS[*]}" ;; esac
+}
+valid_service() {
+    local s
+    for s in "${SERVICES[@]}"; do [ "$s" = "${1:-}" ] && return 0; done
+    die "service must be one of: ${SERVICES[*]}"
+}
+
+cmd_heal() {
+    need_root
+    [ $# -ge 2 ] || die "usage: lab.sh heal NODE power|link|unit UNIT|vip|service NAME|latency [MS]|sshd"
+    local n=$1 kind=$2 arg=${3:-}
+    valid_node "$n"
+    [ -d "$STATE/nodes" ] || die "the lab is not up"
+    lock
+    case $kind in
+    power)
+        if ! node_running "$n"; then
+            log "power: booting $n"
+            node_net_config "$n"
+            ip link set "$(host_veth "$n")" up
+            start_node "$n"
+            wait_boot "$n" 90
+        fi
+        if [ "$(cat "$STATE/mode")" = full ]; then
+            unit_active "$n" mariadb || galera_rejoin "$n"
+            poll 60 "gluster: glusterd on $n" unit_active "$n" glusterd
+            poll 60 "gluster: $n sees its peer connected" gluster_peer_connected "$n"
+            poll 60 "gluster: /mnt/shared mounted on $n" gluster_mount "$n"
+            poll 30 "keepalived on $n" unit_active "$n" keepalived
+        fi
+        ;;
+    link)
+        ip link set "$(host_veth "$n")" up
+        ;;
+    unit)
+        valid_unit "$arg"
+        case $arg in
+        mariadb) unit_active "$n" mariadb || galera_rejoin "$n" ;;
+        k3s | nginx)
+            # These run on the active node only: start them where keepalived is MASTER.
+            if is_master "$n"; then node_exec "$n" "systemctl start $arg" || die "systemctl start $arg on $n failed"; fi ;;
+        glusterd)
+            node_exec "$n" "systemctl start glusterd" || die "systemctl start glusterd on $n failed"
+            poll 60 "gluster: $n sees its peer connected" gluster_peer_connected "$n"
+            poll 30 "gluster: /mnt/shared mounted on $n" gluster_mount "$n" ;;
+        *) node_exec "$n" "systemctl start $arg" || die "systemctl start $arg on $n failed" ;;
+        esac
+        ;;
+    vip)
+        if ! is_master "$n"; then ip -n "$(netns "$n")" addr del "$VIP/32" dev eth0 2> /dev/null || true; fi
+        ;;
+    service)
+        valid_service "$arg"
+        node_exec "$n" "rm -f /etc/pairctl-lab/notready/$arg"
+        ;;
+    latency)
+        latency_stop "$n"
+        rm -f "$STATE/faults/$n.latency-"*
+        ;;
+    sshd)
+        sshd_signal "$n" CONT
+        poll 10 "sshd on $n answering" banner "$n"
+        ;;
+    *) die "unknown fault kind '$kind' (power, link, unit, vip, service, latency, sshd)" ;;
+    esac
+    rm -f "$(fault_file "$n" "$kind${arg:+-$arg}")"
+    log "healed $kind${arg:+ $arg} on $n"
+    # With no fault left, wait until the cluster is healthy again (what up waits for).
+    if [ "$(cat "$STATE/mode")" = full ] && [ -z "$(ls "$STATE/faults")" ]; then
+        wait_healthy 90
+        log "cluster healthy: VIP on $(vip_holders)"
+    fi
+}
+
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
+
+main() {
+    local verb=${1:-}
+    [ $# -gt 0 ] && shift
+    case $verb in
+    up) cmd_up "$@" ;;
+    down) cmd_down ;;
+    env) cmd_env ;;
+    status) need_root; cmd_status ;;
+    wait) need_root; cmd_wait "$@" ;;
+    ssh) need_root; cmd_ssh "$@" ;;
+    fault) cmd_fault "$@" ;;
+    heal) cmd_heal "$@" ;;
+    -h | --help | help) usage ;;
+    *) usage >&2; exit 64 ;;
+    esac
+}
+
+main "$@"

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# The lab's own test: every fault kind has the effect it claims, checked independently of
+# pairctl (SQL, ip, curl, ping, TCP, systemctl inside the nodes), and `heal` restores health.
+# Runs against a lab that is already up in full mode (it does not bring it up or down) and
+# leaves it healthy with the VIP on n1. One line per case, then "N passed, N failed".
+set -u
+LAB=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)/lab.sh
+eval "$("$LAB" env)"
+
+passed=0 failed=0 WHY=""
+on() { "$LAB" ssh "$@" 2> /dev/null; }
+
+# until_true SECONDS CMD… — poll every 0.3 s until CMD succeeds, or fail after SECONDS.
+until_true() {
+    local end=$((SECONDS + $1)); shift
+    until "$@" > /dev/null 2>&1; do
+        ((SECONDS < end)) || return 1
+        sleep 0.3
+    done
+}
+expect() {  # expect SECONDS DESCRIPTION CMD… — sets WHY on timeout
+    local limit=$1 what=$2; shift 2
+    until_true "$limit" "$@" || { WHY="not within ${limit}s: $what"; return 1; }
+}
+run() {  # run NAME FUNCTION
+    local t0=$SECONDS
+    WHY=""
+    if "$2"; then
+        printf 'ok    %-40s (%ds)\n' "$1" $((SECONDS - t0)); passed=$((passed + 1))
+    else
+        printf 'FAIL  %-40s (%ds) %s\n' "$1" $((SECONDS - t0)) "$WHY"; failed=$((failed + 1))
+    fi
+}
+fault() { "$LAB" fault "$@" > /dev/null 2>&1 || { WHY="lab.sh fault $* failed"; return 1; }; }
+heal() { "$LAB" heal "$@" > /dev/null 2> /tmp/pairlab-selftest-heal.log || { WHY="lab.sh heal $* failed: $(tail -n 1 /tmp/pairlab-selftest-heal.log)"; return 1; }; }
+
+# --- independent observations
+wsrep() { on "$1" "mariadb -N -B -e \"SHOW GLOBAL STATUS LIKE '$2'\"" | awk '{print $2}'; }
+size_is() { [ "$(wsrep "$1" wsrep_cluster_size)" = "$2" ]; }
+holders() { local n out=""; for n in n1 n2; do on "$n" "ip -4 -o addr show" | grep -q " $LAB_VIP/" && out+=" $n"; done; echo "${out# }"; }
+holders_are() { [ "$(holders)" = "$1" ]; }
+code() { curl -s -o /dev/null --max-time 3 --cacert "$LAB_CA" -w '%{http_code}' "https://$LAB_VIP/v1/$1/health"; }
+code_is() { [ "$(code "$1")" = "$2" ]; }
+unit_is() { [ "$(on "$1" "systemctl is-active $2")" = "$3" ]; }
+ready_replicas() {  # NODE SERVICE: readyReplicas of the deployment as k3s kubectl reports it (0 when absent)
+    on "$1" "k3s kubectl get deployments -n efa -o json" |
+        python3 -c 'import json,sys; d=json.load(sys.stdin); print(next(i["status"].get("readyReplicas", 0) for i in d["items"] if i["metadata"]["name"]==sys.argv[1]))' "$2"
+}
+ready_is() { [ "$(ready_replicas "$1" "$2")" = "$3" ]; }
+rtt_ms() { on "$1" "ping -c 3 -i 0.2 -q $2" | awk -F/ '/^rtt/ {printf "%d", $5}'; }
+rtt_at_least() { local r; r=$(rtt_ms "$1" "$2"); [ -n "$r" ] && [ "$r" -ge "$3" ]; }
+rtt_below() { local r; r=$(rtt_ms "$1" "$2"); [ -n "$r" ] && [ "$r" -lt "$3" ]; }
+banner() { timeout 3 bash -c "exec 3<>/dev/tcp/$1/22 && head -c 4 <&3" 2> /dev/null | grep -q SSH-; }
+tcp_open() { timeout 4 bash -c "exec 3<>/dev/tcp/$1/22" 2> /dev/null; }
+peer_connected() { on "$1" "gluster --mode=script peer status" | grep -q 'Peer in Cluster (Connected)'; }
+peer_disconnected() { on "$1" "gluster --mode=script peer status" | grep -q 'Peer in Cluster (Disconnected)'; }
+replica_age() { on "$1" 'echo $(( $(date +%s) - $(stat -c %Y /var/lib/litestream/replica/state.db) ))'; }
+replica_older_than() { local a; a=$(replica_age "$1"); [ -n "$a" ] && [ "$a" -gt "$2" ]; }
+replica_fresher_than() { local a; a=$(replica_age "$1"); [ -n "$a" ] && [ "$a" -lt "$2" ]; }
+kubectl_refused() {
+    local err
+    err=$(on "$1" "k3s kubectl get nodes -o json 2>&1 >/dev/null; exit \${PIPESTATUS[0]}")
+    [ $? = 1 ] && [ "$err" = "The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?" ]
+}
+kstate_is() { [ "$(on "$1" "cat /run/pairctl/keepalived.state")" = "$2" ]; }
+
+# --- cases
+
+case_baseline() {
+    expect 60 "healthy lab (lab.sh wait)" "$LAB" wait 5 || return 1
+    holders_are n1 || { WHY="VIP holders '$(holders)' (want n1)"; return 1; }
+    size_is n1 2 && size_is n2 2 || { WHY="wsrep_cluster_size is not 2 on both"; return 1; }
+    unit_is n1 k3s active && unit_is n2 k3s inactive || { WHY="k3s is not active on n1 only"; return 1; }
+}
+
+case_link() {
+    fault n2 link || return 1
+    expect 30 "n1 wsrep_cluster_size 1 after n2's link is cut" size_is n1 1 || return 1
+    expect 10 "replica on n2 ages (older than 5 s)" replica_older_than n2 5 || return 1
+    heal n2 link || return 1
+    expect 60 "wsrep_cluster_size 2 on n1 and n2" eval 'size_is n1 2 && size_is n2 2' || return 1
+    expect 10 "replica on n2 fresh again" replica_fresher_than n2 5
+}
+
+case_vip() {
+    fault n2 vip || return 1
+    holders_are "n1 n2" || { WHY="after fault n2 vip holders are '$(holders)' (want n1 n2)"; return 1; }
+    heal n2 vip || return 1
+    holders_are n1 || { WHY="after heal holders are '$(holders)'"; return 1; }
+}
+
+case_service() {
+    fault n1 service tenant || return 1
+    code_is tenant 503 || { WHY="tenant health answers $(code tenant) (want 503)"; return 1; }
+    code_is auth 200 || { WHY="auth health answers $(code auth) (want 200)"; return 1; }
+    ready_is n1 tenant 0 || { WHY="stand-in shows tenant readyReplicas $(ready_replicas n1 tenant) (want 0)"; return 1; }
+    on n1 "k3s kubectl get deployments -n efa" | grep -Eq '^tenant +0/1 ' || { WHY="kubectl table does not show tenant 0/1"; return 1; }
+    heal n1 service tenant || return 1
+    code_is tenant 200 && ready_is n1 tenant 1 || { WHY="after heal tenant answers $(code tenant), ready $(ready_replicas n1 tenant)"; return 1; }
+}
+
+case_unit_mariadb() {
+    fault n2 unit mariadb || return 1
+    unit_is n2 mariadb inactive || { WHY="mariadb on n2 is not inactive"; return 1; }
+    expect 15 "n1 wsrep_cluster_size 1 (n2 left gracefully)" size_is n1 1 || return 1
+    [ "$(wsrep n1 wsrep_cluster_status)" = Primary ] || { WHY="n1 is not Primary after a graceful leave"; return 1; }
+    heal n2 unit mariadb || return 1
+    size_is n1 2 && size_is n2 2 || { WHY="wsrep_cluster_size not 2 after heal"; return 1; }
+}
+
+case_unit_glusterd() {
+    fault n2 unit glusterd || return 1
+    unit_is n2 glusterd inactive || { WHY="glusterd on n2 is not inactive"; return 1; }
+    expect 15 "n1 sees its gluster peer disconnected" peer_disconnected n1 || return 1
+    heal n2 unit glusterd || return 1
+    peer_connected n1 && peer_connected n2 || { WHY="gluster peers not connected after heal"; return 1; }
+}
+
+case_unit_nginx() {
+    fault n1 unit nginx || return 1
+    unit_is n1 nginx inactive || { WHY="nginx on n1 is not inactive"; return 1; }
+    code_is tenant 000 || { WHY="the VIP still answers HTTPS ($(code tenant))"; return 1; }
+    heal n1 unit nginx || return 1
+    code_is tenant 200 || { WHY="after heal tenant answers $(code tenant)"; return 1; }
+}
+
+case_unit_k3s() {
+    fault n1 unit k3s || return 1
+    unit_is n1 k3s inactive || { WHY="k3s on n1 is not inactive"; return 1; }
+    kubectl_refused n1 || { WHY="k3s kubectl does not fail with kubectl's connection-refused message and exit 1"; return 1; }
+    code_is tenant 502 || { WHY="ingress answers $(code tenant) with k3s stopped (want 502)"; return 1; }
+    heal n1 unit k3s || return 1
+    ready_is n1 tenant 1 || { WHY="k3s kubectl does not answer after heal"; return 1; }
+}
+
+case_latency() {
+    fault n2 latency 200 || return 1
+    rtt_at_least n1 "$LAB_N2" 200 || { WHY="ping n1 -> n2 average $(rtt_ms n1 "$LAB_N2") ms (want >= 200)"; return 1; }
+    heal n2 latency || return 1
+    rtt_below n1 "$LAB_N2" 50 || { WHY="ping n1 -> n2 average $(rtt_ms n1 "$LAB_N2") ms after heal"; return 1; }
+}
+
+case_sshd() {
+    fault n2 sshd || return 1
+    tcp_open "$LAB_N2" || { WHY="TCP connect to n2:22 fails (a frozen sshd still accepts)"; return 1; }
+    ! banner "$LAB_N2" || { WHY="n2's sshd still sends its banner"; return 1; }
+    on n2 true || { WHY="lab.sh ssh n2 does not work with sshd frozen"; return 1; }
+    heal n2 sshd || return 1
+    banner "$LAB_N2" || { WHY="no banner after heal"; return 1; }
+    ssh -F "$LAB_SSH_CONFIG" n2 true || { WHY="ssh with the lab config fails after heal"; return 1; }
+}
+
+case_unit_keepalived() {
+    fault n1 unit keepalived || return 1
+    unit_is n1 keepalived inactive || { WHY="keepalived on n1 is not inactive"; return 1; }
+    expect 10 "VIP on n2 only" holders_are n2 || return 1
+    expect 10 "k3s active on n2, inactive on n1" eval 'unit_is n2 k3s active && unit_is n1 k3s inactive' || return 1
+    heal n1 unit keepalived || return 1
+    unit_is n1 keepalived active && kstate_is n1 BACKUP || { WHY="keepalived on n1 not back as BACKUP"; return 1; }
+    holders_are n2 || { WHY="VIP on '$(holders)' after heal (nopreempt: want n2)"; return 1; }
+}
+
+case_demote() {  # the maintenance-file switch pairctl swap uses; brings the VIP back to n1
+    local from to
+    from=$(holders); to=n1; [ "$from" = n1 ] && to=n2
+    on "$from" "touch /etc/keepalived/maintenance" || { WHY="cannot touch the maintenance file"; return 1; }
+    expect 5 "VIP moves from $from to $to" holders_are "$to" || { on "$from" "rm -f /etc/keepalived/maintenance"; return 1; }
+    on "$from" "rm -f /etc/keepalived/maintenance"
+    expect 5 "$from settles as BACKUP" kstate_is "$from" BACKUP || return 1
+    holders_are "$to" || { WHY="VIP went back to $from (preempted)"; return 1; }
+    expect 30 "healthy with the VIP on $to" "$LAB" wait 5
+}
+
+case_power_standby() {
+    fault n2 power || return 1
+    ! on n2 true || { WHY="lab.sh ssh n2 still works"; return 1; }
+    ! tcp_open "$LAB_N2" || { WHY="n2:22 still accepts TCP"; return 1; }
+    expect 30 "n1 wsrep_cluster_size 1" size_is n1 1 || return 1
+    heal n2 power || return 1
+    size_is n1 2 && size_is n2 2 && holders_are n1 || { WHY="not back to size 2 with the VIP on n1"; return 1; }
+}
+
+case_power_active() {
+    fault n1 power || return 1
+    expect 15 "VIP on n2" holders_are n2 || return 1
+    expect 15 "ingress answers through the VIP from n2" code_is tenant 200 || return 1
+    heal n1 power || return 1
+    kstate_is n1 BACKUP && holders_are n2 || { WHY="n1 is not back as BACKUP with the VIP on n2"; return 1; }
+}
+
+run "baseline: healthy, VIP on n1" case_baseline
+run "link: cut n2, restore" case_link
+run "vip: split brain on n2" case_vip
+run "service: tenant not ready on n1" case_service
+run "unit mariadb on n2" case_unit_mariadb
+run "unit glusterd on n2" case_unit_glusterd
+run "unit nginx on n1" case_unit_nginx
+run "unit k3s on n1" case_unit_k3s
+run "latency 200 ms on n2" case_latency
+run "sshd frozen on n2" case_sshd
+run "unit keepalived on n1 (VIP to n2)" case_unit_keepalived
+run "maintenance demote (VIP back to n1)" case_demote
+run "power n2 (standby) off/on" case_power_standby
+run "power n1 (active) off/on" case_power_active
+run "maintenance demote (VIP back to n1)" case_demote
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
