@@ -37,7 +37,7 @@ pub async fn run(ctx: &Context, kind: Kind, dry_run: bool) -> Result<u8> {
     let (op, situation) = match &kind {
         Kind::Swap { force } => (swap::prepare(&cfg, report, force, dry_run), None),
         Kind::Failover { force } => {
-            let (op, s) = failover::prepare(&cfg, &links, report, *force, dry_run, look).await;
+            let (op, s) = failover::prepare(&cfg, &links, report, *force, dry_run, deadline).await;
             (op, s)
         }
     };

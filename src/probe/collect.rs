@@ -179,7 +179,8 @@ async fn gather_node(
             &sql_target,
             password.as_deref(),
             "SHOW GLOBAL STATUS LIKE 'wsrep%'",
-            deadline.remaining(),
+            // A powered-off node drops the SYN: bound the connect like SSH's.
+            deadline.cap(cfg.ssh.connect_timeout),
         )
         .await?;
         galera::parse_wsrep_rows(&rows).map_err(|e| e.to_string())

@@ -8,7 +8,7 @@ pub mod kube;
 
 /// A command's output did not have the shape its parser expects.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot parse {what}: {reason}")]
+#[error("{what}: {reason}")]
 pub struct ParseError {
     pub what: &'static str,
     pub reason: String,

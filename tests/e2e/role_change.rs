@@ -169,6 +169,7 @@ fn failover_with_the_active_reachable_never_shows_two_vip_holders() {
     let lab = lab();
     let mut child = crate::common::pairctl_process()
         .args(["-c", &lab.config, "failover", "--yes", "-q"])
+        .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let started = Instant::now();
