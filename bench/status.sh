@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-9}
 eval "$(tests/lab/lab.sh env)"
-cargo build --release --quiet
-P=target/release/pairctl
+# PAIRCTL=path skips the build (e.g. to measure a given binary).
+if [ -z "${PAIRCTL:-}" ]; then cargo build --release --quiet; fi
+P=${PAIRCTL:-target/release/pairctl}
 command -v mysql >/dev/null || { apt-get install -y -qq mariadb-client >/dev/null; }
 
 ms() { date +%s%3N; }
