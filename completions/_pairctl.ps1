@@ -195,7 +195,7 @@ Register-ArgumentCompleter -Native -CommandName 'pairctl' -ScriptBlock {
             break
         }
         'pairctl;deploy' {
-            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Run only this stage')
+            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Run only this stage (the preflight''s checks run regardless)')
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Start at this stage (earlier stages are skipped)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]')

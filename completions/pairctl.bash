@@ -175,11 +175,11 @@ _pairctl() {
             fi
             case "${prev}" in
                 --only)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "preflight ssh-trust galera gluster ingress k3s record keepalived" -- "${cur}"))
                     return 0
                     ;;
                 --from)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "preflight ssh-trust galera gluster ingress k3s record keepalived" -- "${cur}"))
                     return 0
                     ;;
                 --config)

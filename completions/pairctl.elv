@@ -182,7 +182,7 @@ set edit:completion:arg-completer[pairctl] = {|@words|
         &'pairctl;snapshot;help;help'= {
         }
         &'pairctl;deploy'= {
-            cand --only 'Run only this stage'
+            cand --only 'Run only this stage (the preflight''s checks run regardless)'
             cand --from 'Start at this stage (earlier stages are skipped)'
             cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
             cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'

@@ -138,8 +138,22 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_see
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "inspect" -d 'Print a bundle\'s manifest and verify every sha256'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l only -d 'Run only this stage' -r
-complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l from -d 'Start at this stage (earlier stages are skipped)' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l only -d 'Run only this stage (the preflight\'s checks run regardless)' -r -f -a "preflight\t''
+ssh-trust\t''
+galera\t''
+gluster\t''
+ingress\t''
+k3s\t''
+record\t''
+keepalived\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l from -d 'Start at this stage (earlier stages are skipped)' -r -f -a "preflight\t''
+ssh-trust\t''
+galera\t''
+gluster\t''
+ingress\t''
+k3s\t''
+record\t''
+keepalived\t''"
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"

@@ -60,6 +60,8 @@ pub struct Config {
     pub gluster: GlusterConfig,
     pub k3s: K3sConfig,
     pub ingress: IngressConfig,
+    /// `[deploy]`: what `pairctl deploy` needs beyond the rest (all optional).
+    pub deploy: DeployConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,17 +116,78 @@ pub struct IngressConfig {
     pub health_path: String,
 }
 
+/// `[deploy]`: the deployment record's fields and the install choices of `pairctl deploy`.
+#[derive(Debug, Clone)]
+pub struct DeployConfig {
+    /// Deployment record (`/etc/pairctl/deployment.json`, the `status` header).
+    pub version: String,
+    pub build: String,
+    pub mode: String,
+    pub deployment_type: String,
+    pub platform: String,
+    pub suite: String,
+    /// keepalived `virtual_router_id`: unique on the nodes' network segment.
+    pub vrrp_router_id: u8,
+    /// Gluster bricks live in `<brick_root>/<volume>` (a real filesystem, not an overlay).
+    pub brick_root: String,
+    /// Volumes are mounted at `<mount_root>/<volume>`.
+    pub mount_root: String,
+    /// MariaDB host patterns of the monitoring user besides localhost and 127.0.0.1;
+    /// empty: the nodes' subnet (`10.1.2.0/255.255.255.0`).
+    pub db_client_hosts: Vec<String>,
+    /// `innodb_buffer_pool_size` in the Galera config (unset: MariaDB's default).
+    pub innodb_buffer_pool_size: Option<String>,
+    /// Where the built-in nginx ingress proxies to when the bundle has no ingress.nginx.conf.
+    pub ingress_upstream: String,
+    /// An ingress certificate and key to install as they are (instead of issuing one).
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key: Option<Secret>,
+    pub tls_key_file: Option<PathBuf>,
+    /// The private key of `ingress.ca_file`, to issue ingress certificates with it.
+    pub ca_key: Option<Secret>,
+    pub ca_key_file: Option<PathBuf>,
+}
+
+impl Default for DeployConfig {
+    fn default() -> Self {
+        DeployConfig {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            build: format!("pairctl-{}", env!("CARGO_PKG_VERSION")),
+            mode: "secure".into(),
+            deployment_type: "multi-node".into(),
+            platform: "server".into(),
+            suite: "fabric-automation".into(),
+            vrrp_router_id: 51,
+            brick_root: "/srv/bricks".into(),
+            mount_root: "/mnt".into(),
+            db_client_hosts: Vec::new(),
+            innodb_buffer_pool_size: None,
+            ingress_upstream: "http://127.0.0.1:18080".into(),
+            tls_cert_file: None,
+            tls_key: None,
+            tls_key_file: None,
+            ca_key: None,
+            ca_key_file: None,
+        }
+    }
+}
+
 impl Config {
     pub fn node(&self, name: &str) -> Option<&Node> {
         self.nodes.iter().find(|n| n.name == name)
     }
     /// The secret files the config names (redacted from support bundles).
     pub fn secret_files(&self) -> Vec<PathBuf> {
-        [&self.galera.password_file, &self.ingress.token_file]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect()
+        [
+            &self.galera.password_file,
+            &self.ingress.token_file,
+            &self.deploy.tls_key_file,
+            &self.deploy.ca_key_file,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
     }
     pub fn health_url(&self, service: &str) -> String {
         format!(
@@ -153,6 +216,8 @@ struct RawConfig {
     k3s: RawK3s,
     #[serde(default)]
     ingress: RawIngress,
+    #[serde(default)]
+    deploy: RawDeploy,
 }
 
 #[derive(Deserialize)]
@@ -205,6 +270,27 @@ struct RawIngress {
     ca_file: Option<Spanned<String>>,
     token_file: Option<Spanned<String>>,
     health_path: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDeploy {
+    version: Option<String>,
+    build: Option<String>,
+    mode: Option<String>,
+    #[serde(rename = "type")]
+    deployment_type: Option<String>,
+    platform: Option<String>,
+    suite: Option<String>,
+    vrrp_router_id: Option<Spanned<i64>>,
+    brick_root: Option<Spanned<String>>,
+    mount_root: Option<Spanned<String>>,
+    db_client_hosts: Option<Spanned<Vec<String>>>,
+    innodb_buffer_pool_size: Option<Spanned<String>>,
+    ingress_upstream: Option<Spanned<String>>,
+    tls_cert_file: Option<Spanned<String>>,
+    tls_key_file: Option<Spanned<String>>,
+    ca_key_file: Option<Spanned<String>>,
 }
 
 /// Finds the config file: the flag, then $PAIRCTL_CONFIG, ./pairctl.toml,
@@ -586,6 +672,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         None => "/v1/{service}/health".into(),
     };
 
+    let deploy = parse_deploy(&loc, raw.deploy, &base, ca_file.is_some())?;
+
     Ok(Config {
         path: path.to_path_buf(),
         name,
@@ -602,6 +690,159 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
             token_file,
             health_path,
         },
+        deploy,
+    })
+}
+
+fn parse_deploy(
+    loc: &Locator,
+    raw: RawDeploy,
+    base: &Path,
+    has_ca_file: bool,
+) -> Result<DeployConfig> {
+    let defaults = DeployConfig::default();
+    let absolute = |v: &Option<Spanned<String>>, key: &str, default: String| match v {
+        Some(v) if !v.get_ref().starts_with('/') || v.get_ref().contains(char::is_whitespace) => {
+            Err(loc.error(
+                Some(v.span()),
+                key,
+                "must be an absolute path without spaces",
+            ))
+        }
+        Some(v) => Ok(v.get_ref().trim_end_matches('/').to_string()),
+        None => Ok(default),
+    };
+    let vrrp_router_id = match &raw.vrrp_router_id {
+        Some(v) => u8::try_from(*v.get_ref())
+            .ok()
+            .filter(|id| *id >= 1)
+            .ok_or_else(|| {
+                loc.error(
+                    Some(v.span()),
+                    "deploy.vrrp_router_id",
+                    "must be between 1 and 255",
+                )
+            })?,
+        None => defaults.vrrp_router_id,
+    };
+    let db_client_hosts = match &raw.db_client_hosts {
+        Some(list) => {
+            for h in list.get_ref() {
+                if h.is_empty() || h.contains(['\'', '"', '`', '\\', ' ']) {
+                    return Err(loc.error(
+                        Some(list.span()),
+                        "deploy.db_client_hosts",
+                        &format!("`{h}` is not a MariaDB host pattern"),
+                    ));
+                }
+            }
+            list.get_ref().clone()
+        }
+        None => Vec::new(),
+    };
+    let innodb_buffer_pool_size = match &raw.innodb_buffer_pool_size {
+        Some(v) => {
+            let size = v.get_ref().trim();
+            let digits = size.trim_end_matches(['K', 'M', 'G', 'k', 'm', 'g']);
+            if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+                return Err(loc.error(
+                    Some(v.span()),
+                    "deploy.innodb_buffer_pool_size",
+                    &format!("`{size}` is not a size; write e.g. \"256M\""),
+                ));
+            }
+            Some(size.to_string())
+        }
+        None => None,
+    };
+    let ingress_upstream = match &raw.ingress_upstream {
+        Some(v) if !v.get_ref().starts_with("http://") && !v.get_ref().starts_with("https://") => {
+            return Err(loc.error(
+                Some(v.span()),
+                "deploy.ingress_upstream",
+                "must be an http:// or https:// URL",
+            ))
+        }
+        Some(v) if v.get_ref().contains([';', '{', '}', ' ', '\n']) => {
+            return Err(loc.error(
+                Some(v.span()),
+                "deploy.ingress_upstream",
+                "must be a plain URL",
+            ))
+        }
+        Some(v) => v.get_ref().clone(),
+        None => defaults.ingress_upstream.clone(),
+    };
+    let tls_cert_file = match &raw.tls_cert_file {
+        Some(v) => {
+            let p = resolve(base, v.get_ref());
+            if !p.is_file() {
+                return Err(loc.error(
+                    Some(v.span()),
+                    "deploy.tls_cert_file",
+                    &format!("{} does not exist", p.display()),
+                ));
+            }
+            Some(p)
+        }
+        None => None,
+    };
+    let (tls_key_file, tls_key) = match &raw.tls_key_file {
+        Some(v) => {
+            let (p, s) = read_secret_file(loc, v, "deploy.tls_key_file", base)?;
+            (Some(p), Some(s))
+        }
+        None => (None, None),
+    };
+    match (&raw.tls_cert_file, &raw.tls_key_file) {
+        (Some(v), None) => {
+            return Err(loc.error(
+                Some(v.span()),
+                "deploy.tls_cert_file",
+                "needs deploy.tls_key_file too",
+            ))
+        }
+        (None, Some(v)) => {
+            return Err(loc.error(
+                Some(v.span()),
+                "deploy.tls_key_file",
+                "needs deploy.tls_cert_file too",
+            ))
+        }
+        _ => {}
+    }
+    let (ca_key_file, ca_key) = match &raw.ca_key_file {
+        Some(v) if !has_ca_file => {
+            return Err(loc.error(
+                Some(v.span()),
+                "deploy.ca_key_file",
+                "is the key of ingress.ca_file, which is not set",
+            ))
+        }
+        Some(v) => {
+            let (p, s) = read_secret_file(loc, v, "deploy.ca_key_file", base)?;
+            (Some(p), Some(s))
+        }
+        None => (None, None),
+    };
+    Ok(DeployConfig {
+        version: raw.version.unwrap_or(defaults.version),
+        build: raw.build.unwrap_or(defaults.build),
+        mode: raw.mode.unwrap_or(defaults.mode),
+        deployment_type: raw.deployment_type.unwrap_or(defaults.deployment_type),
+        platform: raw.platform.unwrap_or(defaults.platform),
+        suite: raw.suite.unwrap_or(defaults.suite),
+        vrrp_router_id,
+        brick_root: absolute(&raw.brick_root, "deploy.brick_root", defaults.brick_root)?,
+        mount_root: absolute(&raw.mount_root, "deploy.mount_root", defaults.mount_root)?,
+        db_client_hosts,
+        innodb_buffer_pool_size,
+        ingress_upstream,
+        tls_cert_file,
+        tls_key,
+        tls_key_file,
+        ca_key,
+        ca_key_file,
     })
 }
 
@@ -696,6 +937,37 @@ address = "10.20.246.102"
     fn plain_http_ingress_is_refused() {
         let e = err(&format!("{GOOD}[ingress]\nurl = \"http://x\"\n"));
         assert!(e.contains("ingress.url"), "{e}");
+    }
+
+    #[test]
+    fn deploy_section_defaults_and_values() {
+        let c = parse(Path::new("/etc/p.toml"), GOOD).unwrap();
+        assert_eq!(c.deploy.vrrp_router_id, 51);
+        assert_eq!(c.deploy.brick_root, "/srv/bricks");
+        assert_eq!(c.deploy.mode, "secure");
+        let text = format!(
+            "{GOOD}[deploy]\nversion = \"3.1.0\"\ntype = \"single\"\nvrrp_router_id = 57\nmount_root = \"/mnt/\"\n"
+        );
+        let c = parse(Path::new("/etc/p.toml"), &text).unwrap();
+        assert_eq!(c.deploy.version, "3.1.0");
+        assert_eq!(c.deploy.deployment_type, "single");
+        assert_eq!(c.deploy.vrrp_router_id, 57);
+        assert_eq!(c.deploy.mount_root, "/mnt");
+    }
+
+    #[test]
+    fn deploy_section_errors_name_line_and_key() {
+        let e = err(&format!("{GOOD}[deploy]\nvrrp_router_id = 300\n"));
+        assert!(e.contains(":10: key `deploy.vrrp_router_id`"), "{e}");
+        let e = err(&format!("{GOOD}[deploy]\nbrick_root = \"bricks\"\n"));
+        assert!(e.contains(":10: key `deploy.brick_root`"), "{e}");
+        let e = err(&format!("{GOOD}[deploy]\nca_key_file = \"/x\"\n"));
+        assert!(
+            e.contains("deploy.ca_key_file") && e.contains("ingress.ca_file"),
+            "{e}"
+        );
+        let e = err(&format!("{GOOD}[deploy]\nmood = 1\n"));
+        assert!(e.contains(":10:") && e.contains("mood"), "{e}");
     }
 
     #[test]

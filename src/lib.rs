@@ -6,11 +6,13 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod deploy;
 pub mod error;
 pub mod model;
 pub mod plan;
 pub mod probe;
 pub mod render;
+pub mod snapshot;
 pub mod transport;
 
 use clap::Parser;
@@ -91,8 +93,8 @@ async fn dispatch(ctx: &Context, command: Command) -> error::Result<u8> {
             .await
         }
         Command::History => commands::role_change::history(ctx).await,
-        Command::Snapshot(_) => commands::not_implemented("snapshot"),
-        Command::Deploy(_) => commands::not_implemented("deploy"),
+        Command::Snapshot(args) => commands::snapshot::run(ctx, args).await,
+        Command::Deploy(args) => commands::deploy::run(ctx, args).await,
         Command::Completions { .. } | Command::Man { .. } => Ok(0),
     }
 }

@@ -132,19 +132,29 @@ fn loose_password_file_is_refused_without_printing_it() {
 }
 
 #[test]
-fn unimplemented_commands_fail_loudly() {
+fn deploy_to_an_unreachable_pair_fails_naming_stage_and_node() {
     let dir = tempfile::tempdir().unwrap();
     let path = config(dir.path(), "");
     let out = pairctl()
         .arg("-c")
         .arg(&path)
-        .arg("deploy")
+        .args(["deploy", "--yes"])
         .assert()
-        .failure()
+        .code(1)
         .get_output()
-        .stderr
         .clone();
-    assert!(String::from_utf8(out).unwrap().contains("not implemented"));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("failed in stage preflight on a: connect"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    pairctl()
+        .arg("-c")
+        .arg(&path)
+        .args(["deploy", "--only", "nosuch"])
+        .assert()
+        .code(64);
 }
 
 #[test]

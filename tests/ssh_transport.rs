@@ -3,109 +3,12 @@
 //! statuses and signals.
 #![allow(clippy::unwrap_used)]
 
+use crate::common::sshd::{keygen, sshd, Sshd};
 use pairctl::config::{HostKeyPolicy, SshConfig};
 use pairctl::transport::ssh::{SshSession, SshTarget};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
 use std::time::Duration;
-
-struct Sshd {
-    child: Child,
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn keygen(path: &Path) {
-    let ok = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-        .arg(path)
-        .status()
-        .expect("ssh-keygen (openssh-client) is needed for the transport tests")
-        .success();
-    assert!(ok, "ssh-keygen failed");
-}
-
-/// Starts `sshd -D` on 127.0.0.1 with its own host key, accepting the test's client key for
-/// the current user.
-fn sshd() -> Sshd {
-    let sshd = ["/usr/sbin/sshd", "/usr/bin/sshd"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("OpenSSH sshd is needed for the transport tests (apt-get install openssh-server)");
-    std::fs::create_dir_all("/run/sshd").ok();
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    keygen(&d.join("host_key"));
-    keygen(&d.join("client_key"));
-    std::fs::copy(d.join("client_key.pub"), d.join("authorized_keys")).unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    std::fs::write(
-        d.join("sshd_config"),
-        format!(
-            "Port {port}\nListenAddress 127.0.0.1\nHostKey {hk}\nAuthorizedKeysFile {ak}\nPidFile none\n\
-StrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n\
-KbdInteractiveAuthentication no\nMaxSessions 10\nLogLevel ERROR\n",
-            hk = d.join("host_key").display(),
-            ak = d.join("authorized_keys").display()
-        ),
-    )
-    .unwrap();
-    let child = Command::new(sshd)
-        .arg("-D")
-        .arg("-e")
-        .arg("-f")
-        .arg(d.join("sshd_config"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let up = crate::common::wait_until(Duration::from_secs(10), || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    assert!(up, "sshd did not start listening on 127.0.0.1:{port}");
-    Sshd { child, dir, port }
-}
-
-impl Sshd {
-    fn target(&self) -> SshTarget {
-        SshTarget {
-            name: "testnode".into(),
-            addr: SocketAddr::from(([127, 0, 0, 1], self.port)),
-        }
-    }
-    fn config(&self, known_hosts: PathBuf, policy: HostKeyPolicy) -> SshConfig {
-        SshConfig {
-            user: std::env::var("USER").unwrap_or_else(|_| "root".into()),
-            port: self.port,
-            identity_file: Some(self.dir.path().join("client_key")),
-            known_hosts,
-            host_key_policy: policy,
-            connect_timeout: Duration::from_secs(5),
-        }
-    }
-    fn known_hosts_line(&self) -> String {
-        let pubkey = std::fs::read_to_string(self.dir.path().join("host_key.pub")).unwrap();
-        let mut parts = pubkey.split_whitespace();
-        format!(
-            "[127.0.0.1]:{} {} {}\n",
-            self.port,
-            parts.next().unwrap(),
-            parts.next().unwrap()
-        )
-    }
-}
 
 async fn connect(
     s: &Sshd,

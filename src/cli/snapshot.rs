@@ -1,8 +1,18 @@
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
+pub const SNAPSHOT_HELP: &str = "\
+Times are UTC. The whole command is bounded by --timeout, whose default for snapshot is
+10 minutes (not status's 10 s). Every item has its own timeout (20 s for most commands,
+2 minutes for a journal, 5 minutes for a log file); one that runs out is kept as far as it
+got and recorded as timed out in manifest.json.
+
+Exit codes: 0 everything collected; 1 partial bundle (a node unreachable, an item failed or
+timed out; k3s answering nothing on the standby is expected and does not count), or no
+bundle could be written. inspect: 0 every sha256 matches, 1 otherwise.";
+
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(args_conflicts_with_subcommands = true, after_help = SNAPSHOT_HELP)]
 pub struct SnapshotArgs {
     #[command(subcommand)]
     pub action: Option<SnapshotAction>,

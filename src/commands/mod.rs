@@ -1,8 +1,10 @@
 //! One file per subcommand: turn options into work on the transports, the model and the
 //! renderers. The context carries what every command needs.
 
+pub mod deploy;
 pub mod generate;
 pub mod role_change;
+pub mod snapshot;
 pub mod status;
 
 use crate::config::{self, Config, HostKeyPolicy};
@@ -49,6 +51,31 @@ impl Context {
                 .saturating_sub(self.started.elapsed()),
         )
     }
+}
+
+/// Asks before a change: `--yes` answers it; without a terminal on stdin it refuses at once
+/// (exit 3) instead of hanging; otherwise a y/N prompt on stderr.
+pub fn confirm(ctx: &Context, what: &str, question: &str) -> Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if ctx.yes {
+        return Ok(true);
+    }
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Error::refused(format!(
+            "{what} needs confirmation and stdin is not a terminal; nothing changed"
+        ))
+        .hint("pass --yes to confirm non-interactively (or --dry-run to see the plan)"));
+    }
+    let mut stderr = std::io::stderr();
+    let _ = stderr.write_all(format!("{question} [y/N] ").as_bytes());
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::failed("cannot read the answer").caused_by(&e))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES"))
 }
 
 /// For the subcommands whose issues have not landed: a clear, nonzero answer.

@@ -10,7 +10,6 @@ use crate::render::progress::StepReporter;
 use crate::render::{self, diag, out};
 use crate::transport::https::HttpsClient;
 use crate::transport::Deadline;
-use std::io::{BufRead, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 /// Role changes wait for keepalived, k3s and Galera: a longer default than status's.
@@ -72,33 +71,17 @@ pub async fn run(ctx: &Context, kind: Kind, dry_run: bool) -> Result<u8> {
 }
 
 fn confirm(ctx: &Context, op: &OperationReport) -> Result<bool> {
-    if ctx.yes {
-        return Ok(true);
-    }
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return Err(Error::refused(format!(
-            "{} needs confirmation and stdin is not a terminal; nothing changed",
-            op.kind
-        ))
-        .hint("pass --yes to confirm non-interactively (or --dry-run to see the plan)"));
-    }
-    let question = format!(
-        "{} {} -> {} on cluster {}: proceed? [y/N] ",
+    super::confirm(
+        ctx,
         op.kind,
-        op.from.as_deref().unwrap_or("?"),
-        op.to.as_deref().unwrap_or("?"),
-        op.cluster
-    );
-    let mut stderr = std::io::stderr();
-    let _ = stderr.write_all(question.as_bytes());
-    let _ = stderr.flush();
-    let mut answer = String::new();
-    stdin
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::failed("cannot read the answer").caused_by(&e))?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES"))
+        &format!(
+            "{} {} -> {} on cluster {}: proceed?",
+            op.kind,
+            op.from.as_deref().unwrap_or("?"),
+            op.to.as_deref().unwrap_or("?"),
+            op.cluster
+        ),
+    )
 }
 
 fn print(ctx: &Context, op: &OperationReport) {

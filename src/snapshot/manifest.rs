@@ -78,6 +78,9 @@ pub struct Item {
     /// Of the stored bytes; None when nothing was stored (the command never ran).
     pub sha256: Option<String>,
     pub exit_status: Option<u32>,
+    /// When the item started, from the start of the run (a timeline for support).
+    #[serde(default)]
+    pub started_ms: u64,
     pub duration_ms: u64,
     pub timed_out: bool,
     pub error: Option<String>,
@@ -211,6 +214,7 @@ mod tests {
                     bytes: 96,
                     sha256: Some("ab".repeat(32)),
                     exit_status: Some(0),
+                    started_ms: 15,
                     duration_ms: 120,
                     timed_out: false,
                     error: None,
@@ -224,6 +228,7 @@ mod tests {
                     bytes: 0,
                     sha256: None,
                     exit_status: None,
+                    started_ms: 0,
                     duration_ms: 0,
                     timed_out: false,
                     error: Some("unreachable".into()),

@@ -41,7 +41,14 @@ const KEY_WORDS: &[&str] = &[
 ];
 /// Keys with these endings name where a secret is, not the secret: `password_file = /x`.
 const KEY_EXCEPTIONS: &[&str] = &[
-    "file", "path", "dir", "_length", "_timeout", "_ttl", "_expiry", "_lifetime",
+    "file",
+    "path",
+    "dir",
+    "_length",
+    "_timeout",
+    "_ttl",
+    "_expiry",
+    "_lifetime",
 ];
 /// Other trigger words for the line rules.
 const LINE_WORDS: &[&str] = &["identified", "bearer", "authorization", "private key"];
@@ -67,14 +74,20 @@ impl Rules {
         }
         // Longest first: a secret that contains another is replaced whole.
         exact.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        // The prefilter runs on a lower-cased copy of the text: a case-sensitive automaton
+        // gets a SIMD search (a case-insensitive one does not, and ran at a third of the speed).
         let mut patterns: Vec<Vec<u8>> = KEY_WORDS
             .iter()
             .chain(LINE_WORDS)
             .map(|w| w.as_bytes().to_vec())
             .collect();
-        patterns.extend(exact.iter().cloned());
+        for secret in &exact {
+            let lower = secret.to_ascii_lowercase();
+            if !patterns.contains(&lower) {
+                patterns.push(lower);
+            }
+        }
         let prefilter = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostFirst)
             .build(&patterns)
             .expect("the redaction patterns are plain literals");
@@ -104,6 +117,8 @@ pub struct Redactor {
     /// After a secret-looking env `name`: lines left in which to redact a `value`.
     env_pending: u8,
     count: u64,
+    /// The block being searched, lower-cased.
+    lower: Vec<u8>,
 }
 
 impl Redactor {
@@ -114,6 +129,7 @@ impl Redactor {
             pem_lines: None,
             env_pending: 0,
             count: 0,
+            lower: Vec::new(),
         }
     }
 
@@ -178,6 +194,14 @@ impl Redactor {
 
     /// Complete lines: copies the lines without a trigger word, looks closely at the others.
     fn block(&mut self, block: &[u8], out: &mut Vec<u8>) {
+        let mut lower = std::mem::take(&mut self.lower);
+        lower.clear();
+        lower.extend(block.iter().map(u8::to_ascii_lowercase));
+        self.search_block(block, &lower, out);
+        self.lower = lower;
+    }
+
+    fn search_block(&mut self, block: &[u8], lower: &[u8], out: &mut Vec<u8>) {
         let mut pos = 0;
         while pos < block.len() {
             if self.pem_lines.is_some() || self.env_pending > 0 {
@@ -188,7 +212,7 @@ impl Redactor {
                 pos = end;
                 continue;
             }
-            let Some(m) = self.rules.prefilter.find(&block[pos..]) else {
+            let Some(m) = self.rules.prefilter.find(&lower[pos..]) else {
                 out.extend_from_slice(&block[pos..]);
                 return;
             };
@@ -364,8 +388,12 @@ impl Redactor {
                 }
                 // `Bearer x` as a header writes it capitalised; in lower case it is often just
                 // a word ("the bearer of…"): then only something token-shaped counts.
-                let header_style = matches!(&text[at..at + scheme.len()], b"Bearer" | b"BEARER" | b"Basic" | b"BASIC");
-                let token_shaped = token.len() >= 8 && token.iter().any(|b| !b.is_ascii_alphabetic());
+                let header_style = matches!(
+                    &text[at..at + scheme.len()],
+                    b"Bearer" | b"BEARER" | b"Basic" | b"BASIC"
+                );
+                let token_shaped =
+                    token.len() >= 8 && token.iter().any(|b| !b.is_ascii_alphabetic());
                 if !header_style && !token_shaped {
                     continue;
                 }
@@ -434,7 +462,8 @@ impl Redactor {
                     v += 1;
                 }
                 value_start = v;
-            } else if (line_start || flag) && q > p {
+            } else if (line_start || flag) && q > p && ends_with_key_word(&lower_key) {
+                // `auth_pass x`, `--password x`; not `server_tokens off`.
                 value_start = q;
             } else {
                 continue;
@@ -461,7 +490,10 @@ impl Redactor {
                             .iter()
                             .position(|b| {
                                 b.is_ascii_whitespace()
-                                    || matches!(b, b',' | b';' | b'&' | b')' | b'}' | b']' | b'"' | b'\'')
+                                    || matches!(
+                                        b,
+                                        b',' | b';' | b'&' | b')' | b'}' | b']' | b'"' | b'\''
+                                    )
                             })
                             .unwrap_or(text.len() - value_start);
                     (value_start, end, 0)
@@ -567,12 +599,27 @@ fn is_real_value(value: &[u8]) -> bool {
         && !value.iter().all(|b| *b == b'*' || b.is_ascii_whitespace())
 }
 
-/// JSON/YAML literals after a secret-looking key (`"tokenExpired": false`).
+/// Literals after a secret-looking key (`"tokenExpired": false`, `server_tokens off`).
 fn is_non_secret_literal(value: &[u8]) -> bool {
     matches!(
         value.to_ascii_lowercase().as_slice(),
-        b"null" | b"true" | b"false" | b"none" | b"{" | b"[" | b"{}" | b"[]"
+        b"null"
+            | b"true"
+            | b"false"
+            | b"none"
+            | b"on"
+            | b"off"
+            | b"yes"
+            | b"no"
+            | b"{"
+            | b"["
+            | b"{}"
+            | b"[]"
     )
+}
+
+fn ends_with_key_word(lower_key: &[u8]) -> bool {
+    KEY_WORDS.iter().any(|w| lower_key.ends_with(w.as_bytes()))
 }
 
 /// The end of a quoted string starting at `open` (index of the closing quote, or the end of
@@ -597,12 +644,21 @@ fn quoted_end(text: &[u8], open: usize) -> (usize, usize) {
     (text.len(), 0)
 }
 
-/// ASCII case-insensitive search of a lowercase `needle` from `from`.
+/// ASCII case-insensitive search of a lowercase `needle` from `from`: jumps to the
+/// candidates for its first byte (either case) with a SIMD search, then compares.
 fn find_ci(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
-        return None;
+    let (&first, _) = needle.split_first()?;
+    let last_start = hay.len().checked_sub(needle.len())?;
+    let mut at = from;
+    while at <= last_start {
+        let candidate =
+            at + memchr::memchr2(first, first.to_ascii_uppercase(), &hay[at..=last_start])?;
+        if hay[candidate..candidate + needle.len()].eq_ignore_ascii_case(needle) {
+            return Some(candidate);
+        }
+        at = candidate + 1;
     }
-    (from..=hay.len() - needle.len()).find(|&i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
+    None
 }
 
 /// The next key word (position, length) at or after `from`.
@@ -697,7 +753,10 @@ ssl_password_file=/etc/mysql/ssl-pass
         assert!(out.contains("wsrep_sst_auth=[redacted]\n"), "{out}");
         assert!(!out.contains("s3cr3t") && !out.contains("Pa55"), "{out}");
         assert!(out.contains("user     = pairctl\n"));
-        assert!(out.contains("ssl_password_file=/etc/mysql/ssl-pass"), "{out}");
+        assert!(
+            out.contains("ssl_password_file=/etc/mysql/ssl-pass"),
+            "{out}"
+        );
         assert!(out.contains("gcache.size=128M"));
     }
 
@@ -705,7 +764,7 @@ ssl_password_file=/etc/mysql/ssl-pass
     fn debian_cnf_and_odd_spacing() {
         let (out, n) = redact("[client]\nhost     = localhost\nuser     = debian-sys-maint\npassword =   Xy9 with spaces  \nPASSWD=abc123\n\tpassword\t=\t'quoted one'\n");
         assert_eq!(n, 3, "{out}");
-        assert!(out.contains("password =   [redacted]\n"), "{out}");
+        assert!(out.contains("password =   [redacted]  \n"), "{out}");
         assert!(out.contains("PASSWD=[redacted]\n"), "{out}");
         assert!(out.contains("\tpassword\t=\t'[redacted]'\n"), "{out}");
     }
@@ -757,6 +816,8 @@ vrrp_instance VI_1 {
 2024-05-01T10:00:01+0000 n1 sshd[812]: Failed password for invalid user admin from 10.0.0.9
 2024-05-01T10:00:02+0000 n1 k3s[90]: level=info msg=\"Password verified locally for node n1\"
 ExecStart=/usr/local/bin/k3s server --token-file /var/lib/rancher/k3s/server/token
+\t# server_tokens off;
+\tserver_tokens on;
 ";
         let (out, n) = redact(lines);
         assert_eq!(n, 0, "{out}");
@@ -794,7 +855,11 @@ ExecStart=/usr/local/bin/k3s server --token-file /var/lib/rancher/k3s/server/tok
         assert!(out.contains("Bearer [redacted]\n"), "{out}");
         assert!(out.contains("Basic [redacted]\""), "{out}");
         assert!(out.contains("\"Bearer [redacted]\";"), "{out}");
-        assert!(!out.contains("eyJ") && !out.contains("dXNlcjpwYXNz") && !out.contains("0123456789abcdef"));
+        assert!(
+            !out.contains("eyJ")
+                && !out.contains("dXNlcjpwYXNz")
+                && !out.contains("0123456789abcdef")
+        );
         assert!(out.contains("The bearer of this message is fine"));
     }
 
@@ -813,7 +878,12 @@ q1pQ3F0r9xGm8O0q0YJ6S3n0jz9s3kqQm1f1T1u7QdJmA0t2pQyQ8v5Xc0fGxLQ=
         let (out, n) = redact(&text);
         assert_eq!(n, 2, "{out}");
         assert!(!out.contains("MIIEow") && !out.contains("MC4CAQ"), "{out}");
-        assert!(out.contains("-----BEGIN RSA PRIVATE KEY-----\n[redacted]\n-----END RSA PRIVATE KEY-----\n"), "{out}");
+        assert!(
+            out.contains(
+                "-----BEGIN RSA PRIVATE KEY-----\n[redacted]\n-----END RSA PRIVATE KEY-----\n"
+            ),
+            "{out}"
+        );
         assert!(out.contains("MIIBcert"), "certificates stay: {out}");
         assert!(out.ends_with("trailer\n"));
     }
@@ -838,9 +908,16 @@ q1pQ3F0r9xGm8O0q0YJ6S3n0jz9s3kqQm1f1T1u7QdJmA0t2pQyQ8v5Xc0fGxLQ=
         text.push_str("after\n");
         let (out, n) = redact(&text);
         assert_eq!(n, 1);
-        assert!(out.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----\n[redacted]\n"), "{out}");
+        assert!(
+            out.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----\n[redacted]\n"),
+            "{out}"
+        );
         assert!(out.ends_with("after\n"));
-        assert_eq!(out.matches("b3Blbn").count(), 10, "only the lines past the bound remain");
+        assert_eq!(
+            out.matches("b3Blbn").count(),
+            10,
+            "only the lines past the bound remain"
+        );
     }
 
     #[test]
@@ -879,10 +956,14 @@ q1pQ3F0r9xGm8O0q0YJ6S3n0jz9s3kqQm1f1T1u7QdJmA0t2pQyQ8v5Xc0fGxLQ=
         assert_eq!(n, 1, "{out}");
         assert!(out.contains("\"value\": \"[redacted]\""), "{out}");
         assert!(out.contains("\"value\": \"info\""));
-        let yaml = "  - name: API_TOKEN\n    value: yaml-env-secret\n  - name: MODE\n    value: fast\n";
+        let yaml =
+            "  - name: API_TOKEN\n    value: yaml-env-secret\n  - name: MODE\n    value: fast\n";
         let (out, n) = redact(yaml);
         assert_eq!(n, 1, "{out}");
-        assert!(!out.contains("yaml-env-secret") && out.contains("value: fast"), "{out}");
+        assert!(
+            !out.contains("yaml-env-secret") && out.contains("value: fast"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -909,7 +990,10 @@ q1pQ3F0r9xGm8O0q0YJ6S3n0jz9s3kqQm1f1T1u7QdJmA0t2pQyQ8v5Xc0fGxLQ=
         let (out, n) = redact(&text);
         assert_eq!(n, 1);
         assert!(!out.contains("long-line-secret"));
-        assert_eq!(out.len(), text.len() - "long-line-secret".len() + MARK.len());
+        assert_eq!(
+            out.len(),
+            text.len() - "long-line-secret".len() + MARK.len()
+        );
     }
 
     #[test]

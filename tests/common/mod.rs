@@ -1,6 +1,8 @@
 //! Helpers that pin the environment so output does not depend on the machine.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod sshd;
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -5,7 +5,9 @@
 //! fault back with `heal` (also when it fails) and waits for the cluster to be healthy again.
 #![allow(dead_code, clippy::unwrap_used, clippy::print_stderr)]
 
+mod deploy;
 mod role_change;
+mod snapshot;
 mod status;
 
 use crate::common::{pairctl, repo_root, wait_until};

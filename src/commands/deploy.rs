@@ -1,0 +1,109 @@
+//! `pairctl deploy`: connect to both nodes once, check and plan every stage, print the plan,
+//! confirm (prompt on a TTY, `--yes` otherwise — never a hang), act, verify with `status`.
+
+use super::Context;
+use crate::cli::deploy::DeployArgs;
+use crate::cli::OutputFormat;
+use crate::deploy::progress::{Silent, Terminal};
+use crate::deploy::report::{self, DeployReport, Outcome};
+use crate::deploy::run::{Deploy, Options};
+use crate::error::{Error, Result};
+use crate::probe::collect::connect_all;
+use crate::render::{self, diag, out};
+use crate::transport::Deadline;
+use std::time::Duration;
+
+/// A cold deploy waits for Galera state transfers and the first elections: a long default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
+pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
+    let stages =
+        crate::deploy::select(args.only.as_deref(), args.from.as_deref()).map_err(Error::usage)?;
+    let cfg = ctx.load_config()?;
+    let deadline = Deadline::after(
+        ctx.timeout_or(DEFAULT_TIMEOUT)
+            .saturating_sub(ctx.started.elapsed()),
+    );
+    let links = connect_all(&cfg, deadline).await;
+    let opts = Options {
+        dry_run: args.dry_run,
+        stages: stages.clone(),
+        // A partial run (--only) leaves the rest as it is: no verdict on the whole.
+        verify: args.only.is_none(),
+    };
+    let deploy = Deploy::prepare(&cfg, &links, opts, deadline, &Silent).await;
+    // The bars count the stages that act (the preflight only checks).
+    let acting = stages
+        .iter()
+        .filter(|s| **s != crate::deploy::Stage::Preflight)
+        .count();
+    let report = if !deploy.can_act() {
+        deploy.report
+    } else if deploy.report.change_count() == 0 {
+        // Nothing to change, nothing to confirm: check that the cluster is healthy.
+        let names: Vec<String> = cfg.nodes.iter().map(|n| n.name.clone()).collect();
+        let progress = Terminal::new(&ctx.style, &names, acting);
+        let r = deploy.execute(&progress).await;
+        progress.finish();
+        r
+    } else {
+        if ctx.style.format == OutputFormat::Table {
+            out(&report::plan_text(&deploy.report, ctx.style.verbose > 0));
+        }
+        if confirm(ctx, &deploy.report)? {
+            let names: Vec<String> = cfg.nodes.iter().map(|n| n.name.clone()).collect();
+            let progress = Terminal::new(&ctx.style, &names, acting);
+            let r = deploy.execute(&progress).await;
+            progress.finish();
+            r
+        } else {
+            deploy.decline()
+        }
+    };
+    print(ctx, &report);
+    for link in &links {
+        if let Some(s) = link.session() {
+            s.close().await;
+        }
+    }
+    Ok(report.outcome.exit_code())
+}
+
+fn confirm(ctx: &Context, r: &DeployReport) -> Result<bool> {
+    super::confirm(
+        ctx,
+        &format!("deploy would make {} changes and", r.change_count()),
+        &format!(
+            "deploy: make {} changes in {} stages on cluster {}?",
+            r.change_count(),
+            r.changed_stages(),
+            r.cluster
+        ),
+    )
+}
+
+fn print(ctx: &Context, r: &DeployReport) {
+    match ctx.style.format {
+        OutputFormat::Json => out(&render::json(r)),
+        OutputFormat::Table => out(&report::result_text(r, ctx.style.verbose > 0)),
+    }
+    if matches!(
+        r.outcome,
+        Outcome::Planned | Outcome::Unchanged | Outcome::Deployed
+    ) || ctx.style.quiet && r.failure.is_none()
+    {
+        return;
+    }
+    // The failure, as an error report on stderr: where, what, the command, its stderr.
+    let mut e = Error::failed(format!("deploy {}", r.summary));
+    if let Some(f) = &r.failure {
+        e = e.cause(format!("command: {}", f.command));
+        for line in f.stderr.lines() {
+            e = e.cause(format!("stderr: {line}"));
+        }
+    }
+    if let Some(h) = &r.hint {
+        e = e.hint(h.clone());
+    }
+    diag(&e.to_string());
+}

@@ -1,0 +1,449 @@
+//! `pairctl snapshot`: one redacted support bundle from both nodes; `snapshot inspect FILE`
+//! prints a bundle's manifest and verifies it. The work is in `crate::snapshot`; this file
+//! maps the arguments, draws progress (indicatif, on a TTY) and prints the result.
+
+use super::Context;
+use crate::cli::snapshot::{SnapshotAction, SnapshotArgs};
+use crate::cli::OutputFormat;
+use crate::error::{Error, Result};
+use crate::probe::collect::connect_all;
+use crate::render::{self, diag, human_duration, out, Style};
+use crate::snapshot::archive::{self, Verification};
+use crate::snapshot::manifest::{Manifest, Outcome};
+use crate::snapshot::{self as snap, NodeProgress, Options, Progress, Window};
+use crate::transport::https::HttpsClient;
+use crate::transport::Deadline;
+use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+/// A bundle takes longer than a status round: the default deadline for the whole command.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+/// The status report inside the bundle keeps status's own budget.
+const STATUS_BUDGET: Duration = super::DEFAULT_TIMEOUT;
+
+pub async fn run(ctx: &Context, args: SnapshotArgs) -> Result<u8> {
+    match args.action {
+        Some(SnapshotAction::Inspect { file }) => inspect(ctx, file).await,
+        None => create(ctx, args).await,
+    }
+}
+
+async fn create(ctx: &Context, args: SnapshotArgs) -> Result<u8> {
+    let cfg = ctx.load_config()?;
+    let now = SystemTime::now();
+    let since =
+        snap::parse_time(&args.since, now).map_err(|e| Error::usage(format!("--since: {e}")))?;
+    let until = match &args.until {
+        Some(u) => snap::parse_time(u, now).map_err(|e| Error::usage(format!("--until: {e}")))?,
+        None => now,
+    };
+    if since >= until {
+        return Err(Error::usage(format!(
+            "the window is empty: --since {} is not before --until {}",
+            snap::rfc3339(since),
+            snap::rfc3339(until)
+        )));
+    }
+    if let Some(name) = &args.node {
+        if cfg.node(name).is_none() {
+            let names: Vec<&str> = cfg.nodes.iter().map(|n| n.name.as_str()).collect();
+            return Err(Error::usage(format!(
+                "--node {name}: {} has no such node (nodes: {})",
+                cfg.path.display(),
+                names.join(", ")
+            )));
+        }
+    }
+    if args.no_redact {
+        // Said even with -q: the bundle holds secrets and the operator must know it.
+        diag("warning: --no-redact: the bundle will contain passwords, tokens and keys as found on the nodes");
+    }
+
+    // A wrong -O is found before anything is collected.
+    archive::OutputPaths::new(args.output_file.as_deref(), &cfg.name, now)
+        .map_err(|e| Error::usage(format!("-O: {e}")))?;
+    let total = ctx
+        .timeout_or(DEFAULT_TIMEOUT)
+        .saturating_sub(ctx.started.elapsed());
+    // Leave time to write what was collected once items are cut off.
+    let deadline = Deadline::after(total.saturating_sub((total / 10).min(Duration::from_secs(15))));
+    let https = HttpsClient::new(&cfg)?;
+    let links = connect_all(&cfg, deadline).await;
+    super::status::warn_connect_problems(ctx, &links);
+    let status_deadline = Deadline::after(deadline.cap(STATUS_BUDGET));
+    let status = super::status::report(&cfg, &links, &https, status_deadline, Instant::now());
+
+    let opts = Options {
+        output: args.output_file.clone(),
+        window: Window { since, until },
+        node: args.node.clone(),
+        redact: !args.no_redact,
+        deadline,
+    };
+    let bars = Bars::new(&ctx.style);
+    let work = snap::create(&cfg, &opts, &links, status, &bars);
+    let bundle = tokio::select! {
+        r = tokio::time::timeout(total, work) => match r {
+            Ok(Ok(b)) => b,
+            Ok(Err(e)) => return Err(Error::failed(format!("no bundle written: {e}"))),
+            Err(_) => return Err(Error::failed(format!(
+                "no bundle written: the command's deadline ({}) passed while writing",
+                human_duration(total)
+            )).hint("give more time with --timeout, or a shorter window with --since")),
+        },
+        _ = tokio::signal::ctrl_c() => {
+            return Err(Error::failed("interrupted; no bundle written (temporary files removed)"));
+        }
+    };
+    for link in &links {
+        if let Ok(s) = &link.session {
+            s.close().await;
+        }
+    }
+    bars.clear();
+
+    let m = &bundle.manifest;
+    let path = bundle.path.display().to_string();
+    match ctx.style.format {
+        OutputFormat::Json => out(&render::json(&m.summary(
+            &path,
+            &bundle.sha256,
+            bundle.bytes,
+        ))),
+        OutputFormat::Table => {
+            out(&format!("{path}\nsha256: {}\n", bundle.sha256));
+            if !ctx.style.quiet {
+                diag(&summary_text(m, bundle.bytes));
+            }
+        }
+    }
+    Ok(if m.partial { 1 } else { 0 })
+}
+
+fn summary_text(m: &Manifest, archive_bytes: u64) -> String {
+    let collected: u64 = m.items.iter().map(|i| i.bytes).sum();
+    let redactions: u64 = m.items.iter().map(|i| i.redactions).sum();
+    let mut s = format!(
+        "{} items from {} node(s): {} collected, {} compressed, {} in {}{}",
+        m.items.len(),
+        m.nodes.len(),
+        HumanBytes(collected),
+        HumanBytes(archive_bytes),
+        if m.redacted {
+            format!("{redactions} secret(s) redacted")
+        } else {
+            "NOT redacted".to_string()
+        },
+        human_duration(Duration::from_millis(m.duration_ms)),
+        if m.partial { "; PARTIAL:" } else { "" }
+    );
+    for n in m.nodes.iter().filter(|n| !n.reachable) {
+        s.push_str(&format!(
+            "\n  {}: unreachable: {}",
+            n.name,
+            n.error.as_deref().unwrap_or("?")
+        ));
+    }
+    let unreachable: Vec<&str> = m
+        .nodes
+        .iter()
+        .filter(|n| !n.reachable)
+        .map(|n| n.name.as_str())
+        .collect();
+    let problems: Vec<_> = m
+        .items
+        .iter()
+        .filter(|i| i.outcome.makes_partial() && !unreachable.contains(&i.node.as_str()))
+        .collect();
+    for i in problems.iter().take(10) {
+        s.push_str(&format!(
+            "\n  {}: {}: {}",
+            i.path,
+            i.outcome.as_str(),
+            i.error.as_deref().unwrap_or("")
+        ));
+    }
+    if problems.len() > 10 {
+        s.push_str(&format!(
+            "\n  … and {} more (pairctl snapshot inspect FILE)",
+            problems.len() - 10
+        ));
+    }
+    s
+}
+
+async fn inspect(ctx: &Context, file: PathBuf) -> Result<u8> {
+    let path = file.clone();
+    let (manifest, verification) = tokio::task::spawn_blocking(move || archive::verify(&path))
+        .await
+        .map_err(|e| Error::failed(format!("cannot read {}", file.display())).cause(e.to_string()))?
+        .map_err(Error::failed)?;
+    match ctx.style.format {
+        OutputFormat::Json => out(&render::json(&serde_json::json!({
+            "manifest": manifest,
+            "verification": {
+                "ok": verification.ok(),
+                "archive_sha256": verification.archive_sha256,
+                "sidecar_matches": verification.sidecar_matches,
+                "problems": verification.problems,
+            }
+        }))),
+        OutputFormat::Table => out(&inspect_table(&file, &manifest, &verification, &ctx.style)),
+    }
+    if !verification.ok() && ctx.style.format == OutputFormat::Json && !ctx.style.quiet {
+        diag(&format!(
+            "error: {} failed verification: {}",
+            file.display(),
+            verification.problems.join("; ")
+        ));
+    }
+    Ok(if verification.ok() { 0 } else { 1 })
+}
+
+fn inspect_table(file: &Path, m: &Manifest, v: &Verification, style: &Style) -> String {
+    let mut s = String::new();
+    let nodes: Vec<String> = m
+        .nodes
+        .iter()
+        .map(|n| {
+            let reach = if n.reachable {
+                "reachable".to_string()
+            } else {
+                format!("UNREACHABLE ({})", n.error.as_deref().unwrap_or("?"))
+            };
+            format!("{} ({}, {reach})", n.name, n.role)
+        })
+        .collect();
+    for (k, val) in [
+        ("Bundle", file.display().to_string()),
+        ("Cluster", m.cluster.clone()),
+        (
+            "Created",
+            format!(
+                "{} by {} {} in {}",
+                m.created,
+                m.tool,
+                m.tool_version,
+                human_duration(Duration::from_millis(m.duration_ms))
+            ),
+        ),
+        (
+            "Window",
+            format!("{} to {}", m.window.since, m.window.until),
+        ),
+        (
+            "Redacted",
+            if m.redacted {
+                "yes"
+            } else {
+                "NO (--no-redact)"
+            }
+            .to_string(),
+        ),
+        ("Nodes", nodes.join("; ")),
+        (
+            "Complete",
+            if m.partial { "no (partial)" } else { "yes" }.to_string(),
+        ),
+    ] {
+        s.push_str(&format!("{k:<9} {val}\n"));
+    }
+    // One table per node: three columns leave room for the item paths in 80 columns;
+    // what went wrong is listed under each table, where it can be read whole.
+    let mut groups: Vec<&str> = Vec::new();
+    for i in &m.items {
+        if !groups.contains(&i.node.as_str()) {
+            groups.push(&i.node);
+        }
+    }
+    for node in groups {
+        let items: Vec<_> = m.items.iter().filter(|i| i.node == node).collect();
+        s.push_str(&format!("\n{node}: {} items\n", items.len()));
+        let mut t = render::status::new_table(style);
+        t.set_header(vec!["Item", "Size", "Result"]);
+        let mut notes = Vec::new();
+        for i in &items {
+            let item = i
+                .path
+                .strip_prefix(&format!("{}/", i.node))
+                .unwrap_or(&i.path);
+            let check = v.checks.get(&i.path).map(String::as_str);
+            let result = match (check, i.outcome) {
+                (Some(c), _) if c != "ok" => c.to_uppercase(),
+                (_, Outcome::Ok) => "ok".to_string(),
+                (_, Outcome::NotApplicable) => "n/a".to_string(),
+                (_, Outcome::Failed) => "FAILED".to_string(),
+                (_, Outcome::TimedOut) => "TIMED OUT".to_string(),
+            };
+            if let Some(e) = &i.error {
+                notes.push((item.to_string(), format!("{}: {e}", i.outcome.as_str())));
+            }
+            t.add_row(vec![
+                item.to_string(),
+                HumanBytes(i.bytes).to_string(),
+                result,
+            ]);
+        }
+        s.push_str(&t.to_string());
+        s.push('\n');
+        s.push_str(&notes_text(&notes));
+    }
+    s.push('\n');
+    let stored = m.items.iter().filter(|i| i.stored()).count();
+    if v.ok() {
+        s.push_str(&format!(
+            "Verified: all {stored} stored items match their sha256; archive sha256 {}{}\n",
+            v.archive_sha256,
+            match v.sidecar_matches {
+                Some(true) => " (matches the .sha256 file)",
+                Some(false) => "",
+                None => " (no .sha256 file beside it)",
+            }
+        ));
+    } else {
+        s.push_str(&format!(
+            "FAILED verification ({} problem(s)):\n",
+            v.problems.len()
+        ));
+        for p in &v.problems {
+            s.push_str(&format!("  {p}\n"));
+        }
+    }
+    s
+}
+
+/// What went wrong, one line per item; the same reason for many items (a node that was
+/// down) is said once.
+fn notes_text(notes: &[(String, String)]) -> String {
+    let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (item, reason) in notes {
+        match reasons.iter_mut().find(|(r, _)| r == reason) {
+            Some((_, items)) => items.push(item),
+            None => reasons.push((reason, vec![item])),
+        }
+    }
+    let mut s = String::new();
+    for (reason, items) in reasons {
+        if items.len() > 3 {
+            s.push_str(&format!("  {} items: {reason}\n", items.len()));
+        } else {
+            for item in items {
+                s.push_str(&format!("  {item}: {reason}\n"));
+            }
+        }
+    }
+    s
+}
+
+/// Progress per node: a bar with items done/planned and bytes received on a TTY; one line
+/// per node at the end otherwise; nothing with `-q` or `-o json`.
+struct Bars {
+    multi: MultiProgress,
+    tty: bool,
+    enabled: bool,
+}
+
+impl Bars {
+    fn new(style: &Style) -> Self {
+        let enabled = !style.quiet && style.format != OutputFormat::Json;
+        let tty = enabled && style.stderr_tty;
+        let target = if tty {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        Bars {
+            multi: MultiProgress::with_draw_target(target),
+            tty,
+            enabled,
+        }
+    }
+    fn clear(&self) {
+        let _ = self.multi.clear();
+    }
+}
+
+impl Progress for Bars {
+    fn node(&self, name: &str) -> Arc<dyn NodeProgress> {
+        let received = Arc::new(AtomicU64::new(0));
+        let bar = self.multi.add(ProgressBar::new(0));
+        let shown = received.clone();
+        if let Ok(style) = ProgressStyle::with_template(
+            "{prefix:>8} {spinner} {pos}/{len} items {received:>11} {elapsed:>4} {wide_msg}",
+        ) {
+            bar.set_style(style.with_key(
+                "received",
+                move |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{}", HumanBytes(shown.load(Ordering::Relaxed)));
+                },
+            ));
+        }
+        bar.set_prefix(name.to_string());
+        if self.tty {
+            bar.enable_steady_tick(Duration::from_millis(120));
+        }
+        Arc::new(NodeBar {
+            name: name.to_string(),
+            bar,
+            received,
+            failed: AtomicUsize::new(0),
+            started: Instant::now(),
+            line_at_end: self.enabled && !self.tty,
+        })
+    }
+}
+
+struct NodeBar {
+    name: String,
+    bar: ProgressBar,
+    received: Arc<AtomicU64>,
+    failed: AtomicUsize,
+    started: Instant,
+    line_at_end: bool,
+}
+
+impl NodeProgress for NodeBar {
+    fn planned(&self, items: usize) {
+        self.bar.inc_length(items as u64);
+    }
+    fn started(&self, path: &str) {
+        self.bar.set_message(path.to_string());
+    }
+    fn received(&self, bytes: u64) {
+        self.received.fetch_add(bytes, Ordering::Relaxed);
+    }
+    fn finished(&self, _path: &str, success: bool) {
+        if !success {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        self.bar.inc(1);
+    }
+    fn done(&self, error: Option<&str>) {
+        let bytes = HumanBytes(self.received.load(Ordering::Relaxed));
+        let took = human_duration(self.started.elapsed());
+        let failed = self.failed.load(Ordering::Relaxed);
+        let text = match error {
+            Some(e) => format!("{}: {e}", self.name),
+            None if failed > 0 => format!(
+                "{}: {} items ({failed} did not succeed), {bytes} in {took}",
+                self.name,
+                self.bar.position()
+            ),
+            None => format!(
+                "{}: {} items, {bytes} in {took}",
+                self.name,
+                self.bar.position()
+            ),
+        };
+        self.bar.finish_with_message(match error {
+            Some(e) => e.to_string(),
+            None => "done".to_string(),
+        });
+        if self.line_at_end {
+            diag(&text);
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! Making a change on the command's SSH connections: every action is one or two remote
+//! commands, bounded by its own limit and the command's deadline; file contents, keys and
+//! scripts (which may hold secrets) travel on stdin.
+
+use super::files;
+use super::{Action, Change};
+use crate::probe::node::shell_quote;
+use crate::transport::ssh::{Output, SshSession};
+use crate::transport::Deadline;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Why a change failed: the command as it may be shown, and what it said.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub command: String,
+    /// Exit status and stderr, or the transport's reason (timed out, connection lost).
+    pub reason: String,
+    pub stderr: String,
+}
+
+fn failure(command: &str, out: &Output) -> Failure {
+    let stderr = out.stderr_str();
+    let tail: Vec<&str> = stderr.lines().rev().take(6).collect();
+    Failure {
+        command: command.to_string(),
+        reason: out.failure_summary(),
+        stderr: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+    }
+}
+
+fn transport(command: &str, reason: String) -> Failure {
+    Failure {
+        command: command.to_string(),
+        reason,
+        stderr: String::new(),
+    }
+}
+
+async fn exec(
+    s: &SshSession,
+    shown: &str,
+    command: &str,
+    input: Option<&[u8]>,
+    limit: Duration,
+) -> Result<Output, Failure> {
+    let out = s
+        .exec_with_input(command, input, limit)
+        .await
+        .map_err(|e| transport(shown, e))?;
+    if out.success() {
+        Ok(out)
+    } else {
+        Err(failure(shown, &out))
+    }
+}
+
+/// Time to send a file: generous for a big binary on a slow link.
+fn write_limit(len: usize) -> Duration {
+    Duration::from_secs(30 + (len / (1024 * 1024)) as u64)
+}
+
+const AUTHORIZE: &str = "set -e; install -d -m 0700 \"$HOME/.ssh\"; f=\"$HOME/.ssh/authorized_keys\"; l=$(cat); \
+touch \"$f\"; chmod 0600 \"$f\"; grep -qxF -- \"$l\" \"$f\" && exit 0; \
+if [ -s \"$f\" ] && [ -n \"$(tail -c 1 \"$f\")\" ]; then echo >> \"$f\"; fi; printf '%s\\n' \"$l\" >> \"$f\"";
+
+/// Makes one change on node `change.node`; the text is a detail for the progress line.
+pub async fn apply(
+    sessions: &[Arc<SshSession>],
+    change: &Change,
+    deadline: Deadline,
+) -> Result<String, Failure> {
+    let s = &sessions[change.node];
+    let shown = change.action.shown();
+    match &change.action {
+        Action::Write {
+            path,
+            content,
+            owner,
+            mode,
+        } => {
+            exec(
+                s,
+                &shown,
+                &files::write_command(path, owner, *mode),
+                Some(content),
+                deadline.cap(write_limit(content.len())),
+            )
+            .await?;
+            Ok(format!("{} bytes", content.len()))
+        }
+        Action::Chmod { path, owner, mode } => {
+            exec(
+                s,
+                &shown,
+                &files::chmod_command(path, owner, *mode),
+                None,
+                deadline.cap(Duration::from_secs(20)),
+            )
+            .await?;
+            Ok(String::new())
+        }
+        Action::Symlink { path, target } => {
+            exec(
+                s,
+                &shown,
+                &files::symlink_command(path, target),
+                None,
+                deadline.cap(Duration::from_secs(20)),
+            )
+            .await?;
+            Ok(String::new())
+        }
+        Action::Remove { path } => {
+            exec(
+                s,
+                &shown,
+                &files::remove_command(path),
+                None,
+                deadline.cap(Duration::from_secs(20)),
+            )
+            .await?;
+            Ok(String::new())
+        }
+        Action::AppendLine { path, line } => {
+            exec(
+                s,
+                &shown,
+                &files::append_line_command(path),
+                Some(line.as_bytes()),
+                deadline.cap(Duration::from_secs(20)),
+            )
+            .await?;
+            Ok(String::new())
+        }
+        Action::Run { script, limit, .. } => {
+            exec(
+                s,
+                &shown,
+                "bash -s",
+                Some(script.as_bytes()),
+                deadline.cap(*limit),
+            )
+            .await?;
+            Ok(String::new())
+        }
+        Action::AuthorizeKeyOf { source } => {
+            let read = "cat \"$HOME/.ssh/id_ed25519.pub\"";
+            let out = exec(
+                &sessions[*source],
+                read,
+                read,
+                None,
+                deadline.cap(Duration::from_secs(20)),
+            )
+            .await?;
+            let key = out.stdout_str();
+            let key = key
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            if key.is_empty() {
+                return Err(transport(read, "the public key is empty".into()));
+            }
+            exec(
+                s,
+                &shown,
+                AUTHORIZE,
+                Some(key.as_bytes()),
+                deadline.cap(Duration::from_secs(20)),
+            )
+            .await?;
+            Ok(String::new())
+        }
+        Action::CopyFiles {
+            source,
+            files: list,
+        } => {
+            for (path, owner, mode) in list {
+                let read = format!("cat {}", shell_quote(path));
+                let out = exec(
+                    &sessions[*source],
+                    &read,
+                    &read,
+                    None,
+                    deadline.cap(Duration::from_secs(30)),
+                )
+                .await?;
+                exec(
+                    s,
+                    &format!("write {path}"),
+                    &files::write_command(path, owner, *mode),
+                    Some(&out.stdout),
+                    deadline.cap(write_limit(out.stdout.len())),
+                )
+                .await?;
+            }
+            Ok(String::new())
+        }
+        Action::EnsureRoles { vip, units } => ensure_roles(sessions, vip, units, deadline).await,
+    }
+}
+
+/// Waits until exactly one node holds the VIP, `units` run there and nowhere else. The notify
+/// script does this on every VRRP transition; after a grace period this finishes what it
+/// did not (a unit that was installed after the transition, a stop that failed).
+async fn ensure_roles(
+    sessions: &[Arc<SshSession>],
+    vip: &str,
+    units: &[&str],
+    deadline: Deadline,
+) -> Result<String, Failure> {
+    const GRACE: Duration = Duration::from_secs(3);
+    const LIMIT: Duration = Duration::from_secs(45);
+    let started = Instant::now();
+    let end = Deadline::after(deadline.cap(LIMIT));
+    let probe = format!(
+        "ip -o addr show | grep -q ' {vip}/' && echo holds; for u in {}; do echo \"$u $(systemctl is-active $u)\"; done",
+        units.join(" ")
+    );
+    let mut last: String;
+    let mut acted = false;
+    loop {
+        let rounds = futures::future::join_all(
+            sessions
+                .iter()
+                .map(|s| s.exec(&probe, end.cap(Duration::from_secs(10)))),
+        )
+        .await;
+        let mut holders = Vec::new();
+        let mut running: Vec<Vec<&str>> = Vec::new();
+        let texts: Vec<String> = rounds
+            .into_iter()
+            .map(|r| r.map(|o| o.stdout_str()).unwrap_or_default())
+            .collect();
+        for (i, text) in texts.iter().enumerate() {
+            if text.lines().any(|l| l.trim() == "holds") {
+                holders.push(i);
+            }
+            running.push(
+                text.lines()
+                    .filter_map(|l| l.strip_suffix(" active"))
+                    .collect(),
+            );
+        }
+        if let [h] = holders.as_slice() {
+            let h = *h;
+            let missing: Vec<&str> = units
+                .iter()
+                .copied()
+                .filter(|u| !running[h].contains(u))
+                .collect();
+            let extra: Vec<(usize, Vec<&str>)> = (0..sessions.len())
+                .filter(|i| *i != h && !running[*i].is_empty())
+                .map(|i| (i, running[i].clone()))
+                .collect();
+            if missing.is_empty() && extra.is_empty() {
+                let name = &sessions[h].target().name;
+                return Ok(format!(
+                    "{} on {name}{}",
+                    units.join(", "),
+                    if acted {
+                        " (finished the notify script's work)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            last = format!(
+                "VIP on {}; {}{}",
+                sessions[h].target().name,
+                if missing.is_empty() {
+                    String::new()
+                } else {
+                    format!("not running there: {}", missing.join(", "))
+                },
+                extra
+                    .iter()
+                    .map(|(i, u)| format!(
+                        "; running on {}: {}",
+                        sessions[*i].target().name,
+                        u.join(", ")
+                    ))
+                    .collect::<String>()
+            );
+            if started.elapsed() >= GRACE {
+                if !missing.is_empty() {
+                    let _ = sessions[h]
+                        .exec(
+                            &format!("systemctl start {}", missing.join(" ")),
+                            end.cap(Duration::from_secs(30)),
+                        )
+                        .await;
+                    acted = true;
+                }
+                for (i, u) in &extra {
+                    let _ = sessions[*i]
+                        .exec(
+                            &format!("systemctl stop {}", u.join(" ")),
+                            end.cap(Duration::from_secs(30)),
+                        )
+                        .await;
+                    acted = true;
+                }
+            }
+        } else {
+            last = match holders.len() {
+                0 => format!("no node holds the VIP {vip}"),
+                _ => format!("both nodes hold the VIP {vip} (split brain)"),
+            };
+        }
+        if end.remaining() < Duration::from_millis(400) {
+            return Err(transport(
+                &format!("systemctl start/stop {}", units.join(" ")),
+                format!(
+                    "not settled after {}: {last}",
+                    crate::render::human_duration(started.elapsed())
+                ),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}

@@ -1,0 +1,301 @@
+//! `pairctl deploy`: bring two prepared nodes (OS, sshd, packages) to a healthy cluster, in
+//! stages that each check, then act only on what differs. A stage observes every node with
+//! one remote script, turns what it saw into a plan with a pure function (tested on
+//! fixtures), and executes the plan in phases (both nodes at once within a phase). A second
+//! run finds nothing to do and restarts nothing.
+//!
+//! Stage order: preflight (checks only), ssh-trust, galera, gluster, ingress (TLS + nginx),
+//! k3s (the offline bundle: k3s, litestream, their units, the services list), record (the
+//! deployment record), keepalived. keepalived comes last: starting it is what makes a node
+//! active, and its notify script starts k3s, the ingress and the replication, which must be
+//! installed by then.
+
+pub mod bundle;
+pub mod exec;
+pub mod files;
+pub mod progress;
+pub mod remote;
+pub mod report;
+pub mod run;
+pub mod stages;
+pub mod templates;
+
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const SCHEMA: &str = "pairctl.deploy/1";
+
+/// The stages, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    Preflight,
+    SshTrust,
+    Galera,
+    Gluster,
+    Ingress,
+    K3s,
+    Record,
+    Keepalived,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 8] = [
+        Stage::Preflight,
+        Stage::SshTrust,
+        Stage::Galera,
+        Stage::Gluster,
+        Stage::Ingress,
+        Stage::K3s,
+        Stage::Record,
+        Stage::Keepalived,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Preflight => "preflight",
+            Stage::SshTrust => "ssh-trust",
+            Stage::Galera => "galera",
+            Stage::Gluster => "gluster",
+            Stage::Ingress => "ingress",
+            Stage::K3s => "k3s",
+            Stage::Record => "record",
+            Stage::Keepalived => "keepalived",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    pub fn names() -> String {
+        Stage::ALL.map(Stage::name).join(", ")
+    }
+}
+
+/// Which stages run: all, `--only STAGE`, or `--from STAGE` onwards. The preflight's
+/// observation always runs (later stages need what it finds: interfaces, subnets); it changes
+/// nothing.
+pub fn select(only: Option<&str>, from: Option<&str>) -> Result<Vec<Stage>, String> {
+    let lookup = |flag: &str, name: &str| {
+        Stage::parse(name)
+            .ok_or_else(|| format!("{flag} {name}: no such stage (stages: {})", Stage::names()))
+    };
+    match (only, from) {
+        (Some(_), Some(_)) => Err("--only and --from cannot be combined".into()),
+        (Some(name), None) => Ok(vec![lookup("--only", name)?]),
+        (None, Some(name)) => {
+            let first = lookup("--from", name)?;
+            Ok(Stage::ALL.into_iter().filter(|s| *s >= first).collect())
+        }
+        (None, None) => Ok(Stage::ALL.to_vec()),
+    }
+}
+
+/// One thing a stage will do on one node.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// Index of the node in the config's node list.
+    pub node: usize,
+    /// Phases run in order; within a phase both nodes act at once, each node's changes in
+    /// order.
+    pub phase: u8,
+    /// What the operator reads: "write /etc/keepalived/keepalived.conf (new)".
+    pub summary: String,
+    pub action: Action,
+}
+
+impl Change {
+    pub fn new(node: usize, phase: u8, summary: impl Into<String>, action: Action) -> Self {
+        Change {
+            node,
+            phase,
+            summary: summary.into(),
+            action,
+        }
+    }
+}
+
+/// How a change is made.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Write a whole file atomically (temporary file in the same directory, then rename),
+    /// with owner and mode; the content travels on stdin.
+    Write {
+        path: String,
+        content: Arc<Vec<u8>>,
+        owner: &'static str,
+        mode: u32,
+    },
+    /// Only owner or mode differ.
+    Chmod {
+        path: String,
+        owner: &'static str,
+        mode: u32,
+    },
+    /// A symbolic link, replaced atomically.
+    Symlink {
+        path: String,
+        target: String,
+    },
+    Remove {
+        path: String,
+    },
+    /// Append `line` unless the file already has it.
+    AppendLine {
+        path: String,
+        line: String,
+    },
+    /// A script for `bash -s`, sent on stdin. `shown` is what errors and JSON show (the
+    /// script may hold a secret).
+    Run {
+        shown: String,
+        script: String,
+        limit: Duration,
+    },
+    /// Append the public key of `source`'s SSH user to this node's authorized_keys (the key
+    /// may not exist before an earlier phase generated it).
+    AuthorizeKeyOf {
+        source: usize,
+    },
+    /// Copy files from `source` (same paths, given owner and mode).
+    CopyFiles {
+        source: usize,
+        files: Vec<(String, &'static str, u32)>,
+    },
+    /// `units` (k3s, the ingress, the replication) run on the VIP holder only: wait for the
+    /// notify script to get there, and finish its work if it did not.
+    EnsureRoles {
+        vip: String,
+        units: Vec<&'static str>,
+    },
+}
+
+impl Action {
+    /// A one-word kind for JSON.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Write { .. } => "write",
+            Action::Chmod { .. } => "chmod",
+            Action::Symlink { .. } => "symlink",
+            Action::Remove { .. } => "remove",
+            Action::AppendLine { .. } => "append",
+            Action::Run { .. } => "run",
+            Action::AuthorizeKeyOf { .. } => "authorize-key",
+            Action::CopyFiles { .. } => "copy",
+            Action::EnsureRoles { .. } => "ensure-roles",
+        }
+    }
+
+    /// The command as an operator may see it (never a secret).
+    pub fn shown(&self) -> String {
+        match self {
+            Action::Write {
+                path, owner, mode, ..
+            } => {
+                format!("write {path} ({owner} {mode:04o})")
+            }
+            Action::Chmod { path, owner, mode } => {
+                format!("chown {owner} {path}; chmod {mode:04o} {path}")
+            }
+            Action::Symlink { path, target } => format!("ln -sfn {target} {path}"),
+            Action::Remove { path } => format!("rm -f {path}"),
+            Action::AppendLine { path, .. } => format!("append a line to {path}"),
+            Action::Run { shown, .. } => shown.clone(),
+            Action::AuthorizeKeyOf { .. } => {
+                "append the peer's public key to authorized_keys".into()
+            }
+            Action::CopyFiles { files, .. } => format!(
+                "copy {}",
+                files
+                    .iter()
+                    .map(|f| f.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Action::EnsureRoles { units, .. } => {
+                format!("systemctl start/stop {}", units.join(" "))
+            }
+        }
+    }
+}
+
+/// A stage's plan: the changes, in phase order, and notes for the operator.
+#[derive(Debug, Clone, Default)]
+pub struct StagePlan {
+    pub changes: Vec<Change>,
+    pub notes: Vec<String>,
+}
+
+impl StagePlan {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+    pub fn push(&mut self, change: Change) {
+        self.changes.push(change);
+    }
+    pub fn extend(&mut self, changes: impl IntoIterator<Item = Change>) {
+        self.changes.extend(changes);
+    }
+    /// The phases present, ascending.
+    pub fn phases(&self) -> Vec<u8> {
+        let mut p: Vec<u8> = self.changes.iter().map(|c| c.phase).collect();
+        p.sort_unstable();
+        p.dedup();
+        p
+    }
+}
+
+/// Why a stage cannot be planned: the operator must decide (e.g. two separate Galera
+/// clusters). Deploy refuses rather than guess.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub node: Option<usize>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Problem {
+    pub fn new(node: Option<usize>, message: impl Into<String>) -> Self {
+        Problem {
+            node,
+            message: message.into(),
+            hint: None,
+        }
+    }
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_selection() {
+        assert_eq!(select(None, None).unwrap_or_default().len(), 8);
+        assert_eq!(select(Some("gluster"), None), Ok(vec![Stage::Gluster]));
+        assert_eq!(
+            select(None, Some("record")),
+            Ok(vec![Stage::Record, Stage::Keepalived])
+        );
+        let e = select(Some("glusterfs"), None).unwrap_err();
+        assert!(e.contains("--only glusterfs: no such stage"), "{e}");
+        assert!(e.contains("preflight, ssh-trust, galera"), "{e}");
+        assert!(select(Some("galera"), Some("galera")).is_err());
+    }
+
+    #[test]
+    fn stage_names_round_trip() {
+        for s in Stage::ALL {
+            assert_eq!(Stage::parse(s.name()), Some(s));
+        }
+        let mut sorted = Stage::ALL;
+        sorted.sort();
+        assert_eq!(sorted, Stage::ALL, "the enum order is the run order");
+    }
+}

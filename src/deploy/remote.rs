@@ -1,0 +1,173 @@
+//! The remote side of a stage's check: one shell script per node and stage, sent on stdin to
+//! `bash -s` (so secrets and file contents never appear in a command line), printing named
+//! sections that the stage's pure parser reads.
+
+use crate::probe::node::shell_quote;
+use std::collections::BTreeMap;
+
+const MARK: &str = "@@pairctl:";
+
+/// Builds a check script out of sections.
+#[derive(Debug, Default, Clone)]
+pub struct Script {
+    text: String,
+}
+
+impl Script {
+    pub fn new() -> Self {
+        // Commands inside must never read the script itself: stdin is the script.
+        Script {
+            text: "export LC_ALL=C\n".to_string(),
+        }
+    }
+
+    /// A section whose body is the stdout of `commands` (shell text; stdin from /dev/null,
+    /// stderr dropped: a section holds data only).
+    pub fn section(mut self, name: &str, commands: &str) -> Self {
+        self.text.push_str(&format!(
+            "echo '{MARK}{name}'\n{{\n{commands}\n}} </dev/null 2>/dev/null\n"
+        ));
+        self
+    }
+
+    /// A section whose commands read their own here-document (for SQL with secrets).
+    pub fn raw_section(mut self, name: &str, commands: &str) -> Self {
+        self.text
+            .push_str(&format!("echo '{MARK}{name}'\n{commands}\n"));
+        self
+    }
+
+    pub fn build(mut self) -> String {
+        self.text.push_str("true\n");
+        self.text
+    }
+}
+
+/// The sections of a check script's output, by name.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Sections(BTreeMap<String, String>);
+
+impl Sections {
+    pub fn parse(text: &str) -> Self {
+        let mut map = BTreeMap::new();
+        let mut current: Option<(String, String)> = None;
+        for line in text.split_inclusive('\n') {
+            if let Some(name) = line.trim_end().strip_prefix(MARK) {
+                if let Some((n, body)) = current.take() {
+                    map.insert(n, body);
+                }
+                current = Some((name.to_string(), String::new()));
+            } else if let Some((_, body)) = current.as_mut() {
+                body.push_str(line);
+            }
+        }
+        if let Some((n, body)) = current {
+            map.insert(n, body);
+        }
+        Sections(map)
+    }
+
+    /// The section's text ("" when absent).
+    pub fn get(&self, name: &str) -> &str {
+        self.0.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+}
+
+/// `systemctl is-active` and `is-enabled` of each unit, one line per unit:
+/// `unit active-state enabled-state` (the enabled state is empty for an unknown unit).
+pub fn units_fragment(units: &[&str]) -> String {
+    let list: Vec<String> = units.iter().map(|u| shell_quote(u)).collect();
+    format!(
+        "for u in {}; do printf '%s %s %s\\n' \"$u\" \"$(systemctl is-active \"$u\" 2>/dev/null)\" \"$(systemctl is-enabled \"$u\" 2>/dev/null)\"; done",
+        list.join(" ")
+    )
+}
+
+/// The state of one systemd unit as the check saw it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnitState {
+    /// `active`, `inactive`, `failed`, `activating`…
+    pub active: String,
+    /// `enabled`, `disabled`, `static`, `masked`… or empty when the unit file is unknown.
+    pub enabled: String,
+}
+
+impl UnitState {
+    pub fn is_active(&self) -> bool {
+        self.active == "active" || self.active == "reloading" || self.active == "activating"
+    }
+    pub fn is_enabled(&self) -> bool {
+        matches!(
+            self.enabled.as_str(),
+            "enabled" | "enabled-runtime" | "alias"
+        )
+    }
+}
+
+pub fn parse_units(text: &str) -> BTreeMap<String, UnitState> {
+    text.lines()
+        .filter_map(|l| {
+            let mut f = l.splitn(3, ' ');
+            let unit = f.next()?.trim();
+            if unit.is_empty() {
+                return None;
+            }
+            Some((
+                unit.to_string(),
+                UnitState {
+                    active: f.next().unwrap_or("").trim().to_string(),
+                    enabled: f.next().unwrap_or("").trim().to_string(),
+                },
+            ))
+        })
+        .collect()
+}
+
+/// A shell loop that waits (on the node) until `condition` succeeds, at most `seconds`;
+/// on timeout it says `what` on stderr and fails.
+pub fn wait_until(condition: &str, seconds: u32, what: &str) -> String {
+    let tries = seconds * 5;
+    format!(
+        "i=0; until {condition}; do i=$((i+1)); if [ $i -ge {tries} ]; then echo {} >&2; exit 1; fi; sleep 0.2; done",
+        shell_quote(&format!("timed out after {seconds} s waiting for {what}"))
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_round_trip() {
+        let out = "noise\n@@pairctl:a\none\ntwo\n@@pairctl:b\n@@pairctl:c\nthree";
+        let s = Sections::parse(out);
+        assert_eq!(s.get("a"), "one\ntwo\n");
+        assert_eq!(s.get("b"), "");
+        assert!(s.has("b"));
+        assert_eq!(s.get("c"), "three");
+        assert_eq!(s.get("zzz"), "");
+        assert!(!s.has("zzz"));
+    }
+
+    #[test]
+    fn script_sections_read_nothing_from_stdin() {
+        let s = Script::new().section("x", "cat").build();
+        assert!(s.contains("} </dev/null 2>/dev/null"), "{s}");
+        assert!(s.contains("echo '@@pairctl:x'"));
+    }
+
+    #[test]
+    fn unit_states() {
+        let u = parse_units(
+            "mariadb.service inactive disabled\nglusterd active enabled\nk3s.service inactive \n",
+        );
+        assert!(!u["mariadb.service"].is_active());
+        assert!(u["glusterd"].is_active() && u["glusterd"].is_enabled());
+        assert_eq!(u["k3s.service"].enabled, "");
+    }
+}

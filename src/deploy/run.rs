@@ -1,0 +1,937 @@
+//! The deploy runner: observe (the preflight, then every selected stage at once: one remote
+//! script per node and stage, all on the command's two connections), judge the preflight,
+//! plan every stage, then — confirmed — execute stage by stage, phase by phase, both nodes
+//! at once within a phase; a stage that follows a change is observed again before it acts.
+//! Ends with the status machinery: the cluster must be healthy.
+
+use super::bundle::Bundle;
+use super::exec::{self, Failure};
+use super::progress::DeployProgress;
+use super::remote::Sections;
+use super::report::{ChangeReport, DeployReport, FailureReport, Outcome, StageState};
+use super::stages::preflight::{self, PreflightCheck};
+use super::stages::{self, Env, NodeNet};
+use super::{Change, Problem, Stage, StagePlan};
+use crate::config::Config;
+use crate::probe::collect::NodeLink;
+use crate::transport::https::HttpsClient;
+use crate::transport::ssh::SshSession;
+use crate::transport::Deadline;
+use futures::FutureExt;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How long a check script may take (the gluster CLI and mariadb answer in well under 1 s).
+const OBSERVE_LIMIT: Duration = Duration::from_secs(30);
+/// How long the cluster gets to become healthy after the last stage.
+pub const VERIFY_LIMIT: Duration = Duration::from_secs(90);
+
+pub struct Options {
+    pub dry_run: bool,
+    /// The selected stages (`--only`, `--from`); the preflight's checks run regardless.
+    pub stages: Vec<Stage>,
+    /// Wait for `status` to call the cluster healthy at the end.
+    pub verify: bool,
+}
+
+/// A deploy between planning and acting.
+pub struct Deploy<'a> {
+    cfg: &'a Config,
+    links: &'a [NodeLink],
+    sessions: Vec<Arc<SshSession>>,
+    bundle: Bundle,
+    ca_pem: Option<String>,
+    nets: Vec<Option<NodeNet>>,
+    now: String,
+    observed: BTreeMap<Stage, Vec<Sections>>,
+    plans: BTreeMap<Stage, StagePlan>,
+    opts: Options,
+    deadline: Deadline,
+    started: Instant,
+    /// A status round taken alongside the checks (see `prepare`).
+    early_status: Option<crate::model::ClusterReport>,
+    pub report: DeployReport,
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// Runs a stage's check on every node at once.
+async fn observe(
+    sessions: &[Arc<SshSession>],
+    scripts: Vec<String>,
+    deadline: Deadline,
+) -> Result<Vec<(Sections, f64)>, (usize, Failure)> {
+    Ok(observe_raw(sessions, scripts, deadline)
+        .await?
+        .into_iter()
+        .map(|(text, t)| (Sections::parse(&text), t))
+        .collect())
+}
+
+/// Runs one script per node at once: what each printed, and the local time in the middle of
+/// its round trip.
+async fn observe_raw(
+    sessions: &[Arc<SshSession>],
+    scripts: Vec<String>,
+    deadline: Deadline,
+) -> Result<Vec<(String, f64)>, (usize, Failure)> {
+    let runs = sessions.iter().zip(scripts).map(|(s, script)| async move {
+        let before = unix_now();
+        let out = s
+            .exec_with_input(
+                "bash -s",
+                Some(script.as_bytes()),
+                deadline.cap(OBSERVE_LIMIT),
+            )
+            .await;
+        let mid = (before + unix_now()) / 2.0;
+        (out, mid)
+    });
+    let mut result = Vec::new();
+    for (i, (out, mid)) in futures::future::join_all(runs)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        match out {
+            Ok(o) if o.success() => result.push((o.stdout_str(), mid)),
+            Ok(o) => {
+                return Err((
+                    i,
+                    Failure {
+                        command: "bash -s (the stage's check)".into(),
+                        reason: o.failure_summary(),
+                        stderr: o.stderr_str(),
+                    },
+                ))
+            }
+            Err(e) => {
+                return Err((
+                    i,
+                    Failure {
+                        command: "bash -s (the stage's check)".into(),
+                        reason: e,
+                        stderr: String::new(),
+                    },
+                ))
+            }
+        }
+    }
+    Ok(result)
+}
+
+/// Runs the checks of several stages in one remote command per node: each stage's script in
+/// its own background subshell (they run at once on the node), their outputs then printed
+/// one after the other under a stage marker. One shell start per node instead of one per
+/// stage: on a loaded two-core machine that is most of a re-run's cost.
+async fn observe_many(
+    sessions: &[Arc<SshSession>],
+    stages: &[(Stage, Vec<String>)],
+    deadline: Deadline,
+) -> Result<BTreeMap<Stage, Vec<(Sections, f64)>>, (Stage, usize, Failure)> {
+    let combined: Vec<String> = (0..sessions.len())
+        .map(|node| combine(stages, node))
+        .collect();
+    let seen = observe_raw(sessions, combined, deadline)
+        .await
+        .map_err(|(i, f)| {
+            (
+                stages.first().map(|s| s.0).unwrap_or(Stage::Preflight),
+                i,
+                f,
+            )
+        })?;
+    let mut out: BTreeMap<Stage, Vec<(Sections, f64)>> = BTreeMap::new();
+    for (text, time) in seen {
+        for (stage, sections) in split(&text, stages) {
+            out.entry(stage).or_default().push((sections, time));
+        }
+    }
+    Ok(out)
+}
+
+const STAGE_MARK: &str = "@@pairctl-stage:";
+
+/// One script for `node` that runs every stage's check at once and prints their outputs in
+/// order, each under a stage marker.
+pub fn combine(stages: &[(Stage, Vec<String>)], node: usize) -> String {
+    let mut s = String::from(
+        "d=$(mktemp -d /tmp/pairctl-check.XXXXXX) || exit 1\ntrap 'rm -rf \"$d\"' EXIT\n",
+    );
+    for (stage, scripts) in stages {
+        // In a non-interactive shell a background job's stdin is /dev/null: it cannot read
+        // the rest of this script.
+        s.push_str(&format!(
+            "(\n{}\n) > \"$d/{}\" 2>/dev/null &\n",
+            scripts[node],
+            stage.name()
+        ));
+    }
+    s.push_str("wait\n");
+    for (stage, _) in stages {
+        s.push_str(&format!(
+            "echo '{STAGE_MARK}{0}'; cat \"$d/{0}\"\n",
+            stage.name()
+        ));
+    }
+    s
+}
+
+/// Splits `combine`'s output into each stage's sections.
+pub fn split(text: &str, stages: &[(Stage, Vec<String>)]) -> Vec<(Stage, Sections)> {
+    let mut parts: BTreeMap<Stage, String> = BTreeMap::new();
+    let mut current: Option<Stage> = None;
+    for line in text.split_inclusive('\n') {
+        if let Some(name) = line.trim_end().strip_prefix(STAGE_MARK) {
+            current = Stage::parse(name);
+            continue;
+        }
+        if let Some(c) = current {
+            parts.entry(c).or_default().push_str(line);
+        }
+    }
+    stages
+        .iter()
+        .map(|(stage, _)| {
+            (
+                *stage,
+                Sections::parse(parts.get(stage).map(String::as_str).unwrap_or("")),
+            )
+        })
+        .collect()
+}
+
+fn sorted(mut plan: StagePlan) -> StagePlan {
+    plan.changes.sort_by_key(|c| c.phase);
+    plan
+}
+
+impl<'a> Deploy<'a> {
+    fn env(&self) -> Env<'_> {
+        Env {
+            cfg: self.cfg,
+            bundle: &self.bundle,
+            net: self.nets.clone(),
+            ca_pem: self.ca_pem.clone(),
+            now: self.now.clone(),
+        }
+    }
+
+    fn fail(&mut self, stage: Stage, node: Option<usize>, step: &str, f: Failure) {
+        let acted = self
+            .report
+            .stages
+            .iter()
+            .any(|s| s.changes.iter().any(|c| c.done == Some(true)));
+        let node_name = node.map(|i| self.cfg.nodes[i].name.clone());
+        self.report.outcome = if acted {
+            Outcome::FailedPartway
+        } else {
+            Outcome::Failed
+        };
+        self.report.summary = format!(
+            "failed in stage {}{}: {step}: {}",
+            stage.name(),
+            node_name
+                .as_deref()
+                .map(|n| format!(" on {n}"))
+                .unwrap_or_default(),
+            f.reason
+        );
+        self.report.hint = Some(if acted {
+            format!(
+                "fix the cause, then run `pairctl deploy` again: it resumes (stages that are done report unchanged), or start here with --from {}",
+                stage.name()
+            )
+        } else {
+            "fix the cause, then run `pairctl deploy` again; nothing was changed".to_string()
+        });
+        if let Some(st) = self.report.stage_mut(stage) {
+            st.state = StageState::Failed;
+        }
+        self.report.failure = Some(FailureReport {
+            stage,
+            node: node_name,
+            step: step.to_string(),
+            command: f.command,
+            reason: f.reason,
+            stderr: f.stderr,
+        });
+    }
+
+    fn refuse(&mut self, stage: Stage, p: Problem) {
+        if let Some(st) = self.report.stage_mut(stage) {
+            st.state = StageState::Refused;
+        }
+        self.report.outcome = Outcome::Refused;
+        self.report.summary = format!(
+            "refused: {}{}: {}; nothing was changed",
+            stage.name(),
+            p.node
+                .map(|i| format!(" on {}", self.cfg.nodes[i].name))
+                .unwrap_or_default(),
+            p.message
+        );
+        self.report.hint = p.hint;
+    }
+
+    /// Connects nothing (the links are given), observes and plans. The report then holds the
+    /// preflight and the plan; the outcome is Planned unless something refused.
+    pub async fn prepare(
+        cfg: &'a Config,
+        links: &'a [NodeLink],
+        opts: Options,
+        deadline: Deadline,
+        progress: &dyn DeployProgress,
+    ) -> Deploy<'a> {
+        let started = Instant::now();
+        let report = DeployReport::new(cfg, opts.dry_run, &opts.stages);
+        let ca_pem = cfg
+            .ingress
+            .ca_file
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok());
+        let mut d = Deploy {
+            cfg,
+            links,
+            sessions: Vec::new(),
+            bundle: Bundle::load(cfg.k3s.bundle_dir.as_deref()),
+            ca_pem,
+            nets: vec![None; cfg.nodes.len()],
+            now: crate::plan::actions::now_rfc3339(),
+            observed: BTreeMap::new(),
+            plans: BTreeMap::new(),
+            opts,
+            deadline,
+            started,
+            early_status: None,
+            report,
+        };
+        // A node that cannot be reached fails the first selected stage (the preflight's SSH
+        // check in a full run).
+        let first = d.opts.stages.first().copied().unwrap_or(Stage::Preflight);
+
+        for link in links {
+            match &link.session {
+                Ok(s) => d.sessions.push(s.clone()),
+                Err(e) => {
+                    let host_key = e.host_key;
+                    let i = cfg.nodes.iter().position(|n| n.name == link.node.name);
+                    d.fail(
+                        first,
+                        i,
+                        "connect",
+                        Failure {
+                            command: format!(
+                                "ssh {}@{} -p {}",
+                                cfg.ssh.user, link.node.address, cfg.ssh.port
+                            ),
+                            reason: e.message.clone(),
+                            stderr: String::new(),
+                        },
+                    );
+                    if host_key {
+                        d.report.outcome = Outcome::Refused;
+                        d.report.hint = e.hint.clone();
+                    }
+                    d.finish();
+                    return d;
+                }
+            }
+        }
+
+        // Local checks: what pairctl itself needs.
+        let mut local = Vec::new();
+        local.push(if d.bundle.problems.is_empty() {
+            PreflightCheck::new(
+                "local",
+                "bundle",
+                true,
+                format!(
+                    "{} ({} files)",
+                    d.bundle
+                        .dir
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                    d.bundle.files.len()
+                ),
+            )
+        } else {
+            PreflightCheck::new("local", "bundle", false, d.bundle.problems.join("; "))
+        });
+        local.push(match (&cfg.galera.password, &cfg.galera.password_source) {
+            (Some(_), source) => PreflightCheck::new(
+                "local",
+                "db-secret",
+                true,
+                format!(
+                    "monitoring user {} (password from {})",
+                    cfg.galera.user,
+                    source.as_deref().unwrap_or("the config")
+                ),
+            ),
+            (None, _) => PreflightCheck::new(
+                "local",
+                "db-secret",
+                false,
+                "galera.password_file is not set: deploy creates the monitoring user with it",
+            ),
+        });
+        if let Some(p) = &cfg.ingress.ca_file {
+            if d.ca_pem.is_none() {
+                local.push(PreflightCheck::new(
+                    "local",
+                    "ca-file",
+                    false,
+                    format!("cannot read ingress.ca_file {}", p.display()),
+                ));
+            }
+        }
+
+        // Every check at once, the preflight's with the selected stages': one round of one
+        // remote script per node and stage (the checks do not depend on each other; the
+        // plans use the preflight's network facts).
+        progress.note("checking the nodes");
+        let selected: Vec<Stage> = d
+            .opts
+            .stages
+            .iter()
+            .copied()
+            .filter(|s| *s != Stage::Preflight)
+            .collect();
+        let all_scripts: Vec<(Stage, Vec<String>)> = {
+            let env = d.env();
+            std::iter::once(Stage::Preflight)
+                .chain(selected.iter().copied())
+                .map(|s| {
+                    (
+                        s,
+                        (0..cfg.nodes.len())
+                            .map(|i| stages::script(s, &env, i))
+                            .collect(),
+                    )
+                })
+                .collect()
+        };
+        // The status round of a re-run that finds nothing to change: run it alongside the
+        // checks (nothing changes in between), not after them.
+        let early = d.opts.verify && !d.opts.dry_run && cfg.ingress.ca_file.is_some();
+        let https = if early {
+            HttpsClient::new(cfg).ok()
+        } else {
+            None
+        };
+        let sessions = d.sessions.clone();
+        let status = async {
+            match &https {
+                Some(h) => {
+                    let t = Instant::now();
+                    let round = Deadline::after(deadline.cap(Duration::from_secs(8)));
+                    Some(crate::commands::status::report(cfg, links, h, round, t).await)
+                }
+                None => None,
+            }
+        };
+        // The status round only counts when nothing is to change: poll it while the checks
+        // run, wait for the rest of it only then, and drop it otherwise (on bare nodes it
+        // would wait for requests to a VIP nobody holds).
+        let status = status.fuse();
+        let observing = observe_many(&sessions, &all_scripts, deadline).fuse();
+        futures::pin_mut!(status, observing);
+        let mut early_status = None;
+        let mut status_pending = true;
+        let results = loop {
+            futures::select! {
+                r = observing => break r,
+                s = status => {
+                    early_status = s;
+                    status_pending = false;
+                }
+            }
+        };
+        let results = match results {
+            Ok(r) => r,
+            Err((stage, i, f)) => {
+                d.report.preflight = std::mem::take(&mut local);
+                d.fail(stage, Some(i), "check the node", f);
+                d.finish();
+                return d;
+            }
+        };
+        for (stage, seen) in results {
+            if stage == Stage::Preflight {
+                let sections: Vec<Sections> = seen.iter().map(|(s, _)| s.clone()).collect();
+                let judged: Vec<preflight::Seen> = seen
+                    .iter()
+                    .zip(&sections)
+                    .map(|((_, t), s)| preflight::Seen {
+                        sections: s,
+                        local_time: *t,
+                    })
+                    .collect();
+                let (checks, nets) = preflight::judge(&d.env(), &judged);
+                d.nets = nets;
+                local.extend(checks);
+                d.report.preflight = std::mem::take(&mut local);
+            } else {
+                d.observed
+                    .insert(stage, seen.into_iter().map(|(s, _)| s).collect());
+            }
+        }
+
+        // Plans.
+        for stage in selected {
+            let result = stages::plan(stage, &d.env(), &d.observed[&stage]);
+            match result {
+                Ok(plan) => {
+                    let plan = sorted(plan);
+                    if let Some(st) = d.report.stage_mut(stage) {
+                        st.changes = plan
+                            .changes
+                            .iter()
+                            .map(|c| ChangeReport::planned(cfg, c))
+                            .collect();
+                        st.notes = plan.notes.clone();
+                        st.state = if plan.is_empty() {
+                            StageState::Unchanged
+                        } else {
+                            StageState::Planned
+                        };
+                    }
+                    d.plans.insert(stage, plan);
+                }
+                Err(p) => {
+                    d.refuse(stage, p);
+                    d.finish();
+                    return d;
+                }
+            }
+        }
+
+        if d.report.change_count() == 0 {
+            d.early_status = if status_pending {
+                status.await
+            } else {
+                early_status
+            };
+        }
+
+        let failed: Vec<String> = d
+            .report
+            .preflight
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| format!("{} {}: {}", c.node, c.name, c.detail))
+            .collect();
+        let changes = d.report.change_count();
+        let stages_changing = d.report.changed_stages();
+        if !failed.is_empty() {
+            d.report.outcome = Outcome::Refused;
+            d.report.summary = format!(
+                "refused: the preflight failed ({}); nothing was changed",
+                failed.join("; ")
+            );
+            d.report.hint = Some("fix what the preflight names, then run deploy again".into());
+        } else if d.opts.dry_run {
+            d.report.outcome = Outcome::Planned;
+            d.report.summary = if changes == 0 {
+                "dry run: nothing to change".to_string()
+            } else {
+                format!(
+                    "dry run: {changes} change{} in {stages_changing} stage{} would be made; nothing was changed",
+                    if changes == 1 { "" } else { "s" },
+                    if stages_changing == 1 { "" } else { "s" }
+                )
+            };
+        }
+        d.finish();
+        d
+    }
+
+    fn finish(&mut self) {
+        self.report.elapsed_ms = self.started.elapsed().as_millis() as u64;
+    }
+
+    /// Whether acting is possible (preflight passed, nothing refused or failed, not a dry
+    /// run).
+    pub fn can_act(&self) -> bool {
+        !self.opts.dry_run
+            && self.report.failure.is_none()
+            && self.report.outcome == Outcome::Planned
+    }
+
+    /// The operator declined.
+    pub fn decline(mut self) -> DeployReport {
+        self.report.outcome = Outcome::Refused;
+        self.report.summary = "not confirmed: nothing was changed".into();
+        self.finish();
+        self.report
+    }
+
+    /// Acts on the plan, stage by stage; then verifies.
+    pub async fn execute(mut self, progress: &dyn DeployProgress) -> DeployReport {
+        let selected: Vec<Stage> = self
+            .opts
+            .stages
+            .iter()
+            .copied()
+            .filter(|s| *s != Stage::Preflight)
+            .collect();
+        let mut stale = false;
+        for stage in selected {
+            let stage_started = Instant::now();
+            if stale {
+                let scripts: Vec<String> = {
+                    let env = self.env();
+                    (0..self.cfg.nodes.len())
+                        .map(|i| stages::script(stage, &env, i))
+                        .collect()
+                };
+                match observe(&self.sessions, scripts, self.deadline).await {
+                    Ok(seen) => {
+                        let seen: Vec<Sections> = seen.into_iter().map(|(s, _)| s).collect();
+                        let planned = stages::plan(stage, &self.env(), &seen);
+                        match planned {
+                            Ok(plan) => {
+                                let plan = sorted(plan);
+                                let cfg = self.cfg;
+                                if let Some(st) = self.report.stage_mut(stage) {
+                                    st.changes = plan
+                                        .changes
+                                        .iter()
+                                        .map(|c| ChangeReport::planned(cfg, c))
+                                        .collect();
+                                    st.notes = plan.notes.clone();
+                                }
+                                self.plans.insert(stage, plan);
+                            }
+                            Err(p) => {
+                                let reason = match &p.hint {
+                                    Some(h) => format!("{} (hint: {h})", p.message),
+                                    None => p.message.clone(),
+                                };
+                                self.fail(
+                                    stage,
+                                    p.node,
+                                    "plan",
+                                    Failure {
+                                        command: "(planning)".into(),
+                                        reason,
+                                        stderr: String::new(),
+                                    },
+                                );
+                                break;
+                            }
+                        }
+                    }
+                    Err((i, f)) => {
+                        self.fail(stage, Some(i), "check the node", f);
+                        break;
+                    }
+                }
+            }
+            let plan = self.plans.get(&stage).cloned().unwrap_or_default();
+            progress.stage_started(stage, plan.changes.len());
+            if let Err((index, node, f)) = self.act(stage, &plan, progress).await {
+                let step = plan
+                    .changes
+                    .get(index)
+                    .map(|c| c.summary.clone())
+                    .unwrap_or_default();
+                self.fail(stage, Some(node), &step, f);
+                progress.stage_finished(stage, StageState::Failed, stage_started.elapsed());
+                break;
+            }
+            let state = if plan.is_empty() {
+                StageState::Unchanged
+            } else {
+                stale = true;
+                StageState::Changed
+            };
+            if let Some(st) = self.report.stage_mut(stage) {
+                st.state = state;
+                st.elapsed_ms = stage_started.elapsed().as_millis() as u64;
+            }
+            progress.stage_finished(stage, state, stage_started.elapsed());
+        }
+        if self.report.failure.is_none() {
+            let changed = self.report.change_count();
+            if self.opts.verify {
+                self.verify(progress).await;
+            } else {
+                self.report.outcome = if changed == 0 {
+                    Outcome::Unchanged
+                } else {
+                    Outcome::Deployed
+                };
+                self.report.summary = summary_of(changed, &self.report, None);
+            }
+        }
+        self.finish();
+        self.report
+    }
+
+    /// Executes one stage's plan, phase by phase; both nodes at once within a phase.
+    async fn act(
+        &mut self,
+        stage: Stage,
+        plan: &StagePlan,
+        progress: &dyn DeployProgress,
+    ) -> Result<(), (usize, usize, Failure)> {
+        for phase in plan.phases() {
+            let per_node: Vec<Vec<(usize, &Change)>> = (0..self.cfg.nodes.len())
+                .map(|n| {
+                    plan.changes
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| c.phase == phase && c.node == n)
+                        .collect()
+                })
+                .collect();
+            let sessions = &self.sessions;
+            let cfg = self.cfg;
+            let deadline = self.deadline;
+            let runs = per_node.into_iter().map(|changes| async move {
+                let mut done = Vec::new();
+                for (index, change) in changes {
+                    let node = &cfg.nodes[change.node].name;
+                    progress.change_started(stage, node, &change.summary);
+                    let t = Instant::now();
+                    let r = exec::apply(sessions, change, deadline).await;
+                    progress.change_finished(stage, node, &change.summary, r.is_ok(), t.elapsed());
+                    let failed = r.is_err();
+                    done.push((index, change.node, r, t.elapsed()));
+                    if failed {
+                        break;
+                    }
+                }
+                done
+            });
+            let results = futures::future::join_all(runs).await;
+            let mut first_failure = None;
+            for (index, node, r, took) in results.into_iter().flatten() {
+                if let Some(c) = self
+                    .report
+                    .stage_mut(stage)
+                    .and_then(|st| st.changes.get_mut(index))
+                {
+                    c.elapsed_ms = took.as_millis() as u64;
+                    match &r {
+                        Ok(detail) => {
+                            c.done = Some(true);
+                            c.detail = detail.clone();
+                        }
+                        Err(f) => {
+                            c.done = Some(false);
+                            c.detail = f.reason.clone();
+                        }
+                    }
+                }
+                if let (Err(f), None) = (r, &first_failure) {
+                    first_failure = Some((index, node, f));
+                }
+            }
+            if let Some(f) = first_failure {
+                return Err(f);
+            }
+        }
+        Ok(())
+    }
+
+    /// The status machinery until it calls the cluster healthy, or the limit.
+    async fn verify(&mut self, progress: &dyn DeployProgress) {
+        let changed = self.report.change_count();
+        if changed == 0 {
+            if let Some(early) = self.early_status.take() {
+                if early.verdict == crate::model::Verdict::Healthy {
+                    self.report.outcome = Outcome::Unchanged;
+                    self.report.summary = summary_of(0, &self.report, Some(&early));
+                    self.report.status = Some(early);
+                    return;
+                }
+            }
+        }
+        let mut cfg = self.cfg.clone();
+        let mut temp_ca = None;
+        if cfg.ingress.ca_file.is_none() {
+            // The cluster CA lives on the first node: trust it for this check, and tell the
+            // operator where it is.
+            if let Ok(out) = self.sessions[0]
+                .exec(
+                    &format!("cat {}", super::templates::CA_CERT),
+                    self.deadline.cap(Duration::from_secs(10)),
+                )
+                .await
+            {
+                if out.success() && !out.stdout.is_empty() {
+                    let path = std::env::temp_dir()
+                        .join(format!("pairctl-deploy-ca-{}.pem", std::process::id()));
+                    if std::fs::write(&path, &out.stdout).is_ok() {
+                        cfg.ingress.ca_file = Some(path.clone());
+                        temp_ca = Some(path);
+                    }
+                    self.report.notes.push(format!(
+                        "the ingress certificate is issued by the cluster CA {}:{}: copy it here and set ingress.ca_file, so that status trusts the ingress",
+                        self.cfg.nodes[0].name,
+                        super::templates::CA_CERT
+                    ));
+                }
+            }
+        }
+        let https = match HttpsClient::new(&cfg) {
+            Ok(h) => h,
+            Err(e) => {
+                self.report.outcome = Outcome::NotConverged;
+                self.report.summary = format!("cannot check the ingress: {}", e.message);
+                return;
+            }
+        };
+        progress.note("verifying: waiting for status to call the cluster healthy");
+        let limit = Deadline::after(self.deadline.cap(VERIFY_LIMIT));
+        let mut said = String::new();
+        let last = loop {
+            let round_started = Instant::now();
+            let round = Deadline::after(limit.cap(Duration::from_secs(8)));
+            let report =
+                crate::commands::status::report(&cfg, self.links, &https, round, round_started)
+                    .await;
+            let healthy = report.verdict == crate::model::Verdict::Healthy;
+            if !healthy {
+                let failing: Vec<String> = report
+                    .failing()
+                    .map(|c| format!("{} {}", c.name, c.node))
+                    .collect();
+                let text = failing.join(", ");
+                if text != said {
+                    progress.note(&format!("not healthy yet: {text}"));
+                    said = text;
+                }
+            }
+            if healthy || limit.remaining() < Duration::from_millis(600) {
+                break Some(report);
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        };
+        if let Some(p) = temp_ca {
+            let _ = std::fs::remove_file(p);
+        }
+        let healthy = last
+            .as_ref()
+            .map(|r| r.verdict == crate::model::Verdict::Healthy)
+            .unwrap_or(false);
+        self.report.outcome = match (healthy, changed) {
+            (true, 0) => Outcome::Unchanged,
+            (true, _) => Outcome::Deployed,
+            (false, _) => Outcome::NotConverged,
+        };
+        self.report.summary = summary_of(changed, &self.report, last.as_ref());
+        if !healthy {
+            self.report.hint = Some(
+                "see the failing checks above (pairctl status); re-running deploy repairs what it manages".into(),
+            );
+        }
+        self.report.status = last;
+    }
+}
+
+fn summary_of(
+    changed: usize,
+    r: &DeployReport,
+    status: Option<&crate::model::ClusterReport>,
+) -> String {
+    let health = match status {
+        Some(s) if s.verdict == crate::model::Verdict::Healthy => {
+            format!(", cluster {} healthy", r.cluster)
+        }
+        Some(s) => format!(
+            ", but the cluster is {} after {}: {}",
+            s.verdict.as_str(),
+            crate::render::human_duration(VERIFY_LIMIT),
+            s.failing()
+                .map(|c| format!("{} {}: {}", c.name, c.node, c.detail))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        None => String::new(),
+    };
+    let acting = r.stages_selected.iter().any(|s| *s != Stage::Preflight);
+    if !acting {
+        format!(
+            "preflight: {} checks ok; nothing else was selected",
+            r.preflight.len()
+        )
+    } else if changed == 0 {
+        format!("every stage unchanged, nothing restarted{health}")
+    } else {
+        format!(
+            "{changed} change{} in {} stage{}{health}",
+            if changed == 1 { "" } else { "s" },
+            r.changed_stages(),
+            if r.changed_stages() == 1 { "" } else { "s" }
+        )
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::deploy::stages::tests::{cfg_with_password, env_for};
+
+    #[test]
+    fn combined_checks_run_at_once_and_split_back() {
+        let stages = vec![
+            (
+                Stage::Galera,
+                vec!["echo '@@pairctl:a'; sleep 0.3; echo one".to_string()],
+            ),
+            (
+                Stage::Record,
+                vec!["echo '@@pairctl:a'; sleep 0.3; echo two; cat <<'X'\nheredoc\nX".to_string()],
+            ),
+        ];
+        let script = combine(&stages, 0);
+        let started = Instant::now();
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("bash -s <<'SCRIPT_END'\n{script}\nSCRIPT_END"))
+            .output()
+            .unwrap();
+        assert!(
+            started.elapsed() < Duration::from_millis(550),
+            "not concurrent"
+        );
+        let parts = split(&String::from_utf8_lossy(&out.stdout), &stages);
+        assert_eq!(parts[0].0, Stage::Galera);
+        assert_eq!(parts[0].1.get("a"), "one\n");
+        assert_eq!(parts[1].1.get("a"), "two\nheredoc\n");
+    }
+
+    #[test]
+    fn the_real_combined_check_is_valid_shell() {
+        let cfg = cfg_with_password();
+        let env = env_for(&cfg);
+        let stages: Vec<(Stage, Vec<String>)> = Stage::ALL
+            .iter()
+            .map(|s| (*s, vec![crate::deploy::stages::script(*s, &env, 0)]))
+            .collect();
+        let out = std::process::Command::new("bash")
+            .arg("-n")
+            .arg("-c")
+            .arg(combine(&stages, 0))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -1,0 +1,573 @@
+//! galera: MariaDB + Galera on both nodes. The config file; no autostart (a node must start
+//! in bootstrap order, and socket activation would start it outside it); a new cluster only
+//! when none runs: bootstrap the first node with `galera_new_cluster`, then the other joins;
+//! a changed config restarts one node at a time, each waiting until Synced again; the
+//! monitoring user with the password from the config's secret file (on stdin, in SQL).
+
+use super::{preflight, Env};
+use crate::deploy::files::{self, Desired};
+use crate::deploy::remote::{self, parse_units, Script, Sections};
+use crate::deploy::{templates, Action, Change, Problem, StagePlan};
+use crate::probe::galera::{self, ClusterStatus};
+use std::time::Duration;
+
+const UNITS: &[&str] = &["mariadb.service", "mariadb.socket"];
+const GRASTATE: &str = "/var/lib/mysql/grastate.dat";
+const SQL_END: &str = "PAIRCTL_SQL_END";
+
+pub fn script(env: &Env, _node: usize) -> String {
+    let mut s = Script::new()
+        .section("units", &remote::units_fragment(UNITS))
+        .section("files", &files::check_fragment(&[templates::GALERA_CNF]))
+        .section(
+            "wsrep",
+            "if systemctl is-active -q mariadb; then mariadb -N -B -e \"SHOW GLOBAL STATUS LIKE 'wsrep%'\"; fi",
+        )
+        .section("grastate", &format!("cat {GRASTATE}"));
+    if let Some(sql) = user_check_sql(env) {
+        s = s.raw_section(
+            "user",
+            &format!(
+                "if systemctl is-active -q mariadb 2>/dev/null; then mariadb --force -N -B 2>/dev/null <<'{SQL_END}'\n{sql}{SQL_END}\nfi"
+            ),
+        );
+    }
+    s.build()
+}
+
+/// A SQL string literal.
+pub fn sql_string(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// The hosts the monitoring user is created for: the configured patterns or the nodes'
+/// subnet, and the node itself.
+pub fn user_hosts(env: &Env) -> Vec<String> {
+    let mut hosts = env.cfg.deploy.db_client_hosts.clone();
+    if hosts.is_empty() {
+        if let Some(p) =
+            env.net.first().and_then(|n| n.as_ref()).and_then(|n| {
+                preflight::subnet_host_pattern(env.cfg.nodes[0].address, n.prefix_len)
+            })
+        {
+            hosts.push(p);
+        }
+    }
+    for h in ["localhost", "127.0.0.1"] {
+        if !hosts.iter().any(|x| x == h) {
+            hosts.push(h.to_string());
+        }
+    }
+    hosts
+}
+
+fn password<'a>(env: &Env<'a>) -> Option<&'a str> {
+    env.cfg
+        .galera
+        .password
+        .as_ref()
+        .map(|p| p.expose())
+        .filter(|p| !p.contains(['\n', '\r']))
+}
+
+/// Every host of the monitoring user, whether its password is the configured one and
+/// whether it has PROCESS. It does not depend on which hosts are wanted (the check runs
+/// before the preflight says which subnet the nodes are in).
+fn user_check_sql(env: &Env) -> Option<String> {
+    let pw = password(env)?;
+    Some(format!(
+        "SELECT CONCAT('user|', Host, '|', IF(authentication_string = PASSWORD({}), 'same', 'other'), '|', Process_priv) \
+FROM mysql.user WHERE User = {};\n",
+        sql_string(pw),
+        sql_string(&env.cfg.galera.user)
+    ))
+}
+
+fn user_create_sql(env: &Env, pw: &str) -> String {
+    let user = sql_string(&env.cfg.galera.user);
+    let pw = sql_string(pw);
+    let mut sql = String::new();
+    for h in user_hosts(env) {
+        let who = format!("{user}@{}", sql_string(&h));
+        sql.push_str(&format!(
+            "CREATE USER IF NOT EXISTS {who} IDENTIFIED BY {pw};\nALTER USER {who} IDENTIFIED BY {pw};\n\
+GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO {who};\n"
+        ));
+    }
+    sql
+}
+
+/// The wanted hosts of the monitoring user that do not exist with the configured password
+/// and the PROCESS privilege, from the check's `user` section (`user|host|same|Y` lines).
+pub fn users_missing(env: &Env, text: &str) -> Vec<String> {
+    user_hosts(env)
+        .into_iter()
+        .filter(|h| !text.lines().any(|l| l.trim() == format!("user|{h}|same|Y")))
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Db {
+    Down,
+    /// Running outside a cluster (no Galera provider loaded).
+    Standalone,
+    Member {
+        size: u64,
+        uuid: String,
+    },
+    /// Running, but not in a Primary component.
+    NotPrimary(String),
+}
+
+fn db_state(i: usize, env: &Env, s: &Sections) -> Result<Db, Problem> {
+    let units = parse_units(s.get("units"));
+    let active = units
+        .get("mariadb.service")
+        .map(|u| u.active.as_str())
+        .unwrap_or("");
+    match active {
+        "active" => {}
+        "activating" | "deactivating" | "reloading" => {
+            return Err(Problem::new(
+                Some(i),
+                format!("mariadb on {} is {active}", env.node_name(i)),
+            )
+            .hint("re-run deploy when it has settled"))
+        }
+        _ => return Ok(Db::Down),
+    }
+    let g = galera::parse_wsrep_text(s.get("wsrep")).map_err(|e| {
+        Problem::new(
+            Some(i),
+            format!("cannot read the Galera state of {}: {e}", env.node_name(i)),
+        )
+    })?;
+    if g.local_state_comment.is_none() || g.cluster_size == 0 {
+        return Ok(Db::Standalone);
+    }
+    if g.cluster_status != ClusterStatus::Primary {
+        return Ok(Db::NotPrimary(g.cluster_status.as_str().to_string()));
+    }
+    Ok(Db::Member {
+        size: g.cluster_size,
+        uuid: g.cluster_state_uuid,
+    })
+}
+
+/// `safe_to_bootstrap` from grastate.dat; None when there is no state (a fresh node).
+fn safe_to_bootstrap(s: &Sections) -> Option<bool> {
+    s.get("grastate")
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("safe_to_bootstrap:"))
+        .map(|v| v.trim() == "1")
+}
+
+fn wsrep_is(var: &str, value: &str) -> String {
+    format!(
+        "[ \"$(mariadb -N -B -e \"SHOW GLOBAL STATUS LIKE '{var}'\" 2>/dev/null | cut -f2)\" = {value} ]"
+    )
+}
+
+fn synced_with_peer() -> String {
+    format!(
+        "{} && [ \"$(mariadb -N -B -e \"SHOW GLOBAL STATUS LIKE 'wsrep_cluster_size'\" 2>/dev/null | cut -f2)\" -ge 2 ]",
+        wsrep_is("wsrep_local_state_comment", "Synced")
+    )
+}
+
+fn run(node: usize, phase: u8, summary: String, shown: &str, script: String, secs: u64) -> Change {
+    Change::new(
+        node,
+        phase,
+        summary,
+        Action::Run {
+            shown: shown.to_string(),
+            script,
+            limit: Duration::from_secs(secs),
+        },
+    )
+}
+
+pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
+    let cfg = env.cfg;
+    let mut plan = StagePlan::default();
+    let Some(pw) = password(env) else {
+        return Err(Problem::new(
+            None,
+            "galera.password_file is not set (or the password has a line break): deploy creates the monitoring user with it",
+        ));
+    };
+
+    let mut states = Vec::new();
+    let mut config_changed = Vec::new();
+    for (i, s) in seen.iter().enumerate() {
+        let desired = [Desired::file(
+            templates::GALERA_CNF,
+            templates::galera_cnf(cfg, i),
+            0o644,
+            &[],
+        )];
+        let (changes, _) = files::plan_files(i, 0, &desired, &files::parse_states(s.get("files")));
+        config_changed.push(!changes.is_empty());
+        plan.extend(changes);
+
+        let units = parse_units(s.get("units"));
+        let enabled: Vec<&str> = UNITS
+            .iter()
+            .copied()
+            .filter(|u| units.get(*u).map(|x| x.is_enabled()).unwrap_or(false))
+            .collect();
+        if !enabled.is_empty() {
+            plan.push(files::systemctl(
+                i,
+                0,
+                format!(
+                    "disable the autostart of {} (Galera starts in bootstrap order)",
+                    enabled.join(" and ")
+                ),
+                &format!("disable {}", enabled.join(" ")),
+                Duration::from_secs(30),
+            ));
+        }
+
+        let mut state = db_state(i, env, s)?;
+        if state == Db::Standalone {
+            plan.push(files::systemctl(
+                i,
+                0,
+                "stop mariadb (it runs outside a Galera cluster)".into(),
+                "stop mariadb.service",
+                Duration::from_secs(120),
+            ));
+            state = Db::Down;
+        }
+        if let Db::NotPrimary(status) = &state {
+            return Err(Problem::new(
+                Some(i),
+                format!(
+                    "mariadb on {} is in a {status} component: the cluster has lost quorum",
+                    env.node_name(i)
+                ),
+            )
+            .hint("recover the cluster first (pairctl failover, or bootstrap the most advanced node by hand), then re-run deploy"));
+        }
+        states.push(state);
+    }
+
+    let members: Vec<usize> = (0..states.len())
+        .filter(|i| matches!(states[*i], Db::Member { .. }))
+        .collect();
+    let join = |plan: &mut StagePlan, joiner: usize, host: usize| {
+        plan.push(run(
+            joiner,
+            3,
+            format!(
+                "start mariadb: {} joins the cluster on {} (state transfer), wait until Synced",
+                env.node_name(joiner),
+                env.node_name(host)
+            ),
+            "systemctl start mariadb",
+            format!(
+                "set -e\nsystemctl start mariadb.service\n{}\n",
+                remote::wait_until(&synced_with_peer(), 120, "Synced with 2 members")
+            ),
+            300,
+        ));
+    };
+    let cluster_node = match members.as_slice() {
+        [a, b] => {
+            if let (Db::Member { size: sa, uuid: ua }, Db::Member { size: sb, uuid: ub }) =
+                (&states[*a], &states[*b])
+            {
+                if ua != ub || *sa < 2 || *sb < 2 {
+                    return Err(Problem::new(
+                    None,
+                    format!(
+                        "{} and {} run separate Galera clusters (sizes {sa} and {sb})",
+                        env.node_name(*a),
+                        env.node_name(*b)
+                    ),
+                )
+                .hint("keep the node with the data you want, stop mariadb on the other and remove its /var/lib/mysql/grastate.dat, then re-run deploy"));
+                }
+            }
+            *a
+        }
+        [m] => {
+            join(&mut plan, 1 - m, *m);
+            *m
+        }
+        _ => {
+            // No cluster runs: bootstrap from a node that may (a fresh node, or the last one
+            // to leave: safe_to_bootstrap: 1), the first node when both may.
+            let may: Vec<usize> = (0..seen.len())
+                .filter(|i| safe_to_bootstrap(&seen[*i]) != Some(false))
+                .collect();
+            let Some(&boot) = may.first() else {
+                return Err(Problem::new(
+                    None,
+                    "mariadb is down on both nodes and neither may bootstrap (safe_to_bootstrap: 0 in grastate.dat: both stopped uncleanly)",
+                )
+                .hint("find the node with the highest seqno (galera_recovery), set safe_to_bootstrap: 1 there, then re-run deploy"));
+            };
+            plan.push(run(
+                boot,
+                1,
+                format!(
+                    "bootstrap a new Galera cluster on {} (galera_new_cluster), wait until ready",
+                    env.node_name(boot)
+                ),
+                "galera_new_cluster",
+                format!(
+                    "set -e\ngalera_new_cluster\n{}\n",
+                    remote::wait_until(&wsrep_is("wsrep_ready", "ON"), 60, "wsrep_ready ON")
+                ),
+                180,
+            ));
+            if seen.len() == 2 {
+                join(&mut plan, 1 - boot, boot);
+            }
+            boot
+        }
+    };
+
+    // The monitoring user: checked where a cluster already runs; created after a bootstrap.
+    let user_ok = members
+        .first()
+        .map(|m| users_missing(env, seen[*m].get("user")).is_empty())
+        .unwrap_or(false);
+    if !user_ok {
+        let on = cluster_node;
+        let hosts = user_hosts(env);
+        plan.push(run(
+            on,
+            2,
+            format!(
+                "create or update the monitoring user {} for {} (password from {})",
+                cfg.galera.user,
+                hosts.join(", "),
+                cfg.galera
+                    .password_source
+                    .as_deref()
+                    .unwrap_or("the config")
+            ),
+            "mariadb < CREATE USER … (SQL on stdin)",
+            format!(
+                "mariadb <<'{SQL_END}'\n{}{SQL_END}\n",
+                user_create_sql(env, pw)
+            ),
+            60,
+        ));
+    }
+
+    // A changed config on a running member: restart one node at a time (the second node
+    // first), each waiting until it is Synced with its peer again.
+    let mut order: Vec<usize> = members.clone();
+    order.sort_by_key(|i| std::cmp::Reverse(*i));
+    for (k, i) in order.into_iter().enumerate() {
+        if config_changed[i] {
+            plan.push(run(
+                i,
+                4 + k as u8,
+                "restart mariadb (new config), wait until Synced with its peer".into(),
+                "systemctl restart mariadb",
+                format!(
+                    "set -e\nsystemctl restart mariadb.service\n{}\n",
+                    remote::wait_until(&synced_with_peer(), 120, "Synced with 2 members")
+                ),
+                300,
+            ));
+        }
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::super::tests::{cfg_with_password, env_for, lab_cfg, summaries};
+    use super::*;
+
+    const SYNCED: &str = include_str!("../../../fixtures/galera/synced-primary.tsv");
+
+    fn node(units: &str, files: &str, wsrep: &str, grastate: &str, user: &str) -> Sections {
+        Sections::parse(&format!(
+            "@@pairctl:units\n{units}\n@@pairctl:files\n{files}\n@@pairctl:wsrep\n{wsrep}@@pairctl:grastate\n{grastate}\n@@pairctl:user\n{user}"
+        ))
+    }
+
+    const BARE_UNITS: &str = "mariadb.service inactive disabled\nmariadb.socket inactive disabled";
+
+    #[test]
+    fn bare_nodes_bootstrap_the_first_then_join_the_second() {
+        let cfg = cfg_with_password();
+        let env = env_for(&cfg);
+        let plan = plan(
+            &env,
+            &[
+                node(BARE_UNITS, "", "", "", ""),
+                node(BARE_UNITS, "", "", "", ""),
+            ],
+        )
+        .unwrap();
+        let s = summaries(&plan);
+        assert_eq!(s.len(), 5, "{s:?}");
+        assert_eq!(
+            s[..3],
+            [
+                "0 n1: write /etc/mysql/mariadb.conf.d/90-pairctl-galera.cnf (new)",
+                "0 n2: write /etc/mysql/mariadb.conf.d/90-pairctl-galera.cnf (new)",
+                "1 n1: bootstrap a new Galera cluster on n1 (galera_new_cluster), wait until ready",
+            ]
+        );
+        assert!(s[3].starts_with("2 n1: create or update the monitoring user pairctl for 10.213.57.0/255.255.255.240, localhost, 127.0.0.1 (password from file "), "{s:?}");
+        assert_eq!(
+            s[4],
+            "3 n2: start mariadb: n2 joins the cluster on n1 (state transfer), wait until Synced"
+        );
+        // The password is in the script (stdin), never in what is shown.
+        let create = plan
+            .changes
+            .iter()
+            .find(|c| c.summary.contains("monitoring user"))
+            .unwrap();
+        let Action::Run { shown, script, .. } = &create.action else {
+            panic!()
+        };
+        assert!(script.contains("IDENTIFIED BY 's3cr\\'et'"), "{script}");
+        assert!(!shown.contains("s3cr"));
+        assert!(!create.summary.contains("s3cr"));
+    }
+
+    #[test]
+    fn autostart_is_removed() {
+        let cfg = cfg_with_password();
+        let env = env_for(&cfg);
+        let units = "mariadb.service inactive enabled\nmariadb.socket inactive enabled";
+        let p = plan(
+            &env,
+            &[
+                node(units, "", "", "", ""),
+                node(BARE_UNITS, "", "", "", ""),
+            ],
+        )
+        .unwrap();
+        assert!(summaries(&p).contains(
+            &"0 n1: disable the autostart of mariadb.service and mariadb.socket (Galera starts in bootstrap order)".to_string()
+        ));
+    }
+
+    fn deployed(env: &Env, i: usize, grants: bool) -> Sections {
+        let cnf = templates::galera_cnf(env.cfg, i);
+        let files = format!(
+            "S|{0}|root:root|644|regular file\n{1}  {0}",
+            templates::GALERA_CNF,
+            files::sha256_hex(cnf.as_bytes())
+        );
+        let mut user = String::new();
+        for h in user_hosts(env) {
+            let pw = if grants { "same" } else { "other" };
+            user.push_str(&format!("user|{h}|{pw}|Y\n"));
+        }
+        node(
+            "mariadb.service active disabled\nmariadb.socket inactive disabled",
+            &files,
+            SYNCED,
+            "safe_to_bootstrap: 0",
+            &user,
+        )
+    }
+
+    #[test]
+    fn a_deployed_cluster_needs_nothing() {
+        let cfg = cfg_with_password();
+        let env = env_for(&cfg);
+        let p = plan(&env, &[deployed(&env, 0, true), deployed(&env, 1, true)]).unwrap();
+        assert!(p.is_empty(), "{:?}", summaries(&p));
+    }
+
+    #[test]
+    fn a_missing_user_is_created_on_the_running_cluster() {
+        let cfg = cfg_with_password();
+        let env = env_for(&cfg);
+        let p = plan(&env, &[deployed(&env, 0, false), deployed(&env, 1, true)]).unwrap();
+        let s = summaries(&p);
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert!(
+            s[0].starts_with("2 n1: create or update the monitoring user"),
+            "{s:?}"
+        );
+    }
+
+    #[test]
+    fn a_node_that_is_down_joins_the_running_one_without_a_bootstrap() {
+        let cfg = cfg_with_password();
+        let env = env_for(&cfg);
+        let mut down = deployed(&env, 0, true);
+        down = Sections::parse(&format!(
+            "@@pairctl:units\nmariadb.service inactive disabled\n@@pairctl:files\n{}\n@@pairctl:grastate\nsafe_to_bootstrap: 0\n",
+            down.get("files")
+        ));
+        let p = plan(&env, &[down, deployed(&env, 1, true)]).unwrap();
+        assert_eq!(
+            summaries(&p),
+            vec!["3 n1: start mariadb: n1 joins the cluster on n2 (state transfer), wait until Synced"]
+        );
+    }
+
+    #[test]
+    fn a_changed_config_restarts_one_node_at_a_time() {
+        let mut cfg = cfg_with_password();
+        cfg.deploy.innodb_buffer_pool_size = Some("64M".into());
+        let env = env_for(&cfg);
+        let mut cfg_old = cfg.clone();
+        cfg_old.deploy.innodb_buffer_pool_size = None;
+        let env_old = env_for(&cfg_old);
+        let p = plan(
+            &env,
+            &[deployed(&env_old, 0, true), deployed(&env_old, 1, true)],
+        )
+        .unwrap();
+        assert_eq!(
+            summaries(&p),
+            vec![
+                "0 n1: write /etc/mysql/mariadb.conf.d/90-pairctl-galera.cnf (changed)",
+                "0 n2: write /etc/mysql/mariadb.conf.d/90-pairctl-galera.cnf (changed)",
+                "4 n2: restart mariadb (new config), wait until Synced with its peer",
+                "5 n1: restart mariadb (new config), wait until Synced with its peer",
+            ]
+        );
+    }
+
+    #[test]
+    fn both_down_after_a_crash_is_refused() {
+        let cfg = cfg_with_password();
+        let env = env_for(&cfg);
+        let crashed = node(BARE_UNITS, "", "", "safe_to_bootstrap: 0", "");
+        let e = plan(&env, &[crashed.clone(), crashed]).unwrap_err();
+        assert!(e.message.contains("neither may bootstrap"), "{}", e.message);
+        // The last node to leave is the one to bootstrap.
+        let last = node(BARE_UNITS, "", "", "safe_to_bootstrap: 1", "");
+        let crashed = node(BARE_UNITS, "", "", "safe_to_bootstrap: 0", "");
+        let p = plan(&env, &[crashed, last]).unwrap();
+        assert!(summaries(&p)
+            .iter()
+            .any(|s| s.starts_with("1 n2: bootstrap")));
+    }
+
+    #[test]
+    fn no_password_is_a_problem() {
+        let cfg = lab_cfg();
+        let env = env_for(&cfg);
+        assert!(plan(
+            &env,
+            &[
+                node(BARE_UNITS, "", "", "", ""),
+                node(BARE_UNITS, "", "", "", "")
+            ]
+        )
+        .unwrap_err()
+        .message
+        .contains("galera.password_file"));
+    }
+}

@@ -1,0 +1,309 @@
+//! The files deploy writes, rendered from the config: keepalived.conf (unicast VRRP, the
+//! maintenance track script `swap` uses, the notify script), the Galera config, the built-in
+//! nginx ingress, the fstab line of a Gluster volume, the services list, the deployment
+//! record. Pure functions: the same config renders the same bytes, which is what makes a
+//! re-run find nothing to write.
+
+use crate::config::Config;
+use crate::probe::node::{Deployment, MAINTENANCE_FILE};
+use std::net::IpAddr;
+
+pub const GALERA_CNF: &str = "/etc/mysql/mariadb.conf.d/90-pairctl-galera.cnf";
+pub const KEEPALIVED_CONF: &str = "/etc/keepalived/keepalived.conf";
+pub const NOTIFY_SCRIPT: &str = "/etc/keepalived/notify.sh";
+pub const TLS_DIR: &str = "/etc/pairctl/tls";
+pub const INGRESS_CERT: &str = "/etc/pairctl/tls/ingress.crt";
+pub const INGRESS_KEY: &str = "/etc/pairctl/tls/ingress.key";
+pub const CA_CERT: &str = "/etc/pairctl/tls/ca.crt";
+pub const CA_KEY: &str = "/etc/pairctl/tls/ca.key";
+pub const NGINX_SITE: &str = "/etc/nginx/sites-available/pairctl-ingress";
+pub const NGINX_ENABLED: &str = "/etc/nginx/sites-enabled/pairctl-ingress";
+pub const NGINX_DEFAULT: &str = "/etc/nginx/sites-enabled/default";
+pub const SERVICES_FILE: &str = "/etc/pairctl/services";
+pub const GALERA_PROVIDER: &str = "/usr/lib/galera/libgalera_smm.so";
+
+/// Priorities: the first node is preferred at the first election; with `nopreempt` nobody
+/// takes the VIP back afterwards.
+pub fn priority(node: usize) -> u8 {
+    if node == 0 {
+        150
+    } else {
+        100
+    }
+}
+
+/// keepalived.conf for node `me` on interface `interface`.
+pub fn keepalived_conf(cfg: &Config, me: usize, interface: &str) -> String {
+    let this = &cfg.nodes[me];
+    let peer = &cfg.nodes[1 - me];
+    format!(
+        "# Written by pairctl deploy for cluster {cluster}: do not edit, re-run deploy.
+global_defs {{
+    router_id {name}
+    script_user root
+    enable_script_security
+}}
+
+# A demote switch: the maintenance file puts the instance into FAULT (weight 0), which
+# hands the VIP to the peer at once (pairctl swap uses it).
+vrrp_script chk_maintenance {{
+    script \"/bin/sh -c 'test ! -e {maintenance}'\"
+    interval 1
+    fall 1
+    rise 1
+    weight 0
+}}
+
+# Both nodes start as BACKUP with nopreempt: the VIP stays where it is until that node fails
+# or is demoted; the notify script starts k3s, the ingress and the replication on the MASTER.
+vrrp_instance VI_1 {{
+    state BACKUP
+    nopreempt
+    interface {interface}
+    virtual_router_id {router_id}
+    priority {priority}
+    advert_int 1
+    unicast_src_ip {address}
+    unicast_peer {{
+        {peer}
+    }}
+    virtual_ipaddress {{
+        {vip}/{vip_prefix} dev {interface}
+    }}
+    track_script {{
+        chk_maintenance
+    }}
+    notify {notify}
+}}
+",
+        cluster = cfg.name,
+        name = this.name,
+        maintenance = MAINTENANCE_FILE,
+        interface = interface,
+        router_id = cfg.deploy.vrrp_router_id,
+        priority = priority(me),
+        address = this.address,
+        peer = peer.address,
+        vip = cfg.vip,
+        vip_prefix = if cfg.vip.is_ipv4() { 32 } else { 128 },
+        notify = NOTIFY_SCRIPT,
+    )
+}
+
+/// The Galera part of MariaDB's config for node `me`.
+pub fn galera_cnf(cfg: &Config, me: usize) -> String {
+    let this = &cfg.nodes[me];
+    let members: Vec<String> = cfg.nodes.iter().map(|n| host(n.address)).collect();
+    let mut s = format!(
+        "# Written by pairctl deploy for cluster {cluster}: do not edit, re-run deploy.
+[mysqld]
+bind-address = 0.0.0.0
+# No DNS on the cluster network: grants are by address.
+skip-name-resolve
+binlog_format = ROW
+default_storage_engine = InnoDB
+innodb_autoinc_lock_mode = 2
+",
+        cluster = cfg.name
+    );
+    if cfg.galera.port != 3306 {
+        s.push_str(&format!("port = {}\n", cfg.galera.port));
+    }
+    if let Some(size) = &cfg.deploy.innodb_buffer_pool_size {
+        s.push_str(&format!("innodb_buffer_pool_size = {size}\n"));
+    }
+    s.push_str(&format!(
+        "
+[galera]
+wsrep_on = ON
+wsrep_provider = {GALERA_PROVIDER}
+wsrep_cluster_name = {cluster}
+wsrep_cluster_address = gcomm://{members}
+wsrep_node_address = {address}
+wsrep_node_name = {name}
+wsrep_sst_method = rsync
+",
+        cluster = cfg.name,
+        members = members.join(","),
+        address = host(this.address),
+        name = this.name,
+    ));
+    s
+}
+
+fn host(a: IpAddr) -> String {
+    match a {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("[{v6}]"),
+    }
+}
+
+/// The built-in ingress (used when the bundle has no `ingress.nginx.conf`): HTTPS on 443 on
+/// every address, so it answers on the VIP wherever keepalived puts it.
+pub fn nginx_site(cfg: &Config) -> String {
+    format!(
+        "# Written by pairctl deploy for cluster {cluster}: do not edit, re-run deploy.
+# The ingress: HTTPS on 443 on every address (it answers on the VIP wherever it lives),
+# proxied to the services. Runs on the active node only (keepalived's notify script).
+server {{
+    listen 443 ssl default_server;
+    server_name _;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    access_log off;
+
+    location / {{
+        proxy_pass {upstream};
+        proxy_connect_timeout 2s;
+        proxy_read_timeout 5s;
+    }}
+}}
+",
+        cluster = cfg.name,
+        cert = INGRESS_CERT,
+        key = INGRESS_KEY,
+        upstream = cfg.deploy.ingress_upstream,
+    )
+}
+
+pub fn mount_point(cfg: &Config, volume: &str) -> String {
+    format!("{}/{volume}", cfg.deploy.mount_root)
+}
+
+pub fn brick_path(cfg: &Config, volume: &str) -> String {
+    format!("{}/{volume}", cfg.deploy.brick_root)
+}
+
+/// The fstab line that mounts a volume from the local glusterd (again after a reboot).
+pub fn fstab_line(cfg: &Config, volume: &str) -> String {
+    format!(
+        "localhost:/{volume} {} glusterfs defaults,_netdev,nofail,x-systemd.requires=glusterd.service 0 0",
+        mount_point(cfg, volume)
+    )
+}
+
+/// The enabled services, one per line (what k3s runs and the ingress serves).
+pub fn services_file(cfg: &Config) -> String {
+    let mut s = String::new();
+    for service in &cfg.k3s.services {
+        s.push_str(service);
+        s.push('\n');
+    }
+    s
+}
+
+/// The deployment record (`status` shows it as its header). `time_stamp` is the time of the
+/// deploy that last changed the record, so that a re-run leaves it as it is.
+pub fn deployment(cfg: &Config, time_stamp: &str) -> Deployment {
+    Deployment {
+        version: cfg.deploy.version.clone(),
+        build: cfg.deploy.build.clone(),
+        time_stamp: time_stamp.to_string(),
+        mode: cfg.deploy.mode.clone(),
+        deployment_type: cfg.deploy.deployment_type.clone(),
+        deployment_platform: cfg.deploy.platform.clone(),
+        deployment_suite: cfg.deploy.suite.clone(),
+        virtual_ip: cfg.vip.to_string(),
+        node_ips: cfg.nodes.iter().map(|n| n.address.to_string()).collect(),
+    }
+}
+
+/// One line of JSON, as the lab writes it: shell tools on the nodes (the litestream
+/// stand-in finds the standby in `node_ips` with sed) read it line by line.
+pub fn deployment_json(record: &Deployment) -> String {
+    let mut s = serde_json::to_string(record).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    pub fn lab() -> Config {
+        crate::config::parse(
+            std::path::Path::new("/x/pairctl.toml"),
+            "name = \"lab\"\nvip = \"10.213.57.10\"\n[[node]]\nname = \"n1\"\naddress = \"10.213.57.11\"\n[[node]]\nname = \"n2\"\naddress = \"10.213.57.12\"\n[gluster]\nvolumes = [\"shared\"]\n[k3s]\nservices = [\"auth\", \"rbac\"]\n[deploy]\nvrrp_router_id = 57\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn keepalived_conf_for_both_nodes() {
+        let cfg = lab();
+        let n1 = keepalived_conf(&cfg, 0, "eth0");
+        let n2 = keepalived_conf(&cfg, 1, "eth0");
+        for (conf, me, peer, prio) in [
+            (&n1, "10.213.57.11", "10.213.57.12", 150),
+            (&n2, "10.213.57.12", "10.213.57.11", 100),
+        ] {
+            assert!(conf.contains(&format!("unicast_src_ip {me}\n")), "{conf}");
+            assert!(
+                conf.contains(&format!("unicast_peer {{\n        {peer}\n    }}")),
+                "{conf}"
+            );
+            assert!(conf.contains(&format!("priority {prio}\n")), "{conf}");
+            assert!(conf.contains("state BACKUP\n    nopreempt\n"), "{conf}");
+            assert!(conf.contains("virtual_router_id 57\n"), "{conf}");
+            assert!(conf.contains("10.213.57.10/32 dev eth0"), "{conf}");
+            assert!(
+                conf.contains("test ! -e /etc/keepalived/maintenance"),
+                "{conf}"
+            );
+            assert!(conf.contains("    weight 0\n"), "{conf}");
+            assert!(conf.contains("track_script {\n        chk_maintenance\n    }"));
+            assert!(
+                conf.contains("notify /etc/keepalived/notify.sh\n"),
+                "{conf}"
+            );
+        }
+        assert!(n1.contains("router_id n1\n") && n2.contains("router_id n2\n"));
+        // Rendering is deterministic: a re-run writes nothing.
+        assert_eq!(n1, keepalived_conf(&cfg, 0, "eth0"));
+    }
+
+    #[test]
+    fn galera_cnf_names_both_members_and_this_node() {
+        let cfg = lab();
+        let c = galera_cnf(&cfg, 1);
+        assert!(c.contains("wsrep_cluster_address = gcomm://10.213.57.11,10.213.57.12\n"));
+        assert!(c.contains("wsrep_node_address = 10.213.57.12\n"));
+        assert!(c.contains("wsrep_node_name = n2\n"));
+        assert!(c.contains("wsrep_cluster_name = lab\n"));
+        assert!(c.contains("skip-name-resolve\n"));
+        assert!(c.contains("wsrep_provider = /usr/lib/galera/libgalera_smm.so\n"));
+        assert!(!c.contains("port ="), "the default port is not written");
+        assert!(!c.contains("innodb_buffer_pool_size"));
+    }
+
+    #[test]
+    fn nginx_site_serves_the_ingress_certificate() {
+        let s = nginx_site(&lab());
+        assert!(s.contains("listen 443 ssl default_server;"));
+        assert!(s.contains("ssl_certificate /etc/pairctl/tls/ingress.crt;"));
+        assert!(s.contains("ssl_certificate_key /etc/pairctl/tls/ingress.key;"));
+        assert!(s.contains("proxy_pass http://127.0.0.1:18080;"));
+    }
+
+    #[test]
+    fn record_and_small_files() {
+        let cfg = lab();
+        let r = deployment(&cfg, "2024-05-02T10:00:00Z");
+        assert_eq!(r.virtual_ip, "10.213.57.10");
+        assert_eq!(r.node_ips, vec!["10.213.57.11", "10.213.57.12"]);
+        let json = deployment_json(&r);
+        let back: Deployment = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r);
+        assert!(json.ends_with("}\n"));
+        assert_eq!(json.lines().count(), 1);
+        assert!(json.contains(r#""node_ips":["10.213.57.11","10.213.57.12"]"#));
+        assert_eq!(services_file(&cfg), "auth\nrbac\n");
+        assert_eq!(
+            fstab_line(&cfg, "shared"),
+            "localhost:/shared /mnt/shared glusterfs defaults,_netdev,nofail,x-systemd.requires=glusterd.service 0 0"
+        );
+        assert_eq!(brick_path(&cfg, "shared"), "/srv/bricks/shared");
+    }
+}

@@ -1,0 +1,663 @@
+//! What is collected from each node: one remote command per item, grouped by collector, each
+//! with its own timeout. Three items discover more (config files, log files under /var/log
+//! within the window, pods): their output is parsed into one item per file or pod. Pure: the
+//! engine in `mod.rs` runs these.
+
+use super::Window;
+use crate::config::Config;
+use crate::probe::kube::{classify_kubectl_error, KubectlError};
+use crate::probe::node::{
+    shell_quote, DEPLOYMENT_RECORD, HISTORY_FILE, MAINTENANCE_FILE, VRRP_STATE_FILE,
+};
+use std::time::Duration;
+
+/// A command exits with this when what it reads is absent (no history yet, a file rotated
+/// away between listing and reading): the item is "not applicable", not failed.
+pub const ABSENT_EXIT: u32 = 99;
+
+pub const SHORT: Duration = Duration::from_secs(20);
+pub const GLUSTER: Duration = Duration::from_secs(30);
+pub const KUBE: Duration = Duration::from_secs(30);
+pub const JOURNAL: Duration = Duration::from_secs(120);
+pub const POD_LOG: Duration = Duration::from_secs(60);
+pub const LOG_FILE: Duration = Duration::from_secs(300);
+
+/// Files a discovery may list (beyond this the listing says so and the rest is skipped).
+pub const MAX_FILES: usize = 500;
+pub const MAX_PODS: usize = 200;
+
+/// The cluster's directories and files under /var/log.
+const LOG_PATTERNS: &[&str] = &[
+    "keepalived*",
+    "mysql*",
+    "mariadb*",
+    "glusterfs*",
+    "nginx*",
+    "pairctl*",
+    "litestream*",
+    "k3s*",
+];
+
+/// Units whose journal is collected, with the syslog identifiers their processes log under.
+const JOURNAL_UNITS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "keepalived",
+        &["keepalived.service"],
+        &[
+            "keepalived",
+            "Keepalived",
+            "Keepalived_vrrp",
+            "keepalived-notify",
+        ],
+    ),
+    (
+        "mariadb",
+        &["mariadb.service", "mysql.service"],
+        &["mariadbd", "mysqld", "mariadb", "mysqld_safe"],
+    ),
+    (
+        "glusterd",
+        &["glusterd.service", "glusterfs-server.service"],
+        &["glusterd", "glusterfs", "glusterfsd"],
+    ),
+    ("k3s", &["k3s.service"], &["k3s"]),
+    ("sshd", &["ssh.service", "sshd.service"], &["sshd"]),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Discovery {
+    None,
+    ConfigFiles,
+    LogFiles,
+    Pods,
+}
+
+/// When a failure is expected rather than a problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applicability {
+    Always,
+    /// k3s runs on the active node only: on the standby its API refuses connections.
+    ActiveOnly,
+    /// `kubectl logs --previous` fails when the container never restarted.
+    PreviousLogs,
+}
+
+#[derive(Debug, Clone)]
+pub struct ItemSpec {
+    pub collector: &'static str,
+    /// The path under `<node>/<collector>/` in the archive.
+    pub name: String,
+    /// A shell command run on the node.
+    pub command: String,
+    pub timeout: Duration,
+    pub discovers: Discovery,
+    pub applicability: Applicability,
+}
+
+impl ItemSpec {
+    fn new(
+        collector: &'static str,
+        name: impl Into<String>,
+        command: impl Into<String>,
+        timeout: Duration,
+    ) -> Self {
+        ItemSpec {
+            collector,
+            name: name.into(),
+            command: command.into(),
+            timeout,
+            discovers: Discovery::None,
+            applicability: Applicability::Always,
+        }
+    }
+    fn discovering(mut self, d: Discovery) -> Self {
+        self.discovers = d;
+        self
+    }
+    fn when(mut self, a: Applicability) -> Self {
+        self.applicability = a;
+        self
+    }
+}
+
+/// `cat` that exits `ABSENT_EXIT` when the file is not there.
+fn cat_if_present(path: &str) -> String {
+    let q = shell_quote(path);
+    format!("if [ -e {q} ]; then exec cat -- {q}; else echo '{path}: absent' >&2; exit {ABSENT_EXIT}; fi")
+}
+
+fn mariadb(sql: &str) -> String {
+    // As root through the unix socket: no password anywhere.
+    format!(
+        "if command -v mariadb >/dev/null; then c=mariadb; else c=mysql; fi; \
+exec $c --batch --connect-timeout=10 -e {}",
+        shell_quote(sql)
+    )
+}
+
+fn kubectl(args: &str) -> String {
+    format!("exec k3s kubectl {args}")
+}
+
+/// The items every node gets, discovery items first (their follow-ups start early), then the
+/// slow ones (journals), then the quick ones.
+pub fn static_items(cfg: &Config, window: &Window) -> Vec<ItemSpec> {
+    let since = window.since_epoch();
+    let until = window.until_epoch();
+    let mut items = vec![
+        ItemSpec::new("logs", "files.txt", log_listing(since), SHORT)
+            .discovering(Discovery::LogFiles),
+        ItemSpec::new("configs", "files.txt", config_listing(), SHORT)
+            .discovering(Discovery::ConfigFiles),
+        ItemSpec::new("k3s", "pods.json", kubectl("get pods -A -o json"), KUBE)
+            .discovering(Discovery::Pods)
+            .when(Applicability::ActiveOnly),
+    ];
+    for (name, units, identifiers) in JOURNAL_UNITS {
+        let mut matches: Vec<String> = Vec::new();
+        for u in *units {
+            matches.push(format!("_SYSTEMD_UNIT={u}"));
+            matches.push(format!("UNIT={u}"));
+        }
+        for i in *identifiers {
+            matches.push(format!("SYSLOG_IDENTIFIER={i}"));
+        }
+        items.push(ItemSpec::new(
+            "journal",
+            format!("{name}.log"),
+            format!(
+                "exec journalctl --no-pager -o short-iso --since @{since} --until @{until} {}",
+                matches.join(" + ")
+            ),
+            JOURNAL,
+        ));
+    }
+    items.push(ItemSpec::new(
+        "journal",
+        "kernel.log",
+        format!("exec journalctl --no-pager -o short-iso --since @{since} --until @{until} -k"),
+        JOURNAL,
+    ));
+
+    for (name, command) in [
+        ("hostname.txt", "hostname; hostname -f 2>/dev/null; true"),
+        ("date.txt", "date -u +%Y-%m-%dT%H:%M:%S.%NZ; timedatectl 2>/dev/null; true"),
+        ("uname.txt", "exec uname -a"),
+        ("os-release.txt", "exec cat /etc/os-release"),
+        ("uptime.txt", "exec uptime"),
+        ("free.txt", "exec free -m"),
+        ("df.txt", "exec df -hT"),
+        ("ip-addr.txt", "exec ip addr"),
+        ("ip-route.txt", "exec ip route"),
+        ("ss-listening.txt", "exec ss -tlnp"),
+        ("systemctl-failed.txt", "exec systemctl --failed --no-pager"),
+        (
+            "units.txt",
+            // Exits 3 when a unit is inactive (k3s on the standby): that is information.
+            "systemctl status --no-pager -l -n 20 keepalived mariadb glusterd k3s nginx ssh litestream.timer; true",
+        ),
+        ("processes.txt", "exec ps -eo pid,ppid,user,stat,etime,rss,args"),
+    ] {
+        items.push(ItemSpec::new("system", name, command, SHORT));
+    }
+    items.push(ItemSpec::new(
+        "system",
+        "keepalived-state.txt",
+        format!(
+            "echo \"vrrp state: $(cat {VRRP_STATE_FILE} 2>/dev/null || echo none)\"; \
+if [ -e {MAINTENANCE_FILE} ]; then echo 'maintenance: yes ({MAINTENANCE_FILE})'; else echo 'maintenance: no'; fi"
+        ),
+        SHORT,
+    ));
+
+    items.push(ItemSpec::new(
+        "galera",
+        "global-status.txt",
+        mariadb("SHOW GLOBAL STATUS"),
+        SHORT,
+    ));
+    items.push(ItemSpec::new(
+        "galera",
+        "wsrep-variables.txt",
+        mariadb("SHOW GLOBAL VARIABLES LIKE 'wsrep%'"),
+        SHORT,
+    ));
+
+    let gluster = |args: &str| format!("exec gluster --mode=script {args}");
+    let mut gluster_items: Vec<(String, String)> = [
+        ("peer-status", "peer status"),
+        ("pool-list", "pool list"),
+        ("volume-info", "volume info"),
+        ("volume-status", "volume status all"),
+    ]
+    .iter()
+    .map(|(n, a)| (n.to_string(), a.to_string()))
+    .collect();
+    for v in &cfg.gluster.volumes {
+        gluster_items.push((
+            format!("heal-info-{}", path_safe(v)),
+            format!("volume heal {} info", shell_quote(v)),
+        ));
+    }
+    for (name, args) in gluster_items {
+        items.push(ItemSpec::new(
+            "gluster",
+            format!("{name}.txt"),
+            gluster(&args),
+            GLUSTER,
+        ));
+        items.push(ItemSpec::new(
+            "gluster",
+            format!("{name}.xml"),
+            gluster(&format!("--xml {args}")),
+            GLUSTER,
+        ));
+    }
+
+    for (name, args) in [
+        ("nodes.txt", "get nodes -o wide"),
+        (
+            "workloads.txt",
+            "get deployments,statefulsets,daemonsets,pods -A -o wide",
+        ),
+        (
+            "workloads.json",
+            "get deployments,statefulsets,daemonsets -A -o json",
+        ),
+        ("events.txt", "get events -A -o wide"),
+    ] {
+        items.push(ItemSpec::new("k3s", name, kubectl(args), KUBE).when(Applicability::ActiveOnly));
+    }
+
+    items.push(ItemSpec::new(
+        "history",
+        "history.jsonl",
+        cat_if_present(HISTORY_FILE),
+        SHORT,
+    ));
+    items
+}
+
+fn config_listing() -> String {
+    // Key material is left on the node (PEM private keys that slip through are redacted).
+    format!(
+        "find /etc/keepalived /etc/mysql /etc/nginx {DEPLOYMENT_RECORD} -xdev -type f -size -4096k \
+! -name '*.key' ! -name '*key*.pem' ! -name '*.p12' ! -name '*.pfx' ! -name '*.jks' \
+-printf '%s\\t%p\\n' 2>/dev/null; true"
+    )
+}
+
+fn log_listing(since: u64) -> String {
+    let paths: Vec<String> = LOG_PATTERNS
+        .iter()
+        .map(|p| format!("-path './{p}'"))
+        .collect();
+    format!(
+        "cd /var/log || exit {ABSENT_EXIT}; find . -xdev \\( {} \\) -type f -newermt @{since} \
+! -name '*.xz' ! -name '*.bz2' ! -name '*.zst' -printf '%s\\t%p\\n' 2>/dev/null; true",
+        paths.join(" -o ")
+    )
+}
+
+/// Follow-up items from a discovery item's raw output. Returns the items and, when the list
+/// was cut, a note saying so.
+pub fn follow_ups(
+    discovery: Discovery,
+    output: &[u8],
+    window: &Window,
+) -> (Vec<ItemSpec>, Option<String>) {
+    let text = String::from_utf8_lossy(output);
+    match discovery {
+        Discovery::None => (Vec::new(), None),
+        Discovery::ConfigFiles => file_items(&text, "configs", "/", SHORT),
+        Discovery::LogFiles => file_items(&text, "logs", "/var/log/", LOG_FILE),
+        Discovery::Pods => pod_items(&text, window),
+    }
+}
+
+/// `SIZE\tPATH` lines (paths absolute, or relative to `base`) → one item per file, named by
+/// its path on the node; gzip-rotated logs are decompressed on the node.
+fn file_items(
+    text: &str,
+    collector: &'static str,
+    base: &str,
+    timeout: Duration,
+) -> (Vec<ItemSpec>, Option<String>) {
+    // Largest first: they take longest, so they start first.
+    let mut listing: Vec<(u64, &str)> = text
+        .lines()
+        .filter_map(|line| {
+            let (size, path) = line.split_once('\t')?;
+            Some((size.trim().parse().unwrap_or(0), path))
+        })
+        .collect();
+    listing.sort_by_key(|(size, _)| std::cmp::Reverse(*size));
+    let mut items = Vec::new();
+    let mut listed = 0;
+    for (_size, path) in listing {
+        let path = path
+            .strip_prefix("./")
+            .map(|p| format!("{base}{p}"))
+            .unwrap_or_else(|| path.to_string());
+        if !path.starts_with('/') || path.split('/').any(|c| c == "..") {
+            continue;
+        }
+        listed += 1;
+        if items.len() >= MAX_FILES {
+            continue;
+        }
+        let (name, command) = match path.strip_suffix(".gz") {
+            Some(plain) => {
+                let q = shell_quote(&path);
+                (
+                    plain.trim_start_matches('/').to_string(),
+                    format!("if [ -e {q} ]; then exec gzip -dc -- {q}; else echo '{path}: absent' >&2; exit {ABSENT_EXIT}; fi"),
+                )
+            }
+            None => (
+                path.trim_start_matches('/').to_string(),
+                cat_if_present(&path),
+            ),
+        };
+        items.push(ItemSpec::new(collector, name, command, timeout));
+    }
+    let note = (listed > MAX_FILES)
+        .then(|| format!("{listed} files listed; the first {MAX_FILES} were collected"));
+    (items, note)
+}
+
+/// `kubectl get pods -A -o json` → current and previous logs of every pod.
+fn pod_items(text: &str, window: &Window) -> (Vec<ItemSpec>, Option<String>) {
+    let Ok(list) = serde_json::from_str::<serde_json::Value>(text) else {
+        return (Vec::new(), Some("the pod list is not JSON".into()));
+    };
+    let pods: Vec<(String, String)> = list
+        .get("items")
+        .and_then(|i| i.as_array())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|p| {
+                    let meta = p.get("metadata")?;
+                    Some((
+                        meta.get("namespace")?.as_str()?.to_string(),
+                        meta.get("name")?.as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let since = humantime::format_rfc3339_seconds(window.since);
+    let mut items = Vec::new();
+    for (ns, pod) in pods.iter().take(MAX_PODS) {
+        let base = format!("logs/{}/{}", path_safe(ns), path_safe(pod));
+        let args = format!(
+            "logs -n {} {} --all-containers --timestamps --since-time={since}",
+            shell_quote(ns),
+            shell_quote(pod)
+        );
+        items.push(
+            ItemSpec::new("k3s", format!("{base}.log"), kubectl(&args), POD_LOG)
+                .when(Applicability::ActiveOnly),
+        );
+        items.push(
+            ItemSpec::new(
+                "k3s",
+                format!("{base}.previous.log"),
+                kubectl(&format!("{args} --previous")),
+                POD_LOG,
+            )
+            .when(Applicability::PreviousLogs),
+        );
+    }
+    let note = (pods.len() > MAX_PODS).then(|| {
+        format!(
+            "{} pods; the logs of the first {MAX_PODS} were collected",
+            pods.len()
+        )
+    });
+    (items, note)
+}
+
+/// A name from the node made safe as one path component.
+pub fn path_safe(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if cleaned.is_empty() || cleaned.chars().all(|c| c == '.') {
+        "_".into()
+    } else {
+        cleaned
+    }
+}
+
+/// Whether a failed item was expected to fail where it ran.
+pub fn failure_expected(
+    applicability: Applicability,
+    role: &str,
+    exit_status: Option<u32>,
+    stderr: &str,
+) -> bool {
+    if exit_status == Some(ABSENT_EXIT) {
+        return true;
+    }
+    match applicability {
+        Applicability::Always => false,
+        Applicability::ActiveOnly => {
+            role == "standby"
+                || (role != "active"
+                    && matches!(
+                        classify_kubectl_error(stderr),
+                        KubectlError::ConnectionRefused { .. }
+                    ))
+        }
+        Applicability::PreviousLogs => {
+            role == "standby"
+                || stderr.contains("not found")
+                || matches!(
+                    classify_kubectl_error(stderr),
+                    KubectlError::ConnectionRefused { .. }
+                ) && role != "active"
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    fn window() -> Window {
+        let until = SystemTime::UNIX_EPOCH + Duration::from_secs(1_714_644_000);
+        Window {
+            since: until - Duration::from_secs(86_400),
+            until,
+        }
+    }
+
+    fn cfg() -> Config {
+        crate::config::parse(
+            std::path::Path::new("/x/pairctl.toml"),
+            "name = \"lab\"\nvip = \"10.213.57.10\"\n[[node]]\nname = \"n1\"\naddress = \"10.213.57.11\"\n[[node]]\nname = \"n2\"\naddress = \"10.213.57.12\"\n[gluster]\nvolumes = [\"shared\"]\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn every_collector_is_planned_with_its_window() {
+        let items = static_items(&cfg(), &window());
+        for c in [
+            "system", "journal", "configs", "galera", "gluster", "k3s", "history", "logs",
+        ] {
+            assert!(items.iter().any(|i| i.collector == c), "no {c} items");
+        }
+        let keepalived = items.iter().find(|i| i.name == "keepalived.log").unwrap();
+        assert!(
+            keepalived
+                .command
+                .contains("--since @1714557600 --until @1714644000"),
+            "{}",
+            keepalived.command
+        );
+        assert!(keepalived.command.contains("_SYSTEMD_UNIT=keepalived.service + UNIT=keepalived.service + SYSLOG_IDENTIFIER=keepalived"));
+        assert!(keepalived.command.contains("-o short-iso"));
+        let logs = items.iter().find(|i| i.collector == "logs").unwrap();
+        assert!(
+            logs.command.contains("-newermt @1714557600")
+                && logs.command.contains("-path './mysql*'"),
+            "{}",
+            logs.command
+        );
+        assert!(items.iter().any(|i| i.name == "heal-info-shared.xml"
+            && i.command.contains("--xml volume heal shared info")));
+        let galera = items.iter().find(|i| i.collector == "galera").unwrap();
+        assert!(
+            !galera.command.contains("-p") && !galera.command.contains("password"),
+            "no password on argv"
+        );
+        assert!(items
+            .iter()
+            .filter(|i| i.collector == "k3s")
+            .all(|i| i.applicability == Applicability::ActiveOnly));
+        // Unique paths.
+        let mut names: Vec<String> = items
+            .iter()
+            .map(|i| format!("{}/{}", i.collector, i.name))
+            .collect();
+        names.sort();
+        let n = names.len();
+        names.dedup();
+        assert_eq!(names.len(), n);
+    }
+
+    #[test]
+    fn log_listing_becomes_one_item_per_file() {
+        let listing = "1024\t./mysql/error.log\n20\t./nginx/access.log.2.gz\n5\t./glusterfs/bricks/srv-bricks-shared.log\nbad line\n7\t./../etc/shadow\n";
+        let (items, note) = follow_ups(Discovery::LogFiles, listing.as_bytes(), &window());
+        assert!(note.is_none());
+        let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "var/log/mysql/error.log",
+                "var/log/nginx/access.log.2",
+                "var/log/glusterfs/bricks/srv-bricks-shared.log"
+            ]
+        );
+        assert!(items[0]
+            .command
+            .contains("exec cat -- /var/log/mysql/error.log"));
+        assert!(items[1]
+            .command
+            .contains("gzip -dc -- /var/log/nginx/access.log.2.gz"));
+        assert!(items
+            .iter()
+            .all(|i| i.timeout == LOG_FILE && i.collector == "logs"));
+    }
+
+    #[test]
+    fn config_listing_and_odd_names() {
+        let listing = "300\t/etc/mysql/conf.d/galera.cnf\n10\t/etc/keepalived/it's here.conf\n";
+        let (items, _) = follow_ups(Discovery::ConfigFiles, listing.as_bytes(), &window());
+        assert_eq!(items[0].name, "etc/mysql/conf.d/galera.cnf");
+        assert!(
+            items[1]
+                .command
+                .contains("'/etc/keepalived/it'\\''s here.conf'"),
+            "{}",
+            items[1].command
+        );
+    }
+
+    #[test]
+    fn too_many_files_are_capped_with_a_note() {
+        let listing: String = (0..MAX_FILES + 3)
+            .map(|i| format!("1\t./nginx/f{i}.log\n"))
+            .collect();
+        let (items, note) = follow_ups(Discovery::LogFiles, listing.as_bytes(), &window());
+        assert_eq!(items.len(), MAX_FILES);
+        assert!(note.unwrap().contains(&format!("{} files", MAX_FILES + 3)));
+    }
+
+    #[test]
+    fn pods_get_current_and_previous_logs() {
+        let list = r#"{"apiVersion":"v1","items":[{"metadata":{"name":"auth-7d9f","namespace":"efa"}},{"metadata":{"name":"x/y","namespace":"kube-system"}}],"kind":"List"}"#;
+        let (items, _) = follow_ups(Discovery::Pods, list.as_bytes(), &window());
+        let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "logs/efa/auth-7d9f.log",
+                "logs/efa/auth-7d9f.previous.log",
+                "logs/kube-system/x_y.log",
+                "logs/kube-system/x_y.previous.log"
+            ]
+        );
+        assert!(
+            items[0]
+                .command
+                .contains("--since-time=2024-05-01T10:00:00Z"),
+            "{}",
+            items[0].command
+        );
+        assert!(items[1].command.ends_with("--previous"));
+        assert_eq!(items[1].applicability, Applicability::PreviousLogs);
+        let (none, note) = follow_ups(Discovery::Pods, b"not json", &window());
+        assert!(none.is_empty() && note.is_some());
+    }
+
+    #[test]
+    fn expected_failures() {
+        let refused = "The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?";
+        assert!(failure_expected(
+            Applicability::ActiveOnly,
+            "standby",
+            Some(1),
+            refused
+        ));
+        assert!(failure_expected(
+            Applicability::ActiveOnly,
+            "unknown",
+            Some(1),
+            refused
+        ));
+        assert!(!failure_expected(
+            Applicability::ActiveOnly,
+            "active",
+            Some(1),
+            refused
+        ));
+        assert!(!failure_expected(
+            Applicability::Always,
+            "standby",
+            Some(1),
+            "boom"
+        ));
+        assert!(failure_expected(
+            Applicability::Always,
+            "active",
+            Some(ABSENT_EXIT),
+            ""
+        ));
+        assert!(failure_expected(
+            Applicability::PreviousLogs,
+            "active",
+            Some(1),
+            "Error from server (BadRequest): previous terminated container \"auth\" in pod \"auth-7d9f\" not found"
+        ));
+        assert!(!failure_expected(
+            Applicability::PreviousLogs,
+            "active",
+            Some(1),
+            "error: timeout"
+        ));
+    }
+}
