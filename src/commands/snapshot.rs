@@ -38,7 +38,9 @@ async fn create(ctx: &Context, args: SnapshotArgs) -> Result<u8> {
         snap::parse_time(&args.since, now).map_err(|e| Error::usage(format!("--since: {e}")))?;
     let until = match &args.until {
         Some(u) => snap::parse_time(u, now).map_err(|e| Error::usage(format!("--until: {e}")))?,
-        None => now,
+        // The window is passed to journalctl in whole seconds: round "now" up, or a line
+        // logged in the current second falls outside it.
+        None => now + std::time::Duration::from_secs(1),
     };
     if since >= until {
         return Err(Error::usage(format!(

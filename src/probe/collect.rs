@@ -220,20 +220,15 @@ async fn gather_node(
             Ok(b) => (b.k3s_active, b.holds_vip),
             Err(_) => (false, false),
         };
-        let kube_nodes = async {
+        let kube = async {
             if !k3s_here {
                 return Err(not_collected("k3s is not running on this node"));
             }
-            let out = run("k3s kubectl get nodes -o json".into()).await?;
-            kubectl_result(&out).and_then(|t| kube::parse_nodes(&t).map_err(|e| e.to_string()))
-        };
-        let workloads = async {
-            if !k3s_here {
-                return Err(not_collected("k3s is not running on this node"));
-            }
-            let out = run("k3s kubectl get deployments,statefulsets,daemonsets -A -o json".into())
-                .await?;
-            kubectl_result(&out).and_then(|t| kube::parse_workloads(&t).map_err(|e| e.to_string()))
+            let out =
+                run("k3s kubectl get nodes,deployments,statefulsets,daemonsets -A -o json".into())
+                    .await?;
+            kubectl_result(&out)
+                .and_then(|t| kube::parse_nodes_and_workloads(&t).map_err(|e| e.to_string()))
         };
         let peer_ssh = async {
             if !vip_here {
@@ -256,7 +251,11 @@ async fn gather_node(
                 Err(format!("ssh {}: {}", peer.address, out.failure_summary()))
             }
         };
-        let (kube_nodes, workloads, peer_ssh) = tokio::join!(kube_nodes, workloads, peer_ssh);
+        let (kube, peer_ssh) = tokio::join!(kube, peer_ssh);
+        let (kube_nodes, workloads) = match kube {
+            Ok((nodes, workloads)) => (Ok(nodes), Ok(workloads)),
+            Err(e) => (Err(e.clone()), Err(e)),
+        };
         (basics, kube_nodes, workloads, peer_ssh)
     };
     let peers = async {

@@ -251,6 +251,22 @@ pub fn parse_workloads(text: &str) -> Result<Vec<Workload>, ParseError> {
         .collect()
 }
 
+/// Parses `kubectl get nodes,deployments,statefulsets,daemonsets -A -o json`: the nodes and
+/// the workloads from one kubectl run instead of two.
+pub fn parse_nodes_and_workloads(text: &str) -> Result<(Vec<KubeNode>, Vec<Workload>), ParseError> {
+    let items: Vec<serde_json::Value> = parse_list("kubectl get nodes and workloads", text)?;
+    let (nodes, workloads): (Vec<_>, Vec<_>) = items
+        .into_iter()
+        .partition(|item| item.get("kind").and_then(|k| k.as_str()) == Some("Node"));
+    let list = |items: Vec<serde_json::Value>| {
+        serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string()
+    };
+    Ok((
+        parse_nodes(&list(nodes))?,
+        parse_workloads(&list(workloads))?,
+    ))
+}
+
 /// Parses `kubectl get pods -A -o json`.
 pub fn parse_pods(text: &str) -> Result<Vec<Pod>, ParseError> {
     const WHAT: &str = "kubectl get pods";
@@ -348,6 +364,23 @@ fn parse_list<T: for<'de> Deserialize<'de>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn nodes_and_workloads_from_one_list() {
+        let mut nodes: serde_json::Value = serde_json::from_str(NODES_NOT_READY).unwrap();
+        let workloads: serde_json::Value =
+            serde_json::from_str(include_str!("../../fixtures/kube/workloads-healthy.json"))
+                .unwrap();
+        let items = nodes["items"].as_array_mut().unwrap();
+        let node_count = items.len();
+        items.extend(workloads["items"].as_array().unwrap().iter().cloned());
+        let (n, w) = parse_nodes_and_workloads(&nodes.to_string()).unwrap();
+        assert_eq!(n.len(), node_count);
+        assert!(n.iter().any(|x| !x.ready));
+        assert_eq!(w.len(), workloads["items"].as_array().unwrap().len());
+        assert!(w.iter().any(|x| x.namespace == "efa" && x.name == "tenant"));
+    }
 
     const NODES_HEALTHY: &str = include_str!("../../fixtures/kube/nodes-healthy.json");
     const NODES_NOT_READY: &str = include_str!("../../fixtures/kube/nodes-notready.json");
