@@ -81,19 +81,13 @@ pub async fn gather(
     deadline: Deadline,
 ) -> ClusterFacts {
     let password = cfg.galera.password.as_ref().map(|p| p.expose().to_string());
-    // Volume status and heal info are cluster-wide and the gluster CLI is CPU-heavy: ask one
-    // node (the first reachable) and the other only if that fails.
-    let volume_node = links.iter().position(|l| l.session().is_some());
-    let nodes = join_all(links.iter().enumerate().map(|(i, link)| {
+    // Volume status and heal info are cluster-wide and the gluster CLI is CPU-heavy: asked of
+    // the node that does not hold the VIP (the active is busy serving), or of the only
+    // reachable one; of another node only if that fails.
+    let reachable = links.iter().filter(|l| l.session().is_some()).count();
+    let nodes = join_all(links.iter().map(|link| {
         let peer = cfg.nodes.iter().find(|n| n.name != link.node.name).cloned();
-        gather_node(
-            cfg,
-            link,
-            peer,
-            password.clone(),
-            Some(i) == volume_node,
-            deadline,
-        )
+        gather_node(cfg, link, peer, password.clone(), reachable == 1, deadline)
     }));
     let services = join_all(cfg.k3s.services.iter().map(|s| async move {
         let url = cfg.health_url(s);
@@ -105,15 +99,14 @@ pub async fn gather(
         }
     }));
     let (mut nodes, services) = tokio::join!(nodes, services);
-    if let Some(first) = volume_node {
-        let failed = nodes[first]
-            .volumes
-            .iter()
-            .any(|v| v.status.is_err() || v.heal.is_err());
-        let other = (0..links.len()).find(|i| *i != first && links[*i].session().is_some());
-        if let (true, Some(other)) = (failed, other) {
-            if let Some(session) = links[other].session() {
-                nodes[other].volumes = gather_volumes(cfg, session, deadline).await;
+    let answered = |n: &NodeFacts| {
+        !n.volumes.is_empty() && n.volumes.iter().all(|v| v.status.is_ok() && v.heal.is_ok())
+    };
+    if !cfg.gluster.volumes.is_empty() && !nodes.iter().any(answered) {
+        let asked: Vec<bool> = nodes.iter().map(|n| !n.volumes.is_empty()).collect();
+        if let Some(i) = (0..links.len()).find(|i| !asked[*i] && links[*i].session().is_some()) {
+            if let Some(session) = links[i].session() {
+                nodes[i].volumes = gather_volumes(cfg, session, deadline).await;
             }
         }
     }
@@ -165,7 +158,7 @@ async fn gather_node(
     link: &NodeLink,
     peer: Option<Node>,
     password: Option<String>,
-    with_volumes: bool,
+    only_reachable: bool,
     deadline: Deadline,
 ) -> NodeFacts {
     let sql_target = SqlTarget {
@@ -237,40 +230,47 @@ async fn gather_node(
             let Some(peer) = &peer else {
                 return Err("no peer configured".to_string());
             };
-            let limit = deadline.cap(Duration::from_secs(5)).as_secs().max(1);
-            let out = run(format!(
-                "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout={limit} \
--o KexAlgorithms=curve25519-sha256 -o GSSAPIAuthentication=no {}@{} true",
+            // A multiplexed master (kept 2 minutes under /run/pairctl) makes the check a new
+            // session on an authenticated connection: milliseconds instead of a full OpenSSH
+            // handshake on every status or --watch refresh. A dead or frozen peer hangs the
+            // session request, so the check has its own short limit.
+            let limit = deadline.cap(cfg.ssh.connect_timeout + Duration::from_secs(1));
+            let cmd = format!(
+                "mkdir -p /run/pairctl && ssh -o BatchMode=yes -o StrictHostKeyChecking=yes \
+-o ConnectTimeout={} -o KexAlgorithms=curve25519-sha256 -o GSSAPIAuthentication=no \
+-o ControlMaster=auto -o ControlPath=/run/pairctl/peer-ssh-%C -o ControlPersist=120 \
+-o ServerAliveInterval=2 -o ServerAliveCountMax=1 {}@{} true",
+                limit.as_secs().max(1),
                 node::shell_quote(&cfg.ssh.user),
                 peer.address
-            ))
-            .await?;
+            );
+            let out = s.exec(&cmd, limit).await?;
             if out.success() {
                 Ok(())
             } else {
                 Err(format!("ssh {}: {}", peer.address, out.failure_summary()))
             }
         };
-        let (kube, peer_ssh) = tokio::join!(kube, peer_ssh);
+        let volumes = async {
+            if basics.is_ok() && (!vip_here || only_reachable) {
+                gather_volumes(cfg, s, deadline).await
+            } else {
+                Vec::new()
+            }
+        };
+        let (kube, peer_ssh, volumes) = tokio::join!(kube, peer_ssh, volumes);
         let (kube_nodes, workloads) = match kube {
             Ok((nodes, workloads)) => (Ok(nodes), Ok(workloads)),
             Err(e) => (Err(e.clone()), Err(e)),
         };
-        (basics, kube_nodes, workloads, peer_ssh)
+        (basics, kube_nodes, workloads, peer_ssh, volumes)
     };
     let peers = async {
         let out = run("gluster --xml peer status".into()).await?;
         gluster_result(&out).and_then(|t| gluster::parse_peer_status(&t).map_err(|e| e.to_string()))
     };
-    let volumes = async {
-        if with_volumes {
-            gather_volumes(cfg, s, deadline).await
-        } else {
-            Vec::new()
-        }
-    };
-    let ((basics, kube_nodes, workloads, peer_ssh), galera, gluster_peers, volumes) =
-        tokio::join!(basics_then_role_probes, galera, peers, volumes);
+    let ((basics, kube_nodes, workloads, peer_ssh, volumes), galera, gluster_peers) =
+        tokio::join!(basics_then_role_probes, galera, peers);
     NodeFacts {
         name: link.node.name.clone(),
         address: link.node.address.to_string(),
