@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Benchmark of role changes on the lab: time from command start to every service Ready on the
+# new active (and the whole command), for swap (both healthy) and for failover with the active
+# powered off. Run as root from the project root with the lab up; leaves n1 active.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+eval "$(tests/lab/lab.sh env)"
+if [ -z "${PAIRCTL:-}" ]; then cargo build --release --quiet; fi
+P=${PAIRCTL:-target/release/pairctl}
+exec 9>/run/pairctl-lab.lock; flock 9
+
+ms() { date +%s%3N; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
+# Prints "ready_ms total_ms" for one role change: ready = start → the "services Ready" step done.
+run() {
+  local t0 out t1
+  t0=$(ms); out=$("$P" -c "$LAB_CONFIG" "$@" --yes -o json) || { echo "$* failed: $out" >&2; exit 1; }; t1=$(ms)
+  python3 -c '
+import json, sys
+d = json.loads(sys.argv[1]); total = int(sys.argv[2]); steps = d["steps"]
+i = next(k for k, s in enumerate(steps) if s["action"].startswith("services Ready"))
+after = sum(s["elapsed_ms"] for s in steps[i + 1:])
+print(total - after, total)' "$out" $(( t1 - t0 ))
+}
+
+# Healthy, with n1 active: where every measurement starts.
+settle() {
+  local end=$(( $(date +%s) + 180 ))
+  until "$P" -c "$LAB_CONFIG" status >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt $end ] || { echo "the lab did not become healthy" >&2; exit 1; }; sleep 1
+  done
+  [ "$("$P" -c "$LAB_CONFIG" status -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["active"])')" = n1 ] \
+    || "$P" -c "$LAB_CONFIG" swap --yes -q >/dev/null
+}
+
+settle
+swap_ready=(); swap_total=()
+for _ in $(seq "$RUNS"); do
+  read -r r t < <(run swap); swap_ready+=("$r"); swap_total+=("$t")
+  settle
+done
+fo_ready=(); fo_total=()
+for _ in $(seq "$RUNS"); do
+  tests/lab/lab.sh fault n1 power >/dev/null 2>&1
+  read -r r t < <(run failover); fo_ready+=("$r"); fo_total+=("$t")
+  tests/lab/lab.sh heal n1 power >/dev/null 2>&1
+  settle
+done
+m() { printf '%s\n' "$@" | median; }
+printf '%-52s %9s %9s\n' "what (median of $RUNS)" "ready" "command"
+printf '%-52s %6s ms %6s ms\n' "swap: start -> every service Ready on the new active" "$(m "${swap_ready[@]}")" "$(m "${swap_total[@]}")"
+printf '%-52s %6s ms %6s ms\n' "failover, n1 powered off: start -> services Ready" "$(m "${fo_ready[@]}")" "$(m "${fo_total[@]}")"
+echo "target: swap <= 5000 ms"
