@@ -372,3 +372,22 @@ pub async fn verify_step(
         .await;
     (verified, last)
 }
+
+/// On the new active: k3s running, then every service Ready through the VIP (two steps).
+pub async fn start_services(
+    ex: &mut Executor<'_>,
+    node: &str,
+    s: &SshSession,
+    cfg: &Config,
+    https: &HttpsClient,
+    deadline: Deadline,
+) -> Result<(), String> {
+    ex.step(node, "k3s running", ensure_k3s(s, deadline))
+        .await?;
+    ex.step(
+        "cluster",
+        "services Ready via the VIP",
+        wait_services(cfg, https, deadline),
+    )
+    .await
+}

@@ -400,22 +400,7 @@ async fn act(
         problems.push(e);
     }
     if problems.is_empty() {
-        if let Err(e) = ex
-            .step(&s.to, "k3s running", actions::ensure_k3s(new, deadline))
-            .await
-        {
-            problems.push(e);
-        }
-    }
-    if problems.is_empty() {
-        if let Err(e) = ex
-            .step(
-                "cluster",
-                "services Ready via the VIP",
-                actions::wait_services(cfg, https, deadline),
-            )
-            .await
-        {
+        if let Err(e) = actions::start_services(ex, &s.to, new, cfg, https, deadline).await {
             problems.push(e);
         }
     }

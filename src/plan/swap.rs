@@ -346,23 +346,8 @@ async fn act(
     {
         problems.push(format!("{from} is still demoted: {e}"));
     }
-    if let Err(e) = ex
-        .step(to, "k3s running", actions::ensure_k3s(new, deadline))
-        .await
-    {
+    if let Err(e) = actions::start_services(ex, to, new, cfg, https, deadline).await {
         problems.push(e);
-    }
-    if problems.is_empty() {
-        if let Err(e) = ex
-            .step(
-                "cluster",
-                "services Ready via the VIP",
-                actions::wait_services(cfg, https, deadline),
-            )
-            .await
-        {
-            problems.push(e);
-        }
     }
     let to_owned = to.to_string();
     let (verified, last) = actions::verify_step(ex, cfg, links, https, deadline, &problems, |r| {
