@@ -375,6 +375,31 @@ if [ -s {p} ] && [ -n \"$(tail -c 1 {p})\" ]; then echo >> {p}; fi; printf '%s\\
     )
 }
 
+/// The change that disables the autostart of those of `names` that are enabled (units that
+/// must not start at boot: Galera starts in bootstrap order, k3s from keepalived's notify).
+pub fn disable_autostart(
+    node: usize,
+    phase: u8,
+    units: &std::collections::BTreeMap<String, super::remote::UnitState>,
+    names: &[&str],
+    why: &str,
+) -> Option<Change> {
+    let enabled: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|u| units.get(*u).map(|x| x.is_enabled()).unwrap_or(false))
+        .collect();
+    (!enabled.is_empty()).then(|| {
+        systemctl(
+            node,
+            phase,
+            format!("disable the autostart of {} ({why})", enabled.join(" and ")),
+            &format!("disable {}", enabled.join(" ")),
+            Duration::from_secs(30),
+        )
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -35,6 +35,17 @@ pub struct Options {
     pub verify: bool,
 }
 
+impl Options {
+    /// The selected stages that act (the preflight only checks).
+    fn acting_stages(&self) -> Vec<Stage> {
+        self.stages
+            .iter()
+            .copied()
+            .filter(|s| *s != Stage::Preflight)
+            .collect()
+    }
+}
+
 /// A deploy between planning and acting.
 pub struct Deploy<'a> {
     cfg: &'a Config,
@@ -399,13 +410,7 @@ impl<'a> Deploy<'a> {
         // remote script per node and stage (the checks do not depend on each other; the
         // plans use the preflight's network facts).
         progress.note("checking the nodes");
-        let selected: Vec<Stage> = d
-            .opts
-            .stages
-            .iter()
-            .copied()
-            .filter(|s| *s != Stage::Preflight)
-            .collect();
+        let selected: Vec<Stage> = d.opts.acting_stages();
         let all_scripts: Vec<(Stage, Vec<String>)> = {
             let env = d.env();
             std::iter::once(Stage::Preflight)
@@ -577,13 +582,7 @@ impl<'a> Deploy<'a> {
 
     /// Acts on the plan, stage by stage; then verifies.
     pub async fn execute(mut self, progress: &dyn DeployProgress) -> DeployReport {
-        let selected: Vec<Stage> = self
-            .opts
-            .stages
-            .iter()
-            .copied()
-            .filter(|s| *s != Stage::Preflight)
-            .collect();
+        let selected: Vec<Stage> = self.opts.acting_stages();
         let mut stale = false;
         for stage in selected {
             let stage_started = Instant::now();

@@ -12,7 +12,6 @@ use crate::probe::collect::NodeLink;
 use crate::probe::galera::ClusterStatus;
 use crate::render::progress::Reporter;
 use crate::transport::https::HttpsClient;
-use crate::transport::ssh::SshSession;
 use crate::transport::Deadline;
 use std::time::{Duration, Instant};
 
@@ -247,14 +246,6 @@ pub async fn prepare(
     (op, situation)
 }
 
-fn session<'a>(links: &'a [NodeLink], name: &str) -> Option<&'a SshSession> {
-    links
-        .iter()
-        .find(|l| l.node.name == name)
-        .and_then(|l| l.session())
-        .map(|s| s.as_ref())
-}
-
 pub async fn execute(
     cfg: &Config,
     links: &[NodeLink],
@@ -287,7 +278,7 @@ async fn act(
     ex: &mut Executor<'_>,
 ) -> (Outcome, String, Option<ClusterReport>) {
     let vip = cfg.vip.to_string();
-    let Some(new) = session(links, &s.to) else {
+    let Some(new) = crate::probe::collect::session_of(links, &s.to) else {
         return (
             Outcome::Failed,
             format!("{} is not connected; nothing changed", s.to),
@@ -295,7 +286,7 @@ async fn act(
         );
     };
     let old = if s.from_reachable {
-        session(links, &s.from)
+        crate::probe::collect::session_of(links, &s.from)
     } else {
         None
     };

@@ -206,12 +206,7 @@ fn session<'a>(
     links: &'a [NodeLink],
     name: &str,
 ) -> Result<&'a crate::transport::ssh::SshSession, String> {
-    links
-        .iter()
-        .find(|l| l.node.name == name)
-        .and_then(|l| l.session())
-        .map(|s| s.as_ref())
-        .ok_or_else(|| format!("{name} is not connected"))
+    crate::probe::collect::session_of(links, name).ok_or_else(|| format!("{name} is not connected"))
 }
 
 pub async fn execute(

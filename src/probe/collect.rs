@@ -27,6 +27,15 @@ impl NodeLink {
     }
 }
 
+/// The connected session to the node called `name`, if any.
+pub fn session_of<'a>(links: &'a [NodeLink], name: &str) -> Option<&'a SshSession> {
+    links
+        .iter()
+        .find(|l| l.node.name == name)
+        .and_then(|l| l.session())
+        .map(|s| s.as_ref())
+}
+
 pub fn ssh_target(cfg: &Config, node: &Node) -> SshTarget {
     SshTarget {
         name: node.name.clone(),

@@ -212,23 +212,13 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
         plan.extend(changes);
 
         let units = parse_units(s.get("units"));
-        let enabled: Vec<&str> = UNITS
-            .iter()
-            .copied()
-            .filter(|u| units.get(*u).map(|x| x.is_enabled()).unwrap_or(false))
-            .collect();
-        if !enabled.is_empty() {
-            plan.push(files::systemctl(
-                i,
-                0,
-                format!(
-                    "disable the autostart of {} (Galera starts in bootstrap order)",
-                    enabled.join(" and ")
-                ),
-                &format!("disable {}", enabled.join(" ")),
-                Duration::from_secs(30),
-            ));
-        }
+        plan.extend(files::disable_autostart(
+            i,
+            0,
+            &units,
+            UNITS,
+            "Galera starts in bootstrap order",
+        ));
 
         let mut state = db_state(i, env, s)?;
         if state == Db::Standalone {

@@ -7,7 +7,6 @@ use super::Env;
 use crate::deploy::files::{self, Desired};
 use crate::deploy::remote::{self, parse_units, Script, Sections};
 use crate::deploy::{templates, Problem, Stage, StagePlan};
-use std::time::Duration;
 
 const UNITS: &[&str] = &["k3s.service", "litestream.timer", "litestream.service"];
 
@@ -50,23 +49,13 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
             files::plan_files(i, 0, &desired, &files::parse_states(s.get("files")));
         plan.extend(changes);
         let units = parse_units(s.get("units"));
-        let enabled: Vec<&str> = UNITS
-            .iter()
-            .copied()
-            .filter(|u| units.get(*u).map(|x| x.is_enabled()).unwrap_or(false))
-            .collect();
-        if !enabled.is_empty() {
-            plan.push(files::systemctl(
-                i,
-                1,
-                format!(
-                    "disable the autostart of {} (keepalived's notify script runs them on the active node)",
-                    enabled.join(" and ")
-                ),
-                &format!("disable {}", enabled.join(" ")),
-                Duration::from_secs(30),
-            ));
-        }
+        plan.extend(files::disable_autostart(
+            i,
+            1,
+            &units,
+            UNITS,
+            "keepalived's notify script runs them on the active node",
+        ));
         plan.extend(files::effect_changes(i, 1, &effects, &units));
     }
     Ok(plan)
