@@ -115,7 +115,7 @@ pub async fn gather(
         let asked: Vec<bool> = nodes.iter().map(|n| !n.volumes.is_empty()).collect();
         if let Some(i) = (0..links.len()).find(|i| !asked[*i] && links[*i].session().is_some()) {
             if let Some(session) = links[i].session() {
-                nodes[i].volumes = gather_volumes(cfg, session, deadline).await;
+                nodes[i].volumes = gather_gluster(cfg, session, false, true, deadline).await.1;
             }
         }
     }
@@ -126,40 +126,71 @@ fn not_collected(why: &str) -> String {
     format!("not collected: {why}")
 }
 
-async fn gather_volumes(cfg: &Config, s: &SshSession, deadline: Deadline) -> Vec<VolumeFacts> {
-    join_all(cfg.gluster.volumes.iter().map(|v| async move {
-        let q = node::shell_quote(v);
-        let status = async {
-            let out = s
-                .exec(
-                    &format!("gluster --xml volume status {q}"),
-                    deadline.remaining(),
-                )
-                .await?;
-            let all = gluster_result(&out)
-                .and_then(|t| gluster::parse_volume_status(&t).map_err(|e| e.to_string()))?;
-            all.into_iter()
-                .find(|x| &x.volume == v)
-                .ok_or_else(|| format!("volume {v} not in the status output"))
-        };
-        let heal = async {
-            let out = s
-                .exec(
-                    &format!("gluster --xml volume heal {q} info summary"),
-                    deadline.remaining(),
-                )
-                .await?;
-            gluster_result(&out)
-                .and_then(|t| gluster::parse_heal_summary(&t).map_err(|e| e.to_string()))
-        };
-        let (status, heal) = tokio::join!(status, heal);
-        VolumeFacts {
-            name: v.clone(),
-            status,
-            heal,
+/// One gluster CLI run on a node (see `gluster::batch_command`): its peer status when
+/// `peers`, and every volume's status and heal summary when `volumes`.
+async fn gather_gluster(
+    cfg: &Config,
+    s: &SshSession,
+    peers: bool,
+    volumes: bool,
+    deadline: Deadline,
+) -> (Probe<gluster::PeerFacts>, Vec<VolumeFacts>) {
+    let mut questions = Vec::new();
+    if peers {
+        questions.push("peer status".to_string());
+    }
+    if volumes {
+        for v in &cfg.gluster.volumes {
+            questions.push(format!("volume status {v}"));
+            questions.push(format!("volume heal {v} info summary"));
         }
-    }))
-    .await
+    }
+    if questions.is_empty() {
+        return (Err(not_collected("not asked")), Vec::new());
+    }
+    let answers: Result<Vec<String>, String> = async {
+        let out = s
+            .exec(&gluster::batch_command(&questions), deadline.remaining())
+            .await?;
+        let text = out.stdout_str();
+        if text.contains("<?xml") || !text.trim().is_empty() {
+            Ok(gluster::split_batch(&text, questions.len()))
+        } else {
+            // Nothing on stdout: the shell's or the CLI's complaint is on stderr.
+            gluster_result(&out).map(|_| Vec::new())
+        }
+    }
+    .await;
+    let mut answers = match answers {
+        Ok(a) => a.into_iter().map(Ok).collect::<Vec<_>>().into_iter(),
+        Err(e) => vec![Err(e); questions.len()].into_iter(),
+    };
+    let mut next = || answers.next().unwrap_or_else(|| Err("no answer".into()));
+    let peer_facts = if peers {
+        next().and_then(|t| gluster::parse_peer_status(&t).map_err(|e| e.to_string()))
+    } else {
+        Err(not_collected("not asked"))
+    };
+    let mut volume_facts = Vec::new();
+    if volumes {
+        for v in &cfg.gluster.volumes {
+            let status = next()
+                .and_then(|t| gluster::parse_volume_status(&t).map_err(|e| e.to_string()))
+                .and_then(|all| {
+                    all.into_iter()
+                        .find(|x| &x.volume == v)
+                        .ok_or_else(|| format!("volume {v} not in the status output"))
+                });
+            let heal =
+                next().and_then(|t| gluster::parse_heal_summary(&t).map_err(|e| e.to_string()));
+            volume_facts.push(VolumeFacts {
+                name: v.clone(),
+                status,
+                heal,
+            });
+        }
+    }
+    (peer_facts, volume_facts)
 }
 
 async fn gather_node(
@@ -260,26 +291,25 @@ async fn gather_node(
                 Err(format!("ssh {}: {}", peer.address, out.failure_summary()))
             }
         };
-        let volumes = async {
-            if basics.is_ok() && (!vip_here || only_reachable) {
-                gather_volumes(cfg, s, deadline).await
-            } else {
-                Vec::new()
-            }
-        };
-        let (kube, peer_ssh, volumes) = tokio::join!(kube, peer_ssh, volumes);
+        // The peer status, with the volumes where they are asked: one gluster CLI run.
+        let volumes_here = basics.is_ok() && (!vip_here || only_reachable);
+        let gluster = gather_gluster(cfg, s, true, volumes_here, deadline);
+        let (kube, peer_ssh, (gluster_peers, volumes)) = tokio::join!(kube, peer_ssh, gluster);
         let (kube_nodes, workloads) = match kube {
             Ok((nodes, workloads)) => (Ok(nodes), Ok(workloads)),
             Err(e) => (Err(e.clone()), Err(e)),
         };
-        (basics, kube_nodes, workloads, peer_ssh, volumes)
+        (
+            basics,
+            kube_nodes,
+            workloads,
+            peer_ssh,
+            gluster_peers,
+            volumes,
+        )
     };
-    let peers = async {
-        let out = run("gluster --xml peer status".into()).await?;
-        gluster_result(&out).and_then(|t| gluster::parse_peer_status(&t).map_err(|e| e.to_string()))
-    };
-    let ((basics, kube_nodes, workloads, peer_ssh, volumes), galera, gluster_peers) =
-        tokio::join!(basics_then_role_probes, galera, peers);
+    let ((basics, kube_nodes, workloads, peer_ssh, gluster_peers, volumes), galera) =
+        tokio::join!(basics_then_role_probes, galera);
     NodeFacts {
         name: link.node.name.clone(),
         address: link.node.address.to_string(),

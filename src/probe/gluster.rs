@@ -268,6 +268,52 @@ pub fn parse_heal_summary(text: &str) -> Result<HealFacts, ParseError> {
     Ok(HealFacts { bricks })
 }
 
+/// What a batch prints instead of asking when glusterd's unit is not running.
+pub const GLUSTERD_NOT_RUNNING: &str = "glusterd is not running (systemctl is-active: inactive)";
+
+/// One gluster CLI run for several questions (`peer status`, `volume status V`, …), read from
+/// its stdin, each answered by its own XML document. Every run of the CLI costs ~100 ms of
+/// CPU, most of it the `gsyncd --version` (Python) it starts to learn whether geo-replication
+/// is there; one run per node per round is what keeps `status` fast. Fed on stdin, the CLI
+/// does not give up when glusterd is down (it waits out its 120 s timeout), so the unit is
+/// checked first.
+pub fn batch_command(questions: &[String]) -> String {
+    let lines: Vec<String> = questions
+        .iter()
+        .map(|q| super::node::shell_quote(q))
+        .collect();
+    format!(
+        "if ! systemctl is-active --quiet glusterd glusterfs-server; then \
+echo '{GLUSTERD_NOT_RUNNING}'; exit 1; fi; \
+printf '%s\\n' {} | gluster --xml --mode=script",
+        lines.join(" ")
+    )
+}
+
+/// A batch's output → one text per question, in order, for the `parse_*` functions. What
+/// the CLI printed instead of XML (glusterd down or not running) answers every question it
+/// left unanswered.
+pub fn split_batch(stdout: &str, questions: usize) -> Vec<String> {
+    let starts: Vec<usize> = stdout.match_indices("<?xml").map(|(i, _)| i).collect();
+    let before = stdout[..starts.first().copied().unwrap_or(stdout.len())].trim();
+    let mut answers: Vec<String> = starts
+        .iter()
+        .enumerate()
+        .map(|(k, &start)| {
+            let end = starts.get(k + 1).copied().unwrap_or(stdout.len());
+            stdout[start..end].to_string()
+        })
+        .collect();
+    answers.truncate(questions);
+    let missing = if before.is_empty() {
+        "no answer: the gluster CLI ended early".to_string()
+    } else {
+        before.to_string()
+    };
+    answers.resize(questions, missing);
+    answers
+}
+
 /// Checks that `text` is the `<cliOutput>` document of a successful command.
 fn cli_output(what: &'static str, text: &str) -> Result<CliOutput, ParseError> {
     let trimmed = text.trim();
@@ -328,6 +374,8 @@ mod tests {
     const HEAL_BRICK_DISCONNECTED: &str =
         include_str!("../../fixtures/gluster/heal-summary-brick-disconnected.xml");
     const GLUSTERD_DOWN: &str = include_str!("../../fixtures/gluster/glusterd-down.txt");
+    /// `peer status`, `volume status shared`, `volume heal shared info summary` on stdin.
+    const BATCH: &str = include_str!("../../fixtures/gluster/batch-peer-volume-heal.xml");
 
     const N1: &str = "3a1f7c52-8d4e-4b1a-9c6f-2e7d5b8a9c01";
     const N2: &str = "b8e4d2a7-51c3-4f69-8a02-7c9e1d3f6b54";
@@ -431,6 +479,68 @@ mod tests {
             error.reason.starts_with("malformed XML"),
             "{}",
             error.reason
+        );
+    }
+
+    #[test]
+    fn a_batch_asks_on_stdin_after_checking_the_unit() {
+        let cmd = batch_command(&["peer status".into(), "volume status it's".into()]);
+        assert!(
+            cmd.starts_with("if ! systemctl is-active --quiet glusterd glusterfs-server; then"),
+            "{cmd}"
+        );
+        assert!(
+            cmd.ends_with(
+                "printf '%s\\n' 'peer status' 'volume status it'\\''s' | gluster --xml --mode=script"
+            ),
+            "{cmd}"
+        );
+    }
+
+    #[test]
+    fn a_batch_splits_into_one_answer_per_question() {
+        let answers = split_batch(BATCH, 3);
+        assert_eq!(answers.len(), 3);
+        assert_eq!(
+            parse_peer_status(&answers[0]).expect("parses").peers.len(),
+            1
+        );
+        assert_eq!(
+            parse_volume_status(&answers[1]).expect("parses")[0].volume,
+            "shared"
+        );
+        assert_eq!(
+            parse_heal_summary(&answers[2])
+                .expect("parses")
+                .bricks
+                .len(),
+            2
+        );
+        // Fewer questions than answers (never happens): the first ones.
+        assert_eq!(split_batch(BATCH, 1), answers[..1]);
+
+        // glusterd stopped: the sentence answers every question.
+        let answers = split_batch(&format!("{GLUSTERD_NOT_RUNNING}\n"), 2);
+        for a in &answers {
+            assert_eq!(
+                parse_peer_status(a).expect_err("an error").reason,
+                GLUSTERD_NOT_RUNNING
+            );
+        }
+        // The CLI lost glusterd after the first answer.
+        let first_only = &BATCH[..BATCH[5..].find("<?xml").expect("a second answer") + 5];
+        let answers = split_batch(first_only, 2);
+        assert!(parse_peer_status(&answers[0]).is_ok());
+        assert_eq!(
+            parse_volume_status(&answers[1])
+                .expect_err("an error")
+                .reason,
+            "no answer: the gluster CLI ended early"
+        );
+        let answers = split_batch(GLUSTERD_DOWN, 1);
+        assert_eq!(
+            parse_peer_status(&answers[0]).expect_err("an error").reason,
+            "Connection failed. Please check if gluster daemon is operational."
         );
     }
 
