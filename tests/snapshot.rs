@@ -13,7 +13,7 @@ use pairctl::snapshot::archive::{
 use pairctl::snapshot::collectors::{Applicability, Discovery, ItemSpec};
 use pairctl::snapshot::manifest::{self, Outcome};
 use pairctl::snapshot::redact::Rules;
-use pairctl::snapshot::{NoProgress, Progress, Run, Window};
+use pairctl::snapshot::{Collected, NoProgress, Progress, Run, Window};
 use pairctl::transport::Deadline;
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
@@ -74,7 +74,14 @@ fn spec(name: &str, command: &str, timeout: Duration) -> ItemSpec {
         timeout,
         discovers: Discovery::None,
         applicability: Applicability::Always,
+        parts: Vec::new(),
     }
+}
+
+/// The one result of an item that is not split.
+fn only(mut results: Vec<Collected>) -> Collected {
+    assert_eq!(results.len(), 1);
+    results.remove(0)
 }
 
 fn resident_kib(field: &str) -> u64 {
@@ -206,7 +213,7 @@ async fn large_stream_is_redacted_and_archived_in_bounded_memory() {
     let peak = sampler.peak_kib();
     let hwm_after = resident_kib("VmHWM:");
 
-    let item = collected.into_item("active");
+    let item = only(collected).into_item("active");
     assert_eq!(item.outcome, Outcome::Ok, "{item:?}");
     assert_eq!(item.bytes, expected_bytes);
     assert_eq!(item.redactions, expected_redactions);
@@ -360,7 +367,7 @@ async fn hanging_collector_times_out_and_the_rest_is_intact() {
     let took = started.elapsed();
     let items: Vec<manifest::Item> = results
         .into_iter()
-        .map(|r| r.unwrap().0.into_item("active"))
+        .map(|r| only(r.unwrap().0).into_item("active"))
         .collect();
     assert!(took < Duration::from_secs(10), "took {took:?}");
     let hang = items.iter().find(|i| i.path == "n1/test/hang.txt").unwrap();
@@ -465,7 +472,7 @@ async fn channels_refused_by_max_sessions_are_retried() {
     }))
     .await;
     for r in results {
-        let item = r.unwrap().0.into_item("active");
+        let item = only(r.unwrap().0).into_item("active");
         assert_eq!(item.outcome, Outcome::Ok, "{item:?}");
         assert_eq!(item.bytes, 2);
     }

@@ -1,9 +1,9 @@
 //! The bundle on disk. Each item's stream is redacted and hashed as it arrives; small items
 //! stay in memory, bigger ones are compressed as they arrive into a spool file next to the
-//! output (a zstd frame of their own: a tar header needs the size first, and compressing
+//! output (zstd frames of their own: a tar header needs the size first, and compressing
 //! while receiving spreads the CPU work over the nodes' streams). One writer thread appends
 //! finished items to the archive: the tar header goes into the running zstd frame, a spooled
-//! item's frame is copied as it is, and the stream goes on in a new frame. Concatenated zstd
+//! item's frames are copied as they are, and the stream goes on in a new frame. Concatenated zstd
 //! frames decompress to one tar stream (`zstd -d`, `tar --zstd`). The archive is written
 //! under a temporary name, synced and renamed. `verify` reads a bundle back.
 
@@ -133,7 +133,7 @@ impl Drop for SpoolDir {
 #[derive(Debug)]
 pub enum Body {
     Memory(Vec<u8>),
-    /// A spool file holding the item as one zstd frame of `size` bytes once decompressed;
+    /// A spool file holding the item as zstd frames of `size` bytes once decompressed;
     /// removed once appended.
     Compressed {
         path: PathBuf,
@@ -152,9 +152,63 @@ pub struct Stored {
     pub captured: Option<Vec<u8>>,
 }
 
+/// A spooled item is compressed in frames of this much: one-shot compression of a whole
+/// buffer is a third cheaper than zstd's streaming mode (which works in a ring buffer), and
+/// the concatenated frames are one zstd stream all the same.
+const SPOOL_FRAME: usize = 2 << 20;
+
 enum Spool {
     Memory(Vec<u8>),
-    Compressed(zstd::stream::write::Encoder<'static, BufWriter<File>>),
+    Compressed(FrameSpool),
+}
+
+/// An item being compressed into its spool file, `SPOOL_FRAME` at a time.
+struct FrameSpool {
+    file: File,
+    compressor: zstd::bulk::Compressor<'static>,
+    pending: Vec<u8>,
+    frame: Vec<u8>,
+}
+
+impl FrameSpool {
+    fn create(path: &Path, first: Vec<u8>) -> io::Result<Self> {
+        let mut compressor = zstd::bulk::Compressor::new(ZSTD_LEVEL)?;
+        compressor.include_checksum(true)?;
+        let mut pending = first;
+        pending.reserve(SPOOL_FRAME.saturating_sub(pending.len()));
+        Ok(FrameSpool {
+            file: create_private(path)?,
+            compressor,
+            pending,
+            frame: Vec::with_capacity(zstd::zstd_safe::compress_bound(SPOOL_FRAME)),
+        })
+    }
+    fn write(&mut self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            let take = (SPOOL_FRAME - self.pending.len().min(SPOOL_FRAME)).min(data.len());
+            self.pending.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.pending.len() >= SPOOL_FRAME {
+                self.flush_frame()?;
+            }
+        }
+        Ok(())
+    }
+    fn flush_frame(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.frame.clear();
+        self.compressor
+            .compress_to_buffer(&self.pending, &mut self.frame)?;
+        self.file.write_all(&self.frame)?;
+        self.pending.clear();
+        Ok(())
+    }
+    fn finish(mut self) -> io::Result<()> {
+        self.flush_frame()?;
+        self.file.flush()
+    }
 }
 
 /// The sink one remote command streams into: redacts line by line, hashes what is stored,
@@ -239,18 +293,12 @@ impl ItemSink {
                 Ok(())
             }
             Spool::Memory(buf) => {
-                let file = create_private(&self.spool_path)?;
-                let mut encoder = zstd::stream::write::Encoder::new(
-                    BufWriter::with_capacity(256 << 10, file),
-                    ZSTD_LEVEL,
-                )?;
-                encoder.include_checksum(true)?;
-                encoder.write_all(buf)?;
-                encoder.write_all(data)?;
-                self.spool = Spool::Compressed(encoder);
+                let mut spool = FrameSpool::create(&self.spool_path, std::mem::take(buf))?;
+                spool.write(data)?;
+                self.spool = Spool::Compressed(spool);
                 Ok(())
             }
-            Spool::Compressed(w) => w.write_all(data),
+            Spool::Compressed(w) => w.write(data),
         }
     }
 
@@ -265,8 +313,8 @@ impl ItemSink {
         }
         let body = match self.spool {
             Spool::Memory(buf) => Body::Memory(buf),
-            Spool::Compressed(encoder) => {
-                encoder.finish()?.flush()?;
+            Spool::Compressed(spool) => {
+                spool.finish()?;
                 Body::Compressed {
                     path: self.spool_path.clone(),
                     size: self.stored,
@@ -402,7 +450,7 @@ fn write_archive(
             }
             Body::Compressed { path, size } => {
                 // The header (and a long-name entry if needed) without data, then the
-                // item's own frame as it is, then the padding in a new frame.
+                // item's own frames as they are, then the padding in a new frame.
                 header.set_size(size);
                 tar.append_data(&mut header, &entry.path, io::empty())?;
                 let mut spool = File::open(&path)?;

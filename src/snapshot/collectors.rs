@@ -5,6 +5,7 @@
 
 use super::Window;
 use crate::config::Config;
+use crate::probe::gluster;
 use crate::probe::kube::{classify_kubectl_error, KubectlError};
 use crate::probe::node::{
     shell_quote, DEPLOYMENT_RECORD, HISTORY_FILE, MAINTENANCE_FILE, VRRP_STATE_FILE,
@@ -21,6 +22,9 @@ pub const KUBE: Duration = Duration::from_secs(30);
 pub const JOURNAL: Duration = Duration::from_secs(120);
 pub const POD_LOG: Duration = Duration::from_secs(60);
 pub const LOG_FILE: Duration = Duration::from_secs(300);
+
+/// What `kubectl get` is asked for, in one call.
+const KUBE_KINDS: &str = "nodes,deployments,statefulsets,daemonsets,pods,events";
 
 /// Files a discovery may list (beyond this the listing says so and the rest is skipped).
 pub const MAX_FILES: usize = 500;
@@ -92,6 +96,9 @@ pub struct ItemSpec {
     pub timeout: Duration,
     pub discovers: Discovery,
     pub applicability: Applicability,
+    /// When not empty, the command answers several gluster questions (`gluster::batch_command`)
+    /// and each answer is stored as its own item, under these names.
+    pub parts: Vec<String>,
 }
 
 impl ItemSpec {
@@ -108,11 +115,24 @@ impl ItemSpec {
             timeout,
             discovers: Discovery::None,
             applicability: Applicability::Always,
+            parts: Vec::new(),
         }
     }
     fn discovering(mut self, d: Discovery) -> Self {
         self.discovers = d;
         self
+    }
+    fn split_into(mut self, parts: Vec<String>) -> Self {
+        self.parts = parts;
+        self
+    }
+    /// The archive paths (under the node) of what this item stores.
+    pub fn stored_names(&self) -> Vec<String> {
+        if self.parts.is_empty() {
+            vec![self.name.clone()]
+        } else {
+            self.parts.clone()
+        }
     }
     fn when(mut self, a: Applicability) -> Self {
         self.applicability = a;
@@ -149,9 +169,15 @@ pub fn static_items(cfg: &Config, window: &Window) -> Vec<ItemSpec> {
             .discovering(Discovery::LogFiles),
         ItemSpec::new("configs", "files.txt", config_listing(), SHORT)
             .discovering(Discovery::ConfigFiles),
-        ItemSpec::new("k3s", "pods.json", kubectl("get pods -A -o json"), KUBE)
-            .discovering(Discovery::Pods)
-            .when(Applicability::ActiveOnly),
+        // One kubectl for every kind (each run of the real one costs ~100 ms of CPU).
+        ItemSpec::new(
+            "k3s",
+            "resources.json",
+            kubectl(&format!("get {KUBE_KINDS} -A -o json")),
+            KUBE,
+        )
+        .discovering(Discovery::Pods)
+        .when(Applicability::ActiveOnly),
     ];
     for (name, units, identifiers) in JOURNAL_UNITS {
         let mut matches: Vec<String> = Vec::new();
@@ -223,8 +249,11 @@ if [ -e {MAINTENANCE_FILE} ]; then echo 'maintenance: yes ({MAINTENANCE_FILE})';
         SHORT,
     ));
 
-    let gluster = |args: &str| format!("exec gluster --mode=script {args}");
-    let mut gluster_items: Vec<(String, String)> = [
+    // Text: one CLI run each (its answers have no boundaries). XML: one run answers all,
+    // split into one item per question (each run of the CLI costs ~100 ms of CPU).
+    // (item name, question): the question's words are safe for the shell (volume names are
+    // quoted where they are added).
+    let mut gluster_questions: Vec<(String, String)> = [
         ("peer-status", "peer status"),
         ("pool-list", "pool list"),
         ("volume-info", "volume info"),
@@ -234,40 +263,42 @@ if [ -e {MAINTENANCE_FILE} ]; then echo 'maintenance: yes ({MAINTENANCE_FILE})';
     .map(|(n, a)| (n.to_string(), a.to_string()))
     .collect();
     for v in &cfg.gluster.volumes {
-        gluster_items.push((
+        gluster_questions.push((
             format!("heal-info-{}", path_safe(v)),
             format!("volume heal {} info", shell_quote(v)),
         ));
     }
-    for (name, args) in gluster_items {
+    for (name, question) in &gluster_questions {
         items.push(ItemSpec::new(
             "gluster",
             format!("{name}.txt"),
-            gluster(&args),
+            format!("exec gluster --mode=script {question}"),
             GLUSTER,
         ));
-        items.push(ItemSpec::new(
+    }
+    let (names, questions): (Vec<String>, Vec<String>) = gluster_questions
+        .into_iter()
+        .map(|(n, q)| (format!("{n}.xml"), q))
+        .unzip();
+    items.push(
+        ItemSpec::new(
             "gluster",
-            format!("{name}.xml"),
-            gluster(&format!("--xml {args}")),
+            "xml",
+            gluster::batch_command(&questions),
             GLUSTER,
-        ));
-    }
+        )
+        .split_into(names),
+    );
 
-    for (name, args) in [
-        ("nodes.txt", "get nodes -o wide"),
-        (
-            "workloads.txt",
-            "get deployments,statefulsets,daemonsets,pods -A -o wide",
-        ),
-        (
-            "workloads.json",
-            "get deployments,statefulsets,daemonsets -A -o json",
-        ),
-        ("events.txt", "get events -A -o wide"),
-    ] {
-        items.push(ItemSpec::new("k3s", name, kubectl(args), KUBE).when(Applicability::ActiveOnly));
-    }
+    items.push(
+        ItemSpec::new(
+            "k3s",
+            "resources.txt",
+            kubectl(&format!("get {KUBE_KINDS} -A -o wide")),
+            KUBE,
+        )
+        .when(Applicability::ActiveOnly),
+    );
 
     items.push(ItemSpec::new(
         "history",
@@ -366,49 +397,72 @@ fn file_items(
     (items, note)
 }
 
-/// `kubectl get pods -A -o json` → current and previous logs of every pod.
+/// A pod from the resource list: where it is and whether a container of it restarted.
+struct Pod {
+    namespace: String,
+    name: String,
+    restarted: bool,
+}
+
+fn pods_of(list: &serde_json::Value) -> Vec<Pod> {
+    let Some(items) = list.get("items").and_then(|i| i.as_array()) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter(|item| item.get("kind").and_then(|k| k.as_str()).unwrap_or("Pod") == "Pod")
+        .filter_map(|p| {
+            let meta = p.get("metadata")?;
+            let restarted = ["containerStatuses", "initContainerStatuses"]
+                .iter()
+                .filter_map(|k| p.get("status")?.get(k)?.as_array())
+                .flatten()
+                .any(|c| c.get("restartCount").and_then(|n| n.as_u64()).unwrap_or(0) > 0);
+            Some(Pod {
+                namespace: meta.get("namespace")?.as_str()?.to_string(),
+                name: meta.get("name")?.as_str()?.to_string(),
+                restarted,
+            })
+        })
+        .collect()
+}
+
+/// The resource list (`kubectl get …,pods,… -A -o json`) → the logs of every pod, and the
+/// previous container's logs of pods whose containers restarted (kubectl has none for the
+/// others: asking would cost a kubectl run per pod to learn so).
 fn pod_items(text: &str, window: &Window) -> (Vec<ItemSpec>, Option<String>) {
     let Ok(list) = serde_json::from_str::<serde_json::Value>(text) else {
-        return (Vec::new(), Some("the pod list is not JSON".into()));
+        return (Vec::new(), Some("the resource list is not JSON".into()));
     };
-    let pods: Vec<(String, String)> = list
-        .get("items")
-        .and_then(|i| i.as_array())
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|p| {
-                    let meta = p.get("metadata")?;
-                    Some((
-                        meta.get("namespace")?.as_str()?.to_string(),
-                        meta.get("name")?.as_str()?.to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let pods = pods_of(&list);
     let since = humantime::format_rfc3339_seconds(window.since);
     let mut items = Vec::new();
-    for (ns, pod) in pods.iter().take(MAX_PODS) {
-        let base = format!("logs/{}/{}", path_safe(ns), path_safe(pod));
+    for pod in pods.iter().take(MAX_PODS) {
+        let base = format!(
+            "logs/{}/{}",
+            path_safe(&pod.namespace),
+            path_safe(&pod.name)
+        );
         let args = format!(
             "logs -n {} {} --all-containers --timestamps --since-time={since}",
-            shell_quote(ns),
-            shell_quote(pod)
+            shell_quote(&pod.namespace),
+            shell_quote(&pod.name)
         );
         items.push(
             ItemSpec::new("k3s", format!("{base}.log"), kubectl(&args), POD_LOG)
                 .when(Applicability::ActiveOnly),
         );
-        items.push(
-            ItemSpec::new(
-                "k3s",
-                format!("{base}.previous.log"),
-                kubectl(&format!("{args} --previous")),
-                POD_LOG,
-            )
-            .when(Applicability::PreviousLogs),
-        );
+        if pod.restarted {
+            items.push(
+                ItemSpec::new(
+                    "k3s",
+                    format!("{base}.previous.log"),
+                    kubectl(&format!("{args} --previous")),
+                    POD_LOG,
+                )
+                .when(Applicability::PreviousLogs),
+            );
+        }
     }
     let note = (pods.len() > MAX_PODS).then(|| {
         format!(
@@ -516,8 +570,31 @@ mod tests {
             "{}",
             logs.command
         );
-        assert!(items.iter().any(|i| i.name == "heal-info-shared.xml"
-            && i.command.contains("--xml volume heal shared info")));
+        let xml = items.iter().find(|i| i.name == "xml").unwrap();
+        assert!(
+            xml.command.contains("'volume heal shared info'")
+                && xml.command.contains("gluster --xml --mode=script"),
+            "{}",
+            xml.command
+        );
+        assert_eq!(
+            xml.stored_names(),
+            [
+                "peer-status.xml",
+                "pool-list.xml",
+                "volume-info.xml",
+                "volume-status.xml",
+                "heal-info-shared.xml"
+            ]
+        );
+        let text = items
+            .iter()
+            .find(|i| i.name == "heal-info-shared.txt")
+            .unwrap();
+        assert_eq!(
+            text.command,
+            "exec gluster --mode=script volume heal shared info"
+        );
         let galera = items.iter().find(|i| i.collector == "galera").unwrap();
         assert!(
             !galera.command.contains("-p") && !galera.command.contains("password"),
@@ -530,7 +607,11 @@ mod tests {
         // Unique paths.
         let mut names: Vec<String> = items
             .iter()
-            .map(|i| format!("{}/{}", i.collector, i.name))
+            .flat_map(|i| {
+                i.stored_names()
+                    .into_iter()
+                    .map(|n| format!("{}/{n}", i.collector))
+            })
             .collect();
         names.sort();
         let n = names.len();
@@ -588,8 +669,12 @@ mod tests {
     }
 
     #[test]
-    fn pods_get_current_and_previous_logs() {
-        let list = r#"{"apiVersion":"v1","items":[{"metadata":{"name":"auth-7d9f","namespace":"efa"}},{"metadata":{"name":"x/y","namespace":"kube-system"}}],"kind":"List"}"#;
+    fn pods_get_their_logs_and_restarted_ones_the_previous_too() {
+        let list = r#"{"apiVersion":"v1","items":[
+            {"kind":"Node","metadata":{"name":"n1"}},
+            {"kind":"Pod","metadata":{"name":"auth-7d9f","namespace":"efa"},"status":{"containerStatuses":[{"name":"auth","restartCount":2}]}},
+            {"kind":"Pod","metadata":{"name":"x/y","namespace":"kube-system"},"status":{"containerStatuses":[{"name":"y","restartCount":0}]}},
+            {"kind":"Event","metadata":{"name":"auth-7d9f.17c","namespace":"efa"}}],"kind":"List"}"#;
         let (items, _) = follow_ups(Discovery::Pods, list.as_bytes(), &window());
         let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
         assert_eq!(
@@ -598,7 +683,6 @@ mod tests {
                 "logs/efa/auth-7d9f.log",
                 "logs/efa/auth-7d9f.previous.log",
                 "logs/kube-system/x_y.log",
-                "logs/kube-system/x_y.previous.log"
             ]
         );
         assert!(

@@ -212,15 +212,25 @@ pub async fn create(
         let t0 = Instant::now();
         let report = status.await;
         let text = crate::render::json(&report);
+        let took = t0.elapsed();
+        let path = "cluster/status.json";
         let item = run
-            .store_text(
-                "cluster",
-                "status",
-                "cluster/status.json",
-                &text,
-                t0.elapsed(),
-            )
-            .await;
+            .store_text(path, &text)
+            .await
+            .map(|(bytes, sha256, redactions)| Item {
+                node: "cluster".into(),
+                collector: "status".into(),
+                path: path.into(),
+                bytes,
+                sha256: Some(sha256),
+                exit_status: None,
+                started_ms: run.started.elapsed().saturating_sub(took).as_millis() as u64,
+                duration_ms: took.as_millis() as u64,
+                timed_out: false,
+                error: None,
+                redactions,
+                outcome: Outcome::Ok,
+            });
         (report, item)
     };
     let nodes = futures::future::join_all(
@@ -408,33 +418,13 @@ impl Collected {
 }
 
 impl Run {
-    /// Stores a text produced here (the status report) through the same redaction.
-    async fn store_text(
-        &self,
-        node: &str,
-        collector: &str,
-        path: &str,
-        text: &str,
-        took: Duration,
-    ) -> Result<Item, BundleError> {
+    /// Stores a text produced here (the status report, the parts of a split item) through
+    /// the same redaction: (bytes, sha256, redactions).
+    async fn store_text(&self, path: &str, text: &str) -> Result<(u64, String, u64), BundleError> {
         let mut sink = ItemSink::new(self.rules.as_ref(), self.spool.next_file());
         sink.write_chunk(text.as_bytes())
             .map_err(io_error("cannot spool"))?;
         let stored = sink.finish().map_err(io_error("cannot spool"))?;
-        let item = Item {
-            node: node.into(),
-            collector: collector.into(),
-            path: path.into(),
-            bytes: stored.bytes,
-            sha256: Some(stored.sha256.clone()),
-            exit_status: None,
-            started_ms: self.started.elapsed().saturating_sub(took).as_millis() as u64,
-            duration_ms: took.as_millis() as u64,
-            timed_out: false,
-            error: None,
-            redactions: stored.redactions,
-            outcome: Outcome::Ok,
-        };
         self.writer
             .append(Entry {
                 path: path.into(),
@@ -442,42 +432,31 @@ impl Run {
             })
             .await
             .map_err(io_error("cannot append"))?;
-        Ok(item)
+        Ok((stored.bytes, stored.sha256, stored.redactions))
     }
 
     /// Runs one item on a node: streams its output through the sink into the archive.
-    /// Returns the result and, for discovery items, the raw output to parse.
+    /// Returns the results (several for an item split into parts) and, for discovery items,
+    /// the raw output to parse.
     pub async fn run_item(
         &self,
         session: &SshSession,
         node: &str,
         spec: ItemSpec,
         progress: &Arc<dyn NodeProgress>,
-    ) -> Result<(Collected, Option<Vec<u8>>), BundleError> {
+    ) -> Result<(Vec<Collected>, Option<Vec<u8>>), BundleError> {
         let path = format!("{node}/{}/{}", spec.collector, spec.name);
         let started = Instant::now();
         let limit = self.deadline.cap(spec.timeout);
         if limit < MIN_ITEM_TIME {
-            return Ok((
-                Collected {
-                    spec,
-                    node: node.into(),
-                    path,
-                    stored: None,
-                    output: None,
-                    timed_out: true,
-                    error: Some("not started: the command's deadline was reached".into()),
-                    started: self.started.elapsed(),
-                    duration: Duration::ZERO,
-                },
-                None,
-            ));
+            let error = "not started: the command's deadline was reached";
+            return Ok((not_collected(node, spec, error, true), None));
         }
         progress.started(&path);
         let counter = progress.clone();
         let mut sink = ItemSink::new(self.rules.as_ref(), self.spool.next_file())
             .on_received(Arc::new(move |n| counter.received(n)));
-        if spec.discovers != Discovery::None {
+        if spec.discovers != Discovery::None || !spec.parts.is_empty() {
             sink = sink.capturing();
         }
         let remote_limit = (limit + REMOTE_GRACE).as_secs().max(1);
@@ -525,6 +504,30 @@ impl Run {
         let stored = sink
             .finish()
             .map_err(io_error(&format!("cannot spool {path}")))?;
+        progress.finished(&path, error.is_none());
+        let started = started.duration_since(self.started);
+        if !spec.parts.is_empty() {
+            let raw = String::from_utf8_lossy(stored.captured.as_deref().unwrap_or_default())
+                .into_owned();
+            let answers = crate::probe::gluster::split_batch(&raw, spec.parts.len());
+            let mut collected = Vec::new();
+            for (name, answer) in spec.parts.iter().zip(answers) {
+                let path = format!("{node}/{}/{name}", spec.collector);
+                let stored = self.store_text(&path, &answer).await?;
+                collected.push(Collected {
+                    spec: spec.clone(),
+                    node: node.into(),
+                    stored: Some(stored),
+                    path,
+                    output: output.clone(),
+                    timed_out,
+                    error: error.clone(),
+                    started,
+                    duration,
+                });
+            }
+            return Ok((collected, None));
+        }
         let captured = stored.captured;
         let summary = (stored.bytes, stored.sha256, stored.redactions);
         self.writer
@@ -534,9 +537,8 @@ impl Run {
             })
             .await
             .map_err(io_error(&format!("cannot append {path}")))?;
-        progress.finished(&path, error.is_none());
         Ok((
-            Collected {
+            vec![Collected {
                 spec,
                 node: node.into(),
                 path,
@@ -544,12 +546,30 @@ impl Run {
                 output,
                 timed_out,
                 error,
-                started: started.duration_since(self.started),
+                started,
                 duration,
-            },
+            }],
             captured,
         ))
     }
+}
+
+/// An item that did not run (the node unreachable, no time left): one entry per stored name.
+fn not_collected(node: &str, spec: ItemSpec, error: &str, timed_out: bool) -> Vec<Collected> {
+    spec.stored_names()
+        .into_iter()
+        .map(|name| Collected {
+            path: format!("{node}/{}/{name}", spec.collector),
+            spec: spec.clone(),
+            node: node.into(),
+            stored: None,
+            output: None,
+            timed_out,
+            error: Some(error.to_string()),
+            started: Duration::ZERO,
+            duration: Duration::ZERO,
+        })
+        .collect()
 }
 
 /// Every item of one node, `PER_NODE` at a time, each on its own task: the CPU work on the
@@ -571,17 +591,7 @@ async fn collect_node(
             progress.done(Some(&reason));
             return Ok(queue
                 .into_iter()
-                .map(|spec| Collected {
-                    path: format!("{node}/{}/{}", spec.collector, spec.name),
-                    spec,
-                    node: node.into(),
-                    stored: None,
-                    output: None,
-                    timed_out: false,
-                    error: Some(reason.clone()),
-                    started: Duration::ZERO,
-                    duration: Duration::ZERO,
-                })
+                .flat_map(|spec| not_collected(node, spec, &reason, false))
                 .collect());
         }
     };
@@ -601,8 +611,12 @@ async fn collect_node(
         let Some(joined) = tasks.join_next().await else {
             break;
         };
-        let (mut collected, captured) =
+        let (mut results, captured) =
             joined.map_err(|e| BundleError(format!("{node}: a collector task failed: {e}")))??;
+        let Some(mut collected) = results.pop() else {
+            continue;
+        };
+        done.append(&mut results);
         if let (Some(raw), true) = (
             captured,
             collected.output.as_ref().is_some_and(|o| o.success()),
@@ -670,7 +684,7 @@ mod tests {
             },
         )
         .into_iter()
-        .find(|s| s.name == "nodes.txt")
+        .find(|s| s.name == "resources.txt")
         .unwrap();
         let refused = Output {
             status: Some(1),
@@ -680,7 +694,7 @@ mod tests {
         let c = |output: Option<Output>, timed_out: bool| Collected {
             spec: spec.clone(),
             node: "b".into(),
-            path: "b/k3s/nodes.txt".into(),
+            path: "b/k3s/resources.txt".into(),
             stored: Some((0, "e3b0".into(), 0)),
             output,
             timed_out,

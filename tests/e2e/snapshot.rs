@@ -68,6 +68,15 @@ fn inspect_ok(bundle: &Path) -> serde_json::Value {
 #[ignore = "needs the lab: tests/run.sh"]
 fn healthy_pair_gives_a_complete_verified_bundle() {
     let lab = lab();
+    // The auth container restarted once (on whichever node is active).
+    const RESTARTED: &str = "/etc/pairctl-lab/restarted/auth";
+    let _restarted = Planted(vec![("n1", RESTARTED.into()), ("n2", RESTARTED.into())]);
+    for node in ["n1", "n2"] {
+        on_node(
+            node,
+            &format!("mkdir -p /etc/pairctl-lab/restarted && touch {RESTARTED}"),
+        );
+    }
     let dir = tempfile::tempdir().unwrap();
     let (code, stdout, bundle) = snapshot(&lab, dir.path(), &["--since", "2h"]);
     assert_eq!(code, 0, "{stdout}");
@@ -115,8 +124,11 @@ fn healthy_pair_gives_a_complete_verified_bundle() {
         until: now,
     };
     for node in ["n1", "n2"] {
-        for spec in static_items(&cfg, &window) {
-            let path = format!("{node}/{}/{}", spec.collector, spec.name);
+        for (spec, name) in static_items(&cfg, &window)
+            .into_iter()
+            .flat_map(|s| s.stored_names().into_iter().map(move |n| (s.clone(), n)))
+        {
+            let path = format!("{node}/{}/{name}", spec.collector);
             let i = item(&m, &path);
             assert!(files.contains_key(&path), "{path} is not in the archive");
             let outcome = i["outcome"].as_str().unwrap();
@@ -151,6 +163,22 @@ fn healthy_pair_gives_a_complete_verified_bundle() {
             .any(|i| i["path"].as_str().unwrap().starts_with(&pod_logs)),
         "no pod logs from the active node"
     );
+    // Previous logs of the restarted container only.
+    let previous: Vec<&str> = m["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .filter(|p| p.ends_with(".previous.log"))
+        .collect();
+    assert_eq!(previous.len(), 1, "{previous:?}");
+    assert!(
+        previous[0].starts_with(&format!("{pod_logs}auth-")),
+        "{previous:?}"
+    );
+    assert_eq!(item(&m, previous[0])["outcome"], "ok");
+    let text = String::from_utf8_lossy(&files[previous[0]]).into_owned();
+    assert!(text.contains("out of memory"), "{text}");
     let status: serde_json::Value = serde_json::from_slice(&files["cluster/status.json"]).unwrap();
     assert_eq!(status["verdict"], "healthy");
     let galera = String::from_utf8_lossy(&files["n2/galera/global-status.txt"]).into_owned();
@@ -318,7 +346,7 @@ fn powered_off_standby_gives_a_partial_bundle() {
         }
     }
     assert_eq!(item(&m, "n1/system/uname.txt")["outcome"], "ok");
-    assert_eq!(item(&m, "n1/k3s/workloads.json")["outcome"], "ok");
+    assert_eq!(item(&m, "n1/k3s/resources.json")["outcome"], "ok");
     inspect_ok(&bundle);
 }
 
