@@ -10,7 +10,7 @@ use pairctl::config::Config;
 use pairctl::snapshot::archive::{
     self, ArchiveWriter, Body, Entry, OutputPaths, SpoolDir, TempArchive,
 };
-use pairctl::snapshot::collectors::{Applicability, Discovery, ItemSpec};
+use pairctl::snapshot::collectors::{Answers, Applicability, Discovery, ItemSpec};
 use pairctl::snapshot::manifest::{self, Outcome};
 use pairctl::snapshot::redact::Rules;
 use pairctl::snapshot::{Collected, NoProgress, Progress, Run, Window};
@@ -75,6 +75,7 @@ fn spec(name: &str, command: &str, timeout: Duration) -> ItemSpec {
         discovers: Discovery::None,
         applicability: Applicability::Always,
         parts: Vec::new(),
+        answers: Answers::Xml,
     }
 }
 

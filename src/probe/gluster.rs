@@ -278,16 +278,72 @@ pub const GLUSTERD_NOT_RUNNING: &str = "glusterd is not running (systemctl is-ac
 /// does not give up when glusterd is down (it waits out its 120 s timeout), so the unit is
 /// checked first.
 pub fn batch_command(questions: &[String]) -> String {
-    let lines: Vec<String> = questions
+    format!(
+        "{}printf '%s\\n' {} | gluster --xml --mode=script",
+        unit_check(""),
+        quoted(questions)
+    )
+}
+
+/// Says so (on stdout, or where `redirect` sends it) and exits 1 unless glusterd runs.
+fn unit_check(redirect: &str) -> String {
+    format!(
+        "if ! systemctl is-active --quiet glusterd glusterfs-server; then \
+echo '{GLUSTERD_NOT_RUNNING}'{redirect}; exit 1; fi; "
+    )
+}
+
+fn quoted(questions: &[String]) -> String {
+    let words: Vec<String> = questions
         .iter()
         .map(|q| super::node::shell_quote(q))
         .collect();
+    words.join(" ")
+}
+
+/// The plain-text answers of several questions from one CLI run. Text answers have no
+/// boundaries, so each question is followed by `system:: uuid get`, whose `UUID: <uuid>`
+/// line no answer has (peer status says `Uuid:`). In text mode the CLI stops at the first
+/// failed question (its message goes to stderr): the questions after it are then asked one
+/// run each, each followed by a `UUID: -` line of the shell's.
+pub fn text_batch_command(questions: &[String]) -> String {
     format!(
-        "if ! systemctl is-active --quiet glusterd glusterfs-server; then \
-echo '{GLUSTERD_NOT_RUNNING}'; exit 1; fi; \
-printf '%s\\n' {} | gluster --xml --mode=script",
-        lines.join(" ")
+        "{}set -- {}; \
+out=$(for q do printf '%s\\nsystem:: uuid get\\n' \"$q\"; done | gluster --mode=script); rc=$?; \
+printf '%s\\n' \"$out\"; \
+if [ $rc -ne 0 ]; then \
+n=$(printf '%s\\n' \"$out\" | grep -c '^{TEXT_SEPARATOR_PREFIX}'); shift $((n + 1)) 2>/dev/null || shift $#; \
+echo '{TEXT_SEPARATOR_PREFIX}-'; \
+for q do gluster --mode=script $q; echo '{TEXT_SEPARATOR_PREFIX}-'; done; fi; exit $rc",
+        unit_check(" >&2"),
+        quoted(questions)
     )
+}
+
+const TEXT_SEPARATOR_PREFIX: &str = "UUID: ";
+
+/// A text batch's output → one answer per question, in order (empty when the CLI printed
+/// nothing for it: its message is in the command's stderr).
+pub fn split_text_batch(stdout: &str, questions: usize) -> Vec<String> {
+    let mut answers = Vec::new();
+    let mut current = String::new();
+    for line in stdout.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let is_separator = bare.strip_prefix(TEXT_SEPARATOR_PREFIX).is_some_and(|id| {
+            id == "-" || (id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+        });
+        if is_separator {
+            answers.push(std::mem::take(&mut current));
+        } else {
+            current.push_str(line);
+        }
+    }
+    if !current.trim().is_empty() {
+        answers.push(current);
+    }
+    answers.truncate(questions);
+    answers.resize(questions, String::new());
+    answers
 }
 
 /// A batch's output → one text per question, in order, for the `parse_*` functions. What
@@ -376,6 +432,10 @@ mod tests {
     const GLUSTERD_DOWN: &str = include_str!("../../fixtures/gluster/glusterd-down.txt");
     /// `peer status`, `volume status shared`, `volume heal shared info summary` on stdin.
     const BATCH: &str = include_str!("../../fixtures/gluster/batch-peer-volume-heal.xml");
+    /// `text_batch_command` for peer status, pool list, volume status all, heal info.
+    const TEXT_BATCH: &str = include_str!("../../fixtures/gluster/text-batch.txt");
+    /// Peer status, pool list, `volume status nosuch` (fails: the CLI stops), volume info.
+    const TEXT_BATCH_STOPPED: &str = include_str!("../../fixtures/gluster/text-batch-stopped.txt");
 
     const N1: &str = "3a1f7c52-8d4e-4b1a-9c6f-2e7d5b8a9c01";
     const N2: &str = "b8e4d2a7-51c3-4f69-8a02-7c9e1d3f6b54";
@@ -495,6 +555,56 @@ mod tests {
             ),
             "{cmd}"
         );
+    }
+
+    #[test]
+    fn a_text_batch_splits_on_the_uuid_lines() {
+        let questions: Vec<String> = [
+            "peer status",
+            "pool list",
+            "volume status all",
+            "volume heal shared info",
+        ]
+        .iter()
+        .map(|q| q.to_string())
+        .collect();
+        let cmd = text_batch_command(&questions);
+        if let Ok(path) = std::env::var("PAIRCTL_PRINT_TEXT_BATCH") {
+            std::fs::write(path, &cmd).expect("writes");
+        }
+        assert!(
+            cmd.contains(
+                "set -- 'peer status' 'pool list' 'volume status all' 'volume heal shared info';"
+            ),
+            "{cmd}"
+        );
+        let answers = split_text_batch(TEXT_BATCH, 4);
+        assert!(
+            answers[0].starts_with("Number of Peers: 1\n"),
+            "{answers:?}"
+        );
+        assert!(answers[0].contains("Uuid: 846cf6ec-2968-4ee9-8f5d-85d45b608e76"));
+        assert!(answers[1].starts_with("UUID\t"), "{answers:?}");
+        assert!(
+            answers[2].starts_with("Status of volume: shared"),
+            "{answers:?}"
+        );
+        assert!(
+            answers[3].starts_with("Brick n1:/srv/bricks/shared"),
+            "{answers:?}"
+        );
+        assert!(answers.iter().all(|a| !a.contains("UUID: ")), "{answers:?}");
+
+        // The CLI stopped at a failed question: the ones after it were asked one by one.
+        let answers = split_text_batch(TEXT_BATCH_STOPPED, 4);
+        assert!(answers[1].starts_with("UUID\t"), "{answers:?}");
+        assert_eq!(answers[2], "");
+        assert!(answers[3].contains("Volume Name: shared\n"), "{answers:?}");
+        assert!(
+            answers[3].ends_with("performance.client-io-threads: off\n"),
+            "{answers:?}"
+        );
+        assert_eq!(split_text_batch("", 2), ["", ""]);
     }
 
     #[test]

@@ -96,9 +96,51 @@ pub struct ItemSpec {
     pub timeout: Duration,
     pub discovers: Discovery,
     pub applicability: Applicability,
-    /// When not empty, the command answers several gluster questions (`gluster::batch_command`)
-    /// and each answer is stored as its own item, under these names.
+    /// When not empty, the command answers several gluster questions in one CLI run and each
+    /// answer is stored as its own item, under these names.
     pub parts: Vec<String>,
+    pub answers: Answers,
+}
+
+/// How a gluster batch's answers are told apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answers {
+    /// One XML document each (`gluster::batch_command`).
+    Xml,
+    /// Separator lines (`gluster::text_batch_command`).
+    Text,
+    /// A tar stream of files, named as the parts (relative to `/`).
+    Tar,
+}
+
+impl Answers {
+    /// One content per part; None for a file that is not in the tar (gone when read).
+    pub fn split(self, output: &[u8], parts: &[String]) -> Vec<Option<Vec<u8>>> {
+        let text = || String::from_utf8_lossy(output);
+        let texts = match self {
+            Answers::Xml => gluster::split_batch(&text(), parts.len()),
+            Answers::Text => gluster::split_text_batch(&text(), parts.len()),
+            Answers::Tar => return split_tar(output, parts),
+        };
+        texts.into_iter().map(|t| Some(t.into_bytes())).collect()
+    }
+}
+
+fn split_tar(output: &[u8], parts: &[String]) -> Vec<Option<Vec<u8>>> {
+    let mut found: std::collections::HashMap<String, Vec<u8>> = Default::default();
+    let mut archive = tar::Archive::new(output);
+    if let Ok(entries) = archive.entries() {
+        for mut entry in entries.flatten() {
+            let Ok(path) = entry.path().map(|p| p.to_string_lossy().into_owned()) else {
+                continue;
+            };
+            let mut data = Vec::new();
+            if std::io::Read::read_to_end(&mut entry, &mut data).is_ok() {
+                found.insert(path, data);
+            }
+        }
+    }
+    parts.iter().map(|p| found.remove(p)).collect()
 }
 
 impl ItemSpec {
@@ -116,14 +158,16 @@ impl ItemSpec {
             discovers: Discovery::None,
             applicability: Applicability::Always,
             parts: Vec::new(),
+            answers: Answers::Xml,
         }
     }
     fn discovering(mut self, d: Discovery) -> Self {
         self.discovers = d;
         self
     }
-    fn split_into(mut self, parts: Vec<String>) -> Self {
+    fn split_into(mut self, parts: Vec<String>, answers: Answers) -> Self {
         self.parts = parts;
+        self.answers = answers;
         self
     }
     /// The archive paths (under the node) of what this item stores.
@@ -249,8 +293,8 @@ if [ -e {MAINTENANCE_FILE} ]; then echo 'maintenance: yes ({MAINTENANCE_FILE})';
         SHORT,
     ));
 
-    // Text: one CLI run each (its answers have no boundaries). XML: one run answers all,
-    // split into one item per question (each run of the CLI costs ~100 ms of CPU).
+    // One CLI run answers all questions in text, one all in XML (each run of the CLI costs
+    // ~100 ms of CPU); the answers are split into one item each.
     // (item name, question): the question's words are safe for the shell (volume names are
     // quoted where they are added).
     let mut gluster_questions: Vec<(String, String)> = [
@@ -268,18 +312,17 @@ if [ -e {MAINTENANCE_FILE} ]; then echo 'maintenance: yes ({MAINTENANCE_FILE})';
             format!("volume heal {} info", shell_quote(v)),
         ));
     }
-    for (name, question) in &gluster_questions {
-        items.push(ItemSpec::new(
+    let (names, questions): (Vec<String>, Vec<String>) = gluster_questions.into_iter().unzip();
+    let named = |ext: &str| names.iter().map(|n| format!("{n}.{ext}")).collect();
+    items.push(
+        ItemSpec::new(
             "gluster",
-            format!("{name}.txt"),
-            format!("exec gluster --mode=script {question}"),
+            "text",
+            gluster::text_batch_command(&questions),
             GLUSTER,
-        ));
-    }
-    let (names, questions): (Vec<String>, Vec<String>) = gluster_questions
-        .into_iter()
-        .map(|(n, q)| (format!("{n}.xml"), q))
-        .unzip();
+        )
+        .split_into(named("txt"), Answers::Text),
+    );
     items.push(
         ItemSpec::new(
             "gluster",
@@ -287,7 +330,7 @@ if [ -e {MAINTENANCE_FILE} ]; then echo 'maintenance: yes ({MAINTENANCE_FILE})';
             gluster::batch_command(&questions),
             GLUSTER,
         )
-        .split_into(names),
+        .split_into(named("xml"), Answers::Xml),
     );
 
     items.push(
@@ -340,19 +383,26 @@ pub fn follow_ups(
     let text = String::from_utf8_lossy(output);
     match discovery {
         Discovery::None => (Vec::new(), None),
-        Discovery::ConfigFiles => file_items(&text, "configs", "/", SHORT),
-        Discovery::LogFiles => file_items(&text, "logs", "/var/log/", LOG_FILE),
+        Discovery::ConfigFiles => file_items(&text, "configs", "/", SHORT, true),
+        Discovery::LogFiles => file_items(&text, "logs", "/var/log/", LOG_FILE, false),
         Discovery::Pods => pod_items(&text, window),
     }
 }
 
+/// Small files go `TAR_BATCH_FILES` or `TAR_BATCH_BYTES` at a time in one `tar` (a remote
+/// command costs the node a channel and three processes).
+const TAR_BATCH_FILES: usize = 100;
+const TAR_BATCH_BYTES: u64 = 4 << 20;
+
 /// `SIZE\tPATH` lines (paths absolute, or relative to `base`) → one item per file, named by
-/// its path on the node; gzip-rotated logs are decompressed on the node.
+/// its path on the node; gzip-rotated logs are decompressed on the node. With `batch`, plain
+/// files are read in batches by one `tar` each, split into one item per file.
 fn file_items(
     text: &str,
     collector: &'static str,
     base: &str,
     timeout: Duration,
+    batch: bool,
 ) -> (Vec<ItemSpec>, Option<String>) {
     // Largest first: they take longest, so they start first.
     let mut listing: Vec<(u64, &str)> = text
@@ -364,8 +414,9 @@ fn file_items(
         .collect();
     listing.sort_by_key(|(size, _)| std::cmp::Reverse(*size));
     let mut items = Vec::new();
+    let mut batches: Vec<(u64, Vec<String>)> = Vec::new();
     let mut listed = 0;
-    for (_size, path) in listing {
+    for (size, path) in listing {
         let path = path
             .strip_prefix("./")
             .map(|p| format!("{base}{p}"))
@@ -374,7 +425,21 @@ fn file_items(
             continue;
         }
         listed += 1;
-        if items.len() >= MAX_FILES {
+        if listed > MAX_FILES {
+            continue;
+        }
+        if batch && !path.ends_with(".gz") {
+            let fits = |(bytes, names): &&mut (u64, Vec<String>)| {
+                names.len() < TAR_BATCH_FILES && bytes + size <= TAR_BATCH_BYTES
+            };
+            let name = path.trim_start_matches('/').to_string();
+            match batches.iter_mut().find(|b| fits(b)) {
+                Some((bytes, names)) => {
+                    *bytes += size;
+                    names.push(name);
+                }
+                None => batches.push((size, vec![name])),
+            }
             continue;
         }
         let (name, command) = match path.strip_suffix(".gz") {
@@ -391,6 +456,17 @@ fn file_items(
             ),
         };
         items.push(ItemSpec::new(collector, name, command, timeout));
+    }
+    for (k, (_, names)) in batches.into_iter().enumerate() {
+        let paths: Vec<String> = names.iter().map(|n| shell_quote(n)).collect();
+        let command = format!(
+            "cd / && exec tar -c --ignore-failed-read --no-recursion -- {}",
+            paths.join(" ")
+        );
+        items.push(
+            ItemSpec::new(collector, format!("files-{k}.tar"), command, timeout)
+                .split_into(names, Answers::Tar),
+        );
     }
     let note = (listed > MAX_FILES)
         .then(|| format!("{listed} files listed; the first {MAX_FILES} were collected"));
@@ -587,14 +663,14 @@ mod tests {
                 "heal-info-shared.xml"
             ]
         );
-        let text = items
-            .iter()
-            .find(|i| i.name == "heal-info-shared.txt")
-            .unwrap();
-        assert_eq!(
-            text.command,
-            "exec gluster --mode=script volume heal shared info"
+        let text = items.iter().find(|i| i.name == "text").unwrap();
+        assert!(
+            text.command
+                .contains("set -- 'peer status' 'pool list' 'volume info' 'volume status all' 'volume heal shared info';"),
+            "{}",
+            text.command
         );
+        assert_eq!(text.stored_names()[4], "heal-info-shared.txt");
         let galera = items.iter().find(|i| i.collector == "galera").unwrap();
         assert!(
             !galera.command.contains("-p") && !galera.command.contains("password"),
@@ -645,17 +721,63 @@ mod tests {
     }
 
     #[test]
-    fn config_listing_and_odd_names() {
-        let listing = "300\t/etc/mysql/conf.d/galera.cnf\n10\t/etc/keepalived/it's here.conf\n";
+    fn config_files_are_read_by_one_tar_and_split_per_file() {
+        let listing = "300\t/etc/mysql/conf.d/galera.cnf\n10\t/etc/keepalived/it's here.conf\n7\t/etc/nginx/old.conf.gz\n";
         let (items, _) = follow_ups(Discovery::ConfigFiles, listing.as_bytes(), &window());
-        assert_eq!(items[0].name, "etc/mysql/conf.d/galera.cnf");
-        assert!(
-            items[1]
-                .command
-                .contains("'/etc/keepalived/it'\\''s here.conf'"),
-            "{}",
-            items[1].command
+        assert_eq!(items.len(), 2, "{items:?}");
+        assert_eq!(items[0].name, "etc/nginx/old.conf");
+        assert!(items[0].command.contains("gzip -dc"));
+        let tar = &items[1];
+        assert_eq!(
+            tar.command,
+            "cd / && exec tar -c --ignore-failed-read --no-recursion -- \
+etc/mysql/conf.d/galera.cnf 'etc/keepalived/it'\\''s here.conf'"
         );
+        assert_eq!(
+            tar.stored_names(),
+            [
+                "etc/mysql/conf.d/galera.cnf",
+                "etc/keepalived/it's here.conf"
+            ]
+        );
+        assert_eq!(tar.answers, Answers::Tar);
+
+        // Batches stay small enough to hold in memory.
+        let big: String = (0..3)
+            .map(|i| format!("{}\t/etc/mysql/f{i}.cnf\n", 3 << 20))
+            .collect();
+        let (items, _) = follow_ups(Discovery::ConfigFiles, big.as_bytes(), &window());
+        assert_eq!(items.len(), 3);
+    }
+
+    #[test]
+    fn a_tar_from_gnu_tar_splits_per_file_and_misses_what_was_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = format!("etc/{}/deep.conf", "d".repeat(120));
+        std::fs::create_dir_all(dir.path().join(&long).parent().unwrap()).unwrap();
+        std::fs::write(dir.path().join(&long), "password = x\n").unwrap();
+        std::fs::create_dir_all(dir.path().join("etc/k")).unwrap();
+        std::fs::write(dir.path().join("etc/k/a.conf"), "vrrp\n").unwrap();
+        let out = std::process::Command::new("tar")
+            .args(["-c", "--ignore-failed-read", "--no-recursion", "--"])
+            .args(["etc/k/a.conf", "etc/gone.conf", long.as_str()])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let parts = [
+            "etc/k/a.conf".to_string(),
+            "etc/gone.conf".into(),
+            long.clone(),
+        ];
+        let split = Answers::Tar.split(&out.stdout, &parts);
+        assert_eq!(split[0].as_deref(), Some(&b"vrrp\n"[..]));
+        assert_eq!(split[1], None);
+        assert_eq!(split[2].as_deref(), Some(&b"password = x\n"[..]));
     }
 
     #[test]

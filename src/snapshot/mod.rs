@@ -214,23 +214,23 @@ pub async fn create(
         let text = crate::render::json(&report);
         let took = t0.elapsed();
         let path = "cluster/status.json";
-        let item = run
-            .store_text(path, &text)
-            .await
-            .map(|(bytes, sha256, redactions)| Item {
-                node: "cluster".into(),
-                collector: "status".into(),
-                path: path.into(),
-                bytes,
-                sha256: Some(sha256),
-                exit_status: None,
-                started_ms: run.started.elapsed().saturating_sub(took).as_millis() as u64,
-                duration_ms: took.as_millis() as u64,
-                timed_out: false,
-                error: None,
-                redactions,
-                outcome: Outcome::Ok,
-            });
+        let item =
+            run.store_text(path, text.as_bytes())
+                .await
+                .map(|(bytes, sha256, redactions)| Item {
+                    node: "cluster".into(),
+                    collector: "status".into(),
+                    path: path.into(),
+                    bytes,
+                    sha256: Some(sha256),
+                    exit_status: None,
+                    started_ms: run.started.elapsed().saturating_sub(took).as_millis() as u64,
+                    duration_ms: took.as_millis() as u64,
+                    timed_out: false,
+                    error: None,
+                    redactions,
+                    outcome: Outcome::Ok,
+                });
         (report, item)
     };
     let nodes = futures::future::join_all(
@@ -420,10 +420,9 @@ impl Collected {
 impl Run {
     /// Stores a text produced here (the status report, the parts of a split item) through
     /// the same redaction: (bytes, sha256, redactions).
-    async fn store_text(&self, path: &str, text: &str) -> Result<(u64, String, u64), BundleError> {
+    async fn store_text(&self, path: &str, text: &[u8]) -> Result<(u64, String, u64), BundleError> {
         let mut sink = ItemSink::new(self.rules.as_ref(), self.spool.next_file());
-        sink.write_chunk(text.as_bytes())
-            .map_err(io_error("cannot spool"))?;
+        sink.write_chunk(text).map_err(io_error("cannot spool"))?;
         let stored = sink.finish().map_err(io_error("cannot spool"))?;
         self.writer
             .append(Entry {
@@ -507,21 +506,33 @@ impl Run {
         progress.finished(&path, error.is_none());
         let started = started.duration_since(self.started);
         if !spec.parts.is_empty() {
-            let raw = String::from_utf8_lossy(stored.captured.as_deref().unwrap_or_default())
-                .into_owned();
-            let answers = crate::probe::gluster::split_batch(&raw, spec.parts.len());
+            let raw = stored.captured.unwrap_or_default();
+            let answers = spec.answers.split(&raw, &spec.parts);
+            let ran_ok = output.as_ref().is_some_and(|o| o.success()) && !timed_out;
             let mut collected = Vec::new();
             for (name, answer) in spec.parts.iter().zip(answers) {
                 let path = format!("{node}/{}/{name}", spec.collector);
-                let stored = self.store_text(&path, &answer).await?;
+                let (output, error) = match answer {
+                    // A file listed but gone when read: not applicable, as a lone `cat` says.
+                    None if ran_ok => (
+                        Some(Output {
+                            status: Some(collectors::ABSENT_EXIT),
+                            stderr: format!("/{name}: absent when read").into_bytes(),
+                            ..Default::default()
+                        }),
+                        Some(format!("/{name}: absent when read")),
+                    ),
+                    _ => (output.clone(), error.clone()),
+                };
+                let stored = self.store_text(&path, &answer.unwrap_or_default()).await?;
                 collected.push(Collected {
                     spec: spec.clone(),
                     node: node.into(),
                     stored: Some(stored),
                     path,
-                    output: output.clone(),
+                    output,
                     timed_out,
-                    error: error.clone(),
+                    error,
                     started,
                     duration,
                 });
