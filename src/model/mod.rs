@@ -683,21 +683,16 @@ fn volume_check(facts: &ClusterFacts, vol: &str) -> Check {
         if status.bricks.is_empty() {
             return Check::fail(&name, CLUSTER, Impact::Degraded, "no bricks online");
         }
-        let heal = match &v.heal {
-            Ok(h) => h,
-            Err(e) => {
-                return Check::fail(&name, CLUSTER, Impact::Degraded, format!("heal info: {e}"))
+        if let Ok(heal) = &v.heal {
+            let split: u64 = heal.bricks.iter().filter_map(|b| b.split_brain).sum();
+            if split > 0 {
+                return Check::fail(
+                    &name,
+                    CLUSTER,
+                    Impact::Critical,
+                    format!("{split} entries in split-brain"),
+                );
             }
-        };
-        let split: u64 = heal.bricks.iter().filter_map(|b| b.split_brain).sum();
-        let pending: u64 = heal.bricks.iter().filter_map(|b| b.pending).sum();
-        if split > 0 {
-            return Check::fail(
-                &name,
-                CLUSTER,
-                Impact::Critical,
-                format!("{split} entries in split-brain"),
-            );
         }
         if status.bricks.len() < facts.nodes.len() {
             // glusterd leaves out the bricks of a peer it cannot reach.
@@ -722,6 +717,13 @@ fn volume_check(facts: &ClusterFacts, vol: &str) -> Check {
                 format!("brick offline: {}", offline.join(", ")),
             );
         }
+        let heal = match &v.heal {
+            Ok(h) => h,
+            Err(e) => {
+                return Check::fail(&name, CLUSTER, Impact::Degraded, format!("heal info: {e}"))
+            }
+        };
+        let pending: u64 = heal.bricks.iter().filter_map(|b| b.pending).sum();
         let disconnected: Vec<&str> = heal
             .bricks
             .iter()

@@ -415,9 +415,18 @@ async fn act(
         }
     }
     let to = s.to.clone();
+    // A fenced old active has rejoined once its keepalived left FAULT (the maintenance file
+    // is gone and the track script said so): until then a swap back would be refused.
+    let fenced = old.is_some().then(|| s.from.clone());
     let (verified, last) = actions::verify_step(ex, cfg, links, https, deadline, &problems, |r| {
         r.active.as_deref() == Some(to.as_str())
             && !r.checks.iter().any(|c| c.impact == Some(Impact::Critical))
+            && fenced.as_ref().is_none_or(|from| {
+                r.checks
+                    .iter()
+                    .filter(|c| c.name == "keepalived" && &c.node == from)
+                    .all(|c| c.result == CheckResult::Ok)
+            })
     })
     .await;
     match verified {

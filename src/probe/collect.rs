@@ -96,7 +96,22 @@ pub async fn gather(
     let reachable = links.iter().filter(|l| l.session().is_some()).count();
     let nodes = join_all(links.iter().map(|link| {
         let peer = cfg.nodes.iter().find(|n| n.name != link.node.name).cloned();
-        gather_node(cfg, link, peer, password.clone(), reachable == 1, deadline)
+        // A peer that did not answer pairctl on the network (powered off, link cut): asking
+        // this node to reach it would only wait out timeouts.
+        let peer_silent = links
+            .iter()
+            .filter(|l| l.node.name != link.node.name)
+            .find_map(|l| l.session.as_ref().err().filter(|e| e.silent))
+            .map(|e| e.message.clone());
+        gather_node(
+            cfg,
+            link,
+            peer,
+            peer_silent,
+            password.clone(),
+            reachable == 1,
+            deadline,
+        )
     }));
     let services = join_all(cfg.k3s.services.iter().map(|s| async move {
         let url = cfg.health_url(s);
@@ -115,7 +130,9 @@ pub async fn gather(
         let asked: Vec<bool> = nodes.iter().map(|n| !n.volumes.is_empty()).collect();
         if let Some(i) = (0..links.len()).find(|i| !asked[*i] && links[*i].session().is_some()) {
             if let Some(session) = links[i].session() {
-                nodes[i].volumes = gather_gluster(cfg, session, false, true, deadline).await.1;
+                nodes[i].volumes = gather_gluster(cfg, session, false, true, true, deadline)
+                    .await
+                    .1;
             }
         }
     }
@@ -127,12 +144,13 @@ fn not_collected(why: &str) -> String {
 }
 
 /// One gluster CLI run on a node (see `gluster::batch_command`): its peer status when
-/// `peers`, and every volume's status and heal summary when `volumes`.
+/// `peers`, and every volume's status (and heal summary, when `heal`) when `volumes`.
 async fn gather_gluster(
     cfg: &Config,
     s: &SshSession,
     peers: bool,
     volumes: bool,
+    heal: bool,
     deadline: Deadline,
 ) -> (Probe<gluster::PeerFacts>, Vec<VolumeFacts>) {
     let mut questions = Vec::new();
@@ -142,7 +160,9 @@ async fn gather_gluster(
     if volumes {
         for v in &cfg.gluster.volumes {
             questions.push(format!("volume status {v}"));
-            questions.push(format!("volume heal {v} info summary"));
+            if heal {
+                questions.push(format!("volume heal {v} info summary"));
+            }
         }
     }
     if questions.is_empty() {
@@ -150,7 +170,10 @@ async fn gather_gluster(
     }
     let answers: Result<Vec<String>, String> = async {
         let out = s
-            .exec(&gluster::batch_command(&questions), deadline.remaining())
+            .exec(
+                &gluster::batch_command(&questions, deadline.remaining()),
+                deadline.remaining(),
+            )
             .await?;
         let text = out.stdout_str();
         if text.contains("<?xml") || !text.trim().is_empty() {
@@ -181,8 +204,13 @@ async fn gather_gluster(
                         .find(|x| &x.volume == v)
                         .ok_or_else(|| format!("volume {v} not in the status output"))
                 });
-            let heal =
-                next().and_then(|t| gluster::parse_heal_summary(&t).map_err(|e| e.to_string()));
+            let heal = if heal {
+                next().and_then(|t| gluster::parse_heal_summary(&t).map_err(|e| e.to_string()))
+            } else {
+                Err(not_collected(
+                    "the peer does not answer (heal info would wait on its brick)",
+                ))
+            };
             volume_facts.push(VolumeFacts {
                 name: v.clone(),
                 status,
@@ -197,6 +225,7 @@ async fn gather_node(
     cfg: &Config,
     link: &NodeLink,
     peer: Option<Node>,
+    peer_silent: Option<String>,
     password: Option<String>,
     only_reachable: bool,
     deadline: Deadline,
@@ -222,7 +251,12 @@ async fn gather_node(
         Ok(s) => s.clone(),
         Err(e) => {
             let reason = format!("unreachable: {e}");
-            let galera = galera.await;
+            // A node that did not answer TCP would make the SQL connection wait as long.
+            let galera = if e.silent {
+                Err(format!("not asked: {}", e.message))
+            } else {
+                galera.await
+            };
             return NodeFacts {
                 name: link.node.name.clone(),
                 address: link.node.address.to_string(),
@@ -270,6 +304,9 @@ async fn gather_node(
             let Some(peer) = &peer else {
                 return Err("no peer configured".to_string());
             };
+            if let Some(why) = &peer_silent {
+                return Err(not_collected(why));
+            }
             // A multiplexed master (kept 2 minutes under /run/pairctl) makes the check a new
             // session on an authenticated connection: milliseconds instead of a full OpenSSH
             // handshake on every status or --watch refresh. A dead or frozen peer hangs the
@@ -293,7 +330,9 @@ async fn gather_node(
         };
         // The peer status, with the volumes where they are asked: one gluster CLI run.
         let volumes_here = basics.is_ok() && (!vip_here || only_reachable);
-        let gluster = gather_gluster(cfg, s, true, volumes_here, deadline);
+        // Heal info waits on every brick: not asked while the peer (and its brick) is silent.
+        let heal = peer_silent.is_none();
+        let gluster = gather_gluster(cfg, s, true, volumes_here, heal, deadline);
         let (kube, peer_ssh, (gluster_peers, volumes)) = tokio::join!(kube, peer_ssh, gluster);
         let (kube_nodes, workloads) = match kube {
             Ok((nodes, workloads)) => (Ok(nodes), Ok(workloads)),

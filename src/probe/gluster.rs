@@ -277,11 +277,14 @@ pub const GLUSTERD_NOT_RUNNING: &str = "glusterd is not running (systemctl is-ac
 /// is there; one run per node per round is what keeps `status` fast. Fed on stdin, the CLI
 /// does not give up when glusterd is down (it waits out its 120 s timeout), so the unit is
 /// checked first.
-pub fn batch_command(questions: &[String]) -> String {
+/// `limit`: the CLI is killed on the node after it (a process whose channel was dropped
+/// would go on, and hold glusterd's volume lock while it waits on an unreachable brick).
+pub fn batch_command(questions: &[String], limit: std::time::Duration) -> String {
     format!(
-        "{}printf '%s\\n' {} | gluster --xml --mode=script",
+        "{}printf '%s\\n' {} | timeout -k 1 {} gluster --xml --mode=script",
         unit_check(""),
-        quoted(questions)
+        quoted(questions),
+        limit.as_secs().max(1)
     )
 }
 
@@ -544,14 +547,17 @@ mod tests {
 
     #[test]
     fn a_batch_asks_on_stdin_after_checking_the_unit() {
-        let cmd = batch_command(&["peer status".into(), "volume status it's".into()]);
+        let cmd = batch_command(
+            &["peer status".into(), "volume status it's".into()],
+            std::time::Duration::from_millis(2500),
+        );
         assert!(
             cmd.starts_with("if ! systemctl is-active --quiet glusterd glusterfs-server; then"),
             "{cmd}"
         );
         assert!(
             cmd.ends_with(
-                "printf '%s\\n' 'peer status' 'volume status it'\\''s' | gluster --xml --mode=script"
+                "printf '%s\\n' 'peer status' 'volume status it'\\''s' | timeout -k 1 2 gluster --xml --mode=script"
             ),
             "{cmd}"
         );

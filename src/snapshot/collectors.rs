@@ -327,7 +327,7 @@ if [ -e {MAINTENANCE_FILE} ]; then echo 'maintenance: yes ({MAINTENANCE_FILE})';
         ItemSpec::new(
             "gluster",
             "xml",
-            gluster::batch_command(&questions),
+            gluster::batch_command(&questions, GLUSTER),
             GLUSTER,
         )
         .split_into(named("xml"), Answers::Xml),

@@ -166,6 +166,10 @@ pub struct ConnectError {
     pub hint: Option<String>,
     /// Host-key problems are configuration/security errors, not reachability.
     pub host_key: bool,
+    /// Not even TCP answered within the limit, or there is no route to the node (powered
+    /// off, link cut): other connections to it would wait or fail the same way, and need
+    /// not be tried.
+    pub silent: bool,
 }
 
 impl ConnectError {
@@ -174,6 +178,7 @@ impl ConnectError {
             message,
             hint: None,
             host_key: false,
+            silent: false,
         }
     }
     pub fn into_error(self) -> Error {
@@ -192,8 +197,6 @@ impl ConnectError {
 
 fn ssh_config() -> Arc<client::Config> {
     Arc::new(client::Config {
-        // Without TCP_NODELAY every round trip waits on Nagle: ~40 ms per command.
-        nodelay: true,
         keepalive_interval: Some(Duration::from_secs(5)),
         keepalive_max: 3,
         // AES-GCM runs on the CPU's AES instructions (ring): on a snapshot stream it costs
@@ -217,18 +220,51 @@ impl SshSession {
         cfg: &SshConfig,
         limit: Duration,
     ) -> Result<Self, ConnectError> {
-        match tokio::time::timeout(limit, Self::connect_inner(target, cfg)).await {
-            Ok(r) => r,
-            Err(_) => Err(ConnectError::plain(format!(
-                "{}: SSH to {} timed out after {}",
+        let started = std::time::Instant::now();
+        let timed_out = |silent: bool| {
+            let mut e = ConnectError::plain(format!(
+                "{}: SSH to {} timed out after {}{}",
                 target.name,
                 target.addr,
-                crate::render::human_duration(limit)
-            ))),
+                crate::render::human_duration(limit),
+                if silent { " (no answer to TCP)" } else { "" }
+            ));
+            e.silent = silent;
+            e
+        };
+        let tcp = match tokio::time::timeout(limit, tokio::net::TcpStream::connect(target.addr))
+            .await
+        {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(e)) => {
+                let mut error = ConnectError::plain(format!(
+                    "{}: cannot connect to {}: {e}",
+                    target.name, target.addr
+                ));
+                error.silent = matches!(
+                    e.kind(),
+                    std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable
+                );
+                return Err(error);
+            }
+            Err(_) => return Err(timed_out(true)),
+        };
+        // Without TCP_NODELAY every round trip waits on Nagle: ~40 ms per command.
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!("set_nodelay: {e}");
+        }
+        let rest = limit.saturating_sub(started.elapsed());
+        match tokio::time::timeout(rest, Self::connect_inner(tcp, target, cfg)).await {
+            Ok(r) => r,
+            Err(_) => Err(timed_out(false)),
         }
     }
 
-    async fn connect_inner(target: &SshTarget, cfg: &SshConfig) -> Result<Self, ConnectError> {
+    async fn connect_inner(
+        tcp: tokio::net::TcpStream,
+        target: &SshTarget,
+        cfg: &SshConfig,
+    ) -> Result<Self, ConnectError> {
         let host = target.addr.ip().to_string();
         let problem = Arc::new(Mutex::new(None));
         let handler = ClientHandler {
@@ -238,7 +274,7 @@ impl SshSession {
             policy: cfg.host_key_policy,
             problem: problem.clone(),
         };
-        let connected = client::connect(ssh_config(), target.addr, handler).await;
+        let connected = client::connect_stream(ssh_config(), tcp, handler).await;
         let mut handle = match connected {
             Ok(h) => h,
             Err(e) => {
@@ -456,6 +492,7 @@ fn host_key_error(
         message,
         hint: Some(hint),
         host_key: true,
+        silent: false,
     }
 }
 
@@ -523,6 +560,7 @@ async fn authenticate(
         ),
         hint: Some("set ssh.identity_file, or add the key to ssh-agent".into()),
         host_key: false,
+        silent: false,
     })
 }
 

@@ -214,6 +214,13 @@ fn standby_powered_off_is_seen_down() {
     assert_ne!(code, 0, "{:#?}", failing(&doc));
     assert_eq!(check(&doc, "ssh", "n2")["result"], "fail");
     assert_eq!(doc["nodes"][0]["role"], "active");
+    // No TCP answer from n2: its SQL connection is not tried (it would wait as long).
+    let galera = check(&doc, "galera", "n2");
+    assert_eq!(galera["result"], "fail");
+    assert!(
+        galera["detail"].as_str().unwrap().contains("not asked"),
+        "{galera}"
+    );
 }
 
 #[test]
