@@ -130,9 +130,10 @@ pub async fn gather(
         let asked: Vec<bool> = nodes.iter().map(|n| !n.volumes.is_empty()).collect();
         if let Some(i) = (0..links.len()).find(|i| !asked[*i] && links[*i].session().is_some()) {
             if let Some(session) = links[i].session() {
-                nodes[i].volumes = gather_gluster(cfg, session, false, true, true, deadline)
-                    .await
-                    .1;
+                nodes[i].volumes =
+                    gather_gluster(cfg, session, false, VolumeQuestions::Yes, true, deadline)
+                        .await
+                        .1;
             }
         }
     }
@@ -143,13 +144,21 @@ fn not_collected(why: &str) -> String {
     format!("not collected: {why}")
 }
 
+/// Which volume questions a node's gluster run asks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum VolumeQuestions {
+    Yes,
+    /// When the node does not hold the VIP (it decides: `gluster::batch_command_unless_vip`).
+    UnlessVipHere,
+}
+
 /// One gluster CLI run on a node (see `gluster::batch_command`): its peer status when
-/// `peers`, and every volume's status (and heal summary, when `heal`) when `volumes`.
+/// `peers`, and every volume's status (and heal summary, when `heal`) as `volumes` says.
 async fn gather_gluster(
     cfg: &Config,
     s: &SshSession,
     peers: bool,
-    volumes: bool,
+    volumes: VolumeQuestions,
     heal: bool,
     deadline: Deadline,
 ) -> (Probe<gluster::PeerFacts>, Vec<VolumeFacts>) {
@@ -157,33 +166,50 @@ async fn gather_gluster(
     if peers {
         questions.push("peer status".to_string());
     }
-    if volumes {
-        for v in &cfg.gluster.volumes {
-            questions.push(format!("volume status {v}"));
-            if heal {
-                questions.push(format!("volume heal {v} info summary"));
-            }
+    let mut volume_questions = Vec::new();
+    for v in &cfg.gluster.volumes {
+        volume_questions.push(format!("volume status {v}"));
+        if heal {
+            volume_questions.push(format!("volume heal {v} info summary"));
         }
     }
-    if questions.is_empty() {
+    let limit = deadline.remaining();
+    let command = match volumes {
+        VolumeQuestions::Yes => {
+            questions.append(&mut volume_questions);
+            gluster::batch_command(&questions, limit)
+        }
+        VolumeQuestions::UnlessVipHere => gluster::batch_command_unless_vip(
+            &questions,
+            &volume_questions,
+            &cfg.vip.to_string(),
+            limit,
+        ),
+    };
+    if questions.is_empty() && volume_questions.is_empty() {
         return (Err(not_collected("not asked")), Vec::new());
     }
     let answers: Result<Vec<String>, String> = async {
-        let out = s
-            .exec(
-                &gluster::batch_command(&questions, deadline.remaining()),
-                deadline.remaining(),
-            )
-            .await?;
-        let text = out.stdout_str();
+        let out = s.exec(&command, limit).await?;
+        let stdout = out.stdout_str();
+        let mut text = stdout.as_str();
+        if volumes == VolumeQuestions::UnlessVipHere {
+            if let Some((n, rest)) = gluster::asked(text) {
+                if n > questions.len() {
+                    questions.append(&mut volume_questions);
+                }
+                text = rest;
+            }
+        }
         if text.contains("<?xml") || !text.trim().is_empty() {
-            Ok(gluster::split_batch(&text, questions.len()))
+            Ok(gluster::split_batch(text, questions.len()))
         } else {
             // Nothing on stdout: the shell's or the CLI's complaint is on stderr.
             gluster_result(&out).map(|_| Vec::new())
         }
     }
     .await;
+    let volumes_asked = questions.len() > usize::from(peers);
     let mut answers = match answers {
         Ok(a) => a.into_iter().map(Ok).collect::<Vec<_>>().into_iter(),
         Err(e) => vec![Err(e); questions.len()].into_iter(),
@@ -195,7 +221,7 @@ async fn gather_gluster(
         Err(not_collected("not asked"))
     };
     let mut volume_facts = Vec::new();
-    if volumes {
+    if volumes_asked {
         for v in &cfg.gluster.volumes {
             let status = next()
                 .and_then(|t| gluster::parse_volume_status(&t).map_err(|e| e.to_string()))
@@ -328,27 +354,31 @@ async fn gather_node(
                 Err(format!("ssh {}: {}", peer.address, out.failure_summary()))
             }
         };
-        // The peer status, with the volumes where they are asked: one gluster CLI run.
-        let volumes_here = basics.is_ok() && (!vip_here || only_reachable);
-        // Heal info waits on every brick: not asked while the peer (and its brick) is silent.
-        let heal = peer_silent.is_none();
-        let gluster = gather_gluster(cfg, s, true, volumes_here, heal, deadline);
-        let (kube, peer_ssh, (gluster_peers, volumes)) = tokio::join!(kube, peer_ssh, gluster);
+        let (kube, peer_ssh) = tokio::join!(kube, peer_ssh);
         let (kube_nodes, workloads) = match kube {
             Ok((nodes, workloads)) => (Ok(nodes), Ok(workloads)),
             Err(e) => (Err(e.clone()), Err(e)),
         };
-        (
-            basics,
-            kube_nodes,
-            workloads,
-            peer_ssh,
-            gluster_peers,
-            volumes,
-        )
+        (basics, kube_nodes, workloads, peer_ssh)
     };
-    let ((basics, kube_nodes, workloads, peer_ssh, gluster_peers, volumes), galera) =
-        tokio::join!(basics_then_role_probes, galera);
+    // The peer status, and the volumes when this node is the one asked (the standby, or the
+    // only reachable node): one gluster CLI run, started at once. Heal info waits on every
+    // brick: not asked while the peer (and its brick) is silent.
+    let volume_questions = if only_reachable {
+        VolumeQuestions::Yes
+    } else {
+        VolumeQuestions::UnlessVipHere
+    };
+    let gluster = gather_gluster(
+        cfg,
+        s,
+        true,
+        volume_questions,
+        peer_silent.is_none(),
+        deadline,
+    );
+    let ((basics, kube_nodes, workloads, peer_ssh), galera, (gluster_peers, volumes)) =
+        tokio::join!(basics_then_role_probes, galera, gluster);
     NodeFacts {
         name: link.node.name.clone(),
         address: link.node.address.to_string(),

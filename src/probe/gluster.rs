@@ -288,6 +288,36 @@ pub fn batch_command(questions: &[String], limit: std::time::Duration) -> String
     )
 }
 
+/// A batch of `questions`, and `unless_vip_here` too when the node does not hold `vip`: the
+/// node decides, so the batch need not wait for another round trip to learn who holds it.
+/// The output starts with `ASKED_PREFIX<n>` (how many questions were asked).
+pub fn batch_command_unless_vip(
+    questions: &[String],
+    unless_vip_here: &[String],
+    vip: &str,
+    limit: std::time::Duration,
+) -> String {
+    format!(
+        "{}set -- {}; if ! ip -o addr show | grep -qF ' {vip}/'; then set -- \"$@\" {}; fi; \
+echo \"{ASKED_PREFIX}$#\"; printf '%s\\n' \"$@\" | timeout -k 1 {} gluster --xml --mode=script",
+        unit_check(""),
+        quoted(questions),
+        quoted(unless_vip_here),
+        limit.as_secs().max(1)
+    )
+}
+
+/// The first line of a `batch_command_unless_vip` output.
+pub const ASKED_PREFIX: &str = "@@pairctl-asked ";
+
+/// `ASKED_PREFIX<n>` → (n, the rest); None when the line is not there (the unit check
+/// failed first).
+pub fn asked(stdout: &str) -> Option<(usize, &str)> {
+    let rest = stdout.strip_prefix(ASKED_PREFIX)?;
+    let (n, rest) = rest.split_once('\n').unwrap_or((rest, ""));
+    Some((n.trim().parse().ok()?, rest))
+}
+
 /// Says so (on stdout, or where `redirect` sends it) and exits 1 unless glusterd runs.
 fn unit_check(redirect: &str) -> String {
     format!(
@@ -561,6 +591,27 @@ mod tests {
             ),
             "{cmd}"
         );
+    }
+
+    #[test]
+    fn the_node_decides_whether_to_ask_about_volumes() {
+        let cmd = batch_command_unless_vip(
+            &["peer status".into()],
+            &[
+                "volume status shared".into(),
+                "volume heal shared info summary".into(),
+            ],
+            "10.213.57.10",
+            std::time::Duration::from_secs(9),
+        );
+        assert!(
+            cmd.contains("set -- 'peer status'; if ! ip -o addr show | grep -qF ' 10.213.57.10/'; then set -- \"$@\" 'volume status shared' 'volume heal shared info summary'; fi; echo \"@@pairctl-asked $#\"; printf '%s\\n' \"$@\" | timeout -k 1 9 gluster --xml --mode=script"),
+            "{cmd}"
+        );
+        let out = format!("{ASKED_PREFIX}3\n{BATCH}");
+        let (n, rest) = asked(&out).expect("a count");
+        assert_eq!((n, split_batch(rest, n).len()), (3, 3));
+        assert_eq!(asked(&format!("{GLUSTERD_NOT_RUNNING}\n")), None);
     }
 
     #[test]
