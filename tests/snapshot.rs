@@ -10,7 +10,7 @@ use pairctl::config::Config;
 use pairctl::snapshot::archive::{
     self, ArchiveWriter, Body, Entry, OutputPaths, SpoolDir, TempArchive,
 };
-use pairctl::snapshot::collectors::{Answers, Applicability, Discovery, ItemSpec};
+use pairctl::snapshot::collectors::ItemSpec;
 use pairctl::snapshot::manifest::{self, Outcome};
 use pairctl::snapshot::redact::Rules;
 use pairctl::snapshot::{Collected, NoProgress, Progress, Run, Window};
@@ -67,16 +67,7 @@ fn window() -> Window {
 }
 
 fn spec(name: &str, command: &str, timeout: Duration) -> ItemSpec {
-    ItemSpec {
-        collector: "test",
-        name: name.into(),
-        command: command.into(),
-        timeout,
-        discovers: Discovery::None,
-        applicability: Applicability::Always,
-        parts: Vec::new(),
-        answers: Answers::Xml,
-    }
+    ItemSpec::new("test", name, command, timeout)
 }
 
 /// The one result of an item that is not split.
@@ -243,21 +234,8 @@ async fn large_stream_is_redacted_and_archived_in_bounded_memory() {
 
     let mut m = manifest_with(vec![item.clone()]);
     m.cluster = "loop".into();
-    writer
-        .append(Entry {
-            path: manifest::FILE_NAME.into(),
-            body: Body::Memory(serde_json::to_vec(&m).unwrap()),
-        })
-        .await
-        .unwrap();
     drop(run);
-    let written = Arc::try_unwrap(writer)
-        .ok()
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
-    temp.publish(&paths.archive, &written.sha256).unwrap();
+    publish(writer, temp, &paths.archive, &m).await;
     drop(spool);
     assert!(!paths.spool_dir.exists() && !paths.temp.exists());
 
@@ -307,6 +285,30 @@ async fn large_stream_is_redacted_and_archived_in_bounded_memory() {
             carry.drain(..keep);
         }
     }
+}
+
+/// Ends the archive as `snapshot::create` does: the manifest last, then the temporary file
+/// renamed to `archive`. Every item task (and its `Run`) must be gone.
+async fn publish(
+    writer: Arc<ArchiveWriter>,
+    temp: TempArchive,
+    archive: &Path,
+    m: &manifest::Manifest,
+) {
+    writer
+        .append(Entry {
+            path: manifest::FILE_NAME.into(),
+            body: Body::Memory(serde_json::to_vec(m).unwrap()),
+        })
+        .await
+        .unwrap();
+    let written = Arc::try_unwrap(writer)
+        .ok()
+        .unwrap()
+        .finish()
+        .await
+        .unwrap();
+    temp.publish(archive, &written.sha256).unwrap();
 }
 
 fn manifest_with(items: Vec<manifest::Item>) -> manifest::Manifest {
@@ -406,21 +408,8 @@ async fn hanging_collector_times_out_and_the_rest_is_intact() {
 
     let m = manifest_with(items);
     assert!(m.partial);
-    writer
-        .append(Entry {
-            path: manifest::FILE_NAME.into(),
-            body: Body::Memory(serde_json::to_vec(&m).unwrap()),
-        })
-        .await
-        .unwrap();
     drop(run);
-    let written = Arc::try_unwrap(writer)
-        .ok()
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
-    temp.publish(&paths.archive, &written.sha256).unwrap();
+    publish(writer, temp, &paths.archive, &m).await;
     let (back, v) = archive::verify(&paths.archive).unwrap();
     assert!(v.ok(), "{:?}", v.problems);
     assert_eq!(back.items.len(), 3);

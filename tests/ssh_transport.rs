@@ -180,5 +180,21 @@ async fn frozen_server_costs_only_the_connect_deadline() {
         .err()
         .unwrap();
     assert!(e.message.contains("timed out"), "{}", e.message);
+    // TCP answered: the node is up, other connections to it are worth trying.
+    assert!(!e.silent, "{}", e.message);
     drop(listener);
+
+    // Nothing listening: refused at once, not silent either.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = SshTarget {
+        name: "closed".into(),
+        addr: closed.local_addr().unwrap(),
+    };
+    drop(closed);
+    let e = SshSession::connect(&target, &cfg, Duration::from_millis(500))
+        .await
+        .err()
+        .unwrap();
+    assert!(e.message.contains("cannot connect"), "{}", e.message);
+    assert!(!e.silent, "{}", e.message);
 }

@@ -3,7 +3,7 @@
 //! stderr.
 
 use super::stages::preflight::PreflightCheck;
-use super::{Change, Stage, SCHEMA};
+use super::{Change, Stage, StagePlan, SCHEMA};
 use crate::config::Config;
 use crate::model::ClusterReport;
 use serde::Serialize;
@@ -105,6 +105,18 @@ pub struct StageReport {
     pub changes: Vec<ChangeReport>,
     pub notes: Vec<String>,
     pub elapsed_ms: u64,
+}
+
+impl StageReport {
+    /// The changes and notes a stage's plan holds, as the report shows them.
+    pub fn record_plan(&mut self, cfg: &Config, plan: &StagePlan) {
+        self.changes = plan
+            .changes
+            .iter()
+            .map(|c| ChangeReport::planned(cfg, c))
+            .collect();
+        self.notes = plan.notes.clone();
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -8,7 +8,7 @@ use super::bundle::Bundle;
 use super::exec::{self, Failure};
 use super::progress::DeployProgress;
 use super::remote::Sections;
-use super::report::{ChangeReport, DeployReport, FailureReport, Outcome, StageState};
+use super::report::{DeployReport, FailureReport, Outcome, StageState};
 use super::stages::preflight::{self, PreflightCheck};
 use super::stages::{self, Env, NodeNet};
 use super::{Change, Problem, Stage, StagePlan};
@@ -498,12 +498,7 @@ impl<'a> Deploy<'a> {
                 Ok(plan) => {
                     let plan = sorted(plan);
                     if let Some(st) = d.report.stage_mut(stage) {
-                        st.changes = plan
-                            .changes
-                            .iter()
-                            .map(|c| ChangeReport::planned(cfg, c))
-                            .collect();
-                        st.notes = plan.notes.clone();
+                        st.record_plan(cfg, &plan);
                         st.state = if plan.is_empty() {
                             StageState::Unchanged
                         } else {
@@ -602,12 +597,7 @@ impl<'a> Deploy<'a> {
                                 let plan = sorted(plan);
                                 let cfg = self.cfg;
                                 if let Some(st) = self.report.stage_mut(stage) {
-                                    st.changes = plan
-                                        .changes
-                                        .iter()
-                                        .map(|c| ChangeReport::planned(cfg, c))
-                                        .collect();
-                                    st.notes = plan.notes.clone();
+                                    st.record_plan(cfg, &plan);
                                 }
                                 self.plans.insert(stage, plan);
                             }

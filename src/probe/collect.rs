@@ -173,6 +173,9 @@ async fn gather_gluster(
             volume_questions.push(format!("volume heal {v} info summary"));
         }
     }
+    if questions.is_empty() && volume_questions.is_empty() {
+        return (Err(not_collected("not asked")), Vec::new());
+    }
     let limit = deadline.remaining();
     let command = match volumes {
         VolumeQuestions::Yes => {
@@ -186,9 +189,6 @@ async fn gather_gluster(
             limit,
         ),
     };
-    if questions.is_empty() && volume_questions.is_empty() {
-        return (Err(not_collected("not asked")), Vec::new());
-    }
     let answers: Result<Vec<String>, String> = async {
         let out = s.exec(&command, limit).await?;
         let stdout = out.stdout_str();

@@ -281,9 +281,17 @@ pub const GLUSTERD_NOT_RUNNING: &str = "glusterd is not running (systemctl is-ac
 /// would go on, and hold glusterd's volume lock while it waits on an unreachable brick).
 pub fn batch_command(questions: &[String], limit: std::time::Duration) -> String {
     format!(
-        "{}printf '%s\\n' {} | timeout -k 1 {} gluster --xml --mode=script",
+        "{}printf '%s\\n' {} | {}",
         unit_check(""),
         quoted(questions),
+        xml_cli(limit)
+    )
+}
+
+/// The CLI reading questions on stdin, killed after `limit`.
+fn xml_cli(limit: std::time::Duration) -> String {
+    format!(
+        "timeout -k 1 {} gluster --xml --mode=script",
         limit.as_secs().max(1)
     )
 }
@@ -299,11 +307,11 @@ pub fn batch_command_unless_vip(
 ) -> String {
     format!(
         "{}set -- {}; if ! ip -o addr show | grep -qF ' {vip}/'; then set -- \"$@\" {}; fi; \
-echo \"{ASKED_PREFIX}$#\"; printf '%s\\n' \"$@\" | timeout -k 1 {} gluster --xml --mode=script",
+echo \"{ASKED_PREFIX}$#\"; printf '%s\\n' \"$@\" | {}",
         unit_check(""),
         quoted(questions),
         quoted(unless_vip_here),
-        limit.as_secs().max(1)
+        xml_cli(limit)
     )
 }
 

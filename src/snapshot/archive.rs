@@ -79,18 +79,9 @@ impl OutputPaths {
 }
 
 pub fn archive_name(cluster: &str, created: SystemTime) -> String {
-    let cluster: String = cluster
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
     format!(
-        "pairctl-snapshot-{cluster}-{}.tar.zst",
+        "pairctl-snapshot-{}-{}.tar.zst",
+        super::collectors::path_safe(cluster),
         compact_utc(created)
     )
 }
@@ -224,6 +215,7 @@ pub struct ItemSink {
     spool_path: PathBuf,
     scratch: Vec<u8>,
     capture: Option<Vec<u8>>,
+    store_nothing: bool,
     on_received: Option<Arc<dyn Fn(u64) + Send + Sync>>,
 }
 
@@ -238,6 +230,7 @@ impl ItemSink {
             spool_path,
             scratch: Vec::new(),
             capture: None,
+            store_nothing: false,
             on_received: None,
         }
     }
@@ -245,6 +238,15 @@ impl ItemSink {
     /// Keep the raw output too (up to `CAPTURE_LIMIT`).
     pub fn capturing(mut self) -> Self {
         self.capture = Some(Vec::new());
+        self
+    }
+
+    /// Keep the raw output only (up to `CAPTURE_LIMIT`) and store nothing: for output that
+    /// is split into parts, each stored on its own.
+    pub fn capture_only(mut self) -> Self {
+        self.capture = Some(Vec::new());
+        self.redactor = None;
+        self.store_nothing = true;
         self
     }
 
@@ -267,6 +269,9 @@ impl ItemSink {
         if let Some(capture) = &mut self.capture {
             let room = CAPTURE_LIMIT.saturating_sub(capture.len());
             capture.extend_from_slice(&data[..data.len().min(room)]);
+        }
+        if self.store_nothing {
+            return Ok(());
         }
         match &mut self.redactor {
             Some(r) => {
@@ -818,20 +823,33 @@ mod tests {
         let small = sink_with(dir.path(), None, &[b"hello\n"]);
         assert!(matches!(small.body, Body::Memory(_)));
         assert_eq!(small.sha256, hex::encode(Sha256::digest(b"hello\n")));
-        let big_chunk = vec![b'x'; 300_000];
+        // Past SPOOL_FRAME: several frames in the spool file, one stream all the same.
+        let big_chunk: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
         let chunks: Vec<&[u8]> = std::iter::repeat_n(big_chunk.as_slice(), 5).collect();
         let big = sink_with(dir.path(), None, &chunks);
         let Body::Compressed { path, size } = &big.body else {
-            panic!("1.5 MB should be spooled to a file")
+            panic!("5 MB should be spooled to a file")
         };
-        assert_eq!(*size, 1_500_000);
-        assert_eq!(big.bytes, 1_500_000);
-        let frame = std::fs::read(path).unwrap();
-        assert!(frame.len() < 10_000, "compressed: {} bytes", frame.len());
+        assert_eq!(*size, 5_000_000);
+        assert_eq!(big.bytes, 5_000_000);
+        assert_eq!(big.sha256, hex::encode(Sha256::digest(big_chunk.repeat(5))));
+        let frames = std::fs::read(path).unwrap();
+        assert!(frames.len() < 100_000, "compressed: {} bytes", frames.len());
         assert_eq!(
-            zstd::decode_all(frame.as_slice()).unwrap(),
-            vec![b'x'; 1_500_000]
+            zstd::decode_all(frames.as_slice()).unwrap(),
+            big_chunk.repeat(5)
         );
+
+        // Capture only: the raw output kept, nothing stored.
+        let mut sink =
+            ItemSink::new(Some(&Rules::new(["tops3cret"])), dir.path().join("c")).capture_only();
+        sink.write_chunk(b"password=tops3cret\n").unwrap();
+        let captured = sink.finish().unwrap();
+        assert_eq!(
+            captured.captured.as_deref(),
+            Some(&b"password=tops3cret\n"[..])
+        );
+        assert_eq!((captured.bytes, captured.redactions), (0, 0));
         let rules = Rules::new(["tops3cret"]);
         let redacted = sink_with(
             dir.path(),

@@ -144,7 +144,8 @@ fn split_tar(output: &[u8], parts: &[String]) -> Vec<Option<Vec<u8>>> {
 }
 
 impl ItemSpec {
-    fn new(
+    /// An item of `collector` stored as `name`, from one remote `command`.
+    pub fn new(
         collector: &'static str,
         name: impl Into<String>,
         command: impl Into<String>,

@@ -455,7 +455,9 @@ impl Run {
         let counter = progress.clone();
         let mut sink = ItemSink::new(self.rules.as_ref(), self.spool.next_file())
             .on_received(Arc::new(move |n| counter.received(n)));
-        if spec.discovers != Discovery::None || !spec.parts.is_empty() {
+        if !spec.parts.is_empty() {
+            sink = sink.capture_only();
+        } else if spec.discovers != Discovery::None {
             sink = sink.capturing();
         }
         let remote_limit = (limit + REMOTE_GRACE).as_secs().max(1);

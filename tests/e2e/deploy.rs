@@ -5,7 +5,7 @@
 //! re-run after healing resumes. The lab lock is held throughout, and the full lab is put
 //! back (`lab.sh up`) when the test ends, also when it fails.
 
-use super::{lab_sh, LOCK};
+use super::{lab_sh, lock_lab};
 use crate::common::{pairctl, wait_until};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -48,13 +48,7 @@ impl Drop for BareLab {
 }
 
 fn bare_lab() -> BareLab {
-    let lock = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(LOCK)
-        .unwrap();
-    lock.lock().unwrap();
+    let lock = lock_lab();
     // From here on the guard puts the full lab back, whatever happens.
     let mut lab = BareLab {
         env: BTreeMap::new(),

@@ -15,12 +15,24 @@ use std::fs::File;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-pub const LOCK: &str = "/run/pairctl-lab.lock";
+const LOCK: &str = "/run/pairctl-lab.lock";
 
 pub struct Lab {
     pub config: String,
     pub vip: String,
     _lock: File,
+}
+
+/// The lab is one shared thing: whoever uses it holds this lock (benches take it too).
+pub fn lock_lab() -> File {
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(LOCK)
+        .unwrap();
+    lock.lock().unwrap();
+    lock
 }
 
 /// Takes the lab lock and reads the lab's environment; panics with how to run these tests
@@ -30,17 +42,10 @@ pub fn lab() -> Lab {
         "LAB_CONFIG is not set: run the lab tests through tests/run.sh (it brings the lab up)",
     );
     let vip = std::env::var("LAB_VIP").unwrap();
-    let lock = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(LOCK)
-        .unwrap();
-    lock.lock().unwrap();
     let lab = Lab {
         config,
         vip,
-        _lock: lock,
+        _lock: lock_lab(),
     };
     lab.wait_healthy();
     lab
