@@ -16,21 +16,29 @@ set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 BUNDLE_DIR=$LAB_DIR/bundle
-STATE=/var/lib/pairctl-lab
+# PAIRLAB_ID=1..3 runs another, independent lab beside the default one (0): its own state,
+# lock, bridge, namespaces, cgroups and a /28 of its own, so that two pieces of work can each
+# have a lab on one machine. Instance 0 keeps the names and addresses it always had.
+ID=${PAIRLAB_ID:-0}
+[[ $ID =~ ^[0-3]$ ]] || { echo "lab: error: PAIRLAB_ID must be 0..3" >&2; exit 64; }
+TAG=${ID#0} # "" for the default instance, else the digit
+STATE=/var/lib/pairctl-lab$TAG
 CACHE=/var/cache/pairctl-lab
-LOCK=/run/lock/pairctl-lab.lock
+LOCK=/run/lock/pairctl-lab$TAG.lock
 
 SUITE=bookworm
 MIRROR=${PAIRLAB_MIRROR:-http://deb.debian.org/debian}
 PACKAGES=openssh-server,mariadb-server,mariadb-client,mariadb-backup,galera-4,glusterfs-server,keepalived,nginx-light,iproute2,procps,rsync,socat,openssl,ca-certificates,curl,iputils-ping,systemd,systemd-sysv,dbus,libpam-systemd,netbase,less
 HOST_PACKAGES=(debootstrap systemd-container mariadb-client openssh-client zstd curl iproute2 iptables python3 openssl util-linux)
 
-BRIDGE=pairlab0
-HOST_IP=10.213.57.1
+BRIDGE=pairlab$ID
+NET=10.213.57
+BASE_OCTET=$((ID * 16))
+HOST_IP=$NET.$((BASE_OCTET + 1))
 PREFIX_LEN=28
-VIP=10.213.57.10
+VIP=$NET.$((BASE_OCTET + 10))
 NODES=(n1 n2)
-declare -A NODE_IP=([n1]=10.213.57.11 [n2]=10.213.57.12)
+declare -A NODE_IP=([n1]=$NET.$((BASE_OCTET + 11)) [n2]=$NET.$((BASE_OCTET + 12)))
 declare -A PEER=([n1]=n2 [n2]=n1)
 declare -A PRIORITY=([n1]=150 [n2]=100)
 SERVICES=(auth rbac tenant fabric inventory raslog notification system api-docs)
@@ -42,9 +50,10 @@ DB_USER=pairctl
 VOLUME=shared
 UNITS=(mariadb glusterd keepalived k3s nginx)
 
-netns() { echo "pairlab-$1"; }
-host_veth() { echo "pl-$1"; }
-cgroup_name() { echo "pairlab-$1"; }
+netns() { echo "pairlab$TAG-$1"; }
+host_veth() { echo "pl$TAG-$1"; }
+cgroup_name() { echo "pairlab$TAG-$1"; }
+machine() { echo "${TAG:+pl$TAG-}$1"; } # nspawn's machine name (its /run/systemd/nspawn dirs)
 
 T0=${EPOCHREALTIME/./}
 log() { local now=${EPOCHREALTIME/./}; printf '[%6.1fs] %s\n' "$(((now - T0) / 100000))e-1" "$*" >&2; }
@@ -360,7 +369,7 @@ start_node() {
         cgroup_join "$n"
         close_fds
         exec systemd-nspawn --boot --register=no --keep-unit --console=passive --resolv-conf=off \
-            --link-journal=no -M "$n" -D "$r" --network-namespace-path="/run/netns/$(netns "$n")" \
+            --link-journal=no -M "$(machine "$n")" --hostname="$n" -D "$r" --network-namespace-path="/run/netns/$(netns "$n")" \
             --capability=CAP_NET_ADMIN --bind=/dev/fuse --bind="$STATE/bricks/$n:/srv/bricks"
     ) < /dev/null >> "$d/nspawn.log" 2>&1 &
     echo $! > "$d/nspawn.pid"
@@ -691,7 +700,7 @@ cmd_down_locked() {
         fi
         ip netns del "$(netns "$n")" 2> /dev/null || true
         ip link del "$(host_veth "$n")" 2> /dev/null || true
-        rm -rf "/run/systemd/nspawn/propagate/$n" "/run/systemd/nspawn/unix-export/$n"
+        rm -rf "/run/systemd/nspawn/propagate/$(machine "$n")" "/run/systemd/nspawn/unix-export/$(machine "$n")"
     done
     ip link del "$BRIDGE" 2> /dev/null || true
     if findmnt -rn -o TARGET | grep -q "^$STATE"; then
