@@ -16,11 +16,11 @@ set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 BUNDLE_DIR=$LAB_DIR/bundle
-# PAIRLAB_ID=1..3 runs another, independent lab beside the default one (0): its own state,
+# PAIRLAB_ID=1..5 runs another, independent lab beside the default one (0): its own state,
 # lock, bridge, namespaces, cgroups and a /28 of its own, so that two pieces of work can each
 # have a lab on one machine. Instance 0 keeps the names and addresses it always had.
 ID=${PAIRLAB_ID:-0}
-[[ $ID =~ ^[0-3]$ ]] || { echo "lab: error: PAIRLAB_ID must be 0..3" >&2; exit 64; }
+[[ $ID =~ ^[0-5]$ ]] || { echo "lab: error: PAIRLAB_ID must be 0..5" >&2; exit 64; }
 TAG=${ID#0} # "" for the default instance, else the digit
 STATE=/var/lib/pairctl-lab$TAG
 CACHE=/var/cache/pairctl-lab
