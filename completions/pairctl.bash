@@ -31,6 +31,9 @@ _pairctl() {
             pairctl,history)
                 cmd="pairctl__subcmd__history"
                 ;;
+            pairctl,maintenance)
+                cmd="pairctl__subcmd__maintenance"
+                ;;
             pairctl,man)
                 cmd="pairctl__subcmd__man"
                 ;;
@@ -58,6 +61,9 @@ _pairctl() {
             pairctl__subcmd__help,history)
                 cmd="pairctl__subcmd__help__subcmd__history"
                 ;;
+            pairctl__subcmd__help,maintenance)
+                cmd="pairctl__subcmd__help__subcmd__maintenance"
+                ;;
             pairctl__subcmd__help,man)
                 cmd="pairctl__subcmd__help__subcmd__man"
                 ;;
@@ -70,8 +76,32 @@ _pairctl() {
             pairctl__subcmd__help,swap)
                 cmd="pairctl__subcmd__help__subcmd__swap"
                 ;;
+            pairctl__subcmd__help__subcmd__maintenance,off)
+                cmd="pairctl__subcmd__help__subcmd__maintenance__subcmd__off"
+                ;;
+            pairctl__subcmd__help__subcmd__maintenance,on)
+                cmd="pairctl__subcmd__help__subcmd__maintenance__subcmd__on"
+                ;;
             pairctl__subcmd__help__subcmd__snapshot,inspect)
                 cmd="pairctl__subcmd__help__subcmd__snapshot__subcmd__inspect"
+                ;;
+            pairctl__subcmd__maintenance,help)
+                cmd="pairctl__subcmd__maintenance__subcmd__help"
+                ;;
+            pairctl__subcmd__maintenance,off)
+                cmd="pairctl__subcmd__maintenance__subcmd__off"
+                ;;
+            pairctl__subcmd__maintenance,on)
+                cmd="pairctl__subcmd__maintenance__subcmd__on"
+                ;;
+            pairctl__subcmd__maintenance__subcmd__help,help)
+                cmd="pairctl__subcmd__maintenance__subcmd__help__subcmd__help"
+                ;;
+            pairctl__subcmd__maintenance__subcmd__help,off)
+                cmd="pairctl__subcmd__maintenance__subcmd__help__subcmd__off"
+                ;;
+            pairctl__subcmd__maintenance__subcmd__help,on)
+                cmd="pairctl__subcmd__maintenance__subcmd__help__subcmd__on"
                 ;;
             pairctl__subcmd__snapshot,help)
                 cmd="pairctl__subcmd__snapshot__subcmd__help"
@@ -92,7 +122,7 @@ _pairctl() {
 
     case "${cmd}" in
         pairctl)
-            opts="-c -o -v -q -y -h -V --config --output --timeout --verbose --quiet --color --yes --accept-new-host-keys --help --version status failover swap history snapshot deploy completions man help"
+            opts="-c -o -v -q -y -h -V --config --output --timeout --verbose --quiet --color --yes --accept-new-host-keys --help --version status failover swap history snapshot deploy maintenance completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -168,7 +198,7 @@ _pairctl() {
             return 0
             ;;
         pairctl__subcmd__deploy)
-            opts="-c -o -v -q -y -h -V --dry-run --only --from --config --output --timeout --verbose --quiet --color --yes --accept-new-host-keys --help --version"
+            opts="-c -o -v -q -y -h -V --dry-run --only --from --force --config --output --timeout --verbose --quiet --color --yes --accept-new-host-keys --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -252,7 +282,7 @@ _pairctl() {
             return 0
             ;;
         pairctl__subcmd__help)
-            opts="status failover swap history snapshot deploy completions man help"
+            opts="status failover swap history snapshot deploy maintenance completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -324,6 +354,48 @@ _pairctl() {
         pairctl__subcmd__help__subcmd__history)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pairctl__subcmd__help__subcmd__maintenance)
+            opts="on off"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pairctl__subcmd__help__subcmd__maintenance__subcmd__off)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pairctl__subcmd__help__subcmd__maintenance__subcmd__on)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -412,6 +484,188 @@ _pairctl() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pairctl__subcmd__maintenance)
+            opts="-c -o -v -q -y -h -V --config --output --timeout --verbose --quiet --color --yes --accept-new-host-keys --help --version on off help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pairctl__subcmd__maintenance__subcmd__help)
+            opts="on off help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pairctl__subcmd__maintenance__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pairctl__subcmd__maintenance__subcmd__help__subcmd__off)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pairctl__subcmd__maintenance__subcmd__help__subcmd__on)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pairctl__subcmd__maintenance__subcmd__off)
+            opts="-c -o -v -q -y -h -V --dry-run --config --output --timeout --verbose --quiet --color --yes --accept-new-host-keys --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pairctl__subcmd__maintenance__subcmd__on)
+            opts="-c -o -v -q -y -h -V --node --reason --for --force --dry-run --config --output --timeout --verbose --quiet --color --yes --accept-new-host-keys --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

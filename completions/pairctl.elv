@@ -41,6 +41,7 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand history 'List the role changes (swap, failover) recorded on the nodes'
             cand snapshot 'Collect one redacted support bundle from both nodes'
             cand deploy 'Install the cluster onto two prepared nodes (idempotent)'
+            cand maintenance 'Freeze role changes for planned work, with a reason and an expiry'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff), or write all pages into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -74,7 +75,7 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
             cand --color 'When to use colour (NO_COLOR is honoured with auto)'
             cand --dry-run 'Print the preflight and the plan, change nothing'
-            cand --force 'Proceed even when the old active cannot be confirmed down or fenced (risk of split brain: you must know it is dead)'
+            cand --force 'Proceed even when the old active cannot be confirmed down or fenced (risk of split brain: you must know it is dead), or during a maintenance'
             cand -v 'More diagnostics on stderr (repeat for more)'
             cand --verbose 'More diagnostics on stderr (repeat for more)'
             cand -q 'Only errors on stderr'
@@ -88,7 +89,7 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand --version 'Print version'
         }
         &'pairctl;swap'= {
-            cand --force 'Override a named precondition (repeatable): replica-fresh, gluster-healed, services-ready. Split brain and an unreachable standby are never overridden'
+            cand --force 'Override a named precondition (repeatable): replica-fresh, gluster-healed, services-ready, maintenance. Split brain and an unreachable standby are never overridden'
             cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
             cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
             cand -o 'Output format'
@@ -191,6 +192,7 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
             cand --color 'When to use colour (NO_COLOR is honoured with auto)'
             cand --dry-run 'Print per stage and node exactly what would change; change nothing'
+            cand --force 'Deploy even while a cluster maintenance is in force (`pairctl maintenance on`)'
             cand -v 'More diagnostics on stderr (repeat for more)'
             cand --verbose 'More diagnostics on stderr (repeat for more)'
             cand -q 'Only errors on stderr'
@@ -202,6 +204,83 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'pairctl;maintenance'= {
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
+            cand --color 'When to use colour (NO_COLOR is honoured with auto)'
+            cand -v 'More diagnostics on stderr (repeat for more)'
+            cand --verbose 'More diagnostics on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --yes 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --accept-new-host-keys 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand on 'Freeze role changes — the whole pair, or one node that may then be stopped — with a reason, until an expiry the nodes enforce themselves'
+            cand off 'End the maintenance now, on both nodes'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pairctl;maintenance;on'= {
+            cand --node 'Put only this node into maintenance (it may be stopped, rebooted, upgraded); without it the whole pair is frozen'
+            cand --reason 'Why: shown in status and kept in the history'
+            cand --for 'How long until it expires by itself, e.g. 30m, 2h'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
+            cand --color 'When to use colour (NO_COLOR is honoured with auto)'
+            cand --force 'Allow node maintenance of the active node (its services stop with it)'
+            cand --dry-run 'Print what would be recorded, change nothing'
+            cand -v 'More diagnostics on stderr (repeat for more)'
+            cand --verbose 'More diagnostics on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --yes 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --accept-new-host-keys 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pairctl;maintenance;off'= {
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
+            cand --color 'When to use colour (NO_COLOR is honoured with auto)'
+            cand --dry-run 'Print what would be ended, change nothing'
+            cand -v 'More diagnostics on stderr (repeat for more)'
+            cand --verbose 'More diagnostics on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --yes 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --accept-new-host-keys 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pairctl;maintenance;help'= {
+            cand on 'Freeze role changes — the whole pair, or one node that may then be stopped — with a reason, until an expiry the nodes enforce themselves'
+            cand off 'End the maintenance now, on both nodes'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pairctl;maintenance;help;on'= {
+        }
+        &'pairctl;maintenance;help;off'= {
+        }
+        &'pairctl;maintenance;help;help'= {
         }
         &'pairctl;completions'= {
             cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
@@ -249,6 +328,7 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand history 'List the role changes (swap, failover) recorded on the nodes'
             cand snapshot 'Collect one redacted support bundle from both nodes'
             cand deploy 'Install the cluster onto two prepared nodes (idempotent)'
+            cand maintenance 'Freeze role changes for planned work, with a reason and an expiry'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff), or write all pages into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -267,6 +347,14 @@ set edit:completion:arg-completer[pairctl] = {|@words|
         &'pairctl;help;snapshot;inspect'= {
         }
         &'pairctl;help;deploy'= {
+        }
+        &'pairctl;help;maintenance'= {
+            cand on 'Freeze role changes — the whole pair, or one node that may then be stopped — with a reason, until an expiry the nodes enforce themselves'
+            cand off 'End the maintenance now, on both nodes'
+        }
+        &'pairctl;help;maintenance;on'= {
+        }
+        &'pairctl;help;maintenance;off'= {
         }
         &'pairctl;help;completions'= {
         }

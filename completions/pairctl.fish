@@ -43,6 +43,7 @@ complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "swap" -d 'Planned r
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "history" -d 'List the role changes (swap, failover) recorded on the nodes'
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "snapshot" -d 'Collect one redacted support bundle from both nodes'
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "deploy" -d 'Install the cluster onto two prepared nodes (idempotent)'
+complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "maintenance" -d 'Freeze role changes for planned work, with a reason and an expiry'
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "man" -d 'Print the man page (roff), or write all pages into a directory'
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -68,14 +69,14 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l color -d 'W
 always\t''
 never\t''"
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l dry-run -d 'Print the preflight and the plan, change nothing'
-complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l force -d 'Proceed even when the old active cannot be confirmed down or fenced (risk of split brain: you must know it is dead)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l force -d 'Proceed even when the old active cannot be confirmed down or fenced (risk of split brain: you must know it is dead), or during a maintenance'
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s q -l quiet -d 'Only errors on stderr'
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s h -l help -d 'Print help'
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s V -l version -d 'Print version'
-complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l force -d 'Override a named precondition (repeatable): replica-fresh, gluster-healed, services-ready. Split brain and an unreachable standby are never overridden' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l force -d 'Override a named precondition (repeatable): replica-fresh, gluster-healed, services-ready, maintenance. Split brain and an unreachable standby are never overridden' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
@@ -162,12 +163,64 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l color -d 'Whe
 always\t''
 never\t''"
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l dry-run -d 'Print per stage and node exactly what would change; change nothing'
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l force -d 'Deploy even while a cluster maintenance is in force (`pairctl maintenance on`)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s q -l quiet -d 'Only errors on stderr'
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s h -l help -d 'Print help'
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s V -l version -d 'Print version'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s q -l quiet -d 'Only errors on stderr'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s V -l version -d 'Print version'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -f -a "on" -d 'Freeze role changes — the whole pair, or one node that may then be stopped — with a reason, until an expiry the nodes enforce themselves'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -f -a "off" -d 'End the maintenance now, on both nodes'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -l node -d 'Put only this node into maintenance (it may be stopped, rebooted, upgraded); without it the whole pair is frozen' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -l reason -d 'Why: shown in status and kept in the history' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -l for -d 'How long until it expires by itself, e.g. 30m, 2h' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -l force -d 'Allow node maintenance of the active node (its services stop with it)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -l dry-run -d 'Print what would be recorded, change nothing'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s q -l quiet -d 'Only errors on stderr'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s V -l version -d 'Print version'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -l dry-run -d 'Print what would be ended, change nothing'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -s q -l quiet -d 'Only errors on stderr'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -s V -l version -d 'Print version'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from help" -f -a "on" -d 'Freeze role changes — the whole pair, or one node that may then be stopped — with a reason, until an expiry the nodes enforce themselves'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from help" -f -a "off" -d 'End the maintenance now, on both nodes'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''"
@@ -195,13 +248,16 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s y -l yes -d 'Ans
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s h -l help -d 'Print help'
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy completions man help" -f -a "status" -d 'Show the cluster: version details, node roles, every check, a verdict'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy completions man help" -f -a "failover" -d 'The standby takes over now (the active is sick or gone)'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy completions man help" -f -a "swap" -d 'Planned role exchange with both nodes healthy'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy completions man help" -f -a "history" -d 'List the role changes (swap, failover) recorded on the nodes'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy completions man help" -f -a "snapshot" -d 'Collect one redacted support bundle from both nodes'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy completions man help" -f -a "deploy" -d 'Install the cluster onto two prepared nodes (idempotent)'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy completions man help" -f -a "man" -d 'Print the man page (roff), or write all pages into a directory'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "status" -d 'Show the cluster: version details, node roles, every check, a verdict'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "failover" -d 'The standby takes over now (the active is sick or gone)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "swap" -d 'Planned role exchange with both nodes healthy'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "history" -d 'List the role changes (swap, failover) recorded on the nodes'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "snapshot" -d 'Collect one redacted support bundle from both nodes'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "deploy" -d 'Install the cluster onto two prepared nodes (idempotent)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "maintenance" -d 'Freeze role changes for planned work, with a reason and an expiry'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "man" -d 'Print the man page (roff), or write all pages into a directory'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "inspect" -d 'Print a bundle\'s manifest and verify every sha256'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and __fish_seen_subcommand_from maintenance" -f -a "on" -d 'Freeze role changes — the whole pair, or one node that may then be stopped — with a reason, until an expiry the nodes enforce themselves'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and __fish_seen_subcommand_from maintenance" -f -a "off" -d 'End the maintenance now, on both nodes'

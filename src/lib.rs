@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod deploy;
 pub mod error;
+pub mod maintenance;
 pub mod model;
 pub mod plan;
 pub mod probe;
@@ -95,6 +96,7 @@ async fn dispatch(ctx: &Context, command: Command) -> error::Result<u8> {
         Command::History => commands::role_change::history(ctx).await,
         Command::Snapshot(args) => commands::snapshot::run(ctx, args).await,
         Command::Deploy(args) => commands::deploy::run(ctx, args).await,
+        Command::Maintenance(args) => commands::maintenance::run(ctx, args.action.into()).await,
         Command::Completions { .. } | Command::Man { .. } => Ok(0),
     }
 }

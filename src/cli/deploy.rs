@@ -36,6 +36,9 @@ pub struct DeployArgs {
     /// Start at this stage (earlier stages are skipped)
     #[arg(long, value_name = "STAGE", value_parser = STAGES)]
     pub from: Option<String>,
+    /// Deploy even while a cluster maintenance is in force (`pairctl maintenance on`)
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ pub struct FailoverArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Proceed even when the old active cannot be confirmed down or fenced
-    /// (risk of split brain: you must know it is dead)
+    /// (risk of split brain: you must know it is dead), or during a maintenance
     #[arg(long)]
     pub force: bool,
 }

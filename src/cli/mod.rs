@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 pub mod deploy;
 pub mod failover;
+pub mod maintenance;
 pub mod snapshot;
 pub mod status;
 pub mod swap;
@@ -95,6 +96,8 @@ pub enum Command {
     Snapshot(snapshot::SnapshotArgs),
     /// Install the cluster onto two prepared nodes (idempotent)
     Deploy(deploy::DeployArgs),
+    /// Freeze role changes for planned work, with a reason and an expiry
+    Maintenance(maintenance::MaintenanceArgs),
     /// Print a shell completion script
     Completions {
         /// Shell to generate completions for

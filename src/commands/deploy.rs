@@ -25,6 +25,11 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
             .saturating_sub(ctx.started.elapsed()),
     );
     let links = connect_all(&cfg, deadline).await;
+    if let Some(note) = super::maintenance::refuse_deploy(&links, args.force).await? {
+        if !ctx.style.quiet {
+            diag(&note);
+        }
+    }
     let opts = Options {
         dry_run: args.dry_run,
         stages: stages.clone(),

@@ -3,6 +3,7 @@
 
 pub mod deploy;
 pub mod generate;
+pub mod maintenance;
 pub mod role_change;
 pub mod snapshot;
 pub mod status;

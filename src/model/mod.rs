@@ -136,6 +136,8 @@ pub struct ClusterReport {
     pub deployment: Option<Deployment>,
     /// The last recorded role change, if any.
     pub last_change: Option<serde_json::Value>,
+    /// The maintenance in force (`pairctl maintenance on`), null when none.
+    pub maintenance: Option<crate::maintenance::Maintenance>,
     pub elapsed_ms: u64,
 }
 
@@ -455,6 +457,10 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
         })
         .collect();
 
+    let maintenance = maintenance_in_force(facts);
+    if let Some(m) = &maintenance {
+        explain_by_maintenance(&mut checks, m, facts);
+    }
     let verdict = verdict_of(&checks, reachable.is_empty());
     let deployment = active_index
         .and_then(|a| facts.nodes[a].basics.as_ref().ok())
@@ -485,8 +491,63 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
         checks,
         deployment,
         last_change,
+        maintenance,
         elapsed_ms: elapsed.as_millis() as u64,
     }
+}
+
+/// The newest live maintenance record any node holds (each node keeps its own copy).
+fn maintenance_in_force(facts: &ClusterFacts) -> Option<crate::maintenance::Maintenance> {
+    facts
+        .nodes
+        .iter()
+        .filter_map(|n| n.basics.as_ref().ok()?.maintenance_mode.clone())
+        .max_by(|a, b| a.since.cmp(&b.since))
+}
+
+/// While a maintenance lasts the verdict is degraded (monitoring sees it, with the reason),
+/// and what a node maintenance explains — that node's absence — is marked so and weighs as
+/// degraded. A critical finding keeps its severity: maintenance never hides two writers or a
+/// pair without service.
+fn explain_by_maintenance(
+    checks: &mut Vec<Check>,
+    m: &crate::maintenance::Maintenance,
+    facts: &ClusterFacts,
+) {
+    if let Some(node) = m.node.as_deref() {
+        let address = facts
+            .nodes
+            .iter()
+            .find(|n| n.name == node)
+            .map(|n| n.address.as_str());
+        for c in checks.iter_mut() {
+            let concerns = c.node == node
+                || mentions(&c.detail, node)
+                || address.is_some_and(|a| mentions(&c.detail, a));
+            if concerns && c.result != CheckResult::Ok && c.impact != Some(Impact::Critical) {
+                c.result = CheckResult::Warn;
+                c.impact = Some(Impact::Degraded);
+                c.detail = format!("in maintenance ({}): {}", m.reason, c.detail);
+            }
+        }
+    }
+    checks.push(Check::warn(
+        "maintenance",
+        m.node.as_deref().unwrap_or(CLUSTER),
+        m.describe(),
+    ));
+}
+
+/// `word` appears in `text` as a whole token (so `n1` is not found in `n12`).
+fn mentions(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        let boundary = |c: Option<char>| {
+            c.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+        };
+        boundary(before) && boundary(after)
+    })
 }
 
 /// Critical beats unknown beats degraded; all ok is healthy. With no node reachable the

@@ -34,6 +34,7 @@ fn basics(active: bool) -> BasicFacts {
         },
         deployment: None,
         last_change: None,
+        maintenance_mode: None,
     }
 }
 
@@ -384,4 +385,79 @@ fn json_carries_the_same_facts() {
     assert_eq!(v["nodes"][0]["role"], "active");
     assert_eq!(v["nodes"][1]["status"], "up");
     assert_eq!(v["checks"].as_array().unwrap().len(), r.checks.len());
+}
+
+fn in_maintenance(f: &mut ClusterFacts, node: Option<&str>) {
+    let m = crate::maintenance::Maintenance::new(
+        node.map(str::to_string),
+        "disk swap".into(),
+        "ops@laptop".into(),
+        1_700_000_000,
+        Duration::from_secs(600),
+    );
+    // The record lives on the active (n1): the maintained node may be down.
+    if let Ok(b) = &mut f.nodes[0].basics {
+        b.maintenance_mode = Some(m);
+    }
+}
+
+#[test]
+fn cluster_maintenance_degrades_with_its_reason() {
+    let mut f = healthy();
+    in_maintenance(&mut f, None);
+    let r = run(&f);
+    assert_eq!(r.verdict, Verdict::Degraded);
+    let c = check(&r, "maintenance", "cluster");
+    assert_eq!(c.result, CheckResult::Warn);
+    assert!(c.detail.contains("disk swap"), "{}", c.detail);
+    assert_eq!(r.maintenance.as_ref().unwrap().reason, "disk swap");
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["maintenance"]["scope"], "cluster");
+    assert!(serde_json::to_value(run(&healthy())).unwrap()["maintenance"].is_null());
+}
+
+#[test]
+fn a_stopped_node_under_node_maintenance_only_degrades_and_says_why() {
+    let mut f = healthy();
+    down(&mut f, 1);
+    in_maintenance(&mut f, Some("n2"));
+    let r = run(&f);
+    assert_eq!(r.verdict, Verdict::Degraded, "{:#?}", r.checks);
+    for c in r.failing() {
+        assert_ne!(c.impact, Some(Impact::Critical), "{c:?}");
+    }
+    let ssh = check(&r, "ssh", "n2");
+    assert_eq!(ssh.result, CheckResult::Warn);
+    assert!(
+        ssh.detail.starts_with("in maintenance (disk swap): "),
+        "{}",
+        ssh.detail
+    );
+    assert!(check(&r, "maintenance", "n2")
+        .detail
+        .contains("node maintenance of n2"));
+}
+
+#[test]
+fn node_maintenance_never_hides_a_critical_finding() {
+    let mut f = healthy();
+    // n2 holds the VIP too: split brain, whatever the maintenance says.
+    if let Ok(b) = &mut f.nodes[1].basics {
+        b.holds_vip = true;
+    }
+    in_maintenance(&mut f, Some("n2"));
+    let r = run(&f);
+    assert_eq!(r.verdict, Verdict::Critical);
+    assert_eq!(check(&r, "vip", "cluster").result, CheckResult::Fail);
+}
+
+#[test]
+fn node_names_are_matched_as_whole_words() {
+    assert!(super::mentions("disconnected: n2", "n2"));
+    assert!(super::mentions(
+        "SSH to 10.213.57.12:22 timed out",
+        "10.213.57.12"
+    ));
+    assert!(!super::mentions("disconnected: n12", "n2"));
+    assert!(!super::mentions("10.213.57.120", "10.213.57.12"));
 }

@@ -226,6 +226,9 @@ pub struct HistoryRecord {
     pub outcome: String,
     pub duration_ms: u64,
     pub by: String,
+    /// What else the record says (a maintenance's reason and expiry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 pub fn operator() -> String {

@@ -73,7 +73,9 @@ pub async fn prepare(
     dry_run: bool,
     deadline: Deadline,
 ) -> (OperationReport, Option<Situation>) {
-    let mut pre = Vec::new();
+    let mut maintenance = super::maintenance_precondition(&report);
+    maintenance.forced = force && !maintenance.ok;
+    let mut pre = vec![maintenance];
     let chosen = choose(&report);
     pre.push(Precondition::new(
         "target-reachable",

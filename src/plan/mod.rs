@@ -38,6 +38,21 @@ impl Precondition {
     }
 }
 
+/// No role change while a maintenance is in force (`pairctl maintenance on`): the operator who
+/// froze the pair meant it. Overridable (`--force`), as a forgotten freeze must not block a
+/// failover the on-call engineer needs.
+pub fn maintenance_precondition(report: &ClusterReport) -> Precondition {
+    match &report.maintenance {
+        None => Precondition::new("maintenance", true, "no maintenance in force", true),
+        Some(m) => Precondition::new(
+            "maintenance",
+            false,
+            format!("{}; end it with `pairctl maintenance off`", m.describe()),
+            true,
+        ),
+    }
+}
+
 /// Applies `--force` names; returns names that match no overridable failed precondition.
 pub fn apply_force(pre: &mut [Precondition], forced: &[String]) -> Vec<String> {
     let mut unknown = Vec::new();

@@ -62,6 +62,7 @@ fn report(active: Option<&str>, failing: &[(&str, &str)]) -> ClusterReport {
         checks,
         deployment: None,
         last_change: None,
+        maintenance: None,
         elapsed_ms: 0,
     }
 }

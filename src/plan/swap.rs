@@ -63,7 +63,7 @@ pub fn preflight(
     report: &ClusterReport,
     forced: &[String],
 ) -> (Vec<Precondition>, Option<(String, String)>) {
-    let mut pre = Vec::new();
+    let mut pre = vec![super::maintenance_precondition(report)];
     let unreachable: Vec<&str> = report
         .checks
         .iter()
@@ -260,6 +260,7 @@ pub async fn record(links: &[NodeLink], op: &OperationReport, kind: &str) {
             .unwrap_or_default(),
         duration_ms: op.elapsed_ms,
         by: actions::operator(),
+        detail: None,
     };
     let _ = actions::record_history(links, &rec, Duration::from_secs(5)).await;
 }

@@ -42,6 +42,8 @@ pub struct BasicFacts {
     pub replica_age: Option<Duration>,
     pub deployment: Option<Deployment>,
     pub last_change: Option<serde_json::Value>,
+    /// The live maintenance record (`pairctl maintenance on`), if any.
+    pub maintenance_mode: Option<crate::maintenance::Maintenance>,
 }
 
 /// The shell command whose output `parse_basics` reads. Paths are quoted by the caller's
@@ -63,8 +65,11 @@ pub fn basics_command(replica_path: &str) -> String {
         ),
         sep.clone(),
         format!("cat {DEPLOYMENT_RECORD} 2>/dev/null"),
+        sep.clone(),
+        // The last role change: maintenance on/off/expiry are in the history too.
+        format!("grep -E '\"kind\":\"(swap|failover|rejoin)\"' {HISTORY_FILE} 2>/dev/null | tail -n 1; true"),
         sep,
-        format!("tail -n 1 {HISTORY_FILE} 2>/dev/null; true"),
+        crate::maintenance::probe_command(),
     ]
     .join("; ")
 }
@@ -82,10 +87,10 @@ pub fn shell_quote(s: &str) -> String {
 
 pub fn parse_basics(text: &str, vip: &str) -> Result<BasicFacts, ParseError> {
     let sections: Vec<&str> = text.split(&format!("{SEPARATOR}\n")).collect();
-    if sections.len() != 7 {
+    if sections.len() != 8 {
         return Err(ParseError::new(
             "node basics",
-            format!("expected 7 sections, got {}", sections.len()),
+            format!("expected 8 sections, got {}", sections.len()),
         ));
     }
     let interfaces = super::ip::parse_ip_addr(sections[0])?;
@@ -110,6 +115,9 @@ pub fn parse_basics(text: &str, vip: &str) -> Result<BasicFacts, ParseError> {
         })?),
     };
     let last_change = serde_json::from_str(sections[6].trim()).ok();
+    // A record that cannot be read freezes, as a live one would: the safe side, and said.
+    let maintenance_mode = crate::maintenance::parse_probe(sections[7])
+        .unwrap_or_else(|e| Some(crate::maintenance::Maintenance::unreadable(&e.to_string())));
     Ok(BasicFacts {
         holds_vip: vip_interface.is_some(),
         vip_interface,
@@ -120,6 +128,7 @@ pub fn parse_basics(text: &str, vip: &str) -> Result<BasicFacts, ParseError> {
         replica_age,
         deployment,
         last_change,
+        maintenance_mode,
     })
 }
 
@@ -131,7 +140,7 @@ mod tests {
     fn sample(ip: &str, units: &str, replica: &str) -> String {
         let s = format!("{SEPARATOR}\n");
         format!(
-            "{ip}\n{s}{units}\n{s}MASTER\n{s}{s}{replica}{s}{}\n{s}",
+            "{ip}\n{s}{units}\n{s}MASTER\n{s}{s}{replica}{s}{}\n{s}{s}1700000004\n",
             r#"{"version":"3.1.0","build":"7","virtual_ip":"10.213.57.10","node_ips":["10.213.57.11","10.213.57.12"]}"#
         )
     }

@@ -1,6 +1,7 @@
 //! Rendering: the only layer that writes to stdout (data) or stderr (diagnostics).
 //! Renderers turn a finished report into text; they decide nothing.
 
+pub mod maintenance;
 pub mod operation;
 pub mod progress;
 pub mod status;

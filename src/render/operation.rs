@@ -90,9 +90,14 @@ pub fn history(records: &[HistoryRecord], style: &Style) -> String {
         return "no role changes recorded\n".to_string();
     }
     let mut t = new_table(style);
-    t.set_header(vec!["Time", "Kind", "From", "To", "Outcome", "Took", "By"]);
+    let details = records.iter().any(|r| r.detail.is_some());
+    let mut header = vec!["Time", "Kind", "From", "To", "Outcome", "Took", "By"];
+    if details {
+        header.push("Detail");
+    }
+    t.set_header(header);
     for r in records {
-        t.add_row(vec![
+        let mut row = vec![
             r.time.clone(),
             r.kind.clone(),
             r.from.clone().unwrap_or_default(),
@@ -100,7 +105,11 @@ pub fn history(records: &[HistoryRecord], style: &Style) -> String {
             r.outcome.clone(),
             super::human_duration(std::time::Duration::from_millis(r.duration_ms)),
             r.by.clone(),
-        ]);
+        ];
+        if details {
+            row.push(r.detail.clone().unwrap_or_default());
+        }
+        t.add_row(row);
     }
     format!("{t}\n")
 }

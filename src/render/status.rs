@@ -49,6 +49,9 @@ pub fn table(report: &ClusterReport, style: &Style) -> String {
     if report.deployment.is_none() {
         s.push_str("(no deployment record on the nodes)\n");
     }
+    if let Some(m) = &report.maintenance {
+        s.push_str(&format!("Maintenance: {}\n", m.describe()));
+    }
     s.push('\n');
 
     let mut nodes = new_table(style);

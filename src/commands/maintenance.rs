@@ -1,0 +1,401 @@
+//! `pairctl maintenance on|off`: record (or end) a maintenance on both nodes, verified by
+//! reading it back before the command returns, and keep it in the history.
+
+use super::Context;
+use crate::cli::maintenance::MaintenanceAction;
+use crate::cli::OutputFormat;
+use crate::config::Config;
+use crate::error::{Error, ErrorKind, Result};
+use crate::maintenance::{
+    self, Maintenance, MaintenanceReport, NodeResult, Outcome, Scope, REPORT_SCHEMA,
+};
+use crate::plan::actions::{self, HistoryRecord};
+use crate::probe::collect::{connect_all, NodeLink};
+use crate::render::{self, out};
+use crate::transport::https::HttpsClient;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Each node's write and read-back: small, local work.
+const NODE_LIMIT: Duration = Duration::from_secs(8);
+
+pub enum Action {
+    On {
+        node: Option<String>,
+        reason: String,
+        duration: Duration,
+        force: bool,
+        dry_run: bool,
+    },
+    Off {
+        dry_run: bool,
+    },
+}
+
+impl From<MaintenanceAction> for Action {
+    fn from(a: MaintenanceAction) -> Self {
+        match a {
+            MaintenanceAction::On(a) => Action::On {
+                node: a.node,
+                reason: a.reason,
+                duration: a.duration,
+                force: a.force,
+                dry_run: a.dry_run,
+            },
+            MaintenanceAction::Off(a) => Action::Off { dry_run: a.dry_run },
+        }
+    }
+}
+
+pub async fn run(ctx: &Context, action: Action) -> Result<u8> {
+    let cfg = ctx.load_config()?;
+    let report = match action {
+        Action::On {
+            node,
+            reason,
+            duration,
+            force,
+            dry_run,
+        } => {
+            let node = match node {
+                Some(n) if cfg.node(&n).is_none() => {
+                    return Err(Error::usage(format!(
+                        "--node {n}: no such node in cluster {} (nodes: {})",
+                        cfg.name,
+                        node_names(&cfg)
+                    )))
+                }
+                n => n,
+            };
+            let reason = maintenance::validate_reason(&reason).map_err(Error::usage)?;
+            let duration = maintenance::validate_duration(duration).map_err(Error::usage)?;
+            on(ctx, &cfg, node, reason, duration, force, dry_run).await?
+        }
+        Action::Off { dry_run } => off(ctx, &cfg, dry_run).await?,
+    };
+    match ctx.style.format {
+        OutputFormat::Json => out(&render::json(&report)),
+        OutputFormat::Table => out(&render::maintenance::result(&report, &ctx.style)),
+    }
+    Ok(report.outcome.exit_code())
+}
+
+fn node_names(cfg: &Config) -> String {
+    cfg.nodes
+        .iter()
+        .map(|n| n.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn reachable(links: &[NodeLink]) -> Result<()> {
+    if links.iter().all(|l| l.session().is_none()) {
+        return Err(Error::new(
+            ErrorKind::Unknown,
+            "no node reachable: nothing recorded or ended",
+        ));
+    }
+    Ok(())
+}
+
+fn unreachable_results(links: &[NodeLink]) -> Vec<NodeResult> {
+    links
+        .iter()
+        .filter_map(|l| {
+            l.session.as_ref().err().map(|e| NodeResult {
+                name: l.node.name.clone(),
+                result: "unreachable",
+                detail: e.message.clone(),
+            })
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn on(
+    ctx: &Context,
+    cfg: &Config,
+    node: Option<String>,
+    reason: String,
+    duration: Duration,
+    force: bool,
+    dry_run: bool,
+) -> Result<MaintenanceReport> {
+    let started = Instant::now();
+    let deadline = ctx.deadline();
+    let links = connect_all(cfg, deadline).await;
+    super::status::warn_connect_problems(ctx, &links);
+    reachable(&links)?;
+    let https = HttpsClient::new(cfg)?;
+    let status = super::status::report(cfg, &links, &https, deadline, started).await;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let record = Maintenance::new(node.clone(), reason, actions::operator(), now, duration);
+    let mut report = MaintenanceReport {
+        schema: REPORT_SCHEMA,
+        cluster: cfg.name.clone(),
+        action: "on",
+        outcome: Outcome::Planned,
+        maintenance: Some(record.clone()),
+        nodes: Vec::new(),
+        warnings: Vec::new(),
+        summary: String::new(),
+    };
+    if let Some(n) = &node {
+        if status.active.as_deref() == Some(n.as_str()) {
+            let meaning = format!(
+                "{n} is the active: it holds the VIP and runs the services, and they stop \
+                 with it (no automatic takeover moves them while it is in maintenance)"
+            );
+            if !force {
+                report.outcome = Outcome::Refused;
+                report.summary = format!(
+                    "refused: {meaning}; move them first with `pairctl swap`, or pass --force"
+                );
+                return Ok(report);
+            }
+            report.warnings.push(format!("--force: {meaning}"));
+        }
+    }
+    for l in links.iter().filter(|l| l.session().is_none()) {
+        report.warnings.push(format!(
+            "{} does not answer: the record is kept on the other node only",
+            l.node.name
+        ));
+    }
+    if dry_run {
+        report.nodes = links
+            .iter()
+            .filter(|l| l.session().is_some())
+            .map(|l| NodeResult {
+                name: l.node.name.clone(),
+                result: "would-record",
+                detail: format!("{}, expiry timer armed", maintenance::RECORD_FILE),
+            })
+            .chain(unreachable_results(&links))
+            .collect();
+        report.summary = format!("dry run: would record {}", record.describe());
+        return Ok(report);
+    }
+    if !super::confirm(
+        ctx,
+        "maintenance on",
+        &format!("{} on cluster {}: proceed?", record.describe(), cfg.name),
+    )? {
+        report.outcome = Outcome::Refused;
+        report.summary = "not confirmed: nothing changed".into();
+        return Ok(report);
+    }
+    let json = serde_json::to_string(&record).unwrap_or_default();
+    let command = maintenance::set_command(duration.as_secs(), record.until_epoch);
+    let writes = links.iter().filter_map(|l| l.session().map(|s| (l, s)));
+    let results = futures::future::join_all(writes.map(|(l, s)| {
+        let (command, json, record) = (&command, &json, &record);
+        async move {
+            let read_back = match s
+                .exec_with_input(command, Some(json.as_bytes()), NODE_LIMIT)
+                .await
+            {
+                Ok(o) if o.success() => {
+                    maintenance::parse_probe(&o.stdout_str()).map_err(|e| e.to_string())
+                }
+                Ok(o) => Err(format!(
+                    "exit status {}: {}",
+                    o.status.map_or("none".into(), |c| c.to_string()),
+                    o.stderr_str().trim()
+                )),
+                Err(e) => Err(e),
+            };
+            match read_back {
+                Ok(Some(m)) if m == *record => NodeResult {
+                    name: l.node.name.clone(),
+                    result: "recorded",
+                    detail: format!("read back; the node ends it at {}", m.until),
+                },
+                Ok(other) => NodeResult {
+                    name: l.node.name.clone(),
+                    result: "failed",
+                    detail: format!("read back {other:?} instead of the record written"),
+                },
+                Err(e) => NodeResult {
+                    name: l.node.name.clone(),
+                    result: "failed",
+                    detail: e,
+                },
+            }
+        }
+    }))
+    .await;
+    report.nodes = results
+        .into_iter()
+        .chain(unreachable_results(&links))
+        .collect();
+    let recorded = report
+        .nodes
+        .iter()
+        .filter(|n| n.result == "recorded")
+        .count();
+    let failed = report.nodes.iter().any(|n| n.result == "failed");
+    report.outcome = match (recorded, failed) {
+        (0, _) => Outcome::Failed,
+        (_, true) => Outcome::Partial,
+        _ => Outcome::Done,
+    };
+    report.summary = match report.outcome {
+        Outcome::Done => format!("in force: {}", record.describe()),
+        Outcome::Partial => format!("recorded on some nodes only: {}", record.describe()),
+        _ => "recorded nowhere: nothing changed".into(),
+    };
+    let scope = match record.scope {
+        Scope::Cluster => None,
+        Scope::Node => record.node.clone(),
+    };
+    if recorded > 0 {
+        history(
+            &links,
+            "maintenance-on",
+            scope,
+            format!("until {}: {}", record.until, record.reason),
+            started,
+        )
+        .await;
+    }
+    Ok(report)
+}
+
+async fn off(ctx: &Context, cfg: &Config, dry_run: bool) -> Result<MaintenanceReport> {
+    let started = Instant::now();
+    let deadline = ctx.deadline();
+    let links = connect_all(cfg, deadline).await;
+    super::status::warn_connect_problems(ctx, &links);
+    reachable(&links)?;
+    let mut report = MaintenanceReport {
+        schema: REPORT_SCHEMA,
+        cluster: cfg.name.clone(),
+        action: "off",
+        outcome: Outcome::Planned,
+        maintenance: None,
+        nodes: Vec::new(),
+        warnings: Vec::new(),
+        summary: String::new(),
+    };
+    // What the nodes hold now (the report shows the record that is ended).
+    report.maintenance = in_force(&links).await;
+    for l in links.iter().filter(|l| l.session().is_none()) {
+        report.warnings.push(format!(
+            "{} does not answer: its own copy ends at its expiry",
+            l.node.name
+        ));
+    }
+    if dry_run {
+        report.summary = match &report.maintenance {
+            Some(m) => format!("dry run: would end {}", m.describe()),
+            None => "dry run: no maintenance in force".into(),
+        };
+        return Ok(report);
+    }
+    let command = maintenance::clear_command();
+    let results = futures::future::join_all(links.iter().filter_map(|l| {
+        l.session().map(|s| {
+            let command = &command;
+            async move {
+                match s.exec(command, NODE_LIMIT).await {
+                    Ok(o) if o.success() => NodeResult {
+                        name: l.node.name.clone(),
+                        result: if o.stdout_str().trim() == "ended" {
+                            "ended"
+                        } else {
+                            "none"
+                        },
+                        detail: String::new(),
+                    },
+                    Ok(o) => NodeResult {
+                        name: l.node.name.clone(),
+                        result: "failed",
+                        detail: o.stderr_str().trim().to_string(),
+                    },
+                    Err(e) => NodeResult {
+                        name: l.node.name.clone(),
+                        result: "failed",
+                        detail: e,
+                    },
+                }
+            }
+        })
+    }))
+    .await;
+    report.nodes = results
+        .into_iter()
+        .chain(unreachable_results(&links))
+        .collect();
+    let failed = report.nodes.iter().any(|n| n.result == "failed");
+    let ended = report.nodes.iter().any(|n| n.result == "ended");
+    report.outcome = if failed {
+        Outcome::Partial
+    } else {
+        Outcome::Done
+    };
+    report.summary = match (failed, ended) {
+        (true, _) => "not ended on every node that answers".into(),
+        (false, true) => "maintenance ended".into(),
+        (false, false) => "no maintenance was in force".into(),
+    };
+    if ended {
+        let scope = report.maintenance.as_ref().and_then(|m| m.node.clone());
+        history(&links, "maintenance-off", scope, "ended".into(), started).await;
+    }
+    Ok(report)
+}
+
+/// The newest live maintenance record the reachable nodes hold.
+pub async fn in_force(links: &[NodeLink]) -> Option<Maintenance> {
+    let probe = maintenance::probe_command();
+    let held = futures::future::join_all(links.iter().filter_map(|l| l.session()).map(|s| {
+        let probe = &probe;
+        async move {
+            s.exec(probe, NODE_LIMIT)
+                .await
+                .ok()
+                .and_then(|o| maintenance::parse_probe(&o.stdout_str()).ok().flatten())
+        }
+    }))
+    .await;
+    held.into_iter()
+        .flatten()
+        .max_by(|a, b| a.since.cmp(&b.since))
+}
+
+/// deploy refuses during a cluster maintenance unless forced; a node maintenance is what a
+/// deploy onto that node is for.
+pub async fn refuse_deploy(links: &[NodeLink], force: bool) -> Result<Option<String>> {
+    match in_force(links).await {
+        Some(m) if m.scope == Scope::Cluster && !force => Err(Error::refused(format!(
+            "deploy refused: {}; nothing changed",
+            m.describe()
+        ))
+        .hint("end it with `pairctl maintenance off`, or pass --force")),
+        Some(m) => Ok(Some(format!("note: {}", m.describe()))),
+        None => Ok(None),
+    }
+}
+
+async fn history(
+    links: &[NodeLink],
+    kind: &str,
+    node: Option<String>,
+    detail: String,
+    started: Instant,
+) {
+    let record = HistoryRecord {
+        time: actions::now_rfc3339(),
+        kind: kind.into(),
+        from: None,
+        to: node,
+        outcome: kind.trim_start_matches("maintenance-").into(),
+        duration_ms: started.elapsed().as_millis() as u64,
+        by: actions::operator(),
+        detail: Some(detail),
+    };
+    let _ = actions::record_history(links, &record, NODE_LIMIT).await;
+}
