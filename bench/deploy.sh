@@ -3,7 +3,7 @@
 # (tests/lab/lab.sh up --bare: OS, packages, sshd, the root key) and re-runs with nothing to
 # change (median of RUNS, default 5). Prints both. Run as root from the project root.
 #
-# The lab is shared: this holds its lock (/run/pairctl-lab.lock) from `up --bare` to the end
+# The lab is shared: this holds its lock (/run/pairctl-lab$(t=${PAIRLAB_ID:-0}; echo ${t#0}).lock) from `up --bare` to the end
 # and puts the full lab back (lab.sh up) before releasing it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +12,7 @@ LAB=tests/lab/lab.sh
 cargo build --release --quiet
 P=$PWD/target/release/pairctl
 
-exec 8> /run/pairctl-lab.lock
+exec 8> /run/pairctl-lab$(t=${PAIRLAB_ID:-0}; echo ${t#0}).lock
 flock 8
 # fd 8 must not reach the lab's nodes (their daemons would hold the lock forever): 8>&-.
 restore() { "$LAB" up > /tmp/pairctl-bench-deploy-restore.log 2>&1 8>&- || echo "warning: lab.sh up failed (see /tmp/pairctl-bench-deploy-restore.log)" >&2; }

@@ -8,7 +8,7 @@ RUNS=${RUNS:-3}
 eval "$(tests/lab/lab.sh env)"
 if [ -z "${PAIRCTL:-}" ]; then cargo build --release --quiet; fi
 P=${PAIRCTL:-target/release/pairctl}
-exec 9>/run/pairctl-lab.lock; flock 9
+exec 9>/run/pairctl-lab$(t=${PAIRLAB_ID:-0}; echo ${t#0}).lock; flock 9
 
 ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }

@@ -242,23 +242,23 @@ struct RawSsh {
 #[serde(deny_unknown_fields)]
 struct RawGalera {
     port: Option<u16>,
-    user: Option<String>,
+    user: Option<Spanned<String>>,
     password_file: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawGluster {
-    volumes: Option<Vec<String>>,
+    volumes: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawK3s {
     services: Option<Spanned<Vec<String>>>,
-    namespace: Option<String>,
-    state_path: Option<String>,
-    replica_path: Option<String>,
+    namespace: Option<Spanned<String>>,
+    state_path: Option<Spanned<String>>,
+    replica_path: Option<Spanned<String>>,
     replica_max_age: Option<Spanned<String>>,
     bundle_dir: Option<String>,
 }
@@ -325,6 +325,105 @@ pub fn load(flag: Option<&Path>) -> Result<Config> {
         Error::config(format!("cannot read configuration file {}", path.display())).caused_by(&e)
     })?;
     parse(&path, &text)
+}
+
+// ---- values that reach a shell on the nodes ----
+//
+// Every config value that a remote command or script uses is checked here, and passed
+// quoted as well (`shell_quote`, arguments): either alone would be one mistake away from
+// running text from a config file as root on both nodes.
+
+const NAME_RULE: &str =
+    "must be 1-63 of a-z, 0-9 and '-', starting with a letter or digit (it reaches shell commands on the nodes)";
+const USER_RULE: &str =
+    "must be 1-32 of a-z, 0-9, '_' and '-', starting with a letter or '_' (it reaches shell commands on the nodes)";
+const PATH_RULE: &str =
+    "must be an absolute path without spaces, quotes or control characters (it reaches shell commands on the nodes)";
+
+/// Cluster, node, volume, service and namespace names: `[a-z0-9-]`, as DNS labels are.
+pub fn is_name(s: &str) -> bool {
+    (1..=63).contains(&s.len())
+        && !s.starts_with('-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Unix and MariaDB user names.
+pub fn is_user(s: &str) -> bool {
+    (1..=32).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// Paths on the nodes: absolute, no whitespace, no quotes or shell metacharacters, no
+/// control characters, no `..`.
+pub fn is_remote_path(s: &str) -> bool {
+    s.starts_with('/')
+        && s.len() <= 4096
+        && !s.split('/').any(|part| part == "..")
+        && s.chars().all(|c| {
+            !c.is_control() && !c.is_whitespace() && !"'\"`$\\;&|<>(){}*?[]!#~".contains(c)
+        })
+}
+
+fn remote_path(
+    loc: &Locator,
+    value: &Option<Spanned<String>>,
+    key: &str,
+    default: &str,
+) -> Result<String> {
+    match value {
+        Some(v) if !is_remote_path(v.get_ref()) => Err(loc.error(Some(v.span()), key, PATH_RULE)),
+        Some(v) => Ok(v.get_ref().clone()),
+        None => Ok(default.to_string()),
+    }
+}
+
+/// What a masked secret shows.
+const MASK: &str = "<redacted>";
+
+/// Whether a key's value is a secret: by its words (`password`, `token`, `tls_key`…), so
+/// that an unknown key someone invented is masked as well. `*_file` keys hold paths.
+fn looks_secret(key: &str) -> bool {
+    let key = key.trim().trim_matches(['"', '\'']).to_ascii_lowercase();
+    let words: Vec<&str> = key
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let Some(last) = words.last() else {
+        return false;
+    };
+    if matches!(*last, "file" | "path" | "dir" | "policy" | "hosts") {
+        return false;
+    }
+    const ANYWHERE: &[&str] = &[
+        "password",
+        "passwd",
+        "passphrase",
+        "secret",
+        "token",
+        "credential",
+        "credentials",
+        "private",
+        "apikey",
+        "cookie",
+    ];
+    const LAST: &[&str] = &["key", "pass", "pwd", "pw", "auth", "psk"];
+    words.iter().any(|w| ANYWHERE.contains(w)) || LAST.contains(last)
+}
+
+/// A config line as it may be quoted in an error: `key = <redacted>` when the key looks
+/// like a secret (with the value that was masked, to mask it in the message too).
+fn mask_secret_line(line: &str) -> (String, Option<String>) {
+    match line.split_once('=') {
+        Some((key, value)) if looks_secret(key) => {
+            let value = value.trim();
+            let bare = value.trim_matches(['"', '\'']).to_string();
+            (format!("{} = {MASK}", key.trim()), Some(bare))
+        }
+        _ => (line.to_string(), None),
+    }
 }
 
 /// Where in the file a problem is: renders as `file:line: key: reason`.
@@ -441,15 +540,24 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
     let loc = Locator { path, text };
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         let reason = match e.span() {
-            // Show the offending line: TOML's own messages do not always name the key.
-            Some(span) => format!(
-                "{}\n  | {}",
-                e.message().trim(),
-                text.lines()
+            // Show the offending line: TOML's own messages do not always name the key. A
+            // secret someone wrote into the file is shown masked, in the line and in the
+            // message.
+            Some(span) => {
+                let line = text
+                    .lines()
                     .nth(loc.line_of(span.start) - 1)
                     .unwrap_or("")
-                    .trim()
-            ),
+                    .trim();
+                let (line, secret) = mask_secret_line(line);
+                let mut message = e.message().trim().to_string();
+                // A value of a few characters would mask half the message; the line
+                // is masked anyway.
+                if let Some(secret) = secret.filter(|s| s.len() >= 4) {
+                    message = message.replace(&secret, MASK);
+                }
+                format!("{message}\n  | {line}")
+            }
             None => e.message().trim().to_string(),
         };
         loc.error(e.span(), "", &reason)
@@ -462,12 +570,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         .to_path_buf();
 
     let name = raw.name.get_ref().trim().to_string();
-    if name.is_empty() || name.contains(['/', ' ']) {
-        return Err(loc.error(
-            Some(raw.name.span()),
-            "name",
-            "must be a non-empty word without '/' or spaces",
-        ));
+    if !is_name(&name) {
+        return Err(loc.error(Some(raw.name.span()), "name", NAME_RULE));
     }
     let vip: IpAddr = raw.vip.get_ref().parse().map_err(|_| {
         loc.error(
@@ -495,12 +599,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
     let mut nodes = Vec::new();
     for raw_node in raw_nodes {
         let node_name = raw_node.name.get_ref().trim().to_string();
-        if node_name.is_empty() || node_name.contains(['/', ' ']) {
-            return Err(loc.error(
-                Some(raw_node.name.span()),
-                "node.name",
-                "must be a non-empty word",
-            ));
+        if !is_name(&node_name) {
+            return Err(loc.error(Some(raw_node.name.span()), "node.name", NAME_RULE));
         }
         if nodes.iter().any(|n: &Node| n.name == node_name) {
             return Err(loc.error(
@@ -532,6 +632,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/root"));
+    if raw.ssh.user.as_deref().is_some_and(|u| !is_user(u)) {
+        return Err(loc.error(None, "ssh.user", USER_RULE));
+    }
     let ssh = SshConfig {
         user: raw.ssh.user.unwrap_or_else(|| "root".into()),
         port: raw.ssh.port.unwrap_or(22),
@@ -576,24 +679,45 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
     }
     let galera = GaleraConfig {
         port: raw.galera.port.unwrap_or(3306),
-        user: raw.galera.user.unwrap_or_else(|| "pairctl".into()),
+        user: match &raw.galera.user {
+            Some(v) if !is_user(v.get_ref()) => {
+                return Err(loc.error(Some(v.span()), "galera.user", USER_RULE))
+            }
+            Some(v) => v.get_ref().clone(),
+            None => "pairctl".into(),
+        },
         password,
         password_source,
         password_file,
     };
 
     let gluster = GlusterConfig {
-        volumes: raw.gluster.volumes.unwrap_or_default(),
+        volumes: match &raw.gluster.volumes {
+            Some(list) => {
+                if let Some(bad) = list.get_ref().iter().find(|v| !is_name(v)) {
+                    return Err(loc.error(
+                        Some(list.span()),
+                        "gluster.volumes",
+                        &format!("`{}`: {NAME_RULE}", crate::render::sanitize::terminal(bad)),
+                    ));
+                }
+                list.get_ref().clone()
+            }
+            None => Vec::new(),
+        },
     };
 
     let services = match &raw.k3s.services {
         Some(list) => {
             for s in list.get_ref() {
-                if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                if !is_name(s) {
                     return Err(loc.error(
                         Some(list.span()),
                         "k3s.services",
-                        &format!("`{s}` is not a service name (letters, digits, '-')"),
+                        &format!(
+                            "`{}` is not a service name: {NAME_RULE}",
+                            crate::render::sanitize::terminal(s)
+                        ),
                     ));
                 }
             }
@@ -603,15 +727,25 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
     };
     let k3s = K3sConfig {
         services,
-        namespace: raw.k3s.namespace.unwrap_or_else(|| "efa".into()),
-        state_path: raw
-            .k3s
-            .state_path
-            .unwrap_or_else(|| "/var/lib/rancher/k3s/server/db/state.db".into()),
-        replica_path: raw
-            .k3s
-            .replica_path
-            .unwrap_or_else(|| "/var/lib/litestream/replica/state.db".into()),
+        namespace: match &raw.k3s.namespace {
+            Some(v) if !is_name(v.get_ref()) => {
+                return Err(loc.error(Some(v.span()), "k3s.namespace", NAME_RULE))
+            }
+            Some(v) => v.get_ref().clone(),
+            None => "efa".into(),
+        },
+        state_path: remote_path(
+            &loc,
+            &raw.k3s.state_path,
+            "k3s.state_path",
+            "/var/lib/rancher/k3s/server/db/state.db",
+        )?,
+        replica_path: remote_path(
+            &loc,
+            &raw.k3s.replica_path,
+            "k3s.replica_path",
+            "/var/lib/litestream/replica/state.db",
+        )?,
         replica_max_age: match &raw.k3s.replica_max_age {
             Some(v) => parse_duration(&loc, v, "k3s.replica_max_age")?,
             None => Duration::from_secs(30),
@@ -701,16 +835,11 @@ fn parse_deploy(
     has_ca_file: bool,
 ) -> Result<DeployConfig> {
     let defaults = DeployConfig::default();
-    let absolute = |v: &Option<Spanned<String>>, key: &str, default: String| match v {
-        Some(v) if !v.get_ref().starts_with('/') || v.get_ref().contains(char::is_whitespace) => {
-            Err(loc.error(
-                Some(v.span()),
-                key,
-                "must be an absolute path without spaces",
-            ))
-        }
-        Some(v) => Ok(v.get_ref().trim_end_matches('/').to_string()),
-        None => Ok(default),
+    let absolute = |v: &Option<Spanned<String>>, key: &str, default: String| {
+        remote_path(loc, v, key, &default).map(|p| match p.trim_end_matches('/') {
+            "" => "/".to_string(),
+            p => p.to_string(),
+        })
     };
     let vrrp_router_id = match &raw.vrrp_router_id {
         Some(v) => u8::try_from(*v.get_ref())
@@ -968,6 +1097,90 @@ address = "10.20.246.102"
         );
         let e = err(&format!("{GOOD}[deploy]\nmood = 1\n"));
         assert!(e.contains(":10:") && e.contains("mood"), "{e}");
+    }
+
+    #[test]
+    fn config_errors_never_show_a_secret() {
+        for (section, line) in [
+            ("ingress", "token = \"Sx7-acceptance-secret\""),
+            ("galera", "password = \"Sx7-acceptance-secret\""),
+            ("galera", "db_pass = 'Sx7-acceptance-secret'"),
+            ("deploy", "tls_key = \"Sx7-acceptance-secret\""),
+            ("ssh", "api_token = \"Sx7-acceptance-secret\""),
+            ("ingress", "token = \"Sx7-acceptance-secret"),
+        ] {
+            let e = parse(
+                Path::new("/etc/p.toml"),
+                &format!("{GOOD}[{section}]\n{line}\n"),
+            )
+            .unwrap_err();
+            assert_eq!(e.exit_code(), 78);
+            let shown = e.to_string();
+            assert!(!shown.contains("Sx7-acceptance"), "{line}: {shown}");
+            assert!(shown.contains(":10:"), "{shown}");
+        }
+        // Keys that only sound alike keep their values: they help find the typo.
+        let shown = err(&format!("{GOOD}[ssh]\nhost_key_policy = \"strikt\"\n"));
+        assert!(shown.contains("strikt"), "{shown}");
+        assert!(
+            looks_secret("password") && looks_secret("ingress.token") && looks_secret("ca_key")
+        );
+        assert!(!looks_secret("ca_file") && !looks_secret("known_hosts") && !looks_secret("name"));
+    }
+
+    #[test]
+    fn values_that_reach_a_remote_shell_are_validated() {
+        for (section, line, key) in [
+            ("", "name = \"lab$(id)\"", "name"),
+            ("", "name = \"lab'x\"", "name"),
+            ("", "name = \"Lab\"", "name"),
+            (
+                "gluster",
+                "volumes = [\"shared; reboot\"]",
+                "gluster.volumes",
+            ),
+            ("k3s", "namespace = \"efa`id`\"", "k3s.namespace"),
+            (
+                "k3s",
+                "replica_path = \"/var/lib/x'$(id)\"",
+                "k3s.replica_path",
+            ),
+            (
+                "k3s",
+                "state_path = \"relative/state.db\"",
+                "k3s.state_path",
+            ),
+            ("k3s", "services = [\"auth\\u001b[2J\"]", "k3s.services"),
+            ("galera", "user = \"pairctl' OR 1\"", "galera.user"),
+            (
+                "deploy",
+                "brick_root = \"/srv/bricks\\nrm -rf /\"",
+                "deploy.brick_root",
+            ),
+            (
+                "deploy",
+                "mount_root = \"/mnt/../etc\"",
+                "deploy.mount_root",
+            ),
+            ("ssh", "user = \"root;id\"", "ssh.user"),
+        ] {
+            let text = if section.is_empty() {
+                GOOD.replacen("name = \"fabric-a\"", line, 1)
+            } else {
+                format!("{GOOD}[{section}]\n{line}\n")
+            };
+            let e = parse(Path::new("/etc/p.toml"), &text).unwrap_err();
+            assert_eq!(e.exit_code(), 78, "{line}");
+            let shown = e.to_string();
+            assert!(shown.contains(&format!("`{key}`")), "{line}: {shown}");
+            assert!(!shown.contains('\x1b'), "{shown}");
+        }
+        let c = parse(
+            Path::new("/etc/p.toml"),
+            &format!("{GOOD}[k3s]\nnamespace = \"efa-2\"\nreplica_path = \"/var/lib/l_s/r.db\"\n"),
+        )
+        .unwrap();
+        assert_eq!(c.k3s.namespace, "efa-2");
     }
 
     #[test]

@@ -189,9 +189,15 @@ fn rfc3339(epoch: u64) -> String {
         .to_string()
 }
 
+/// A record is a few hundred bytes; a node that holds more is not read further.
+const RECORD_LIMIT: usize = 4096;
+
 /// What the node prints for the status round: its clock, then the record if any.
 pub fn probe_command() -> String {
-    format!("date +%s; cat {RECORD_FILE} 2>/dev/null; true")
+    format!(
+        "date +%s; head -c {} {RECORD_FILE} 2>/dev/null; true",
+        RECORD_LIMIT + 1
+    )
 }
 
 /// The live record, if any: an expired one is ignored whatever the node still holds.
@@ -208,6 +214,12 @@ pub fn parse_probe(text: &str) -> Result<Option<Maintenance>, ParseError> {
 pub fn parse_record(record: &str, now: u64) -> Result<Option<Maintenance>, ParseError> {
     if record.trim().is_empty() {
         return Ok(None);
+    }
+    if record.len() > RECORD_LIMIT {
+        return Err(ParseError::new(
+            "maintenance record",
+            format!("{RECORD_FILE}: output too large (over {RECORD_LIMIT} bytes)"),
+        ));
     }
     let m: Maintenance = serde_json::from_str(record.trim())
         .map_err(|e| ParseError::new("maintenance record", format!("{RECORD_FILE}: {e}")))?;

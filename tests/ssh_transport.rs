@@ -198,3 +198,48 @@ async fn frozen_server_costs_only_the_connect_deadline() {
     assert!(e.message.contains("cannot connect"), "{}", e.message);
     assert!(!e.silent, "{}", e.message);
 }
+
+#[tokio::test]
+async fn an_endless_answer_is_cut_at_the_limit_of_the_call() {
+    let s = sshd();
+    let kh = s.dir.path().join("known_hosts");
+    let session = connect(&s, kh, HostKeyPolicy::AcceptNew).await.unwrap();
+    // An endless stream: only the limit, never the deadline, can end the call.
+    let e = session
+        .exec(
+            "yes AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        e.contains("output too large (more than 1048576 bytes"),
+        "{e}"
+    );
+    let e = session
+        .exec_limited(
+            "head -c 5000 /dev/zero",
+            None,
+            Duration::from_secs(10),
+            4096,
+        )
+        .await
+        .unwrap_err();
+    assert!(e.contains("output too large (more than 4096 bytes"), "{e}");
+    let out = session
+        .exec_limited(
+            "head -c 4096 /dev/zero",
+            None,
+            Duration::from_secs(10),
+            4096,
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.stdout.len(), 4096);
+    // The connection is still good for the next command.
+    let out = session
+        .exec("echo ok", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(out.stdout_str(), "ok\n");
+}

@@ -53,7 +53,10 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
         r
     } else {
         if ctx.style.format == OutputFormat::Table {
-            out(&report::plan_text(&deploy.report, ctx.style.verbose > 0));
+            out(&render::sanitize::terminal(&report::plan_text(
+                &deploy.report,
+                ctx.style.verbose > 0,
+            )));
         }
         if confirm(ctx, &deploy.report)? {
             let names: Vec<String> = cfg.nodes.iter().map(|n| n.name.clone()).collect();
@@ -90,7 +93,10 @@ fn confirm(ctx: &Context, r: &DeployReport) -> Result<bool> {
 fn print(ctx: &Context, r: &DeployReport) {
     match ctx.style.format {
         OutputFormat::Json => out(&render::json(r)),
-        OutputFormat::Table => out(&report::result_text(r, ctx.style.verbose > 0)),
+        OutputFormat::Table => out(&render::sanitize::terminal(&report::result_text(
+            r,
+            ctx.style.verbose > 0,
+        ))),
     }
     if matches!(
         r.outcome,

@@ -193,7 +193,12 @@ async fn inspect(ctx: &Context, file: PathBuf) -> Result<u8> {
                 "problems": verification.problems,
             }
         }))),
-        OutputFormat::Table => out(&inspect_table(&file, &manifest, &verification, &ctx.style)),
+        OutputFormat::Table => out(&render::sanitize::terminal(&inspect_table(
+            &file,
+            &manifest,
+            &verification,
+            &ctx.style,
+        ))),
     }
     if !verification.ok() && ctx.style.format == OutputFormat::Json && !ctx.style.quiet {
         diag(&format!(

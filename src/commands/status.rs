@@ -64,7 +64,9 @@ pub async fn run(ctx: &Context, watch: Option<Duration>) -> Result<u8> {
 
     let mut last = first;
     loop {
-        if ctx.style.format == OutputFormat::Table && ctx.style.stderr_tty {
+        // The screen is redrawn only where the table is drawn, and only on a terminal:
+        // `status --watch > file` gets the tables, never the screen control.
+        if ctx.style.format == OutputFormat::Table && ctx.style.stdout_tty {
             out("\x1b[H\x1b[2J");
         }
         print(ctx, &last, true);
@@ -84,7 +86,7 @@ fn print(ctx: &Context, report: &ClusterReport, watching: bool) {
         // --watch -o json: one compact document per line (JSON Lines), one per refresh.
         OutputFormat::Json if watching => out(&format!(
             "{}\n",
-            serde_json::to_string(report).unwrap_or_default()
+            render::sanitize::json(report, false).unwrap_or_default()
         )),
         OutputFormat::Json => out(&render::json(report)),
         OutputFormat::Table => out(&render::status::table(report, &ctx.style)),

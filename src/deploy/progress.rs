@@ -71,7 +71,7 @@ impl Terminal {
         let stamped = format!("[{:>7}] {text}", human_duration(self.started.elapsed()));
         match &self.bars {
             Some((multi, _)) => {
-                let _ = multi.println(stamped);
+                let _ = multi.println(crate::render::sanitize::terminal(&stamped));
             }
             None => diag(&stamped),
         }

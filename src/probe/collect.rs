@@ -140,6 +140,9 @@ pub async fn gather(
     ClusterFacts { nodes, services }
 }
 
+/// kubectl's JSON lists every workload with its full spec: more room than the other probes.
+const KUBECTL_OUTPUT_LIMIT: usize = 4 * 1024 * 1024;
+
 fn not_collected(why: &str) -> String {
     format!("not collected: {why}")
 }
@@ -317,9 +320,14 @@ async fn gather_node(
             if !k3s_here {
                 return Err(not_collected("k3s is not running on this node"));
             }
-            let out =
-                run("k3s kubectl get nodes,deployments,statefulsets,daemonsets -A -o json".into())
-                    .await?;
+            let out = s
+                .exec_limited(
+                    "k3s kubectl get nodes,deployments,statefulsets,daemonsets -A -o json",
+                    None,
+                    deadline.remaining(),
+                    KUBECTL_OUTPUT_LIMIT,
+                )
+                .await?;
             kubectl_result(&out)
                 .and_then(|t| kube::parse_nodes_and_workloads(&t).map_err(|e| e.to_string()))
         };

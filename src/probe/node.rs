@@ -12,6 +12,14 @@ pub const MAINTENANCE_FILE: &str = "/etc/keepalived/maintenance";
 pub const HISTORY_FILE: &str = "/var/lib/pairctl/history.jsonl";
 
 const SEPARATOR: &str = "@@pairctl-section@@";
+/// The node reads at most one byte more of each file than its parser accepts: a huge or
+/// endless file costs a line in the report, not the other facts of the node.
+const STATE_LIMIT: usize = 4096;
+const RECORD_LIMIT: usize = 64 * 1024;
+
+fn too_large(what: &str, limit: usize) -> String {
+    format!("too large ({what}: more than {limit} bytes)")
+}
 
 /// The deployment record `deploy` leaves on each node (the `show efa status` header).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -55,7 +63,7 @@ pub fn basics_command(replica_path: &str) -> String {
         sep.clone(),
         "systemctl is-active keepalived k3s".to_string(),
         sep.clone(),
-        format!("cat {VRRP_STATE_FILE} 2>/dev/null"),
+        format!("head -c {} {VRRP_STATE_FILE} 2>/dev/null", STATE_LIMIT + 1),
         sep.clone(),
         format!("test -e {MAINTENANCE_FILE} && echo maintenance"),
         sep.clone(),
@@ -64,10 +72,16 @@ pub fn basics_command(replica_path: &str) -> String {
             shell_quote(replica_path)
         ),
         sep.clone(),
-        format!("cat {DEPLOYMENT_RECORD} 2>/dev/null"),
+        format!(
+            "head -c {} {DEPLOYMENT_RECORD} 2>/dev/null",
+            RECORD_LIMIT + 1
+        ),
         sep.clone(),
         // The last role change: maintenance on/off/expiry are in the history too.
-        format!("grep -E '\"kind\":\"(swap|failover|rejoin)\"' {HISTORY_FILE} 2>/dev/null | tail -n 1; true"),
+        format!(
+            "grep -E '\"kind\":\"(swap|failover|rejoin)\"' {HISTORY_FILE} 2>/dev/null | tail -n 1 | head -c {}; true",
+            RECORD_LIMIT + 1
+        ),
         sep,
         crate::maintenance::probe_command(),
     ]
@@ -98,7 +112,11 @@ pub fn parse_basics(text: &str, vip: &str) -> Result<BasicFacts, ParseError> {
     let mut units = sections[1].lines().map(str::trim);
     let keepalived_unit = units.next().unwrap_or("unknown").to_string();
     let k3s_active = units.next() == Some("active");
-    let vrrp_state = Some(sections[2].trim().to_string()).filter(|s| !s.is_empty());
+    let vrrp_state = if sections[2].len() > STATE_LIMIT {
+        Some(too_large(VRRP_STATE_FILE, STATE_LIMIT))
+    } else {
+        Some(sections[2].trim().to_string()).filter(|s| !s.is_empty())
+    };
     let maintenance = sections[3].trim() == "maintenance";
     let numbers: Vec<u64> = sections[4]
         .lines()
@@ -108,13 +126,21 @@ pub fn parse_basics(text: &str, vip: &str) -> Result<BasicFacts, ParseError> {
         [mtime, now] => Some(Duration::from_secs(now.saturating_sub(*mtime))),
         _ => None,
     };
+    if sections[5].len() > RECORD_LIMIT {
+        return Err(ParseError::new(
+            "deployment record",
+            too_large(DEPLOYMENT_RECORD, RECORD_LIMIT),
+        ));
+    }
     let deployment = match sections[5].trim() {
         "" => None,
         json => Some(serde_json::from_str(json).map_err(|e| {
             ParseError::new("deployment record", format!("{DEPLOYMENT_RECORD}: {e}"))
         })?),
     };
-    let last_change = serde_json::from_str(sections[6].trim()).ok();
+    let last_change = serde_json::from_str(sections[6].trim())
+        .ok()
+        .filter(|_| sections[6].len() <= RECORD_LIMIT);
     // A record that cannot be read freezes, as a live one would: the safe side, and said.
     let maintenance_mode = crate::maintenance::parse_probe(sections[7])
         .unwrap_or_else(|e| Some(crate::maintenance::Maintenance::unreadable(&e.to_string())));
@@ -174,6 +200,19 @@ mod tests {
         assert!(!b.holds_vip);
         assert!(!b.k3s_active);
         assert_eq!(b.replica_age, None);
+    }
+
+    #[test]
+    fn a_huge_state_file_is_reported_too_large_and_the_rest_kept() {
+        let ip = include_str!("../../fixtures/ip/with-vip.json");
+        let text = sample(ip, "active\nactive", "1700000000\n1700000004\n")
+            .replace("MASTER", &"A".repeat(STATE_LIMIT + 1));
+        let b = parse_basics(&text, "10.213.57.10").unwrap();
+        assert!(b.holds_vip);
+        assert_eq!(
+            b.vrrp_state.as_deref(),
+            Some("too large (/run/pairctl/keepalived.state: more than 4096 bytes)")
+        );
     }
 
     #[test]

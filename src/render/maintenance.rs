@@ -1,6 +1,7 @@
 //! `pairctl maintenance on|off` output: what was recorded or ended on which node, the
 //! warnings, one outcome line.
 
+use super::sanitize::{cell, terminal};
 use super::status::new_table;
 use super::Style;
 use crate::maintenance::{MaintenanceReport, Outcome};
@@ -17,12 +18,12 @@ pub fn result(r: &MaintenanceReport, style: &Style) -> String {
                 "failed" | "unreachable" => n.result.red().bold().to_string(),
                 other => other.to_string(),
             };
-            t.add_row(vec![n.name.clone(), result, n.detail.clone()]);
+            t.add_row(vec![cell(&n.name), result, cell(&n.detail)]);
         }
         s.push_str(&format!("{t}\n"));
     }
     for w in &r.warnings {
-        s.push_str(&format!("{} {w}\n", "warning:".yellow().bold()));
+        s.push_str(&format!("{} {}\n", "warning:".yellow().bold(), terminal(w)));
     }
     let outcome = match r.outcome {
         Outcome::Done => "done".green().bold().to_string(),
@@ -33,7 +34,8 @@ pub fn result(r: &MaintenanceReport, style: &Style) -> String {
     };
     s.push_str(&format!(
         "maintenance {}: {outcome} — {}\n",
-        r.action, r.summary
+        r.action,
+        terminal(&r.summary)
     ));
     s
 }

@@ -4,6 +4,7 @@
 pub mod maintenance;
 pub mod operation;
 pub mod progress;
+pub mod sanitize;
 pub mod status;
 
 use crate::cli::{ColorChoice, OutputFormat};
@@ -19,6 +20,8 @@ pub struct Style {
     pub width: u16,
     pub quiet: bool,
     pub verbose: u8,
+    /// Where data goes (stdout) is a terminal: only then may it get screen control.
+    pub stdout_tty: bool,
     pub stderr_tty: bool,
 }
 
@@ -44,6 +47,7 @@ impl Style {
             width,
             quiet,
             verbose,
+            stdout_tty,
             stderr_tty: std::io::stderr().is_terminal(),
         }
     }
@@ -63,15 +67,16 @@ pub fn out(text: &str) {
     }
 }
 
-/// Writes one diagnostic line to stderr.
+/// Writes one diagnostic line to stderr. Diagnostics carry node text (stderr lines, error
+/// messages): no terminal control gets through.
 pub fn diag(text: &str) {
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "{text}");
+    let _ = writeln!(stderr, "{}", sanitize::terminal(text));
 }
 
+/// `value` as one pretty JSON document (terminal controls in strings escaped).
 pub fn json<T: serde::Serialize>(value: &T) -> String {
-    let mut s =
-        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s = sanitize::json(value, true).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }

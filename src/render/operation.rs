@@ -1,6 +1,7 @@
 //! Role-change output: the preflight and plan before acting, the steps with their timings and
 //! the outcome after; the history of role changes.
 
+use super::sanitize::{cell, terminal};
 use super::status::new_table;
 use super::Style;
 use crate::plan::actions::HistoryRecord;
@@ -16,7 +17,7 @@ fn preflight_table(op: &OperationReport, style: &Style) -> String {
             (false, true) => "FORCED".yellow().bold().to_string(),
             (false, false) => "FAIL".red().bold().to_string(),
         };
-        t.add_row(vec![p.name.to_string(), result, p.detail.clone()]);
+        t.add_row(vec![cell(p.name), result, cell(&p.detail)]);
     }
     t.to_string()
 }
@@ -26,16 +27,16 @@ pub fn plan(op: &OperationReport, style: &Style) -> String {
     let mut s = format!(
         "{} on cluster {}: {} -> {}\n\n{}\n",
         op.kind,
-        op.cluster,
-        op.from.as_deref().unwrap_or("?"),
-        op.to.as_deref().unwrap_or("?"),
+        terminal(&op.cluster),
+        terminal(op.from.as_deref().unwrap_or("?")),
+        terminal(op.to.as_deref().unwrap_or("?")),
         preflight_table(op, style)
     );
     if !op.plan.is_empty() {
         let mut t = new_table(style);
         t.set_header(vec!["Step", "Node", "Action"]);
         for p in &op.plan {
-            t.add_row(vec![p.step.to_string(), p.node.clone(), p.action.clone()]);
+            t.add_row(vec![p.step.to_string(), cell(&p.node), cell(&p.action)]);
         }
         s.push_str(&format!("\n{t}\n"));
     }
@@ -51,15 +52,15 @@ pub fn result(op: &OperationReport, style: &Style) -> String {
         t.set_header(vec!["Node", "Step", "Result", "Time", "Detail"]);
         for r in &op.steps {
             t.add_row(vec![
-                r.node.clone(),
-                r.action.clone(),
+                cell(&r.node),
+                cell(&r.action),
                 if r.ok {
                     "ok".green().to_string()
                 } else {
                     "FAIL".red().bold().to_string()
                 },
                 super::human_duration(std::time::Duration::from_millis(r.elapsed_ms)),
-                r.detail.clone(),
+                cell(&r.detail),
             ]);
         }
         s.push_str(&format!("{t}\n"));
@@ -73,7 +74,7 @@ pub fn result(op: &OperationReport, style: &Style) -> String {
     };
     s.push_str(&format!("\n{}: {outcome}", op.kind));
     if !op.summary.is_empty() {
-        s.push_str(&format!(" — {}", op.summary));
+        s.push_str(&format!(" — {}", terminal(&op.summary)));
     }
     if !op.dry_run && op.outcome != Outcome::Refused {
         s.push_str(&format!(
@@ -98,16 +99,16 @@ pub fn history(records: &[HistoryRecord], style: &Style) -> String {
     t.set_header(header);
     for r in records {
         let mut row = vec![
-            r.time.clone(),
-            r.kind.clone(),
-            r.from.clone().unwrap_or_default(),
-            r.to.clone().unwrap_or_default(),
-            r.outcome.clone(),
+            cell(&r.time),
+            cell(&r.kind),
+            cell(r.from.as_deref().unwrap_or_default()),
+            cell(r.to.as_deref().unwrap_or_default()),
+            cell(&r.outcome),
             super::human_duration(std::time::Duration::from_millis(r.duration_ms)),
-            r.by.clone(),
+            cell(&r.by),
         ];
         if details {
-            row.push(r.detail.clone().unwrap_or_default());
+            row.push(cell(r.detail.as_deref().unwrap_or_default()));
         }
         t.add_row(row);
     }

@@ -1,6 +1,7 @@
 //! The status report as the `show efa status` layout (version block, node table, elapsed
 //! time) followed by the checks table; or as one JSON document.
 
+use super::sanitize::cell;
 use super::Style;
 use crate::model::{CheckResult, ClusterReport, NodeStatus, Role, Verdict};
 use colored::Colorize;
@@ -44,13 +45,13 @@ pub fn table(report: &ClusterReport, style: &Style) -> String {
         ("Virtual IP", vip),
         ("Node IPs", node_ips),
     ] {
-        s.push_str(&format!("{k}: {v}\n"));
+        s.push_str(&format!("{k}: {}\n", cell(&v)));
     }
     if report.deployment.is_none() {
         s.push_str("(no deployment record on the nodes)\n");
     }
     if let Some(m) = &report.maintenance {
-        s.push_str(&format!("Maintenance: {}\n", m.describe()));
+        s.push_str(&format!("Maintenance: {}\n", cell(&m.describe())));
     }
     s.push('\n');
 
@@ -58,10 +59,10 @@ pub fn table(report: &ClusterReport, style: &Style) -> String {
     nodes.set_header(vec!["Node Name", "Role", "Status", "IP"]);
     for n in &report.nodes {
         nodes.add_row(vec![
-            n.name.clone(),
+            cell(&n.name),
             paint_role(n.role),
             paint_node_status(n.status),
-            n.ip.clone(),
+            cell(&n.ip),
         ]);
     }
     s.push_str(&nodes.to_string());
@@ -71,10 +72,10 @@ pub fn table(report: &ClusterReport, style: &Style) -> String {
     checks.set_header(vec!["Check", "Node", "Result", "Detail"]);
     for c in &report.checks {
         checks.add_row(vec![
-            c.name.clone(),
-            c.node.clone(),
+            cell(&c.name),
+            cell(&c.node),
             paint_result(c.result),
-            c.detail.clone(),
+            cell(&c.detail),
         ]);
     }
     s.push_str(&checks.to_string());
@@ -84,8 +85,8 @@ pub fn table(report: &ClusterReport, style: &Style) -> String {
             change
                 .get(k)
                 .and_then(|v| v.as_str())
-                .unwrap_or("?")
-                .to_string()
+                .map(cell)
+                .unwrap_or_else(|| "?".to_string())
         };
         s.push_str(&format!(
             "Last role change: {} {} {} -> {} ({})\n",
@@ -144,5 +145,55 @@ pub fn paint_verdict(v: Verdict) -> String {
         Verdict::Healthy => v.as_str().green().bold().to_string(),
         Verdict::Degraded => v.as_str().yellow().bold().to_string(),
         Verdict::Critical | Verdict::Unknown => v.as_str().red().bold().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{ColorChoice, OutputFormat};
+    use crate::model::{Check, CheckResult, ClusterReport, Verdict};
+
+    #[test]
+    fn node_text_in_any_field_reaches_the_table_inert() {
+        let hostile = "MASTER\x1b]2;owned\x07\x1b[8m\u{9b}2J";
+        let deployment = crate::probe::node::Deployment {
+            version: hostile.into(),
+            ..Default::default()
+        };
+        let report = ClusterReport {
+            schema: "pairctl.status/1",
+            cluster: "lab".into(),
+            verdict: Verdict::Degraded,
+            vip: "10.0.0.10".into(),
+            active: None,
+            nodes: Vec::new(),
+            checks: vec![Check {
+                name: "keepalived".into(),
+                node: "n1".into(),
+                result: CheckResult::Warn,
+                detail: format!("{hostile}{}", "A".repeat(100_000)),
+                impact: None,
+            }],
+            deployment: Some(deployment),
+            last_change: Some(serde_json::json!({ "kind": hostile })),
+            maintenance: Some(crate::maintenance::Maintenance::new(
+                None,
+                hostile.into(),
+                hostile.into(),
+                0,
+                std::time::Duration::from_secs(60),
+            )),
+            elapsed_ms: 1,
+        };
+        let style = Style::new(OutputFormat::Table, ColorChoice::Never, false, 0);
+        let text = table(&report, &style);
+        assert!(!text.contains('\x1b') && !text.contains('\u{9b}'), "{text}");
+        assert!(text.contains("\\x1b]2;owned"), "{text}");
+        assert!(
+            text.len() < 20_000,
+            "a long detail is cut: {} bytes",
+            text.len()
+        );
     }
 }

@@ -31,6 +31,9 @@ pub const PER_NODE: usize = 6;
 /// Remote commands get this much longer than our own deadline, then `timeout(1)` kills them
 /// on the node (a channel we dropped does not stop the process).
 const REMOTE_GRACE: Duration = Duration::from_secs(5);
+/// What one item may send: generous (a week of a busy journal), but a node that streams
+/// without end fills neither the disk nor the bundle.
+const ITEM_OUTPUT_LIMIT: u64 = 1 << 30;
 /// An item is not started with less time than this left before the deadline.
 const MIN_ITEM_TIME: Duration = Duration::from_millis(500);
 
@@ -469,7 +472,12 @@ impl Run {
             let mut attempt = 0;
             loop {
                 let r = session
-                    .exec_streaming(&command, &mut sink, limit + Duration::from_secs(1))
+                    .exec_streaming(
+                        &command,
+                        &mut sink,
+                        limit + Duration::from_secs(1),
+                        ITEM_OUTPUT_LIMIT,
+                    )
                     .await;
                 // sshd refuses a channel beyond its MaxSessions, counting channels whose
                 // close is still in flight and commands cut off by a timeout: nothing ran,

@@ -305,7 +305,7 @@ impl SshSession {
     }
 
     /// Runs `command` on a new channel, waiting at most `limit` (queueing for a channel slot
-    /// counts against it).
+    /// counts against it); its stdout may hold at most `PROBE_OUTPUT_LIMIT` bytes.
     pub async fn exec(&self, command: &str, limit: Duration) -> Result<Output, String> {
         self.exec_with_input(command, None, limit).await
     }
@@ -318,10 +318,23 @@ impl SshSession {
         input: Option<&[u8]>,
         limit: Duration,
     ) -> Result<Output, String> {
+        self.exec_limited(command, input, limit, PROBE_OUTPUT_LIMIT)
+            .await
+    }
+
+    /// Like `exec_with_input`, with its own bound on stdout: past `max_output` bytes the
+    /// channel is closed and the call fails with "output too large".
+    pub async fn exec_limited(
+        &self,
+        command: &str,
+        input: Option<&[u8]>,
+        limit: Duration,
+        max_output: usize,
+    ) -> Result<Output, String> {
         let name = self.target.name.clone();
         let short = short_command(command);
         let started = std::time::Instant::now();
-        let result = tokio::time::timeout(limit, self.exec_inner(command, input)).await;
+        let result = tokio::time::timeout(limit, self.exec_inner(command, input, max_output)).await;
         tracing::debug!(node = %name, command = %short, ms = started.elapsed().as_millis() as u64, "exec");
         match result {
             Ok(Ok(out)) => Ok(out),
@@ -333,7 +346,12 @@ impl SshSession {
         }
     }
 
-    async fn exec_inner(&self, command: &str, input: Option<&[u8]>) -> Result<Output, String> {
+    async fn exec_inner(
+        &self,
+        command: &str,
+        input: Option<&[u8]>,
+        max_output: usize,
+    ) -> Result<Output, String> {
         let _slot = self.slots.acquire().await.map_err(|e| e.to_string())?;
         let mut channel = self
             .handle
@@ -357,10 +375,18 @@ impl SshSession {
         let mut out = Output::default();
         // Keep reading until the channel closes: a command killed by a signal sends
         // ExitSignal and no ExitStatus, and data may arrive after the status.
+        // Nothing a node sends is held beyond the bounds: past `max_output` the channel is
+        // closed (the remote command gets SIGPIPE), stderr keeps its first STDERR_LIMIT bytes.
         while let Some(msg) = channel.wait().await {
             match msg {
-                ChannelMsg::Data { data } => out.stdout.extend_from_slice(&data),
-                ChannelMsg::ExtendedData { data, ext: 1 } => out.stderr.extend_from_slice(&data),
+                ChannelMsg::Data { data } => {
+                    if out.stdout.len() + data.len() > max_output {
+                        let _ = channel.close().await;
+                        return Err(too_large(max_output));
+                    }
+                    out.stdout.extend_from_slice(&data)
+                }
+                ChannelMsg::ExtendedData { data, ext: 1 } => keep_stderr(&mut out.stderr, &data),
                 ChannelMsg::ExitStatus { exit_status } => out.status = Some(exit_status),
                 ChannelMsg::ExitSignal { signal_name, .. } => {
                     out.signal = Some(format!("{signal_name:?}"))
@@ -373,11 +399,14 @@ impl SshSession {
 
     /// Runs `command` and hands its stdout to `sink` chunk by chunk as it arrives (nothing is
     /// held whole); returns the exit status and stderr.
+    /// At most `max_output` bytes reach the sink; past them the call fails with "output too
+    /// large" (the sink keeps what came before).
     pub async fn exec_streaming<W: tokio::io::AsyncWrite + Unpin>(
         &self,
         command: &str,
         sink: &mut W,
         limit: Duration,
+        max_output: u64,
     ) -> Result<Output, String> {
         let name = self.target.name.clone();
         let short = short_command(command);
@@ -397,15 +426,23 @@ impl SshSession {
                 .await
                 .map_err(|e| format!("cannot send EOF: {e}"))?;
             let mut out = Output::default();
+            let mut received: u64 = 0;
             while let Some(msg) = channel.wait().await {
                 match msg {
-                    ChannelMsg::Data { data } => sink
-                        .write_all(&data)
-                        .await
-                        .map_err(|e| format!("write failed: {e}"))?,
+                    ChannelMsg::Data { data } => {
+                        received += data.len() as u64;
+                        if received > max_output {
+                            let _ = channel.close().await;
+                            let _ = sink.flush().await;
+                            return Err(too_large(max_output as usize));
+                        }
+                        sink.write_all(&data)
+                            .await
+                            .map_err(|e| format!("write failed: {e}"))?
+                    }
                     // stderr is kept for the error message only: bounded.
-                    ChannelMsg::ExtendedData { data, ext: 1 } if out.stderr.len() < 64 * 1024 => {
-                        out.stderr.extend_from_slice(&data)
+                    ChannelMsg::ExtendedData { data, ext: 1 } => {
+                        keep_stderr(&mut out.stderr, &data)
                     }
                     ChannelMsg::ExitStatus { exit_status } => out.status = Some(exit_status),
                     ChannelMsg::ExitSignal { signal_name, .. } => {
@@ -435,6 +472,21 @@ impl SshSession {
             .disconnect(russh::Disconnect::ByApplication, "bye", "en")
             .await;
     }
+}
+
+/// What a probe's command may print: far beyond any healthy answer (a node's `ip -j addr`,
+/// gluster's XML), small enough that two nodes answering garbage cost little memory.
+pub const PROBE_OUTPUT_LIMIT: usize = 1024 * 1024;
+/// What is kept of a command's stderr: enough for any error message.
+const STDERR_LIMIT: usize = 64 * 1024;
+
+fn keep_stderr(stderr: &mut Vec<u8>, data: &[u8]) {
+    let room = STDERR_LIMIT.saturating_sub(stderr.len());
+    stderr.extend_from_slice(&data[..data.len().min(room)]);
+}
+
+fn too_large(limit: usize) -> String {
+    format!("output too large (more than {limit} bytes, the limit of this call)")
 }
 
 fn short_command(command: &str) -> String {

@@ -16,7 +16,16 @@ use std::fs::File;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-const LOCK: &str = "/run/pairctl-lab.lock";
+/// One lock per lab instance (`PAIRLAB_ID`, see tests/lab/README.md).
+fn lock_path() -> String {
+    match std::env::var("PAIRLAB_ID")
+        .ok()
+        .filter(|id| !id.is_empty() && id != "0")
+    {
+        Some(id) => format!("/run/pairctl-lab{id}.lock"),
+        None => "/run/pairctl-lab.lock".to_string(),
+    }
+}
 
 pub struct Lab {
     pub config: String,
@@ -30,7 +39,7 @@ pub fn lock_lab() -> File {
         .create(true)
         .truncate(false)
         .write(true)
-        .open(LOCK)
+        .open(lock_path())
         .unwrap();
     lock.lock().unwrap();
     lock

@@ -10,7 +10,7 @@
 #   lab.sh status                 plain summary of both nodes, independent of pairctl
 #   lab.sh wait [SECONDS]         wait until the cluster is healthy (what up and heal wait for)
 #   lab.sh ssh NODE [CMD…]        a shell or a command on a node (nsenter: works without sshd)
-#   lab.sh fault NODE KIND [ARG]  power | link | unit UNIT | vip | service NAME | latency MS | sshd
+#   lab.sh fault NODE KIND [ARG]  power | link | partition | unit UNIT | vip | service NAME | latency MS | sshd
 #   lab.sh heal NODE KIND [ARG]   undo the fault, bring the node back into the cluster
 set -euo pipefail
 
@@ -47,6 +47,7 @@ K3S_STATE_PATH=/var/lib/rancher/k3s/server/db/state.db
 REPLICA_PATH=/var/lib/litestream/replica/state.db
 REPLICA_MAX_AGE=30
 DB_USER=pairctl
+APP_USER=app
 VOLUME=shared
 UNITS=(mariadb glusterd keepalived k3s nginx)
 
@@ -361,6 +362,17 @@ EOF
     echo "localhost:/$VOLUME /mnt/shared glusterfs defaults,_netdev,nofail,x-systemd.after=glusterd.service 0 0" >> "$r/etc/fstab"
 }
 
+# The application's database and user the tests write through the VIP with (on the first
+# node, before the peer joins). $1: the node.
+provision_sql() {
+    node_exec "$1" mariadb << EOF || die "galera: cannot create the app database on $1"
+CREATE DATABASE IF NOT EXISTS app;
+CREATE TABLE IF NOT EXISTS app.writes (id BIGINT PRIMARY KEY, at TIMESTAMP(3));
+CREATE USER IF NOT EXISTS '$APP_USER'@'$HOST_IP' IDENTIFIED BY '$(cat "$STATE/app_password")';
+GRANT INSERT, SELECT ON app.* TO '$APP_USER'@'$HOST_IP';
+EOF
+}
+
 start_node() {
     local n=$1 d r
     d=$(node_dir "$n"); r=$d/merged
@@ -412,6 +424,7 @@ generate_secrets() {
         ssh-keygen -q -t ed25519 -N '' -C "root@$n" -f "$(node_dir "$n")/root_id_ed25519"
     done
     (umask 077 && head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24 > "$STATE/db_password")
+    (umask 077 && head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24 > "$STATE/app_password")
 
     (
         cd "$STATE"
@@ -517,12 +530,16 @@ ingress_codes() {  # prints "service:code" for every service through the VIP
 
 vip_holders() { local n out=""; for n in "${NODES[@]}"; do [ "${F[$n.vip]:-0}" = 1 ] && out+=" $n"; done; echo "${out# }"; }
 
-# healthy [want-holder]: gather facts and judge them; on failure PROBLEM names what is wrong.
-PROBLEM=""
+# healthy [want-holder]: gather facts and judge them; on failure PROBLEM names what is wrong
+# (and FENCED the fenced node, if any: it will not become healthy by waiting).
+PROBLEM="" FENCED=""
 healthy() {
     local want=${1:-} n holder other codes c
     gather
-    PROBLEM=""
+    PROBLEM="" FENCED=""
+    for n in "${NODES[@]}"; do
+        [ "${F[$n.fenced]:-0}" = 0 ] || { FENCED=$n; PROBLEM="$n is fenced: ${F[$n.fence_reason]:-}"; return 1; }
+    done
     for n in "${NODES[@]}"; do
         [ "${F[$n.power]}" = on ] || { PROBLEM="$n is powered off"; return 1; }
     done
@@ -562,6 +579,10 @@ healthy() {
 wait_healthy() {  # SECONDS [want-holder]
     local end=$((SECONDS + $1))
     until healthy "${2:-}"; do
+        if [ -n "$FENCED" ] && [ -z "${2:-}" ]; then
+            log "$FENCED is fenced: not waiting for health (pairctl rejoin brings it back)"
+            return 0
+        fi
         ((SECONDS < end)) || die "timed out after $1s waiting for cluster health: $PROBLEM"
         sleep 1
     done
@@ -593,6 +614,7 @@ CREATE USER IF NOT EXISTS '$DB_USER'@'localhost' IDENTIFIED BY '$(cat "$STATE/db
 CREATE USER IF NOT EXISTS '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$(cat "$STATE/db_password")';
 GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO '$DB_USER'@'10.213.57.%', '$DB_USER'@'localhost', '$DB_USER'@'127.0.0.1';
 EOF
+    provision_sql n1
     galera_join n2
     poll 30 "galera: wsrep_cluster_size 2 on n1" wsrep_is n1 wsrep_cluster_size 2
 }
@@ -725,6 +747,8 @@ export LAB_SSH_CONFIG='$STATE/ssh_config'
 export LAB_CA='$STATE/ca.pem'
 export LAB_DB_USER='$DB_USER'
 export LAB_DB_PASSWORD_FILE='$STATE/db_password'
+export LAB_APP_USER='$APP_USER'
+export LAB_APP_PASSWORD_FILE='$STATE/app_password'
 export LAB_KEY='$STATE/id_ed25519'
 export LAB_KNOWN_HOSTS='$STATE/known_hosts'
 EOF
@@ -812,6 +836,10 @@ banner() {  # NODE: the sshd banner arrives within 2 s
 # cluster from NODE.
 galera_rejoin() {
     local n=$1 p=${PEER[$1]}
+    if fenced "$n"; then
+        log "galera: $n is fenced ($(fence_reason "$n")): its database stays as it is until a rejoin"
+        return 0
+    fi
     if node_running "$p" && unit_active "$p" mariadb; then
         if ! wsrep_is "$p" wsrep_cluster_status Primary; then
             log "galera: $p is non-Primary; re-bootstrapping it (pc.bootstrap)"
@@ -828,9 +856,25 @@ galera_rejoin() {
 
 is_master() { keepalived_state_is "$1" MASTER; }
 
+# A fenced node (after a failover) stays out of the cluster until `pairctl rejoin`: heal
+# neither starts its database nor waits for a health it must not reach.
+fenced() { node_exec "$1" "test -e /etc/pairctl/fenced" 2> /dev/null; }
+fence_reason() { node_exec "$1" "sed -n 's/^reason=//p' /etc/pairctl/fenced" 2> /dev/null | head -c 200; }
+
+# partition NODE on|off: drop every packet between NODE and its peer, both ways, inside NODE's
+# namespace; both carriers stay up and both nodes stay reachable from the host.
+partition() {
+    local ns op p
+    ns=$(netns "$1"); p=${NODE_IP[${PEER[$1]}]}
+    case $2 in on) op=-I ;; off) op=-D ;; esac
+    ip netns exec "$ns" iptables -w "$op" INPUT -s "$p" -j DROP 2> /dev/null || [ "$2" = off ] || die "cannot add the partition rule in $1's namespace"
+    ip netns exec "$ns" iptables -w "$op" OUTPUT -d "$p" -j DROP 2> /dev/null || [ "$2" = off ] || die "cannot add the partition rule in $1's namespace"
+    return 0
+}
+
 cmd_fault() {
     need_root
-    [ $# -ge 2 ] || die "usage: lab.sh fault NODE power|link|unit UNIT|vip|service NAME|latency MS|sshd"
+    [ $# -ge 2 ] || die "usage: lab.sh fault NODE power|link|partition|unit UNIT|vip|service NAME|latency MS|sshd"
     local n=$1 kind=$2 arg=${3:-}
     valid_node "$n"
     [ -d "$STATE/nodes" ] || die "the lab is not up"
@@ -845,6 +889,9 @@ cmd_fault() {
         ;;
     link)
         ip link set "$(host_veth "$n")" down
+        ;;
+    partition)
+        partition "$n" on
         ;;
     unit)
         valid_unit "$arg"
@@ -871,7 +918,7 @@ cmd_fault() {
     sshd)
         sshd_signal "$n" STOP
         ;;
-    *) die "unknown fault kind '$kind' (power, link, unit, vip, service, latency, sshd)" ;;
+    *) die "unknown fault kind '$kind' (power, link, partition, unit, vip, service, latency, sshd)" ;;
     esac
     echo "$arg" > "$(fault_file "$n" "$kind${arg:+-$arg}")"
     log "fault $kind${arg:+ $arg} on $n"
@@ -888,7 +935,7 @@ valid_service() {
 
 cmd_heal() {
     need_root
-    [ $# -ge 2 ] || die "usage: lab.sh heal NODE power|link|unit UNIT|vip|service NAME|latency [MS]|sshd"
+    [ $# -ge 2 ] || die "usage: lab.sh heal NODE power|link|partition|unit UNIT|vip|service NAME|latency [MS]|sshd"
     local n=$1 kind=$2 arg=${3:-}
     valid_node "$n"
     [ -d "$STATE/nodes" ] || die "the lab is not up"
@@ -912,6 +959,9 @@ cmd_heal() {
         ;;
     link)
         ip link set "$(host_veth "$n")" up
+        ;;
+    partition)
+        partition "$n" off
         ;;
     unit)
         valid_unit "$arg"
@@ -942,7 +992,7 @@ cmd_heal() {
         sshd_signal "$n" CONT
         poll 10 "sshd on $n answering" banner "$n"
         ;;
-    *) die "unknown fault kind '$kind' (power, link, unit, vip, service, latency, sshd)" ;;
+    *) die "unknown fault kind '$kind' (power, link, partition, unit, vip, service, latency, sshd)" ;;
     esac
     rm -f "$(fault_file "$n" "$kind${arg:+-$arg}")"
     log "healed $kind${arg:+ $arg} on $n"

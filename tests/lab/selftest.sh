@@ -171,6 +171,19 @@ case_demote() {  # the maintenance-file switch pairctl swap uses; brings the VIP
     expect 30 "healthy with the VIP on $to" "$LAB" wait 5
 }
 
+pings() { on "$1" "ping -c 1 -W 1 $2" > /dev/null; }
+carrier_up() { [ "$(on "$1" "cat /sys/class/net/eth0/carrier")" = 1 ]; }
+case_partition() {
+    fault n1 partition || return 1
+    ! pings n1 "$LAB_N2" && ! pings n2 "$LAB_N1" || { WHY="the nodes still reach each other"; return 1; }
+    banner "$LAB_N1" && banner "$LAB_N2" || { WHY="the host does not reach both nodes' sshd"; return 1; }
+    carrier_up n1 && carrier_up n2 || { WHY="a carrier is down (a partition keeps both links up)"; return 1; }
+    expect 30 "n1 wsrep_cluster_size 1 (n2 cut off)" size_is n1 1 || return 1
+    heal n1 partition || return 1
+    pings n1 "$LAB_N2" || { WHY="n1 does not reach n2 after heal"; return 1; }
+    size_is n1 2 && size_is n2 2 || { WHY="wsrep_cluster_size not 2 after heal"; return 1; }
+}
+
 case_power_standby() {
     fault n2 power || return 1
     ! on n2 true || { WHY="lab.sh ssh n2 still works"; return 1; }
@@ -200,6 +213,7 @@ run "latency 200 ms on n2" case_latency
 run "sshd frozen on n2" case_sshd
 run "unit keepalived on n1 (VIP to n2)" case_unit_keepalived
 run "maintenance demote (VIP back to n1)" case_demote
+run "partition n1 | n2, carriers up" case_partition
 run "power n2 (standby) off/on" case_power_standby
 run "power n1 (active) off/on" case_power_active
 run "maintenance demote (VIP back to n1)" case_demote

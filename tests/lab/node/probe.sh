@@ -22,4 +22,6 @@ now=$(date +%s)
 for f in state:/var/lib/rancher/k3s/server/db/state.db replica:/var/lib/litestream/replica/state.db; do
     m=$(stat -c %Y "${f#*:}" 2>/dev/null) && echo "${f%%:*}_age=$((now - m))" || echo "${f%%:*}_age=none"
 done
+echo "role=$(cat /etc/pairctl/role 2>/dev/null || echo none) ($(cat /etc/pairctl/epoch 2>/dev/null || echo -))"
+if [ -e /etc/pairctl/fenced ]; then echo fenced=1; echo "fence_reason=$(sed -n 's/^reason=//p' /etc/pairctl/fenced | head -c 200)"; else echo fenced=0; fi
 echo "notready=$(ls /etc/pairctl-lab/notready 2>/dev/null | tr '\n' ' ')"
