@@ -3,7 +3,7 @@
 //! that keeps the loss of that node from reading as critical. Node state is read through
 //! `lab.sh ssh`, independently of pairctl.
 
-use super::{lab, lab_sh, status_until, vip_holders, Lab};
+use super::{lab, lab_sh, vip_holders, Lab};
 use crate::common::wait_until;
 use std::time::Duration;
 
@@ -109,38 +109,5 @@ fn off_ends_it_and_the_active_needs_force() {
     off(&lab);
     assert!(!holds_record("n1") && !holds_record("n2"));
     assert!(node_history("n1").contains("\"maintenance-off\""));
-    lab.wait_healthy();
-}
-
-#[test]
-#[ignore = "needs the lab: tests/run.sh"]
-fn a_stopped_standby_under_node_maintenance_only_degrades() {
-    let lab = lab();
-    let out = lab.pairctl(&[
-        "maintenance",
-        "on",
-        "--node",
-        "n2",
-        "--reason",
-        "disk swap",
-        "--yes",
-    ]);
-    assert_eq!(out.status.code(), Some(0));
-    {
-        let _power = lab.fault("n2", &["power"]);
-        let (code, doc) = status_until(&lab, Duration::from_secs(30), |_, doc| {
-            super::check(doc, "ssh", "n2")["result"] != "ok"
-        });
-        assert_eq!(code, 1, "n2 off under node maintenance: {doc:#}");
-        let ssh = super::check(&doc, "ssh", "n2");
-        assert!(
-            ssh["detail"].as_str().unwrap().contains("disk swap"),
-            "{ssh:#}"
-        );
-        let swap = lab.pairctl(&["failover", "--yes"]);
-        assert_eq!(swap.status.code(), Some(3), "failover during maintenance");
-        assert_eq!(vip_holders(&lab), ["n1"]);
-        off(&lab);
-    }
     lab.wait_healthy();
 }
