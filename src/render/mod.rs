@@ -1,8 +1,10 @@
 //! Rendering: the only layer that writes to stdout (data) or stderr (diagnostics).
 //! Renderers turn a finished report into text; they decide nothing.
 
+pub mod nagios;
 pub mod operation;
 pub mod progress;
+pub mod prometheus;
 pub mod sanitize;
 pub mod status;
 

@@ -171,9 +171,11 @@ mod tests {
                 result: CheckResult::Warn,
                 detail: format!("{hostile}{}", "A".repeat(100_000)),
                 impact: None,
+                values: Default::default(),
             }],
             deployment: Some(deployment),
             last_change: Some(serde_json::json!({ "kind": hostile })),
+            last_change_timestamp: None,
             elapsed_ms: 1,
         };
         let style = Style::new(OutputFormat::Table, ColorChoice::Never, false, 0);
