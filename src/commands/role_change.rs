@@ -113,7 +113,7 @@ pub async fn history(ctx: &Context) -> Result<u8> {
     let records = plan::actions::read_history(&links, deadline.remaining()).await;
     match ctx.style.format {
         OutputFormat::Json => out(&render::json(
-            &serde_json::json!({"schema": "pairctl.history/1", "changes": records}),
+            &serde_json::json!({"schema": plan::actions::HISTORY_SCHEMA, "changes": records}),
         )),
         // Table, and the status-only formats (refused before any command runs).
         _ => out(&render::operation::history(&records, &ctx.style)),

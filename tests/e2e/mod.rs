@@ -18,7 +18,10 @@ use std::time::Duration;
 
 /// One lock per lab instance (`PAIRLAB_ID`, see tests/lab/README.md).
 fn lock_path() -> String {
-    match std::env::var("PAIRLAB_ID").ok().filter(|id| !id.is_empty() && id != "0") {
+    match std::env::var("PAIRLAB_ID")
+        .ok()
+        .filter(|id| !id.is_empty() && id != "0")
+    {
         Some(id) => format!("/run/pairctl-lab{id}.lock"),
         None => "/run/pairctl-lab.lock".to_string(),
     }
