@@ -26,7 +26,9 @@ end
 
 complete -c pairctl -n "__fish_pairctl_needs_command" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t''
-json\t''"
+json\t''
+prometheus\t'Prometheus text exposition (status only)'
+nagios\t'A Nagios/Icinga plugin line with perfdata (status only)'"
 complete -c pairctl -n "__fish_pairctl_needs_command" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_needs_command" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
@@ -50,7 +52,9 @@ complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "help" -d 'Print thi
 complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s w -l watch -d 'Redraw every SECONDS (default 2) on the same connections until interrupted' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s o -l output -d 'Output format' -r -f -a "table\t''
-json\t''"
+json\t''
+prometheus\t'Prometheus text exposition (status only)'
+nagios\t'A Nagios/Icinga plugin line with perfdata (status only)'"
 complete -c pairctl -n "__fish_pairctl_using_subcommand status" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand status" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
@@ -59,11 +63,13 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s v -l verbose 
 complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s q -l quiet -d 'Only errors on stderr'
 complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand status" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
-complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s o -l output -d 'Output format' -r -f -a "table\t''
-json\t''"
+json\t''
+prometheus\t'Prometheus text exposition (status only)'
+nagios\t'A Nagios/Icinga plugin line with perfdata (status only)'"
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
@@ -74,12 +80,14 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s v -l verbos
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s q -l quiet -d 'Only errors on stderr'
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
-complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l force -d 'Override a named precondition (repeatable): replica-fresh, gluster-healed, services-ready, maintenance. Split brain and an unreachable standby are never overridden' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s o -l output -d 'Output format' -r -f -a "table\t''
-json\t''"
+json\t''
+prometheus\t'Prometheus text exposition (status only)'
+nagios\t'A Nagios/Icinga plugin line with perfdata (status only)'"
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
@@ -89,11 +97,13 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s v -l verbose -d
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s q -l quiet -d 'Only errors on stderr'
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
-complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand history" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand history" -s o -l output -d 'Output format' -r -f -a "table\t''
-json\t''"
+json\t''
+prometheus\t'Prometheus text exposition (status only)'
+nagios\t'A Nagios/Icinga plugin line with perfdata (status only)'"
 complete -c pairctl -n "__fish_pairctl_using_subcommand history" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand history" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
@@ -102,7 +112,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand history" -s v -l verbose
 complete -c pairctl -n "__fish_pairctl_using_subcommand history" -s q -l quiet -d 'Only errors on stderr'
 complete -c pairctl -n "__fish_pairctl_using_subcommand history" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand history" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
-complete -c pairctl -n "__fish_pairctl_using_subcommand history" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand history" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s O -l output-file -d 'Output file, or directory for the generated name' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l since -d 'Start of the log window: a duration back from now (e.g. 2h) or a time' -r
@@ -110,7 +120,9 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l node -d 'Collect from this node only' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s o -l output -d 'Output format' -r -f -a "table\t''
-json\t''"
+json\t''
+prometheus\t'Prometheus text exposition (status only)'
+nagios\t'A Nagios/Icinga plugin line with perfdata (status only)'"
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
@@ -120,13 +132,15 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s q -l quiet -d 'Only errors on stderr'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
-complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -f -a "inspect" -d 'Print a bundle\'s manifest and verify every sha256'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s o -l output -d 'Output format' -r -f -a "table\t''
-json\t''"
+json\t''
+prometheus\t'Prometheus text exposition (status only)'
+nagios\t'A Nagios/Icinga plugin line with perfdata (status only)'"
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
@@ -135,7 +149,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_see
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s q -l quiet -d 'Only errors on stderr'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
-complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "inspect" -d 'Print a bundle\'s manifest and verify every sha256'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -157,7 +171,9 @@ record\t''
 keepalived\t''"
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s o -l output -d 'Output format' -r -f -a "table\t''
-json\t''"
+json\t''
+prometheus\t'Prometheus text exposition (status only)'
+nagios\t'A Nagios/Icinga plugin line with perfdata (status only)'"
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
@@ -168,7 +184,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s v -l verbose 
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s q -l quiet -d 'Only errors on stderr'
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
-complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s o -l output -d 'Output format' -r -f -a "table\t''
@@ -223,7 +239,9 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "table\t''
-json\t''"
+json\t''
+prometheus\t'Prometheus text exposition (status only)'
+nagios\t'A Nagios/Icinga plugin line with perfdata (status only)'"
 complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
@@ -232,12 +250,14 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s v -l ver
 complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
-complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -l dir -d 'Write pairctl.1 and one page per subcommand into DIR' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s o -l output -d 'Output format' -r -f -a "table\t''
-json\t''"
+json\t''
+prometheus\t'Prometheus text exposition (status only)'
+nagios\t'A Nagios/Icinga plugin line with perfdata (status only)'"
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
@@ -246,7 +266,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s v -l verbose -d 
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s q -l quiet -d 'Only errors on stderr'
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
-complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "status" -d 'Show the cluster: version details, node roles, every check, a verdict'
 complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "failover" -d 'The standby takes over now (the active is sick or gone)'

@@ -38,6 +38,10 @@ pub fn run() -> u8 {
         }
     };
     let g = &cli.global;
+    if !g.output.for_every_command() && !matches!(cli.command, Command::Status(_)) {
+        render::diag("error: -o prometheus and -o nagios are formats of `pairctl status`");
+        return exit::USAGE;
+    }
     let style = render::Style::new(g.output, g.color, g.quiet, g.verbose);
     init_tracing(g.verbose, g.quiet);
     let ctx = Context {

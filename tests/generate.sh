@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates completions/ and man/ from the clap model (the committed copies are checked by tests).
+# Regenerates completions/, man/ and schema/ from the clap model (the committed copies are checked by tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PAIRCTL_BLESS=1 cargo test --quiet --test main generated

@@ -1,4 +1,5 @@
-//! completions/ and man/ are generated from the clap model and committed: stale copies fail.
+//! completions/ and man/ (from the clap model) and schema/ (from the serialised types) are
+//! generated and committed: stale copies fail.
 #![allow(clippy::unwrap_used)]
 
 use crate::common::repo_root;
@@ -51,5 +52,27 @@ fn man_pages_are_current() {
     }
     for (name, page) in pages {
         compare_or_bless(repo_root().join("man").join(name), &page);
+    }
+}
+
+#[test]
+fn json_schemas_are_current() {
+    let schemas = pairctl::commands::generate::json_schemas();
+    for (name, schema) in &schemas {
+        let doc: serde_json::Value = serde_json::from_slice(schema).unwrap();
+        assert!(
+            doc["title"].as_str().unwrap().starts_with("pairctl."),
+            "{name}"
+        );
+        compare_or_bless(repo_root().join("schema").join(name), schema);
+    }
+    // Nothing stale left behind under schema/.
+    for entry in std::fs::read_dir(repo_root().join("schema")).unwrap() {
+        let file = entry.unwrap().file_name();
+        let file = file.to_string_lossy();
+        assert!(
+            schemas.iter().any(|(n, _)| *n == file),
+            "schema/{file} is not generated any more; {REGENERATE}"
+        );
     }
 }

@@ -73,6 +73,17 @@ pub struct GlobalArgs {
 pub enum OutputFormat {
     Table,
     Json,
+    /// Prometheus text exposition (status only)
+    Prometheus,
+    /// A Nagios/Icinga plugin line with perfdata (status only)
+    Nagios,
+}
+
+impl OutputFormat {
+    /// The formats every command prints; the monitoring formats are for `status`.
+    pub fn for_every_command(self) -> bool {
+        matches!(self, OutputFormat::Table | OutputFormat::Json)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -93,7 +93,8 @@ fn confirm(ctx: &Context, r: &DeployReport) -> Result<bool> {
 fn print(ctx: &Context, r: &DeployReport) {
     match ctx.style.format {
         OutputFormat::Json => out(&render::json(r)),
-        OutputFormat::Table => out(&render::sanitize::terminal(&report::result_text(
+        // Table, and the status-only formats (refused before any command runs).
+        _ => out(&render::sanitize::terminal(&report::result_text(
             r,
             ctx.style.verbose > 0,
         ))),

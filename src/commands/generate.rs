@@ -44,3 +44,72 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
     }
     pages
 }
+
+/// The JSON documents pairctl prints, by file name under `schema/`: (file, document id, schema).
+/// Generated from the Rust types that are serialised, so a field added to a type shows up here
+/// and the committed copy goes stale until regenerated.
+pub fn json_schemas() -> Vec<(&'static str, Vec<u8>)> {
+    use crate::{deploy, model, plan, snapshot};
+    use schemars::{generate::SchemaSettings, JsonSchema};
+
+    fn document<T: JsonSchema>(id: &str, title: &str) -> Vec<u8> {
+        let mut schema = SchemaSettings::draft2020_12()
+            .for_serialize()
+            .into_generator()
+            .into_root_schema_for::<T>();
+        schema.insert("title".into(), format!("{id}: {title}").into());
+        // The `schema` field names the document's shape: pin it.
+        if let Some(props) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) {
+            if props.contains_key("schema") {
+                props.insert(
+                    "schema".into(),
+                    serde_json::json!({"type": "string", "const": id}),
+                );
+            }
+        }
+        let mut text = serde_json::to_vec_pretty(&schema).unwrap_or_default();
+        text.push(b'\n');
+        text
+    }
+
+    /// `pairctl history -o json`.
+    #[derive(schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct History {
+        schema: String,
+        changes: Vec<plan::actions::HistoryRecord>,
+    }
+
+    vec![
+        (
+            "pairctl.status-1.json",
+            document::<model::ClusterReport>(model::STATUS_SCHEMA, "pairctl status -o json"),
+        ),
+        (
+            "pairctl.operation-1.json",
+            document::<plan::OperationReport>(plan::swap::SCHEMA, "pairctl swap|failover -o json"),
+        ),
+        (
+            "pairctl.deploy-1.json",
+            document::<deploy::report::DeployReport>(deploy::SCHEMA, "pairctl deploy -o json"),
+        ),
+        (
+            "pairctl.snapshot-manifest-1.json",
+            document::<snapshot::manifest::Manifest>(
+                snapshot::manifest::SCHEMA,
+                "manifest.json inside a snapshot bundle",
+            ),
+        ),
+        (
+            "pairctl.snapshot-summary-1.json",
+            document::<snapshot::manifest::Summary>(
+                snapshot::manifest::SCHEMA,
+                "pairctl snapshot -o json",
+            ),
+        ),
+        (
+            "pairctl.history-1.json",
+            document::<History>(plan::actions::HISTORY_SCHEMA, "pairctl history -o json"),
+        ),
+    ]
+}

@@ -87,7 +87,8 @@ fn confirm(ctx: &Context, op: &OperationReport) -> Result<bool> {
 fn print(ctx: &Context, op: &OperationReport) {
     match ctx.style.format {
         OutputFormat::Json => out(&render::json(op)),
-        OutputFormat::Table => {
+        // Table, and the status-only formats (refused before any command runs).
+        _ => {
             out(&render::operation::result(op, &ctx.style));
             if op.outcome != Outcome::Verified && op.outcome != Outcome::Planned && !ctx.style.quiet
             {
@@ -112,9 +113,10 @@ pub async fn history(ctx: &Context) -> Result<u8> {
     let records = plan::actions::read_history(&links, deadline.remaining()).await;
     match ctx.style.format {
         OutputFormat::Json => out(&render::json(
-            &serde_json::json!({"schema": "pairctl.history/1", "changes": records}),
+            &serde_json::json!({"schema": plan::actions::HISTORY_SCHEMA, "changes": records}),
         )),
-        OutputFormat::Table => out(&render::operation::history(&records, &ctx.style)),
+        // Table, and the status-only formats (refused before any command runs).
+        _ => out(&render::operation::history(&records, &ctx.style)),
     }
     Ok(0)
 }

@@ -115,7 +115,8 @@ async fn create(ctx: &Context, args: SnapshotArgs) -> Result<u8> {
             &bundle.sha256,
             bundle.bytes,
         ))),
-        OutputFormat::Table => {
+        // Table, and the status-only formats (refused before any command runs).
+        _ => {
             out(&format!("{path}\nsha256: {}\n", bundle.sha256));
             if !ctx.style.quiet {
                 diag(&summary_text(m, bundle.bytes));
@@ -193,7 +194,8 @@ async fn inspect(ctx: &Context, file: PathBuf) -> Result<u8> {
                 "problems": verification.problems,
             }
         }))),
-        OutputFormat::Table => out(&render::sanitize::terminal(&inspect_table(
+        // Table, and the status-only formats (refused before any command runs).
+        _ => out(&render::sanitize::terminal(&inspect_table(
             &file,
             &manifest,
             &verification,

@@ -90,5 +90,11 @@ fn print(ctx: &Context, report: &ClusterReport, watching: bool) {
         )),
         OutputFormat::Json => out(&render::json(report)),
         OutputFormat::Table => out(&render::status::table(report, &ctx.style)),
+        OutputFormat::Prometheus => {
+            let mut exposition = render::prometheus::Exposition::new();
+            exposition.report(report);
+            out(&exposition.render())
+        }
+        OutputFormat::Nagios => out(&render::nagios::render(report)),
     }
 }

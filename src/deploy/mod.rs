@@ -27,7 +27,9 @@ use std::time::Duration;
 pub const SCHEMA: &str = "pairctl.deploy/1";
 
 /// The stages, in the order they run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Stage {
     Preflight,

@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::model::ClusterReport;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// Dry run: nothing changed.
@@ -39,7 +39,7 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum StageState {
     /// Dry run: these changes would be made.
@@ -69,7 +69,7 @@ impl StageState {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ChangeReport {
     pub node: String,
     pub phase: u8,
@@ -98,7 +98,7 @@ impl ChangeReport {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct StageReport {
     pub stage: Stage,
     pub state: StageState,
@@ -119,14 +119,14 @@ impl StageReport {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct NodeRef {
     pub name: String,
     pub address: String,
 }
 
 /// The first failure: where and what.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FailureReport {
     pub stage: Stage,
     pub node: Option<String>,
@@ -137,7 +137,7 @@ pub struct FailureReport {
     pub stderr: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DeployReport {
     pub schema: &'static str,
     pub cluster: String,

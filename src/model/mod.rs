@@ -4,11 +4,12 @@
 use crate::probe::node::{BasicFacts, Deployment};
 use crate::probe::{ClusterFacts, NodeFacts};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub const STATUS_SCHEMA: &str = "pairctl.status/1";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Active,
@@ -16,7 +17,7 @@ pub enum Role {
     Unknown,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeStatus {
     Up,
@@ -24,7 +25,7 @@ pub enum NodeStatus {
     Down,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckResult {
     Ok,
@@ -33,7 +34,7 @@ pub enum CheckResult {
 }
 
 /// How much a check that is not ok weighs in the verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Impact {
     /// The cluster still serves but has lost redundancy or a guarantee.
@@ -44,7 +45,7 @@ pub enum Impact {
     Unknown,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Healthy,
@@ -73,7 +74,7 @@ impl Verdict {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Check {
     pub name: String,
     /// A node name, or "cluster" for checks of the pair as a whole.
@@ -83,6 +84,32 @@ pub struct Check {
     /// Set when the result is not ok.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub impact: Option<Impact>,
+    /// The typed measurements behind `detail`, in base units (seconds, counts, states as
+    /// numbers): what monitoring reads, so that nothing is parsed back out of the text.
+    /// The keys per check are listed in the README.
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        serialize_with = "serialize_values"
+    )]
+    pub values: BTreeMap<String, f64>,
+}
+
+/// Whole numbers as JSON integers (`2`, not `2.0`): counts read as counts.
+fn serialize_values<S: serde::Serializer>(
+    values: &BTreeMap<String, f64>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(values.len()))?;
+    for (k, v) in values {
+        if v.fract() == 0.0 && v.abs() < 9.0e15 {
+            map.serialize_entry(k, &(*v as i64))?;
+        } else {
+            map.serialize_entry(k, v)?;
+        }
+    }
+    map.end()
 }
 
 impl Check {
@@ -93,6 +120,7 @@ impl Check {
             result: CheckResult::Ok,
             detail: detail.into(),
             impact: None,
+            values: BTreeMap::new(),
         }
     }
     fn warn(name: &str, node: &str, detail: impl Into<String>) -> Self {
@@ -102,6 +130,7 @@ impl Check {
             result: CheckResult::Warn,
             detail: detail.into(),
             impact: Some(Impact::Degraded),
+            values: BTreeMap::new(),
         }
     }
     fn fail(name: &str, node: &str, impact: Impact, detail: impl Into<String>) -> Self {
@@ -111,11 +140,20 @@ impl Check {
             result: CheckResult::Fail,
             detail: detail.into(),
             impact: Some(impact),
+            values: BTreeMap::new(),
         }
+    }
+    /// Adds a typed measurement (see `values`).
+    pub fn with(mut self, key: &str, value: impl Into<f64>) -> Self {
+        self.values.insert(key.to_string(), value.into());
+        self
+    }
+    fn with_count(self, key: &str, count: usize) -> Self {
+        self.with(key, count as f64)
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct NodeReport {
     pub name: String,
     pub role: Role,
@@ -123,7 +161,7 @@ pub struct NodeReport {
     pub ip: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ClusterReport {
     pub schema: &'static str,
     pub cluster: String,
@@ -136,8 +174,14 @@ pub struct ClusterReport {
     pub deployment: Option<Deployment>,
     /// The last recorded role change, if any.
     pub last_change: Option<serde_json::Value>,
+<<<<<<< HEAD
     /// The maintenance in force (`pairctl maintenance on`), null when none.
     pub maintenance: Option<crate::maintenance::Maintenance>,
+=======
+    /// When the last role change happened, in seconds since the Unix epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_change_timestamp: Option<u64>,
+>>>>>>> main
     pub elapsed_ms: u64,
 }
 
@@ -174,7 +218,8 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
                 "ssh",
                 &node.name,
                 format!("connected in {} ms", took.as_millis()),
-            ),
+            )
+            .with("connect_seconds", took.as_millis() as f64 / 1000.0),
             Err(e) => Check::fail("ssh", &node.name, Impact::Degraded, e.clone()),
         });
     }
@@ -285,7 +330,11 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
             }
             continue;
         };
-        checks.push(keepalived_check(node, basics, is_active));
+        let keepalived = keepalived_check(node, basics, is_active);
+        checks.push(match vrrp_state_number(basics) {
+            Some(n) => keepalived.with("vrrp_state", n),
+            None => keepalived,
+        });
         if is_active {
             checks.push(k3s_check(node, basics));
         } else if basics.k3s_active {
@@ -311,7 +360,16 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
             Ok(g) => {
                 uuids.push((&node.name, &g.cluster_state_uuid));
                 let peers_members = facts.nodes.iter().filter(|n| n.galera.is_ok()).count() as u64;
-                checks.push(galera_check(&node.name, g, peers_members, both_up));
+                checks.push(
+                    galera_check(&node.name, g, peers_members, both_up)
+                        .with("cluster_size", g.cluster_size as f64)
+                        .with(
+                            "primary",
+                            u8::from(
+                                g.cluster_status == crate::probe::galera::ClusterStatus::Primary,
+                            ),
+                        ),
+                );
             }
         }
     }
@@ -344,7 +402,14 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
         if node.ssh.is_err() {
             continue;
         }
-        checks.push(match &node.gluster_peers {
+        let peer_counts = |c: Check| match &node.gluster_peers {
+            Ok(p) => c.with_count("peers", p.peers.len()).with_count(
+                "peers_connected",
+                p.peers.iter().filter(|x| x.connected).count(),
+            ),
+            Err(_) => c,
+        };
+        checks.push(peer_counts(match &node.gluster_peers {
             Err(e) => Check::fail("gluster-peers", &node.name, Impact::Degraded, e.clone()),
             Ok(p) if p.peers.is_empty() => Check::fail(
                 "gluster-peers",
@@ -381,7 +446,7 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
                     )
                 }
             }
-        });
+        }));
     }
     for vol in &exp.volumes {
         checks.push(volume_check(facts, vol));
@@ -421,7 +486,11 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
     // Every enabled service answering through the VIP.
     for s in &facts.services {
         let name = format!("service:{}", s.name);
-        checks.push(match &s.status {
+        let with_status = |c: Check| match &s.status {
+            Ok(code) => c.with("http_status", *code),
+            Err(_) => c,
+        };
+        checks.push(with_status(match &s.status {
             Ok(200) => Check::ok(&name, CLUSTER, "ready (HTTP 200 via VIP)"),
             Ok(code) => Check::fail(
                 &name,
@@ -430,7 +499,7 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
                 format!("HTTP {code} via VIP"),
             ),
             Err(e) => Check::fail(&name, CLUSTER, Impact::Critical, e.clone()),
-        });
+        }));
     }
 
     let nodes: Vec<NodeReport> = facts
@@ -481,6 +550,13 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
                 .cmp(&b.get("time").map(|v| v.to_string()))
         });
 
+    let last_change_timestamp = last_change
+        .as_ref()
+        .and_then(|c| c.get("time")?.as_str())
+        .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs());
+
     ClusterReport {
         schema: STATUS_SCHEMA,
         cluster: exp.cluster.clone(),
@@ -491,7 +567,11 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
         checks,
         deployment,
         last_change,
+<<<<<<< HEAD
         maintenance,
+=======
+        last_change_timestamp,
+>>>>>>> main
         elapsed_ms: elapsed.as_millis() as u64,
     }
 }
@@ -577,6 +657,22 @@ fn short_uuid(u: &str) -> &str {
     u.get(..8).unwrap_or(u)
 }
 
+/// keepalived's own numbering of VRRP states (0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT), as its
+/// exporters use; `None` when the unit is not running (the recorded state is then stale) or the
+/// notify script recorded nothing known.
+fn vrrp_state_number(b: &BasicFacts) -> Option<u8> {
+    if b.keepalived_unit != "active" {
+        return None;
+    }
+    match b.vrrp_state.as_deref()? {
+        "INIT" => Some(0),
+        "BACKUP" => Some(1),
+        "MASTER" => Some(2),
+        "FAULT" => Some(3),
+        _ => None,
+    }
+}
+
 fn keepalived_check(node: &NodeFacts, b: &BasicFacts, is_active: bool) -> Check {
     let state = b.vrrp_state.as_deref().unwrap_or("unknown state");
     if b.keepalived_unit != "active" {
@@ -646,7 +742,7 @@ fn k3s_check(node: &NodeFacts, b: &BasicFacts) -> Check {
                     )
                 })
                 .collect();
-            if not_ready.is_empty() {
+            let check = if not_ready.is_empty() {
                 Check::ok(
                     "k3s",
                     &node.name,
@@ -654,7 +750,10 @@ fn k3s_check(node: &NodeFacts, b: &BasicFacts) -> Check {
                 )
             } else {
                 Check::fail("k3s", &node.name, Impact::Critical, not_ready.join("; "))
-            }
+            };
+            check
+                .with_count("nodes", list.len())
+                .with_count("nodes_ready", list.len() - not_ready.len())
         }
     }
 }
@@ -735,6 +834,38 @@ fn volume_check(facts: &ClusterFacts, vol: &str) -> Check {
                 continue;
             }
         };
+        let mut check = volume_judgement(facts, &name, v, status)
+            .with_count("bricks", status.bricks.len())
+            .with_count(
+                "bricks_online",
+                status.bricks.iter().filter(|b| b.online).count(),
+            );
+        if let Ok(heal) = &v.heal {
+            let sum = |f: fn(&crate::probe::gluster::BrickHeal) -> Option<u64>| {
+                heal.bricks.iter().filter_map(f).sum::<u64>() as f64
+            };
+            check = check
+                .with("heal_pending_entries", sum(|b| b.pending))
+                .with("split_brain_entries", sum(|b| b.split_brain));
+        }
+        return check;
+    }
+    Check::fail(
+        &name,
+        CLUSTER,
+        Impact::Degraded,
+        last_err.unwrap_or_else(|| "no node could report the volume".into()),
+    )
+}
+
+/// One volume as the first node that could report it sees it.
+fn volume_judgement(
+    facts: &ClusterFacts,
+    name: &str,
+    v: &crate::probe::VolumeFacts,
+    status: &crate::probe::gluster::VolumeStatusFacts,
+) -> Check {
+    {
         let offline: Vec<String> = status
             .bricks
             .iter()
@@ -742,13 +873,13 @@ fn volume_check(facts: &ClusterFacts, vol: &str) -> Check {
             .map(|b| format!("{}:{}", b.host, b.path))
             .collect();
         if status.bricks.is_empty() {
-            return Check::fail(&name, CLUSTER, Impact::Degraded, "no bricks online");
+            return Check::fail(name, CLUSTER, Impact::Degraded, "no bricks online");
         }
         if let Ok(heal) = &v.heal {
             let split: u64 = heal.bricks.iter().filter_map(|b| b.split_brain).sum();
             if split > 0 {
                 return Check::fail(
-                    &name,
+                    name,
                     CLUSTER,
                     Impact::Critical,
                     format!("{split} entries in split-brain"),
@@ -759,7 +890,7 @@ fn volume_check(facts: &ClusterFacts, vol: &str) -> Check {
             // glusterd leaves out the bricks of a peer it cannot reach.
             let seen: Vec<&str> = status.bricks.iter().map(|b| b.host.as_str()).collect();
             return Check::fail(
-                &name,
+                name,
                 CLUSTER,
                 Impact::Degraded,
                 format!(
@@ -772,7 +903,7 @@ fn volume_check(facts: &ClusterFacts, vol: &str) -> Check {
         }
         if !offline.is_empty() {
             return Check::fail(
-                &name,
+                name,
                 CLUSTER,
                 Impact::Degraded,
                 format!("brick offline: {}", offline.join(", ")),
@@ -781,7 +912,7 @@ fn volume_check(facts: &ClusterFacts, vol: &str) -> Check {
         let heal = match &v.heal {
             Ok(h) => h,
             Err(e) => {
-                return Check::fail(&name, CLUSTER, Impact::Degraded, format!("heal info: {e}"))
+                return Check::fail(name, CLUSTER, Impact::Degraded, format!("heal info: {e}"))
             }
         };
         let pending: u64 = heal.bricks.iter().filter_map(|b| b.pending).sum();
@@ -793,30 +924,32 @@ fn volume_check(facts: &ClusterFacts, vol: &str) -> Check {
             .collect();
         if !disconnected.is_empty() {
             return Check::fail(
-                &name,
+                name,
                 CLUSTER,
                 Impact::Degraded,
                 format!("brick not connected: {}", disconnected.join(", ")),
             );
         }
         if pending > 0 {
-            return Check::warn(&name, CLUSTER, format!("{pending} entries pending heal"));
+            return Check::warn(name, CLUSTER, format!("{pending} entries pending heal"));
         }
-        return Check::ok(
-            &name,
+        Check::ok(
+            name,
             CLUSTER,
             format!("{} bricks online, nothing to heal", status.bricks.len()),
-        );
+        )
     }
-    Check::fail(
-        &name,
-        CLUSTER,
-        Impact::Degraded,
-        last_err.unwrap_or_else(|| "no node could report the volume".into()),
-    )
 }
 
 fn replica_check(node: &str, b: &BasicFacts, max_age: Duration) -> Check {
+    let check = replica_judgement(node, b, max_age).with("max_age_seconds", max_age.as_secs_f64());
+    match b.replica_age {
+        Some(age) => check.with("age_seconds", age.as_secs_f64()),
+        None => check,
+    }
+}
+
+fn replica_judgement(node: &str, b: &BasicFacts, max_age: Duration) -> Check {
     match b.replica_age {
         None => Check::fail(
             "replica",
@@ -872,7 +1005,19 @@ fn workloads_check(node: &NodeFacts, exp: &Expectations) -> Check {
     if !extra.is_empty() {
         problems.push(format!("not in the enabled services: {}", extra.join(", ")));
     }
-    if problems.is_empty() {
+    let ready = exp
+        .services
+        .iter()
+        .filter(|s| {
+            ours.iter()
+                .any(|w| &w.name == *s && w.desired > 0 && w.ready >= w.desired)
+        })
+        .count();
+    let counted = |c: Check| {
+        c.with_count("services", exp.services.len())
+            .with_count("services_ready", ready)
+    };
+    counted(if problems.is_empty() {
         let system_not_ready: Vec<String> = workloads
             .iter()
             .filter(|w| w.namespace != exp.namespace && w.ready < w.desired)
@@ -901,7 +1046,7 @@ fn workloads_check(node: &NodeFacts, exp: &Expectations) -> Check {
             Impact::Critical,
             problems.join("; "),
         )
-    }
+    })
 }
 
 #[cfg(test)]

@@ -387,6 +387,7 @@ fn json_carries_the_same_facts() {
     assert_eq!(v["checks"].as_array().unwrap().len(), r.checks.len());
 }
 
+<<<<<<< HEAD
 fn in_maintenance(f: &mut ClusterFacts, node: Option<&str>) {
     let m = crate::maintenance::Maintenance::new(
         node.map(str::to_string),
@@ -460,4 +461,54 @@ fn node_names_are_matched_as_whole_words() {
     ));
     assert!(!super::mentions("disconnected: n12", "n2"));
     assert!(!super::mentions("10.213.57.120", "10.213.57.12"));
+=======
+#[test]
+fn checks_carry_typed_values() {
+    let r = run(&healthy());
+    let value = |name: &str, node: &str, key: &str| {
+        check(&r, name, node)
+            .values
+            .get(key)
+            .copied()
+            .unwrap_or_else(|| panic!("{name} on {node} has no {key}"))
+    };
+    assert_eq!(value("replica", "n2", "age_seconds"), 2.0);
+    assert_eq!(value("replica", "n2", "max_age_seconds"), 30.0);
+    assert_eq!(value("galera", "n1", "cluster_size"), 2.0);
+    assert_eq!(value("galera", "n1", "primary"), 1.0);
+    assert_eq!(value("keepalived", "n1", "vrrp_state"), 2.0);
+    assert_eq!(value("keepalived", "n2", "vrrp_state"), 1.0);
+    assert_eq!(value("ssh", "n1", "connect_seconds"), 0.012);
+    assert_eq!(value("service:auth", "cluster", "http_status"), 200.0);
+    assert_eq!(value("workloads", "n1", "services_ready"), 3.0);
+    assert_eq!(
+        value("gluster-volume:shared", "cluster", "heal_pending_entries"),
+        0.0
+    );
+    // Counts are JSON integers, fractions stay numbers; no values, no key.
+    let doc = serde_json::to_value(&r).unwrap();
+    let galera = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "galera")
+        .unwrap();
+    assert_eq!(galera["values"]["cluster_size"], serde_json::json!(2));
+    let vip = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "vip")
+        .unwrap();
+    assert!(vip.get("values").is_none());
+}
+
+#[test]
+fn last_change_time_is_typed() {
+    let mut f = healthy();
+    f.nodes[0].basics.as_mut().unwrap().last_change =
+        Some(serde_json::json!({"time": "2026-12-01T08:00:00Z", "kind": "swap"}));
+    assert_eq!(run(&f).last_change_timestamp, Some(1_796_112_000));
+    assert_eq!(run(&healthy()).last_change_timestamp, None);
+>>>>>>> main
 }

@@ -216,8 +216,11 @@ if timeout 2 bash -c 'exec 3<>/dev/tcp/{address}/22' 2>/dev/null; then echo tcp;
     Ok(out.trim().is_empty())
 }
 
+/// The shape of `pairctl history -o json`.
+pub const HISTORY_SCHEMA: &str = "pairctl.history/1";
+
 /// One role change, as kept in the history file on both nodes.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct HistoryRecord {
     pub time: String,
     pub kind: String,

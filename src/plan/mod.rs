@@ -13,7 +13,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 /// A condition checked before acting. `overridable` ones may be forced by name.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Precondition {
     pub name: &'static str,
     pub ok: bool,
@@ -65,7 +65,7 @@ pub fn apply_force(pre: &mut [Precondition], forced: &[String]) -> Vec<String> {
     unknown
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PlanStep {
     pub step: usize,
     pub node: String,
@@ -84,7 +84,7 @@ pub fn plan(steps: &[(&str, String)]) -> Vec<PlanStep> {
         .collect()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct StepRecord {
     pub node: String,
     pub action: String,
@@ -93,7 +93,7 @@ pub struct StepRecord {
     pub elapsed_ms: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// The new arrangement was verified by the status machinery.
@@ -120,7 +120,7 @@ impl Outcome {
 }
 
 /// What a role change did, for the renderer and `-o json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct OperationReport {
     pub schema: &'static str,
     pub kind: &'static str,

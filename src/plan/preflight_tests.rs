@@ -16,6 +16,7 @@ fn check(name: &str, node: &str, ok: bool) -> Check {
         },
         detail: if ok { "fine".into() } else { "broken".into() },
         impact: if ok { None } else { Some(Impact::Degraded) },
+        values: Default::default(),
     }
 }
 
@@ -62,7 +63,11 @@ fn report(active: Option<&str>, failing: &[(&str, &str)]) -> ClusterReport {
         checks,
         deployment: None,
         last_change: None,
+<<<<<<< HEAD
         maintenance: None,
+=======
+        last_change_timestamp: None,
+>>>>>>> main
         elapsed_ms: 0,
     }
 }

@@ -25,6 +25,7 @@ impl ParseError {
 
 pub mod collect;
 pub mod node;
+mod properties;
 
 use std::time::Duration;
 

@@ -22,7 +22,7 @@ fn too_large(what: &str, limit: usize) -> String {
 }
 
 /// The deployment record `deploy` leaves on each node (the `show efa status` header).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(default)]
 pub struct Deployment {
     pub version: String,

@@ -174,9 +174,11 @@ mod tests {
                 result: CheckResult::Warn,
                 detail: format!("{hostile}{}", "A".repeat(100_000)),
                 impact: None,
+                values: Default::default(),
             }],
             deployment: Some(deployment),
             last_change: Some(serde_json::json!({ "kind": hostile })),
+<<<<<<< HEAD
             maintenance: Some(crate::maintenance::Maintenance::new(
                 None,
                 hostile.into(),
@@ -184,6 +186,9 @@ mod tests {
                 0,
                 std::time::Duration::from_secs(60),
             )),
+=======
+            last_change_timestamp: None,
+>>>>>>> main
             elapsed_ms: 1,
         };
         let style = Style::new(OutputFormat::Table, ColorChoice::Never, false, 0);

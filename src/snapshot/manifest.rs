@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 pub const SCHEMA: &str = "pairctl.snapshot/1";
 pub const FILE_NAME: &str = "manifest.json";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Manifest {
     pub schema: String,
     pub tool: String,
@@ -24,13 +24,13 @@ pub struct Manifest {
     pub items: Vec<Item>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Window {
     pub since: String,
     pub until: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NodeEntry {
     pub name: String,
     pub address: String,
@@ -43,7 +43,7 @@ pub struct NodeEntry {
 /// How an item ended. `not_applicable` is a failure that is expected where it happened (k3s
 /// runs on the active node only; a file that is absent is absent) and does not make the
 /// bundle partial; `failed` and `timed_out` do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Ok,
@@ -66,7 +66,7 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Item {
     /// A node name, or "cluster" for what concerns the pair.
     pub node: String,
@@ -135,7 +135,7 @@ impl Manifest {
 
 /// What `pairctl snapshot -o json` prints: the manifest without the item list, plus the
 /// archive's name and checksum and the items that make it partial.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     pub schema: String,
     pub archive: String,
@@ -154,7 +154,7 @@ pub struct Summary {
     pub problems: Vec<Problem>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Counts {
     pub total: usize,
     pub ok: usize,
@@ -163,7 +163,7 @@ pub struct Counts {
     pub timed_out: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Problem {
     pub node: String,
     pub path: String,

@@ -7,6 +7,7 @@
 
 mod deploy;
 mod maintenance;
+mod monitoring;
 mod role_change;
 mod snapshot;
 mod status;

@@ -227,6 +227,11 @@ fn planted_secrets_are_nowhere_in_the_bundle() {
     let bearer = format!("bearer-tok-{tag}");
     let sql_pw = format!("sql-pw-{tag}");
     let pem_body = format!("MIIEpQIBAAKCAQEA{tag}Zm9vYmFy");
+    // The shapes credential scanners know, each in another collector's items.
+    let glued_pw = format!("glued{tag}");
+    let url_pw = format!("urlpw{tag}");
+    let aws_key = format!("AKIA{}", &tag[tag.len() - 16..]);
+    let gh_token = format!("ghp_{tag}abcdefghijklmnopq");
     let db_password = std::fs::read_to_string(std::env::var("LAB_DB_PASSWORD_FILE").unwrap())
         .unwrap()
         .trim()
@@ -240,7 +245,7 @@ fn planted_secrets_are_nowhere_in_the_bundle() {
     on_node(
         "n1",
         &format!(
-            "printf '[client]\\npassword = {cnf_pw}\\n' > /etc/mysql/conf.d/zz-snapshot-test.cnf"
+            "printf '[client]\\npassword = {cnf_pw}\\n# mirror https://sync:{url_pw}@10.0.0.9/x\\n' > /etc/mysql/conf.d/zz-snapshot-test.cnf"
         ),
     );
     on_node(
@@ -253,7 +258,7 @@ fn planted_secrets_are_nowhere_in_the_bundle() {
     );
     on_node(
         "n1",
-        &format!("mkdir -p /var/log/mysql && printf \"240501 10:00:00 12 Query\\tCREATE USER 'x'@'%%' IDENTIFIED BY '{sql_pw}'\\n\" > /var/log/mysql/zz-snapshot-test.log"),
+        &format!("mkdir -p /var/log/mysql && printf \"240501 10:00:00 12 Query\\tCREATE USER 'x'@'%%' IDENTIFIED BY '{sql_pw}'\\nbackup to s3 as {aws_key} with {gh_token}\\n\" > /var/log/mysql/zz-snapshot-test.log"),
     );
     on_node(
         "n2",
@@ -263,10 +268,20 @@ fn planted_secrets_are_nowhere_in_the_bundle() {
         "n1",
         &format!("logger -t mariadbd 'monitor connected using {db_password}'"),
     );
+    on_node(
+        "n1",
+        &format!("logger -t mariadbd 'backup: mysqldump -u root -p{glued_pw} --all-databases'"),
+    );
+    on_node(
+        "n2",
+        &format!("logger -t keepalived 'notify: replica sftp://backup:{url_pw}@10.0.0.5/r'"),
+    );
     // journald writes what logger sent a moment later (longer right after a boot).
     for (node, ident, needle) in [
         ("n2", "keepalived", &bearer),
         ("n1", "mariadbd", &db_password),
+        ("n1", "mariadbd", &glued_pw),
+        ("n2", "keepalived", &url_pw),
     ] {
         let seen = crate::common::wait_until(std::time::Duration::from_secs(20), || {
             let out = lab_sh(&[
@@ -286,7 +301,17 @@ fn planted_secrets_are_nowhere_in_the_bundle() {
     let (code, stdout, bundle) = snapshot(&lab, dir.path(), &["--since", "1h"]);
     assert_eq!(code, 0, "{stdout}");
     let files = contents(&bundle.unwrap());
-    for secret in [&cnf_pw, &bearer, &sql_pw, &pem_body, &db_password] {
+    for secret in [
+        &cnf_pw,
+        &bearer,
+        &sql_pw,
+        &pem_body,
+        &db_password,
+        &glued_pw,
+        &url_pw,
+        &aws_key,
+        &gh_token,
+    ] {
         for (name, data) in &files {
             assert!(
                 !String::from_utf8_lossy(data).contains(secret.as_str()),

@@ -35,7 +35,7 @@ pub const MIN_FREE_KIB: u64 = 1024 * 1024;
 /// Largest clock difference between the nodes (TLS validity, Galera and Gluster logs).
 pub const MAX_SKEW_SECS: f64 = 2.0;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct PreflightCheck {
     /// A node name, or "local" for what is checked where pairctl runs.
     pub node: String,

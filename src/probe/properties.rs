@@ -1,0 +1,130 @@
+//! Property tests: whatever a node prints, every parser of node output returns facts or an
+//! error, and never panics (a compromised or broken node must not take pairctl down).
+
+#![cfg(test)]
+
+use super::{galera, gluster, ip, kube, node};
+use proptest::prelude::*;
+
+/// Text near the shapes the parsers expect (JSON, XML, sections, wsrep lines), mutated,
+/// besides plain arbitrary text: arbitrary strings alone rarely get past the first check.
+fn near_shapes() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "{",
+        "}",
+        "[",
+        "]",
+        "\"",
+        ":",
+        ",",
+        "\n",
+        "<",
+        ">",
+        "</",
+        "/>",
+        "=",
+        " ",
+        "\t",
+        "\"items\"",
+        "\"kind\"",
+        "\"Node\"",
+        "\"status\"",
+        "\"conditions\"",
+        "\"metadata\"",
+        "\"ifname\"",
+        "\"addr_info\"",
+        "\"local\"",
+        "\"prefixlen\"",
+        "10.213.57.10",
+        "32",
+        "<cliOutput>",
+        "<opRet>",
+        "0",
+        "-1",
+        "<peerStatus>",
+        "<peer>",
+        "<connected>",
+        "1",
+        "<volStatus>",
+        "<volumes>",
+        "<volume>",
+        "<volName>",
+        "<node>",
+        "<status>",
+        "<healInfo>",
+        "<bricks>",
+        "<brick>",
+        "<numberOfEntries>",
+        "<?xml version=\"1.0\"?>",
+        "@@pairctl-section@@",
+        "@@pairctl-asked ",
+        "wsrep_cluster_size",
+        "wsrep_ready",
+        "ON",
+        "Synced",
+        "Primary",
+        "18446744073709551615",
+        "é",
+        "\u{1b}[2J",
+        "\u{0}",
+    ]);
+    prop_oneof![
+        ".{0,400}",
+        prop::collection::vec(pieces, 0..120).prop_map(|v| v.concat()),
+    ]
+}
+
+fn fixture_prefix() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        include_str!("../../fixtures/ip/with-vip.json"),
+        include_str!("../../fixtures/ip/without-vip.json"),
+    ])
+    .prop_flat_map(|f| (0..f.len()).prop_map(move |n| f.get(..n).unwrap_or(f).to_string()))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn node_basics_never_panic(text in near_shapes(), cut in fixture_prefix(), junk in near_shapes()) {
+        let _ = node::parse_basics(&text, "10.213.57.10");
+        let sep = "@@pairctl-section@@\n";
+        let _ = node::parse_basics(&format!("{cut}{junk}\n{sep}{junk}{sep}{junk}{sep}{sep}{junk}{sep}{junk}{sep}{junk}"), "10.213.57.10");
+        let _ = ip::parse_ip_addr(&text);
+        let _ = ip::parse_ip_addr(&cut);
+    }
+
+    #[test]
+    fn gluster_parsers_never_panic(text in near_shapes(), n in 0usize..6) {
+        let _ = gluster::parse_peer_status(&text);
+        let _ = gluster::parse_volume_status(&text);
+        let _ = gluster::parse_heal_summary(&text);
+        let _ = gluster::asked(&text);
+        for answer in gluster::split_batch(&text, n) {
+            let _ = gluster::parse_volume_status(&answer);
+        }
+    }
+
+    #[test]
+    fn kubectl_and_galera_parsers_never_panic(text in near_shapes(), rows in prop::collection::vec((near_shapes(), near_shapes()), 0..12)) {
+        let _ = kube::parse_nodes(&text);
+        let _ = kube::parse_workloads(&text);
+        let _ = kube::parse_nodes_and_workloads(&text);
+        let _ = kube::parse_pods(&text);
+        let _ = galera::parse_wsrep_text(&text);
+        let _ = galera::parse_wsrep_rows(&rows);
+        let named: Vec<(String, String)> = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, (_, v))| (["wsrep_cluster_size", "wsrep_ready", "wsrep_local_index", "wsrep_cluster_status"][i % 4].to_string(), v))
+            .collect();
+        let _ = galera::parse_wsrep_rows(&named);
+    }
+
+    #[test]
+    fn deploy_check_sections_never_panic(text in near_shapes()) {
+        let s = crate::deploy::remote::Sections::parse(&text.replace("@@pairctl-section@@", "@@pairctl:units"));
+        let _ = crate::deploy::remote::parse_units(s.get("units"));
+        let _ = crate::deploy::remote::parse_units(&text);
+    }
+}
