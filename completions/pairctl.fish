@@ -188,7 +188,9 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s h -l help -d 
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s o -l output -d 'Output format' -r -f -a "table\t''
-json\t''"
+json\t''
+prometheus\t'Prometheus text exposition (status only)'
+nagios\t'A Nagios/Icinga plugin line with perfdata (status only)'"
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
@@ -197,7 +199,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __f
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s q -l quiet -d 'Only errors on stderr'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
-complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -f -a "on" -d 'Freeze role changes — the whole pair, or one node that may then be stopped — with a reason, until an expiry the nodes enforce themselves'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -f -a "off" -d 'End the maintenance now, on both nodes'
@@ -207,7 +209,9 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -l for -d 'How long until it expires by itself, e.g. 30m, 2h' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s o -l output -d 'Output format' -r -f -a "table\t''
-json\t''"
+json\t''
+prometheus\t'Prometheus text exposition (status only)'
+nagios\t'A Nagios/Icinga plugin line with perfdata (status only)'"
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
@@ -218,11 +222,13 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s q -l quiet -d 'Only errors on stderr'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
-complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -s o -l output -d 'Output format' -r -f -a "table\t''
-json\t''"
+json\t''
+prometheus\t'Prometheus text exposition (status only)'
+nagios\t'A Nagios/Icinga plugin line with perfdata (status only)'"
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
 always\t''
@@ -232,7 +238,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -s q -l quiet -d 'Only errors on stderr'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
-complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -s h -l help -d 'Print help'
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from help" -f -a "on" -d 'Freeze role changes — the whole pair, or one node that may then be stopped — with a reason, until an expiry the nodes enforce themselves'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from help" -f -a "off" -d 'End the maintenance now, on both nodes'

@@ -21,7 +21,7 @@ pub const DEFAULT_DURATION: Duration = Duration::from_secs(3600);
 pub const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
 const MAX_REASON: usize = 200;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     /// No role change of any kind; the services keep running on the active.
@@ -30,7 +30,7 @@ pub enum Scope {
     Node,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Maintenance {
     pub scope: Scope,
     /// The node under maintenance (scope `node`).
@@ -107,7 +107,7 @@ impl Maintenance {
 pub const REPORT_SCHEMA: &str = "pairctl.maintenance/1";
 
 /// What `pairctl maintenance on|off` did, node by node: what is printed and what `-o json` is.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MaintenanceReport {
     pub schema: &'static str,
     pub cluster: String,
@@ -121,7 +121,7 @@ pub struct MaintenanceReport {
     pub summary: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// Verified on every node that answers.
@@ -148,7 +148,7 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct NodeResult {
     pub name: String,
     /// recorded, ended, none, unreachable, failed; would-record / would-end in a dry run.

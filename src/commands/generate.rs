@@ -49,7 +49,7 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
 /// Generated from the Rust types that are serialised, so a field added to a type shows up here
 /// and the committed copy goes stale until regenerated.
 pub fn json_schemas() -> Vec<(&'static str, Vec<u8>)> {
-    use crate::{deploy, model, plan, snapshot};
+    use crate::{deploy, maintenance, model, plan, snapshot};
     use schemars::{generate::SchemaSettings, JsonSchema};
 
     fn document<T: JsonSchema>(id: &str, title: &str) -> Vec<u8> {
@@ -88,6 +88,13 @@ pub fn json_schemas() -> Vec<(&'static str, Vec<u8>)> {
         (
             "pairctl.operation-1.json",
             document::<plan::OperationReport>(plan::swap::SCHEMA, "pairctl swap|failover -o json"),
+        ),
+        (
+            "pairctl.maintenance-1.json",
+            document::<maintenance::MaintenanceReport>(
+                maintenance::REPORT_SCHEMA,
+                "pairctl maintenance on|off -o json",
+            ),
         ),
         (
             "pairctl.deploy-1.json",

@@ -74,7 +74,7 @@ pub async fn run(ctx: &Context, action: Action) -> Result<u8> {
     };
     match ctx.style.format {
         OutputFormat::Json => out(&render::json(&report)),
-        OutputFormat::Table => out(&render::maintenance::result(&report, &ctx.style)),
+        _ => out(&render::maintenance::result(&report, &ctx.style)),
     }
     Ok(report.outcome.exit_code())
 }

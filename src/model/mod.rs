@@ -174,14 +174,11 @@ pub struct ClusterReport {
     pub deployment: Option<Deployment>,
     /// The last recorded role change, if any.
     pub last_change: Option<serde_json::Value>,
-<<<<<<< HEAD
     /// The maintenance in force (`pairctl maintenance on`), null when none.
     pub maintenance: Option<crate::maintenance::Maintenance>,
-=======
     /// When the last role change happened, in seconds since the Unix epoch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_change_timestamp: Option<u64>,
->>>>>>> main
     pub elapsed_ms: u64,
 }
 
@@ -567,11 +564,8 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
         checks,
         deployment,
         last_change,
-<<<<<<< HEAD
         maintenance,
-=======
         last_change_timestamp,
->>>>>>> main
         elapsed_ms: elapsed.as_millis() as u64,
     }
 }

@@ -387,7 +387,6 @@ fn json_carries_the_same_facts() {
     assert_eq!(v["checks"].as_array().unwrap().len(), r.checks.len());
 }
 
-<<<<<<< HEAD
 fn in_maintenance(f: &mut ClusterFacts, node: Option<&str>) {
     let m = crate::maintenance::Maintenance::new(
         node.map(str::to_string),
@@ -461,7 +460,8 @@ fn node_names_are_matched_as_whole_words() {
     ));
     assert!(!super::mentions("disconnected: n12", "n2"));
     assert!(!super::mentions("10.213.57.120", "10.213.57.12"));
-=======
+}
+
 #[test]
 fn checks_carry_typed_values() {
     let r = run(&healthy());
@@ -510,5 +510,4 @@ fn last_change_time_is_typed() {
         Some(serde_json::json!({"time": "2026-12-01T08:00:00Z", "kind": "swap"}));
     assert_eq!(run(&f).last_change_timestamp, Some(1_796_112_000));
     assert_eq!(run(&healthy()).last_change_timestamp, None);
->>>>>>> main
 }

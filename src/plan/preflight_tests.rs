@@ -63,11 +63,8 @@ fn report(active: Option<&str>, failing: &[(&str, &str)]) -> ClusterReport {
         checks,
         deployment: None,
         last_change: None,
-<<<<<<< HEAD
         maintenance: None,
-=======
         last_change_timestamp: None,
->>>>>>> main
         elapsed_ms: 0,
     }
 }

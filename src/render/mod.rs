@@ -1,11 +1,8 @@
 //! Rendering: the only layer that writes to stdout (data) or stderr (diagnostics).
 //! Renderers turn a finished report into text; they decide nothing.
 
-<<<<<<< HEAD
 pub mod maintenance;
-=======
 pub mod nagios;
->>>>>>> main
 pub mod operation;
 pub mod progress;
 pub mod prometheus;

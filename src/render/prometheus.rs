@@ -109,6 +109,22 @@ impl Exposition {
                 t as f64,
             );
         }
+        if let Some(m) = &r.maintenance {
+            let scope = match m.scope {
+                crate::maintenance::Scope::Cluster => "cluster",
+                crate::maintenance::Scope::Node => "node",
+            };
+            self.gauge(
+                "pairctl_maintenance_until_timestamp_seconds",
+                "While a maintenance is in force: when it expires (absent without one).",
+                &[
+                    ("cluster", cluster),
+                    ("scope", scope),
+                    ("node", m.node.as_deref().unwrap_or("")),
+                ],
+                m.until_epoch as f64,
+            );
+        }
         if let Some(d) = &r.deployment {
             self.gauge(
                 "pairctl_deployment_info",
@@ -374,6 +390,7 @@ pub fn family_names() -> Vec<&'static str> {
         "pairctl_verdict",
         "pairctl_round_duration_seconds",
         "pairctl_last_role_change_timestamp_seconds",
+        "pairctl_maintenance_until_timestamp_seconds",
         "pairctl_deployment_info",
         "pairctl_node_up",
         "pairctl_node_role",
@@ -491,6 +508,7 @@ pub(crate) mod tests {
             }),
             last_change: None,
             last_change_timestamp: Some(1_700_000_000),
+            maintenance: None,
             elapsed_ms: 250,
         }
     }
@@ -559,6 +577,25 @@ pub(crate) mod tests {
                 "no line {line} in:\n{text}"
             );
         }
+    }
+
+    #[test]
+    fn a_maintenance_in_force_is_a_metric_with_its_expiry() {
+        let mut r = sample_report("lab");
+        let mut e = Exposition::new();
+        e.report(&r);
+        assert!(!e.render().contains("pairctl_maintenance_until"));
+        r.maintenance = Some(crate::maintenance::Maintenance::new(
+            Some("n2".into()),
+            "disk swap".into(),
+            "ops@laptop".into(),
+            1_700_000_000,
+            std::time::Duration::from_secs(600),
+        ));
+        let mut e = Exposition::new();
+        e.report(&r);
+        let line = r#"pairctl_maintenance_until_timestamp_seconds{cluster="lab",scope="node",node="n2"} 1700000600"#;
+        assert!(e.render().lines().any(|l| l == line), "{}", e.render());
     }
 
     #[test]

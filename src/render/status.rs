@@ -178,7 +178,6 @@ mod tests {
             }],
             deployment: Some(deployment),
             last_change: Some(serde_json::json!({ "kind": hostile })),
-<<<<<<< HEAD
             maintenance: Some(crate::maintenance::Maintenance::new(
                 None,
                 hostile.into(),
@@ -186,9 +185,7 @@ mod tests {
                 0,
                 std::time::Duration::from_secs(60),
             )),
-=======
             last_change_timestamp: None,
->>>>>>> main
             elapsed_ms: 1,
         };
         let style = Style::new(OutputFormat::Table, ColorChoice::Never, false, 0);
