@@ -79,6 +79,8 @@ pub struct SshConfig {
     pub known_hosts: PathBuf,
     pub host_key_policy: HostKeyPolicy,
     pub connect_timeout: Duration,
+    /// The ssh-agent's socket: `$SSH_AUTH_SOCK` when the command started.
+    pub agent_socket: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -680,6 +682,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
             Some(v) => parse_duration(&loc, v, "ssh.connect_timeout")?,
             None => Duration::from_secs(3),
         },
+        agent_socket: std::env::var_os("SSH_AUTH_SOCK")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
     };
 
     let (password_file, mut password, mut password_source) = match &raw.galera.password_file {
