@@ -11,7 +11,7 @@ for n in n1 n2; do
   ip=$([ $n = n1 ] && echo "$LAB_N1" || echo "$LAB_N2")
   $S $n "ip -j addr" | grep -q "\"$LAB_VIP\"" && echo "$n holds the VIP"
   $S $n "systemctl is-active keepalived k3s" || true
-  mysql -h "$ip" -u "$LAB_DB_USER" -N -B -e "SHOW GLOBAL STATUS LIKE 'wsrep%'" | grep -E 'cluster_size|cluster_status|local_state_comment|wsrep_ready|wsrep_connected|state_uuid' || bad=1
+  mysql -h "$ip" -u "$LAB_DB_USER" --ssl-ca="$LAB_CA" -N -B -e "SHOW GLOBAL STATUS LIKE 'wsrep%'" | grep -E 'cluster_size|cluster_status|local_state_comment|wsrep_ready|wsrep_connected|state_uuid' || bad=1
   $S $n "gluster --xml peer status" >/dev/null || bad=1
   $S $n "gluster --xml volume status shared" >/dev/null || bad=1
   $S $n "gluster --xml volume heal shared info summary" >/dev/null || bad=1

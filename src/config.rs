@@ -79,6 +79,8 @@ pub struct SshConfig {
     pub known_hosts: PathBuf,
     pub host_key_policy: HostKeyPolicy,
     pub connect_timeout: Duration,
+    /// The ssh-agent's socket: `$SSH_AUTH_SOCK` when the command started.
+    pub agent_socket: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +91,15 @@ pub struct GaleraConfig {
     /// Where the password came from, for messages ("file /x" or "$PAIRCTL_DB_PASSWORD").
     pub password_source: Option<String>,
     pub password_file: Option<PathBuf>,
+    /// TLS to MariaDB: verified against this CA, required (no plain-text fallback) when set.
+    pub tls: Option<GaleraTls>,
+}
+
+/// `[galera] ca_file` and an optional client certificate (`cert_file` + `key_file`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GaleraTls {
+    pub ca_file: PathBuf,
+    pub client: Option<(PathBuf, PathBuf)>,
 }
 
 #[derive(Debug, Clone)]
@@ -183,6 +194,11 @@ impl Config {
             &self.ingress.token_file,
             &self.deploy.tls_key_file,
             &self.deploy.ca_key_file,
+            &self
+                .galera
+                .tls
+                .as_ref()
+                .and_then(|t| t.client.as_ref().map(|c| c.1.clone())),
         ]
         .into_iter()
         .flatten()
@@ -244,6 +260,9 @@ struct RawGalera {
     port: Option<u16>,
     user: Option<Spanned<String>>,
     password_file: Option<Spanned<String>>,
+    ca_file: Option<Spanned<String>>,
+    cert_file: Option<Spanned<String>>,
+    key_file: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -663,6 +682,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
             Some(v) => parse_duration(&loc, v, "ssh.connect_timeout")?,
             None => Duration::from_secs(3),
         },
+        agent_socket: std::env::var_os("SSH_AUTH_SOCK")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
     };
 
     let (password_file, mut password, mut password_source) = match &raw.galera.password_file {
@@ -677,7 +699,54 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         password = Some(secret);
         password_source = Some(format!("${ENV_DB_PASSWORD}"));
     }
+    let galera_tls = match (
+        &raw.galera.ca_file,
+        &raw.galera.cert_file,
+        &raw.galera.key_file,
+    ) {
+        (None, Some(v), _) | (None, _, Some(v)) => {
+            return Err(loc.error(
+                Some(v.span()),
+                "galera.cert_file",
+                "a client certificate needs galera.ca_file (TLS to MariaDB) too",
+            ))
+        }
+        (Some(_), Some(v), None) | (Some(_), None, Some(v)) => {
+            return Err(loc.error(
+                Some(v.span()),
+                "galera.cert_file",
+                "galera.cert_file and galera.key_file go together",
+            ))
+        }
+        (Some(ca), cert, key) => {
+            let existing = |v: &Spanned<String>, key: &str| {
+                let p = resolve(&base, v.get_ref());
+                if p.is_file() {
+                    Ok(p)
+                } else {
+                    Err(loc.error(
+                        Some(v.span()),
+                        key,
+                        &format!("{} does not exist", p.display()),
+                    ))
+                }
+            };
+            let client = match (cert, key) {
+                (Some(c), Some(k)) => {
+                    let (key_path, _) = read_secret_file(&loc, k, "galera.key_file", &base)?;
+                    Some((existing(c, "galera.cert_file")?, key_path))
+                }
+                _ => None,
+            };
+            Some(GaleraTls {
+                ca_file: existing(ca, "galera.ca_file")?,
+                client,
+            })
+        }
+        (None, None, None) => None,
+    };
     let galera = GaleraConfig {
+        tls: galera_tls,
         port: raw.galera.port.unwrap_or(3306),
         user: match &raw.galera.user {
             Some(v) if !is_user(v.get_ref()) => {
@@ -1181,6 +1250,50 @@ address = "10.20.246.102"
         )
         .unwrap();
         assert_eq!(c.k3s.namespace, "efa-2");
+    }
+
+    #[test]
+    fn galera_tls_needs_an_existing_ca_and_a_cert_with_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "pem").unwrap();
+        let key = dir.path().join("client.key");
+        std::fs::write(&key, "key").unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let cfg_path = dir.path().join("p.toml");
+        let c = parse(
+            &cfg_path,
+            &format!("{GOOD}[galera]\nca_file = \"ca.pem\"\n"),
+        )
+        .unwrap();
+        assert_eq!(c.galera.tls.unwrap().ca_file, ca);
+        let c = parse(
+            &cfg_path,
+            &format!("{GOOD}[galera]\nca_file = \"ca.pem\"\ncert_file = \"ca.pem\"\nkey_file = \"client.key\"\n"),
+        )
+        .unwrap();
+        assert_eq!(
+            c.galera.tls.as_ref().unwrap().client.clone(),
+            Some((ca.clone(), key.clone()))
+        );
+        assert!(c.secret_files().contains(&key));
+        for (extra, why) in [
+            (
+                "cert_file = \"ca.pem\"\nkey_file = \"client.key\"\n",
+                "needs galera.ca_file",
+            ),
+            (
+                "ca_file = \"ca.pem\"\ncert_file = \"ca.pem\"\n",
+                "go together",
+            ),
+            ("ca_file = \"nope.pem\"\n", "does not exist"),
+        ] {
+            let e = parse(&cfg_path, &format!("{GOOD}[galera]\n{extra}"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(why) && e.contains("p.toml:1"), "{e}");
+        }
+        assert!(parse(&cfg_path, GOOD).unwrap().galera.tls.is_none());
     }
 
     #[test]

@@ -1,13 +1,16 @@
 //! The SSH transport against a real OpenSSH sshd on loopback: strict host-key checking,
-//! accept-new, a changed key refused, many channels on one connection, deadlines, exit
-//! statuses and signals.
+//! accept-new, a changed key refused, known_hosts as OpenSSH writes it (hashed, bracketed,
+//! wildcards, @cert-authority host certificates signed with ssh-keygen -s, @revoked), keys
+//! from a real ssh-agent, many channels on one connection, deadlines, exit statuses and
+//! signals.
 #![allow(clippy::unwrap_used)]
 
-use crate::common::sshd::{keygen, sshd, Sshd};
+use crate::common::sshd::{keygen, public_key_of, sshd, sshd_custom, Agent, Sshd};
 use pairctl::config::{HostKeyPolicy, SshConfig};
 use pairctl::transport::ssh::{SshSession, SshTarget};
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 async fn connect(
@@ -174,6 +177,7 @@ async fn frozen_server_costs_only_the_connect_deadline() {
         known_hosts: PathBuf::from("/nonexistent/known_hosts"),
         host_key_policy: HostKeyPolicy::Strict,
         connect_timeout: Duration::from_secs(1),
+        agent_socket: None,
     };
     let e = SshSession::connect(&target, &cfg, Duration::from_millis(500))
         .await
@@ -242,4 +246,236 @@ async fn an_endless_answer_is_cut_at_the_limit_of_the_call() {
         .await
         .unwrap();
     assert_eq!(out.stdout_str(), "ok\n");
+}
+
+async fn echo_ok(session: &SshSession) {
+    let out = session
+        .exec("echo hello", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(out.stdout_str(), "hello\n");
+}
+
+#[tokio::test]
+async fn hashed_bracketed_tabbed_and_wildcard_known_hosts() {
+    let s = sshd();
+    let kh = s.dir.path().join("known_hosts");
+    // As `ssh-keygen -H` leaves it: every name hashed, the port inside the hash.
+    std::fs::write(&kh, s.known_hosts_line()).unwrap();
+    let ok = Command::new("ssh-keygen")
+        .args(["-q", "-H", "-f"])
+        .arg(&kh)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "ssh-keygen -H failed");
+    let hashed = std::fs::read_to_string(&kh).unwrap();
+    assert!(hashed.starts_with("|1|"), "{hashed}");
+    connect(&s, kh.clone(), HostKeyPolicy::Strict)
+        .await
+        .map(|_| ())
+        .unwrap();
+    // A tab between fields and a wildcard in the bracketed name, as people write by hand.
+    std::fs::write(
+        &kh,
+        format!("[127.0.0.?]:{}\t{}\n", s.port, s.host_public_key()),
+    )
+    .unwrap();
+    let session = connect(&s, kh.clone(), HostKeyPolicy::Strict)
+        .await
+        .unwrap();
+    echo_ok(&session).await;
+    // The same key recorded for port 22 only does not vouch for this port.
+    std::fs::write(&kh, format!("127.0.0.1 {}\n", s.host_public_key())).unwrap();
+    let e = connect(&s, kh, HostKeyPolicy::Strict).await.err().unwrap();
+    assert!(e.message.contains("is not in"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn revoked_key_is_refused_even_when_listed_and_accept_new() {
+    let s = sshd();
+    let kh = s.dir.path().join("known_hosts");
+    std::fs::write(
+        &kh,
+        format!(
+            "{}@revoked * {}\n",
+            s.known_hosts_line(),
+            s.host_public_key()
+        ),
+    )
+    .unwrap();
+    for policy in [HostKeyPolicy::Strict, HostKeyPolicy::AcceptNew] {
+        let e = connect(&s, kh.clone(), policy).await.err().unwrap();
+        assert!(e.host_key);
+        assert!(
+            e.message.contains("REVOKED") && e.message.contains("line 2"),
+            "{}",
+            e.message
+        );
+    }
+}
+
+/// An sshd presenting a host certificate signed by a fresh CA with `ssh-keygen -s`; the CA's
+/// key pair is `ca` in its directory.
+fn sshd_with_host_certificate(keygen_args: &'static [&'static str]) -> Sshd {
+    sshd_custom(10, |d: &Path| {
+        keygen(&d.join("ca"));
+        let ok = Command::new("ssh-keygen")
+            .arg("-q")
+            .arg("-s")
+            .arg(d.join("ca"))
+            .args(["-I", "pairctl-test-host", "-h"])
+            .args(keygen_args)
+            .arg(d.join("host_key.pub"))
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "ssh-keygen -s failed");
+        format!(
+            "HostCertificate {}\n",
+            d.join("host_key-cert.pub").display()
+        )
+    })
+}
+
+fn authority_line(s: &Sshd, marker: &str) -> String {
+    format!(
+        "{marker} [127.0.0.1]:{} {}\n",
+        s.port,
+        public_key_of(&s.dir.path().join("ca"))
+    )
+}
+
+#[tokio::test]
+async fn host_certificate_from_a_trusted_authority() {
+    let s = sshd_with_host_certificate(&["-n", "127.0.0.1"]);
+    let kh = s.dir.path().join("known_hosts");
+    // Only the authority is known: the host's own key is in no line.
+    std::fs::write(&kh, authority_line(&s, "@cert-authority")).unwrap();
+    let session = connect(&s, kh.clone(), HostKeyPolicy::Strict)
+        .await
+        .unwrap();
+    echo_ok(&session).await;
+    // The authority revoked: refused, whatever the policy.
+    std::fs::write(
+        &kh,
+        format!(
+            "{}{}",
+            authority_line(&s, "@cert-authority"),
+            authority_line(&s, "@revoked")
+        ),
+    )
+    .unwrap();
+    let e = connect(&s, kh, HostKeyPolicy::AcceptNew)
+        .await
+        .err()
+        .unwrap();
+    assert!(e.message.contains("REVOKED"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn host_certificate_for_another_host_or_expired_is_refused() {
+    for (args, why) in [
+        (&["-n", "other.example"][..], "is for other.example"),
+        (
+            &["-n", "127.0.0.1", "-V", "20200101:20200102"][..],
+            "expired",
+        ),
+    ] {
+        let s = sshd_with_host_certificate(args);
+        let kh = s.dir.path().join("known_hosts");
+        std::fs::write(&kh, authority_line(&s, "@cert-authority")).unwrap();
+        for policy in [HostKeyPolicy::Strict, HostKeyPolicy::AcceptNew] {
+            let e = connect(&s, kh.clone(), policy).await.err().unwrap();
+            assert!(e.host_key, "{}", e.message);
+            assert!(
+                e.message.contains("host certificate") && e.message.contains(why),
+                "{}",
+                e.message
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn certificate_with_an_unknown_authority_falls_back_to_the_plain_key() {
+    let s = sshd_with_host_certificate(&["-n", "127.0.0.1"]);
+    let kh = s.dir.path().join("known_hosts");
+    // An authority for other hosts makes pairctl ask for certificates; this host's line is
+    // its plain key, which the certificate holds.
+    std::fs::write(
+        &kh,
+        format!(
+            "{}@cert-authority *.example {}\n",
+            s.known_hosts_line(),
+            public_key_of(&s.dir.path().join("client_key"))
+        ),
+    )
+    .unwrap();
+    let session = connect(&s, kh, HostKeyPolicy::Strict).await.unwrap();
+    echo_ok(&session).await;
+}
+
+fn agent_only_config(s: &Sshd, agent: &Agent) -> SshConfig {
+    let mut cfg = s.config(s.known_hosts(), HostKeyPolicy::Strict);
+    cfg.identity_file = None;
+    cfg.agent_socket = Some(agent.socket.clone());
+    cfg
+}
+
+#[tokio::test]
+async fn key_from_the_agent_only() {
+    let s = sshd();
+    let agent = Agent::start();
+    // A key the node does not know first, then the right one: both offered, in order.
+    let stranger = s.dir.path().join("stranger");
+    keygen(&stranger);
+    agent.add(&stranger);
+    agent.add(&s.client_key());
+    let cfg = agent_only_config(&s, &agent);
+    let session = SshSession::connect(&s.target(), &cfg, Duration::from_secs(10))
+        .await
+        .unwrap();
+    echo_ok(&session).await;
+}
+
+#[tokio::test]
+async fn agent_without_an_acceptable_key_says_so() {
+    let s = sshd();
+    let agent = Agent::start();
+    let cfg = agent_only_config(&s, &agent);
+    let e = SshSession::connect(&s.target(), &cfg, Duration::from_secs(10))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        e.message.contains("permission denied") && e.message.contains("holds no keys"),
+        "{}",
+        e.message
+    );
+    let stranger = s.dir.path().join("stranger");
+    keygen(&stranger);
+    agent.add(&stranger);
+    let e = SshSession::connect(&s.target(), &cfg, Duration::from_secs(10))
+        .await
+        .err()
+        .unwrap();
+    let fingerprint = Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(stranger.with_extension("pub"))
+        .output()
+        .unwrap();
+    let fingerprint = String::from_utf8_lossy(&fingerprint.stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    assert!(
+        e.message.contains("no acceptable key") && e.message.contains(&fingerprint),
+        "{}",
+        e.message
+    );
+    assert!(e.hint.unwrap().contains("ssh-add"));
 }

@@ -264,6 +264,7 @@ async fn gather_node(
         address: link.node.address,
         port: cfg.galera.port,
         user: cfg.galera.user.clone(),
+        tls: cfg.galera.tls.clone(),
     };
     let galera = async {
         let rows = query_pairs(

@@ -2,6 +2,7 @@
 //! (reqwest + rustls). Every call has a deadline.
 
 pub mod https;
+pub mod known_hosts;
 pub mod sql;
 pub mod ssh;
 

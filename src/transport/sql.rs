@@ -1,7 +1,8 @@
 //! Galera over SQL (mysql_async): one short-lived TCP connection per node per query round.
 
+use crate::config::GaleraTls;
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, OptsBuilder};
+use mysql_async::{ClientIdentity, Conn, OptsBuilder, SslOpts};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -11,6 +12,22 @@ pub struct SqlTarget {
     pub address: IpAddr,
     pub port: u16,
     pub user: String,
+    /// TLS verified against the configured CA (the server's certificate must name the
+    /// node's address); with it set, a server without TLS is refused, never used in plain.
+    pub tls: Option<GaleraTls>,
+}
+
+fn ssl_opts(tls: &GaleraTls) -> SslOpts {
+    let opts = SslOpts::default()
+        .with_root_certs(vec![tls.ca_file.clone().into()])
+        .with_disable_built_in_roots(true);
+    match &tls.client {
+        Some((cert, key)) => opts.with_client_identity(Some(ClientIdentity::new(
+            cert.clone().into(),
+            key.clone().into(),
+        ))),
+        None => opts,
+    }
 }
 
 /// Connects (bounded: mysql_async has no connect timeout of its own, and a stopped server
@@ -29,7 +46,8 @@ pub async fn query_pairs(
         // After a TCP connect mysql_async would otherwise switch to the server's @@socket
         // path if it can open one locally: a different server on the same machine.
         .prefer_socket(false)
-        .stmt_cache_size(0);
+        .stmt_cache_size(0)
+        .ssl_opts(target.tls.as_ref().map(ssl_opts));
     let run = async {
         let mut conn = Conn::new(opts)
             .await

@@ -2,6 +2,7 @@
 //! is a channel on it, run concurrently (bounded below sshd's MaxSessions); host keys checked
 //! against known_hosts, strict by default.
 
+use super::known_hosts::{self, KnownHosts, Verdict};
 use crate::config::{HostKeyPolicy, SshConfig};
 use crate::error::{Error, ErrorKind};
 use russh::client::{self, Handle};
@@ -61,17 +62,65 @@ impl Output {
     }
 }
 
+/// Everything needed to reach and trust one host: what pairctl's config says, completed from
+/// ssh_config (see `ssh_config.rs`).
+#[derive(Debug, Clone)]
+pub struct HostSpec {
+    /// Who this is in messages: the node's name, or the jump host as written.
+    pub label: String,
+    /// What to connect to (ssh_config's HostName) and look up in known_hosts.
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    /// Identity files, tried in order after the agent.
+    pub identities: Vec<PathBuf>,
+    /// Only the identities above (and agent keys matching them), not every agent key.
+    pub identities_only: bool,
+    pub known_hosts: PathBuf,
+    pub policy: HostKeyPolicy,
+    /// The ssh-agent's socket, if any.
+    pub agent: Option<PathBuf>,
+}
+
+impl HostSpec {
+    /// A node as pairctl's own `[ssh]` section describes it (no ssh_config).
+    pub fn from_config(target: &SshTarget, cfg: &SshConfig) -> Self {
+        HostSpec {
+            label: target.name.clone(),
+            host: target.addr.ip().to_string(),
+            port: target.addr.port(),
+            user: cfg.user.clone(),
+            identities: cfg.identity_file.iter().cloned().collect(),
+            identities_only: cfg.identity_file.is_some(),
+            known_hosts: cfg.known_hosts.clone(),
+            policy: cfg.host_key_policy,
+            agent: cfg.agent_socket.clone(),
+        }
+    }
+
+    /// `host:port` for messages (brackets around IPv6 addresses).
+    pub fn endpoint(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
 #[derive(Debug)]
 enum HostKeyProblem {
     Unknown { fingerprint: String },
     Changed { line: usize, fingerprint: String },
-    Unreadable(String),
+    Revoked { line: usize, fingerprint: String },
+    BadCertificate { reason: String, fingerprint: String },
     LearnFailed(String),
 }
 
 struct ClientHandler {
     host: String,
     port: u16,
+    known: KnownHosts,
     known_hosts: PathBuf,
     policy: HostKeyPolicy,
     problem: Arc<Mutex<Option<HostKeyProblem>>>,
@@ -90,65 +139,60 @@ impl client::Handler for ClientHandler {
 
     async fn check_server_key(
         &mut self,
-        key: &keys::PublicKeyOrCertificate,
+        presented: &keys::PublicKeyOrCertificate,
     ) -> Result<bool, Self::Error> {
-        let key: PublicKey = key.public_key();
-        let key = &key;
+        let key: PublicKey = presented.public_key();
         let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
-        match keys::check_known_hosts_path(&self.host, self.port, key, &self.known_hosts) {
-            Ok(true) => Ok(true),
-            Ok(false) => match self.policy {
+        let verdict = match presented {
+            keys::PublicKeyOrCertificate::Certificate(cert) => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                self.known
+                    .check_certificate(&self.host, self.port, cert, now)
+            }
+            keys::PublicKeyOrCertificate::PublicKey { key, .. } => {
+                self.known.check_key(&self.host, self.port, key)
+            }
+        };
+        match verdict {
+            Verdict::Known => Ok(true),
+            Verdict::Unknown => match self.policy {
                 HostKeyPolicy::Strict => {
                     self.record(HostKeyProblem::Unknown { fingerprint });
                     Ok(false)
                 }
                 HostKeyPolicy::AcceptNew => {
-                    match keys::known_hosts::learn_known_hosts_path(
-                        &self.host,
-                        self.port,
-                        key,
-                        &self.known_hosts,
-                    ) {
+                    match known_hosts::append(&self.known_hosts, &self.host, self.port, &key) {
                         Ok(()) => {
                             tracing::info!(host = %self.host, %fingerprint, file = %self.known_hosts.display(), "learned new host key");
                             Ok(true)
                         }
                         Err(e) => {
-                            self.record(HostKeyProblem::LearnFailed(e.to_string()));
+                            self.record(HostKeyProblem::LearnFailed(e));
                             Ok(false)
                         }
                     }
                 }
             },
-            Err(keys::Error::KeyChanged { line }) => {
-                let line = file_line_of_entry(&self.known_hosts, line);
+            Verdict::Changed { line } => {
                 self.record(HostKeyProblem::Changed { line, fingerprint });
                 Ok(false)
             }
-            Err(e) => {
-                self.record(HostKeyProblem::Unreadable(e.to_string()));
+            Verdict::Revoked { line } => {
+                self.record(HostKeyProblem::Revoked { line, fingerprint });
+                Ok(false)
+            }
+            Verdict::BadCertificate { reason } => {
+                self.record(HostKeyProblem::BadCertificate {
+                    reason,
+                    fingerprint,
+                });
                 Ok(false)
             }
         }
     }
-}
-
-/// russh numbers known_hosts entries without counting comment lines; operators need the
-/// line as their editor shows it.
-fn file_line_of_entry(path: &Path, entry: usize) -> usize {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return entry;
-    };
-    let mut seen = 0;
-    for (i, line) in text.lines().enumerate() {
-        if !line.starts_with('#') {
-            seen += 1;
-            if seen == entry {
-                return i + 1;
-            }
-        }
-    }
-    entry
 }
 
 /// One authenticated connection to one node.
@@ -195,7 +239,7 @@ impl ConnectError {
     }
 }
 
-fn ssh_config() -> Arc<client::Config> {
+fn client_config(ask_for_certificates: bool) -> Arc<client::Config> {
     Arc::new(client::Config {
         keepalive_interval: Some(Duration::from_secs(5)),
         keepalive_max: 3,
@@ -207,10 +251,61 @@ fn ssh_config() -> Arc<client::Config> {
                 russh::cipher::AES_128_GCM,
                 russh::cipher::CHACHA20_POLY1305,
             ]),
+            // A host certificate is asked for only where an @cert-authority line could
+            // vouch for it; elsewhere the plain key is what known_hosts knows.
+            host_key_certificates: if ask_for_certificates {
+                russh::Preferred::DEFAULT.key.clone()
+            } else {
+                std::borrow::Cow::Borrowed(&[])
+            },
             ..Default::default()
         },
         ..Default::default()
     })
+}
+
+/// Key exchange, host-key check and authentication on an open stream (a TCP connection or
+/// a direct-tcpip channel through a jump host).
+async fn handshake<S>(stream: S, spec: &HostSpec) -> Result<Handle<ClientHandler>, ConnectError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let known = KnownHosts::load(&spec.known_hosts).map_err(|e| ConnectError {
+        message: format!(
+            "{}: cannot read known_hosts {}: {e}",
+            spec.label,
+            spec.known_hosts.display()
+        ),
+        hint: Some("check ssh.known_hosts in the configuration".into()),
+        host_key: true,
+        silent: false,
+    })?;
+    let problem = Arc::new(Mutex::new(None));
+    let handler = ClientHandler {
+        host: spec.host.clone(),
+        port: spec.port,
+        known_hosts: spec.known_hosts.clone(),
+        policy: spec.policy,
+        problem: problem.clone(),
+        known: known.clone(),
+    };
+    let config = client_config(known.has_authority_for(&spec.host, spec.port));
+    let mut handle = match client::connect_stream(config, stream, handler).await {
+        Ok(h) => h,
+        Err(e) => {
+            let recorded = problem.lock().ok().and_then(|mut p| p.take());
+            return Err(match recorded {
+                Some(p) => host_key_error(spec, p),
+                None => ConnectError::plain(format!(
+                    "{}: cannot connect to {}: {e}",
+                    spec.label,
+                    spec.endpoint()
+                )),
+            });
+        }
+    };
+    authenticate(&mut handle, spec).await?;
+    Ok(handle)
 }
 
 impl SshSession {
@@ -220,75 +315,8 @@ impl SshSession {
         cfg: &SshConfig,
         limit: Duration,
     ) -> Result<Self, ConnectError> {
-        let started = std::time::Instant::now();
-        let timed_out = |silent: bool| {
-            let mut e = ConnectError::plain(format!(
-                "{}: SSH to {} timed out after {}{}",
-                target.name,
-                target.addr,
-                crate::render::human_duration(limit),
-                if silent { " (no answer to TCP)" } else { "" }
-            ));
-            e.silent = silent;
-            e
-        };
-        let tcp = match tokio::time::timeout(limit, tokio::net::TcpStream::connect(target.addr))
-            .await
-        {
-            Ok(Ok(tcp)) => tcp,
-            Ok(Err(e)) => {
-                let mut error = ConnectError::plain(format!(
-                    "{}: cannot connect to {}: {e}",
-                    target.name, target.addr
-                ));
-                error.silent = matches!(
-                    e.kind(),
-                    std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable
-                );
-                return Err(error);
-            }
-            Err(_) => return Err(timed_out(true)),
-        };
-        // Without TCP_NODELAY every round trip waits on Nagle: ~40 ms per command.
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!("set_nodelay: {e}");
-        }
-        let rest = limit.saturating_sub(started.elapsed());
-        match tokio::time::timeout(rest, Self::connect_inner(tcp, target, cfg)).await {
-            Ok(r) => r,
-            Err(_) => Err(timed_out(false)),
-        }
-    }
-
-    async fn connect_inner(
-        tcp: tokio::net::TcpStream,
-        target: &SshTarget,
-        cfg: &SshConfig,
-    ) -> Result<Self, ConnectError> {
-        let host = target.addr.ip().to_string();
-        let problem = Arc::new(Mutex::new(None));
-        let handler = ClientHandler {
-            host: host.clone(),
-            port: target.addr.port(),
-            known_hosts: cfg.known_hosts.clone(),
-            policy: cfg.host_key_policy,
-            problem: problem.clone(),
-        };
-        let connected = client::connect_stream(ssh_config(), tcp, handler).await;
-        let mut handle = match connected {
-            Ok(h) => h,
-            Err(e) => {
-                let recorded = problem.lock().ok().and_then(|mut p| p.take());
-                return Err(match recorded {
-                    Some(p) => host_key_error(target, &host, &cfg.known_hosts, p),
-                    None => ConnectError::plain(format!(
-                        "{}: cannot connect to {}: {e}",
-                        target.name, target.addr
-                    )),
-                });
-            }
-        };
-        authenticate(&mut handle, target, cfg).await?;
+        let spec = HostSpec::from_config(target, cfg);
+        let handle = connect_direct(&spec, limit).await?;
         Ok(SshSession {
             target: target.clone(),
             handle,
@@ -505,16 +533,13 @@ fn short_command(command: &str) -> String {
     }
 }
 
-fn host_key_error(
-    target: &SshTarget,
-    host: &str,
-    file: &Path,
-    problem: HostKeyProblem,
-) -> ConnectError {
-    let file_s = file.display();
+fn host_key_error(spec: &HostSpec, problem: HostKeyProblem) -> ConnectError {
+    let file_s = spec.known_hosts.display();
+    let host = known_hosts::host_port_name(&spec.host, spec.port);
+    let label = &spec.label;
     let (message, hint) = match problem {
         HostKeyProblem::Unknown { fingerprint } => (
-            format!("{}: host key of {host} is not in {file_s} ({fingerprint}); connection refused", target.name),
+            format!("{label}: host key of {host} is not in {file_s} ({fingerprint}); connection refused"),
             format!(
                 "verify the fingerprint out of band, then run once with --accept-new-host-keys \
 (or set ssh.host_key_policy = \"accept-new\") to record it in {file_s}"
@@ -522,21 +547,28 @@ fn host_key_error(
         ),
         HostKeyProblem::Changed { line, fingerprint } => (
             format!(
-                "{}: HOST KEY CHANGED for {host}: the server offers {fingerprint}, which does not match \
-{file_s} line {line}; connection refused (possible man-in-the-middle)",
-                target.name
+                "{label}: HOST KEY CHANGED for {host}: the server offers {fingerprint}, which does not match \
+{file_s} line {line}; connection refused (possible man-in-the-middle)"
             ),
             format!(
                 "if the node was reinstalled on purpose, remove the old entry with \
 `ssh-keygen -R {host} -f {file_s}` (line {line}) and reconnect with --accept-new-host-keys"
             ),
         ),
-        HostKeyProblem::Unreadable(e) => (
-            format!("{}: cannot read known_hosts {file_s}: {e}", target.name),
-            "check ssh.known_hosts in the configuration".to_string(),
+        HostKeyProblem::Revoked { line, fingerprint } => (
+            format!(
+                "{label}: the host key of {host} ({fingerprint}) is REVOKED by {file_s} line {line}; connection refused"
+            ),
+            "a revoked key is never accepted: find out why it was revoked before touching that line".to_string(),
+        ),
+        HostKeyProblem::BadCertificate { reason, fingerprint } => (
+            format!(
+                "{label}: the host certificate of {host} ({fingerprint}) is signed by an authority {file_s} trusts, but {reason}; connection refused"
+            ),
+            "re-issue the host certificate (ssh-keygen -s CA -h -n HOST) or check the node's clock".to_string(),
         ),
         HostKeyProblem::LearnFailed(e) => (
-            format!("{}: cannot record the host key of {host} in {file_s}: {e}", target.name),
+            format!("{label}: cannot record the host key of {host} in {file_s}: {e}"),
             "check that the known_hosts directory is writable".to_string(),
         ),
     };
@@ -548,102 +580,229 @@ fn host_key_error(
     }
 }
 
+/// What authentication tried, for the message when nothing worked.
+#[derive(Default)]
+struct Attempts {
+    tried: Vec<String>,
+    agent_note: Option<String>,
+}
+
+/// The agent's keys (all of them, or with IdentitiesOnly those of the identity files), then
+/// the identity files (or, when none is configured, ~/.ssh/id_ed25519, id_ecdsa, id_rsa), as
+/// OpenSSH orders them.
 async fn authenticate(
     handle: &mut Handle<ClientHandler>,
-    target: &SshTarget,
-    cfg: &SshConfig,
+    spec: &HostSpec,
 ) -> Result<(), ConnectError> {
-    let fail = |m: String| ConnectError::plain(format!("{}: {m}", target.name));
-    let mut tried = Vec::new();
-    let mut files: Vec<PathBuf> = Vec::new();
-    if let Some(f) = &cfg.identity_file {
-        files.push(f.clone());
+    let mut attempts = Attempts::default();
+    let files: Vec<PathBuf> = if spec.identities.is_empty() {
+        default_identities()
     } else {
-        // The agent first, as OpenSSH does when no identity is configured.
-        if std::env::var_os("SSH_AUTH_SOCK").is_some() {
-            match try_agent(handle, &cfg.user).await {
-                Ok(true) => return Ok(()),
-                Ok(false) => tried.push("ssh-agent keys".to_string()),
-                Err(e) => tried.push(format!("ssh-agent ({e})")),
-            }
+        spec.identities.clone()
+    };
+    if let Some(socket) = &spec.agent {
+        let wanted: Option<Vec<PublicKey>> = spec
+            .identities_only
+            .then(|| files.iter().filter_map(|f| public_half(f)).collect());
+        match try_agent(handle, socket, &spec.user, wanted.as_deref(), &mut attempts).await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(e) => attempts.agent_note = Some(format!("ssh-agent: {e}")),
         }
-        if let Some(home) = std::env::var_os("HOME") {
-            for name in ["id_ed25519", "id_ecdsa", "id_rsa"] {
-                let p = Path::new(&home).join(".ssh").join(name);
-                if p.is_file() {
-                    files.push(p);
-                }
-            }
-        }
+    } else if spec.identities.is_empty() {
+        attempts.agent_note = Some("no ssh-agent (SSH_AUTH_SOCK is not set)".into());
     }
     for file in files {
-        let key = keys::load_secret_key(&file, None)
-            .map_err(|e| fail(format!("cannot load identity {}: {e}", file.display())))?;
-        let hash = if key.algorithm().is_rsa() {
-            handle
-                .best_supported_rsa_hash()
-                .await
-                .ok()
-                .flatten()
-                .flatten()
-        } else {
-            None
+        let key = match keys::load_secret_key(&file, None) {
+            Ok(k) => k,
+            Err(e) => {
+                attempts
+                    .tried
+                    .push(format!("{} (cannot load: {e})", file.display()));
+                continue;
+            }
         };
+        let hash = rsa_hash(handle, key.algorithm().is_rsa()).await;
         let result = handle
-            .authenticate_publickey(&cfg.user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
+            .authenticate_publickey(&spec.user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
             .await
-            .map_err(|e| fail(format!("authentication failed: {e}")))?;
+            .map_err(|e| {
+                ConnectError::plain(format!("{}: authentication failed: {e}", spec.label))
+            })?;
         if result.success() {
             return Ok(());
         }
-        tried.push(file.display().to_string());
+        attempts.tried.push(file.display().to_string());
+    }
+    let mut what = attempts.tried;
+    if let Some(note) = attempts.agent_note {
+        what.insert(0, note);
     }
     Err(ConnectError {
         message: format!(
             "{}: permission denied for {}@{} (tried: {})",
-            target.name,
-            cfg.user,
-            target.addr,
-            if tried.is_empty() {
+            spec.label,
+            spec.user,
+            spec.endpoint(),
+            if what.is_empty() {
                 "no keys found".to_string()
             } else {
-                tried.join(", ")
+                what.join(", ")
             }
         ),
-        hint: Some("set ssh.identity_file, or add the key to ssh-agent".into()),
+        hint: Some(
+            "add the key the node authorizes to the agent (ssh-add KEY), or set ssh.identity_file \
+(or IdentityFile in ssh_config)"
+                .into(),
+        ),
         host_key: false,
         silent: false,
     })
 }
 
-async fn try_agent(handle: &mut Handle<ClientHandler>, user: &str) -> Result<bool, String> {
-    let mut agent = keys::agent::client::AgentClient::connect_env()
+fn default_identities() -> Vec<PathBuf> {
+    let Some(home) = std::env::var_os("HOME") else {
+        return Vec::new();
+    };
+    ["id_ed25519", "id_ecdsa", "id_rsa"]
+        .iter()
+        .map(|name| Path::new(&home).join(".ssh").join(name))
+        .filter(|p| p.is_file())
+        .collect()
+}
+
+/// The public key of an identity file: its `.pub` beside it (readable even when the private
+/// key is encrypted), else the private key itself when it is not.
+fn public_half(file: &Path) -> Option<PublicKey> {
+    let mut pub_path = file.as_os_str().to_owned();
+    pub_path.push(".pub");
+    if let Ok(text) = std::fs::read_to_string(&pub_path) {
+        if let Ok(key) = PublicKey::from_openssh(text.trim()) {
+            return Some(key);
+        }
+    }
+    keys::load_secret_key(file, None)
+        .ok()
+        .map(|k| k.public_key().clone())
+}
+
+async fn rsa_hash(handle: &Handle<ClientHandler>, is_rsa: bool) -> Option<HashAlg> {
+    if !is_rsa {
+        return None;
+    }
+    handle
+        .best_supported_rsa_hash()
         .await
-        .map_err(|e| e.to_string())?;
+        .ok()
+        .flatten()
+        .flatten()
+}
+
+/// Tries the agent's keys (only those in `wanted` when given); Ok(false) when none was
+/// accepted, with what happened recorded in `attempts`.
+async fn try_agent(
+    handle: &mut Handle<ClientHandler>,
+    socket_path: &Path,
+    user: &str,
+    wanted: Option<&[PublicKey]>,
+    attempts: &mut Attempts,
+) -> Result<bool, String> {
+    let socket = socket_path.display();
+    let mut agent = keys::agent::client::AgentClient::connect_uds(socket_path)
+        .await
+        .map_err(|e| format!("cannot reach the agent at {socket}: {e}"))?;
     let identities = agent
         .request_identities()
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("the agent at {socket} does not answer: {e}"))?;
+    if identities.is_empty() {
+        attempts.agent_note = Some(format!("ssh-agent at {socket} holds no keys"));
+        return Ok(false);
+    }
+    // Keys added with `ssh-add -h` (destination constraints) sign only for a bound session.
+    if let Some(binding) = handle.agent_session_binding() {
+        if let Err(e) = agent.bind_session(binding, false).await {
+            tracing::debug!("ssh-agent session binding: {e}");
+        }
+    }
+    let mut refused = Vec::new();
+    let mut skipped = 0;
     for identity in identities {
         let key = identity.public_key().into_owned();
-        let hash = if key.algorithm().is_rsa() {
-            handle
-                .best_supported_rsa_hash()
-                .await
-                .ok()
-                .flatten()
-                .flatten()
-        } else {
-            None
-        };
+        if let Some(wanted) = wanted {
+            if !wanted.iter().any(|w| w.key_data() == key.key_data()) {
+                skipped += 1;
+                continue;
+            }
+        }
+        let hash = rsa_hash(handle, key.algorithm().is_rsa()).await;
+        let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
         match handle
             .authenticate_publickey_with(user, key, hash, &mut agent)
             .await
         {
             Ok(r) if r.success() => return Ok(true),
-            Ok(_) => continue,
-            Err(e) => return Err(e.to_string()),
+            Ok(_) => refused.push(fingerprint),
+            Err(e) => refused.push(format!("{fingerprint} (the agent did not sign: {e})")),
         }
     }
+    attempts.agent_note = Some(match (refused.is_empty(), skipped) {
+        (true, n) => format!(
+            "ssh-agent at {socket}: none of its {n} keys is an identity file (IdentitiesOnly)"
+        ),
+        (false, 0) => format!(
+            "ssh-agent at {socket}: no acceptable key (the node refused {})",
+            refused.join(", ")
+        ),
+        (false, n) => format!(
+            "ssh-agent at {socket}: no acceptable key (the node refused {}; {n} more not offered: IdentitiesOnly)",
+            refused.join(", ")
+        ),
+    });
     Ok(false)
+}
+
+/// TCP to the host itself, then the handshake, all within `limit`.
+async fn connect_direct(
+    spec: &HostSpec,
+    limit: Duration,
+) -> Result<Handle<ClientHandler>, ConnectError> {
+    let started = std::time::Instant::now();
+    let timed_out = |silent: bool| {
+        let mut e = ConnectError::plain(format!(
+            "{}: SSH to {} timed out after {}{}",
+            spec.label,
+            spec.endpoint(),
+            crate::render::human_duration(limit),
+            if silent { " (no answer to TCP)" } else { "" }
+        ));
+        e.silent = silent;
+        e
+    };
+    let connecting = tokio::net::TcpStream::connect((spec.host.as_str(), spec.port));
+    let tcp = match tokio::time::timeout(limit, connecting).await {
+        Ok(Ok(tcp)) => tcp,
+        Ok(Err(e)) => {
+            let mut error = ConnectError::plain(format!(
+                "{}: cannot connect to {}: {e}",
+                spec.label,
+                spec.endpoint()
+            ));
+            error.silent = matches!(
+                e.kind(),
+                std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable
+            );
+            return Err(error);
+        }
+        Err(_) => return Err(timed_out(true)),
+    };
+    // Without TCP_NODELAY every round trip waits on Nagle: ~40 ms per command.
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::warn!("set_nodelay: {e}");
+    }
+    let rest = limit.saturating_sub(started.elapsed());
+    match tokio::time::timeout(rest, handshake(tcp, spec)).await {
+        Ok(r) => r,
+        Err(_) => Err(timed_out(false)),
+    }
 }

@@ -244,3 +244,74 @@ fn watch_redraws_on_the_same_connections() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// The lab's monitoring user must use TLS (REQUIRE SSL) and pairctl verifies the server's
+/// certificate against `[galera] ca_file`: another CA fails the check, no CA (plain text)
+/// is refused by the server.
+#[test]
+#[ignore = "needs the lab: tests/run.sh"]
+fn galera_is_queried_over_verified_tls_only() {
+    let lab = lab();
+    let (code, doc) = lab.status_json(&[]);
+    assert_eq!(code, 0, "{:#?}", failing(&doc));
+    let text = std::fs::read_to_string(&lab.config).unwrap();
+    let ca = std::env::var("LAB_CA").unwrap();
+    let galera_ca = format!(
+        "password_file = \"{}\"\nca_file = \"{ca}\"\n",
+        std::env::var("LAB_DB_PASSWORD_FILE").unwrap()
+    );
+    assert!(
+        text.contains(&galera_ca),
+        "the lab config has [galera] ca_file:\n{text}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let other_ca = dir.path().join("other-ca.pem");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=not the lab CA",
+        ])
+        .arg("-keyout")
+        .arg(dir.path().join("other-ca.key"))
+        .arg("-out")
+        .arg(&other_ca)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let without_ca = galera_ca.replace(&format!("ca_file = \"{ca}\"\n"), "");
+    let with_other = galera_ca.replace(&ca, other_ca.to_str().unwrap());
+    for (name, replacement, expect) in [
+        ("other-ca.toml", with_other, "certificate"),
+        ("plain.toml", without_ca, "Access denied"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text.replace(&galera_ca, &replacement)).unwrap();
+        let out = crate::common::pairctl()
+            .args(["-c", path.to_str().unwrap(), "status", "-o", "json"])
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        for node in ["n1", "n2"] {
+            let c = check(&doc, "galera", node);
+            assert_eq!(c["result"], "fail", "{name}: {c}");
+            assert!(
+                c["detail"].as_str().unwrap().contains(expect),
+                "{name}: {c}"
+            );
+        }
+        assert_ne!(out.status.code(), Some(0), "{name}");
+    }
+}

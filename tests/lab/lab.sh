@@ -286,9 +286,17 @@ provision_files() {
         printf '%s,%s %s\n' "$m" "${NODE_IP[$m]}" "$(cut -d' ' -f1,2 "$(node_dir "$m")/ssh_host_ed25519_key.pub")"
     done > "$r/root/.ssh/known_hosts"
 
-    # MariaDB + Galera
+    # MariaDB + Galera; clients over the network get TLS with the lab CA (the ingress
+    # certificate names both nodes' addresses).
+    local mysql_gid; mysql_gid=$(awk -F: '$1 == "mysql" {print $3}' "$r/etc/group")
+    install -D -m 0644 "$STATE/ca.pem" "$r/etc/mysql/ssl/ca.pem"
+    install -D -m 0644 "$STATE/ingress.crt" "$r/etc/mysql/ssl/server.crt"
+    install -D -m 0640 -g "${mysql_gid:-0}" "$STATE/ingress.key" "$r/etc/mysql/ssl/server.key"
     cat > "$r/etc/mysql/mariadb.conf.d/90-pairlab-galera.cnf" << EOF
 [mysqld]
+ssl_ca = /etc/mysql/ssl/ca.pem
+ssl_cert = /etc/mysql/ssl/server.crt
+ssl_key = /etc/mysql/ssl/server.key
 bind-address = 0.0.0.0
 skip-name-resolve
 binlog_format = ROW
@@ -479,6 +487,7 @@ host_key_policy = "strict"
 port = 3306
 user = "$DB_USER"
 password_file = "$STATE/db_password"
+ca_file = "$STATE/ca.pem"
 
 [gluster]
 volumes = ["$VOLUME"]
@@ -609,7 +618,7 @@ galera_join() {  # NODE: start mariadb on NODE, which joins the running cluster 
 track_galera() {
     galera_bootstrap n1
     node_exec n1 mariadb << EOF || die "galera: cannot create the monitoring user on n1"
-CREATE USER IF NOT EXISTS '$DB_USER'@'10.213.57.%' IDENTIFIED BY '$(cat "$STATE/db_password")';
+CREATE USER IF NOT EXISTS '$DB_USER'@'10.213.57.%' IDENTIFIED BY '$(cat "$STATE/db_password")' REQUIRE SSL;
 CREATE USER IF NOT EXISTS '$DB_USER'@'localhost' IDENTIFIED BY '$(cat "$STATE/db_password")';
 CREATE USER IF NOT EXISTS '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$(cat "$STATE/db_password")';
 GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO '$DB_USER'@'10.213.57.%', '$DB_USER'@'localhost', '$DB_USER'@'127.0.0.1';
