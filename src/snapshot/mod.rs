@@ -481,11 +481,13 @@ impl Run {
                     .await;
                 // sshd refuses a channel beyond its MaxSessions, counting channels whose
                 // close is still in flight and commands cut off by a timeout: nothing ran,
-                // so try again shortly.
+                // so try again shortly — for as long as the item's own limit allows (a
+                // loaded node frees its sessions late; a count of tries would give up early).
                 match r {
-                    Err(e) if is_channel_refused(&e) && sink.is_untouched() && attempt < 8 => {
+                    Err(e) if is_channel_refused(&e) && sink.is_untouched() => {
                         attempt += 1;
-                        tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                        let backoff = Duration::from_millis(100 * attempt.min(5));
+                        tokio::time::sleep(backoff).await;
                     }
                     r => break r,
                 }
