@@ -22,6 +22,9 @@ _pairctl() {
             pairctl,deploy)
                 cmd="pairctl__subcmd__deploy"
                 ;;
+            pairctl,exporter)
+                cmd="pairctl__subcmd__exporter"
+                ;;
             pairctl,failover)
                 cmd="pairctl__subcmd__failover"
                 ;;
@@ -51,6 +54,9 @@ _pairctl() {
                 ;;
             pairctl__subcmd__help,deploy)
                 cmd="pairctl__subcmd__help__subcmd__deploy"
+                ;;
+            pairctl__subcmd__help,exporter)
+                cmd="pairctl__subcmd__help__subcmd__exporter"
                 ;;
             pairctl__subcmd__help,failover)
                 cmd="pairctl__subcmd__help__subcmd__failover"
@@ -122,7 +128,7 @@ _pairctl() {
 
     case "${cmd}" in
         pairctl)
-            opts="-c -o -v -q -y -h -V --config --output --timeout --verbose --quiet --color --yes --accept-new-host-keys --help --version status failover swap history snapshot deploy maintenance completions man help"
+            opts="-c -o -v -q -y -h -V --config --output --timeout --verbose --quiet --color --yes --accept-new-host-keys --help --version status failover swap history snapshot exporter deploy maintenance completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -243,6 +249,56 @@ _pairctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pairctl__subcmd__exporter)
+            opts="-c -o -v -q -y -h -V --listen --textfile --interval --once --config --output --timeout --verbose --quiet --color --yes --accept-new-host-keys --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --textfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json prometheus nagios" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json prometheus nagios" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pairctl__subcmd__failover)
             opts="-c -o -v -q -y -h -V --dry-run --force --config --output --timeout --verbose --quiet --color --yes --accept-new-host-keys --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -282,7 +338,7 @@ _pairctl() {
             return 0
             ;;
         pairctl__subcmd__help)
-            opts="status failover swap history snapshot deploy maintenance completions man help"
+            opts="status failover swap history snapshot exporter deploy maintenance completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -310,6 +366,20 @@ _pairctl() {
             return 0
             ;;
         pairctl__subcmd__help__subcmd__deploy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pairctl__subcmd__help__subcmd__exporter)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

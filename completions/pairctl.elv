@@ -18,8 +18,8 @@ set edit:completion:arg-completer[pairctl] = {|@words|
     }
     var completions = [
         &'pairctl'= {
-            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
-            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
@@ -40,6 +40,7 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand swap 'Planned role exchange with both nodes healthy'
             cand history 'List the role changes (swap, failover) recorded on the nodes'
             cand snapshot 'Collect one redacted support bundle from both nodes'
+            cand exporter 'Serve Prometheus metrics for one or many clusters on warm connections'
             cand deploy 'Install the cluster onto two prepared nodes (idempotent)'
             cand maintenance 'Freeze role changes for planned work, with a reason and an expiry'
             cand completions 'Print a shell completion script'
@@ -49,8 +50,8 @@ set edit:completion:arg-completer[pairctl] = {|@words|
         &'pairctl;status'= {
             cand -w 'Redraw every SECONDS (default 2) on the same connections until interrupted'
             cand --watch 'Redraw every SECONDS (default 2) on the same connections until interrupted'
-            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
-            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
@@ -68,8 +69,8 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand --version 'Print version'
         }
         &'pairctl;failover'= {
-            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
-            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
@@ -90,8 +91,8 @@ set edit:completion:arg-completer[pairctl] = {|@words|
         }
         &'pairctl;swap'= {
             cand --force 'Override a named precondition (repeatable): replica-fresh, gluster-healed, services-ready, maintenance. Split brain and an unreachable standby are never overridden'
-            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
-            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
@@ -110,8 +111,8 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand --version 'Print version'
         }
         &'pairctl;history'= {
-            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
-            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
@@ -134,8 +135,8 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand --since 'Start of the log window: a duration back from now (e.g. 2h) or a time'
             cand --until 'End of the log window (a time; default now)'
             cand --node 'Collect from this node only'
-            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
-            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
@@ -156,8 +157,8 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pairctl;snapshot;inspect'= {
-            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
-            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
@@ -182,11 +183,34 @@ set edit:completion:arg-completer[pairctl] = {|@words|
         }
         &'pairctl;snapshot;help;help'= {
         }
+        &'pairctl;exporter'= {
+            cand --listen 'Serve Prometheus metrics on ADDR (GET /metrics; /metrics?cluster=NAME for one cluster), e.g. 127.0.0.1:9181'
+            cand --textfile 'Instead of serving: write DIR/pairctl.prom every --interval (temporary file, then rename) for node_exporter''s textfile collector'
+            cand --interval 'With --textfile: the time between rounds'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
+            cand --color 'When to use colour (NO_COLOR is honoured with auto)'
+            cand --once 'With --textfile: write once and exit with the worst verdict''s code (for cron or a timer)'
+            cand -v 'More diagnostics on stderr (repeat for more)'
+            cand --verbose 'More diagnostics on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --yes 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --accept-new-host-keys 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pairctl;deploy'= {
             cand --only 'Run only this stage (the preflight''s checks run regardless)'
             cand --from 'Start at this stage (earlier stages are skipped)'
-            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
-            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
@@ -206,8 +230,8 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand --version 'Print version'
         }
         &'pairctl;maintenance'= {
-            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
-            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
@@ -231,8 +255,8 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand --node 'Put only this node into maintenance (it may be stopped, rebooted, upgraded); without it the whole pair is frozen'
             cand --reason 'Why: shown in status and kept in the history'
             cand --for 'How long until it expires by itself, e.g. 30m, 2h'
-            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
-            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
@@ -252,8 +276,8 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand --version 'Print version'
         }
         &'pairctl;maintenance;off'= {
-            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
-            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
@@ -283,8 +307,8 @@ set edit:completion:arg-completer[pairctl] = {|@words|
         &'pairctl;maintenance;help;help'= {
         }
         &'pairctl;completions'= {
-            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
-            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
@@ -303,8 +327,8 @@ set edit:completion:arg-completer[pairctl] = {|@words|
         }
         &'pairctl;man'= {
             cand --dir 'Write pairctl.1 and one page per subcommand into DIR'
-            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
-            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]'
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
@@ -327,6 +351,7 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand swap 'Planned role exchange with both nodes healthy'
             cand history 'List the role changes (swap, failover) recorded on the nodes'
             cand snapshot 'Collect one redacted support bundle from both nodes'
+            cand exporter 'Serve Prometheus metrics for one or many clusters on warm connections'
             cand deploy 'Install the cluster onto two prepared nodes (idempotent)'
             cand maintenance 'Freeze role changes for planned work, with a reason and an expiry'
             cand completions 'Print a shell completion script'
@@ -345,6 +370,8 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand inspect 'Print a bundle''s manifest and verify every sha256'
         }
         &'pairctl;help;snapshot;inspect'= {
+        }
+        &'pairctl;help;exporter'= {
         }
         &'pairctl;help;deploy'= {
         }

@@ -24,7 +24,7 @@ function __fish_pairctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c pairctl -n "__fish_pairctl_needs_command" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_needs_command" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files' -r -F
 complete -c pairctl -n "__fish_pairctl_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
 prometheus\t'Prometheus text exposition (status only)'
@@ -44,13 +44,14 @@ complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "failover" -d 'The s
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "swap" -d 'Planned role exchange with both nodes healthy'
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "history" -d 'List the role changes (swap, failover) recorded on the nodes'
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "snapshot" -d 'Collect one redacted support bundle from both nodes'
+complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "exporter" -d 'Serve Prometheus metrics for one or many clusters on warm connections'
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "deploy" -d 'Install the cluster onto two prepared nodes (idempotent)'
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "maintenance" -d 'Freeze role changes for planned work, with a reason and an expiry'
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "man" -d 'Print the man page (roff), or write all pages into a directory'
 complete -c pairctl -n "__fish_pairctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s w -l watch -d 'Redraw every SECONDS (default 2) on the same connections until interrupted' -r
-complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
 prometheus\t'Prometheus text exposition (status only)'
@@ -65,7 +66,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s y -l yes -d '
 complete -c pairctl -n "__fish_pairctl_using_subcommand status" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
 complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand status" -s V -l version -d 'Print version'
-complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
 prometheus\t'Prometheus text exposition (status only)'
@@ -83,7 +84,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l accept-new-
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l force -d 'Override a named precondition (repeatable): replica-fresh, gluster-healed, services-ready, maintenance. Split brain and an unreachable standby are never overridden' -r
-complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
 prometheus\t'Prometheus text exposition (status only)'
@@ -99,7 +100,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s y -l yes -d 'An
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s V -l version -d 'Print version'
-complete -c pairctl -n "__fish_pairctl_using_subcommand history" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand history" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand history" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
 prometheus\t'Prometheus text exposition (status only)'
@@ -118,7 +119,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l since -d 'Start of the log window: a duration back from now (e.g. 2h) or a time' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l until -d 'End of the log window (a time; default now)' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -l node -d 'Collect from this node only' -r
-complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
 prometheus\t'Prometheus text exposition (status only)'
@@ -136,7 +137,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -f -a "inspect" -d 'Print a bundle\'s manifest and verify every sha256'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and not __fish_seen_subcommand_from inspect help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
 prometheus\t'Prometheus text exposition (status only)'
@@ -153,6 +154,25 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_see
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "inspect" -d 'Print a bundle\'s manifest and verify every sha256'
 complete -c pairctl -n "__fish_pairctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand exporter" -l listen -d 'Serve Prometheus metrics on ADDR (GET /metrics; /metrics?cluster=NAME for one cluster), e.g. 127.0.0.1:9181' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand exporter" -l textfile -d 'Instead of serving: write DIR/pairctl.prom every --interval (temporary file, then rename) for node_exporter\'s textfile collector' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand exporter" -l interval -d 'With --textfile: the time between rounds' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand exporter" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand exporter" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''
+prometheus\t'Prometheus text exposition (status only)'
+nagios\t'A Nagios/Icinga plugin line with perfdata (status only)'"
+complete -c pairctl -n "__fish_pairctl_using_subcommand exporter" -l timeout -d 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand exporter" -l color -d 'When to use colour (NO_COLOR is honoured with auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pairctl -n "__fish_pairctl_using_subcommand exporter" -l once -d 'With --textfile: write once and exit with the worst verdict\'s code (for cron or a timer)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand exporter" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand exporter" -s q -l quiet -d 'Only errors on stderr'
+complete -c pairctl -n "__fish_pairctl_using_subcommand exporter" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand exporter" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+complete -c pairctl -n "__fish_pairctl_using_subcommand exporter" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pairctl -n "__fish_pairctl_using_subcommand exporter" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l only -d 'Run only this stage (the preflight\'s checks run regardless)' -r -f -a "preflight\t''
 ssh-trust\t''
 galera\t''
@@ -169,7 +189,7 @@ ingress\t''
 k3s\t''
 record\t''
 keepalived\t''"
-complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
 prometheus\t'Prometheus text exposition (status only)'
@@ -186,7 +206,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s y -l yes -d '
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s V -l version -d 'Print version'
-complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __fish_seen_subcommand_from on off help" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
 prometheus\t'Prometheus text exposition (status only)'
@@ -207,7 +227,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and not __f
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -l node -d 'Put only this node into maintenance (it may be stopped, rebooted, upgraded); without it the whole pair is frozen' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -l reason -d 'Why: shown in status and kept in the history' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -l for -d 'How long until it expires by itself, e.g. 30m, 2h' -r
-complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
 prometheus\t'Prometheus text exposition (status only)'
@@ -224,7 +244,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from on" -s V -l version -d 'Print version'
-complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from off" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
 prometheus\t'Prometheus text exposition (status only)'
@@ -243,7 +263,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from help" -f -a "on" -d 'Freeze role changes — the whole pair, or one node that may then be stopped — with a reason, until an expiry the nodes enforce themselves'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from help" -f -a "off" -d 'End the maintenance now, on both nodes'
 complete -c pairctl -n "__fish_pairctl_using_subcommand maintenance; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
 prometheus\t'Prometheus text exposition (status only)'
@@ -259,7 +279,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -l accept-n
 complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -l dir -d 'Write pairctl.1 and one page per subcommand into DIR' -r -F
-complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]' -r -F
+complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
 prometheus\t'Prometheus text exposition (status only)'
@@ -274,16 +294,17 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s y -l yes -d 'Ans
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "status" -d 'Show the cluster: version details, node roles, every check, a verdict'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "failover" -d 'The standby takes over now (the active is sick or gone)'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "swap" -d 'Planned role exchange with both nodes healthy'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "history" -d 'List the role changes (swap, failover) recorded on the nodes'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "snapshot" -d 'Collect one redacted support bundle from both nodes'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "deploy" -d 'Install the cluster onto two prepared nodes (idempotent)'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "maintenance" -d 'Freeze role changes for planned work, with a reason and an expiry'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "man" -d 'Print the man page (roff), or write all pages into a directory'
-complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot deploy maintenance completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot exporter deploy maintenance completions man help" -f -a "status" -d 'Show the cluster: version details, node roles, every check, a verdict'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot exporter deploy maintenance completions man help" -f -a "failover" -d 'The standby takes over now (the active is sick or gone)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot exporter deploy maintenance completions man help" -f -a "swap" -d 'Planned role exchange with both nodes healthy'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot exporter deploy maintenance completions man help" -f -a "history" -d 'List the role changes (swap, failover) recorded on the nodes'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot exporter deploy maintenance completions man help" -f -a "snapshot" -d 'Collect one redacted support bundle from both nodes'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot exporter deploy maintenance completions man help" -f -a "exporter" -d 'Serve Prometheus metrics for one or many clusters on warm connections'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot exporter deploy maintenance completions man help" -f -a "deploy" -d 'Install the cluster onto two prepared nodes (idempotent)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot exporter deploy maintenance completions man help" -f -a "maintenance" -d 'Freeze role changes for planned work, with a reason and an expiry'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot exporter deploy maintenance completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot exporter deploy maintenance completions man help" -f -a "man" -d 'Print the man page (roff), or write all pages into a directory'
+complete -c pairctl -n "__fish_pairctl_using_subcommand help; and not __fish_seen_subcommand_from status failover swap history snapshot exporter deploy maintenance completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "inspect" -d 'Print a bundle\'s manifest and verify every sha256'
 complete -c pairctl -n "__fish_pairctl_using_subcommand help; and __fish_seen_subcommand_from maintenance" -f -a "on" -d 'Freeze role changes — the whole pair, or one node that may then be stopped — with a reason, until an expiry the nodes enforce themselves'
 complete -c pairctl -n "__fish_pairctl_using_subcommand help; and __fish_seen_subcommand_from maintenance" -f -a "off" -d 'End the maintenance now, on both nodes'

@@ -42,11 +42,16 @@ pub fn run() -> u8 {
         render::diag("error: -o prometheus and -o nagios are formats of `pairctl status`");
         return exit::USAGE;
     }
+    if g.config.len() > 1 && !matches!(cli.command, Command::Exporter(_)) {
+        render::diag("error: several -c files are for `pairctl exporter`; give one");
+        return exit::USAGE;
+    }
     let style = render::Style::new(g.output, g.color, g.quiet, g.verbose);
     init_tracing(g.verbose, g.quiet);
     let ctx = Context {
         style,
-        config_path: g.config.clone(),
+        config_path: g.config.first().cloned(),
+        config_paths: g.config.clone(),
         timeout: g.timeout,
         yes: g.yes,
         accept_new_host_keys: g.accept_new_host_keys,
@@ -101,6 +106,7 @@ async fn dispatch(ctx: &Context, command: Command) -> error::Result<u8> {
         Command::Snapshot(args) => commands::snapshot::run(ctx, args).await,
         Command::Deploy(args) => commands::deploy::run(ctx, args).await,
         Command::Maintenance(args) => commands::maintenance::run(ctx, args.action.into()).await,
+        Command::Exporter(args) => commands::exporter::run(ctx, args).await,
         Command::Completions { .. } | Command::Man { .. } => Ok(0),
     }
 }

@@ -224,3 +224,91 @@ fn completions_for_every_shell() {
         assert!(String::from_utf8(out).unwrap().contains("pairctl"));
     }
 }
+
+#[test]
+fn monitoring_formats_and_several_configs_are_refused_where_they_mean_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let cfg = cfg.to_str().unwrap();
+    for args in [
+        vec!["-c", cfg, "-o", "nagios", "history"],
+        vec!["-c", cfg, "-o", "prometheus", "swap", "--dry-run"],
+        vec!["-c", cfg, "-c", cfg, "status"],
+        vec!["-c", cfg, "exporter"],
+        vec![
+            "-c",
+            cfg,
+            "exporter",
+            "--listen",
+            "127.0.0.1:0",
+            "--textfile",
+            "/tmp",
+        ],
+    ] {
+        pairctl().args(&args).assert().code(64);
+    }
+    // Two files naming one cluster: `?cluster=NAME` could not choose.
+    let out = pairctl()
+        .args([
+            "-c",
+            cfg,
+            "-c",
+            cfg,
+            "exporter",
+            "--textfile",
+            "/tmp",
+            "--once",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("two configurations name the cluster"));
+}
+
+#[test]
+fn unreachable_pair_in_the_monitoring_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let out = pairctl()
+        .args([
+            "-c",
+            cfg.to_str().unwrap(),
+            "--timeout",
+            "3s",
+            "status",
+            "-o",
+            "nagios",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    // Nothing answers, the services through the VIP included: critical, as the table says.
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.starts_with("PAIRCTL CRITICAL - unreachable critical: "),
+        "{text}"
+    );
+    assert!(text.contains("\nssh a fail: "), "{text}");
+    let out = pairctl()
+        .args([
+            "-c",
+            cfg.to_str().unwrap(),
+            "--timeout",
+            "3s",
+            "status",
+            "-o",
+            "prometheus",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("pairctl_up{cluster=\"unreachable\"} 0\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pairctl_verdict{cluster=\"unreachable\"} 2\n"),
+        "{text}"
+    );
+}

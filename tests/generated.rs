@@ -44,6 +44,7 @@ fn man_pages_are_current() {
         "pairctl-swap.1",
         "pairctl-snapshot.1",
         "pairctl-deploy.1",
+        "pairctl-exporter.1",
     ] {
         assert!(
             names.contains(&expected),

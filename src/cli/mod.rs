@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 pub mod deploy;
+pub mod exporter;
 pub mod failover;
 pub mod maintenance;
 pub mod snapshot;
@@ -41,9 +42,10 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml,
-    /// ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]
-    #[arg(short = 'c', long, global = true, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    /// ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several,
+    /// or a directory of *.toml files
+    #[arg(short = 'c', long, global = true, value_name = "FILE", action = clap::ArgAction::Append)]
+    pub config: Vec<PathBuf>,
     /// Output format
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
@@ -105,6 +107,8 @@ pub enum Command {
     History,
     /// Collect one redacted support bundle from both nodes
     Snapshot(snapshot::SnapshotArgs),
+    /// Serve Prometheus metrics for one or many clusters on warm connections
+    Exporter(exporter::ExporterArgs),
     /// Install the cluster onto two prepared nodes (idempotent)
     Deploy(deploy::DeployArgs),
     /// Freeze role changes for planned work, with a reason and an expiry

@@ -2,6 +2,7 @@
 //! renderers. The context carries what every command needs.
 
 pub mod deploy;
+pub mod exporter;
 pub mod generate;
 pub mod maintenance;
 pub mod role_change;
@@ -20,6 +21,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Context {
     pub style: Style,
     pub config_path: Option<PathBuf>,
+    /// Every `-c` given (only `exporter` takes more than one).
+    pub config_paths: Vec<PathBuf>,
     /// `--timeout`, when given: the hard deadline for the whole command.
     pub timeout: Option<Duration>,
     pub yes: bool,
@@ -29,7 +32,12 @@ pub struct Context {
 
 impl Context {
     pub fn load_config(&self) -> Result<Config> {
-        let mut cfg = config::load(self.config_path.as_deref())?;
+        self.load_config_from(self.config_path.as_deref())
+    }
+
+    /// The configuration at `path` (or discovered), with the command line's overrides.
+    pub fn load_config_from(&self, path: Option<&std::path::Path>) -> Result<Config> {
+        let mut cfg = config::load(path)?;
         if self.accept_new_host_keys {
             cfg.ssh.host_key_policy = HostKeyPolicy::AcceptNew;
         }

@@ -208,6 +208,60 @@ impl Exposition {
         }
     }
 
+    /// A cluster whose round gave no report (it overran its deadline or failed): not up, and
+    /// the truth unknown.
+    pub fn no_report(&mut self, cluster: &str) {
+        let c = [("cluster", cluster)];
+        self.gauge(
+            "pairctl_up",
+            "1 when the round reached at least one node over SSH, else 0.",
+            &c,
+            0.0,
+        );
+        self.gauge(
+            "pairctl_verdict",
+            "The verdict as the exit code: 0 healthy, 1 degraded, 2 critical, 3 unknown.",
+            &c,
+            3.0,
+        );
+    }
+
+    /// The exporter's own metrics for one cluster.
+    pub fn scrape(&mut self, cluster: &str, s: &ScrapeStats) {
+        let c = [("cluster", cluster)];
+        self.gauge(
+            "pairctl_scrape_duration_seconds",
+            "How long this scrape waited for the cluster's round.",
+            &c,
+            s.duration_seconds,
+        );
+        self.gauge(
+            "pairctl_scrape_shared",
+            "1 when this scrape was answered by a round already in flight, else 0.",
+            &c,
+            f64::from(u8::from(s.shared)),
+        );
+        for (name, help, v) in [
+            (
+                "pairctl_scrape_rounds_total",
+                "Status rounds the exporter ran for the cluster.",
+                s.rounds,
+            ),
+            (
+                "pairctl_scrape_shared_total",
+                "Scrapes answered by a round already in flight (concurrent scrapes share it).",
+                s.shared_total,
+            ),
+            (
+                "pairctl_scrape_timeouts_total",
+                "Rounds that reached their deadline (--timeout, or the scraper's own timeout).",
+                s.timeouts,
+            ),
+        ] {
+            self.sample(name, Kind::Counter, help, &c, v as f64);
+        }
+    }
+
     /// The exposition text; families in first-seen order.
     pub fn render(&self) -> String {
         let mut s = String::new();
@@ -231,6 +285,16 @@ impl Exposition {
         }
         s
     }
+}
+
+/// What the exporter knows about one cluster's scrape.
+#[derive(Debug, Clone, Default)]
+pub struct ScrapeStats {
+    pub duration_seconds: f64,
+    pub shared: bool,
+    pub rounds: u64,
+    pub shared_total: u64,
+    pub timeouts: u64,
 }
 
 const ROLES: [&str; 3] = ["active", "standby", "unknown"];
@@ -396,6 +460,11 @@ pub fn family_names() -> Vec<&'static str> {
         "pairctl_node_role",
         "pairctl_node_status",
         "pairctl_check",
+        "pairctl_scrape_duration_seconds",
+        "pairctl_scrape_shared",
+        "pairctl_scrape_rounds_total",
+        "pairctl_scrape_shared_total",
+        "pairctl_scrape_timeouts_total",
     ];
     names.extend(MEASURES.iter().map(|m| m.metric));
     names
