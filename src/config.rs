@@ -2,9 +2,11 @@
 //! line and key. Secrets come from files (0600 or stricter) or the environment, never argv.
 
 use crate::error::{Error, Result};
+use crate::transport::ssh_config::{parse_jump_list, JumpHost, SshConfigFile};
 use serde::Deserialize;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use toml::Spanned;
 
@@ -81,6 +83,47 @@ pub struct SshConfig {
     pub connect_timeout: Duration,
     /// The ssh-agent's socket: `$SSH_AUTH_SOCK` when the command started.
     pub agent_socket: Option<PathBuf>,
+    /// `ssh.config_file` (default ~/.ssh/config when it exists; `none`: not read), parsed.
+    pub ssh_config: Option<Arc<SshConfigFile>>,
+    /// `ssh.jump`: jump hosts, the first connected to first (an empty list: none, whatever
+    /// ssh_config says); None: as ssh_config says.
+    pub jump: Option<Vec<JumpHost>>,
+    /// `ssh.tunnel`: SQL and HTTPS through the SSH connections even without a jump host.
+    pub tunnel: bool,
+    /// Which of the values above the file (or a flag) set: those win over ssh_config.
+    pub explicit: SshExplicit,
+}
+
+/// The `[ssh]` settings given in pairctl's config (or by a flag), not defaulted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SshExplicit {
+    pub user: bool,
+    pub port: bool,
+    pub known_hosts: bool,
+    pub host_key_policy: bool,
+    pub connect_timeout: bool,
+}
+
+impl Default for SshConfig {
+    /// pairctl's defaults, reading no ssh_config.
+    fn default() -> Self {
+        SshConfig {
+            user: "root".into(),
+            port: 22,
+            identity_file: None,
+            known_hosts: std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("/root"))
+                .join(".ssh/known_hosts"),
+            host_key_policy: HostKeyPolicy::Strict,
+            connect_timeout: Duration::from_secs(3),
+            agent_socket: None,
+            ssh_config: None,
+            jump: None,
+            tunnel: false,
+            explicit: SshExplicit::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -252,6 +295,9 @@ struct RawSsh {
     known_hosts: Option<String>,
     host_key_policy: Option<HostKeyPolicy>,
     connect_timeout: Option<Spanned<String>>,
+    config_file: Option<Spanned<String>>,
+    jump: Option<Spanned<String>>,
+    tunnel: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -654,7 +700,19 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
     if raw.ssh.user.as_deref().is_some_and(|u| !is_user(u)) {
         return Err(loc.error(None, "ssh.user", USER_RULE));
     }
+    let explicit = SshExplicit {
+        user: raw.ssh.user.is_some(),
+        port: raw.ssh.port.is_some(),
+        known_hosts: raw.ssh.known_hosts.is_some(),
+        host_key_policy: raw.ssh.host_key_policy.is_some(),
+        connect_timeout: raw.ssh.connect_timeout.is_some(),
+    };
+    let (ssh_config, jump) = parse_ssh_client(&loc, &raw.ssh, &base, &home)?;
     let ssh = SshConfig {
+        ssh_config,
+        jump,
+        tunnel: raw.ssh.tunnel.unwrap_or(false),
+        explicit,
         user: raw.ssh.user.unwrap_or_else(|| "root".into()),
         port: raw.ssh.port.unwrap_or(22),
         identity_file: match &raw.ssh.identity_file {
@@ -895,6 +953,53 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         },
         deploy,
     })
+}
+
+type SshClientSettings = (Option<Arc<SshConfigFile>>, Option<Vec<JumpHost>>);
+
+/// `ssh.config_file` (read and parsed now, so that its errors are configuration errors and
+/// its warnings are said once) and `ssh.jump`.
+fn parse_ssh_client(
+    loc: &Locator,
+    raw: &RawSsh,
+    base: &Path,
+    home: &Path,
+) -> Result<SshClientSettings> {
+    let path = match &raw.config_file {
+        Some(v) if v.get_ref().trim() == "none" => None,
+        Some(v) => Some((resolve(base, v.get_ref().trim()), Some(v))),
+        None => Some((home.join(".ssh/config"), None)),
+    };
+    let ssh_config = match path {
+        // The default file is read only if it is there.
+        Some((p, None)) if !p.is_file() => None,
+        Some((p, span)) => {
+            let file = SshConfigFile::load(&p).map_err(|e| {
+                loc.error(
+                    span.map(|v| v.span()),
+                    "ssh.config_file",
+                    &format!("ssh_config {e}"),
+                )
+                .hint("set ssh.config_file = \"none\" to ignore ssh_config")
+            })?;
+            for w in &file.warnings {
+                tracing::warn!("ssh_config {w}");
+            }
+            Some(Arc::new(file))
+        }
+        None => None,
+    };
+    let jump = match &raw.jump {
+        Some(v) => Some(parse_jump_list(v.get_ref().trim()).map_err(|e| {
+            loc.error(
+                Some(v.span()),
+                "ssh.jump",
+                &format!("{e}; write e.g. \"ops@bastion:22\" (or \"none\")"),
+            )
+        })?),
+        None => None,
+    };
+    Ok((ssh_config, jump))
 }
 
 fn parse_deploy(
@@ -1300,5 +1405,39 @@ address = "10.20.246.102"
     fn duplicate_addresses_are_refused() {
         let e = err(&GOOD.replace("10.20.246.102", "10.20.246.101"));
         assert!(e.contains("used twice"), "{e}");
+    }
+
+    #[test]
+    fn ssh_client_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(dir.path().join("ssh_config"), "Host *\n  User ops\n").unwrap();
+        let text = format!(
+            "{GOOD}[ssh]\nconfig_file = \"ssh_config\"\njump = \"ops@bastion:2222\"\ntunnel = true\n"
+        );
+        let c = parse(&path, &text).unwrap();
+        assert!(c.ssh.ssh_config.is_some() && c.ssh.tunnel);
+        assert_eq!(c.ssh.jump.as_ref().unwrap()[0].port, Some(2222));
+        assert!(!c.ssh.explicit.user);
+        let c = parse(
+            &path,
+            &format!("{GOOD}[ssh]\nconfig_file = \"none\"\nuser = \"root\"\n"),
+        )
+        .unwrap();
+        assert!(c.ssh.ssh_config.is_none() && c.ssh.explicit.user);
+        let e = parse(&path, &format!("{GOOD}[ssh]\nconfig_file = \"missing\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(":10: key `ssh.config_file`") && e.contains("missing"),
+            "{e}"
+        );
+        std::fs::write(dir.path().join("bad"), "Host *\n  Port many\n").unwrap();
+        let e = parse(&path, &format!("{GOOD}[ssh]\nconfig_file = \"bad\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bad:2: Port `many`"), "{e}");
+        let e = err(&format!("{GOOD}[ssh]\njump = \"bastion:port\"\n"));
+        assert!(e.contains(":10: key `ssh.jump`"), "{e}");
     }
 }

@@ -177,7 +177,7 @@ async fn frozen_server_costs_only_the_connect_deadline() {
         known_hosts: PathBuf::from("/nonexistent/known_hosts"),
         host_key_policy: HostKeyPolicy::Strict,
         connect_timeout: Duration::from_secs(1),
-        agent_socket: None,
+        ..SshConfig::default()
     };
     let e = SshSession::connect(&target, &cfg, Duration::from_millis(500))
         .await
@@ -478,4 +478,160 @@ async fn agent_without_an_acceptable_key_says_so() {
         e.message
     );
     assert!(e.hint.unwrap().contains("ssh-add"));
+}
+
+/// Established TCP connections this process holds to `port` on 127.0.0.1 (its sockets'
+/// inodes in /proc/net/tcp).
+fn connections_to(port: u16) -> usize {
+    let mine: Vec<String> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|l| {
+            let l = l.to_string_lossy().into_owned();
+            Some(l.strip_prefix("socket:[")?.strip_suffix(']')?.to_string())
+        })
+        .collect();
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    table
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() > 9
+                && f[2] == format!("0100007F:{port:04X}")
+                && f[3] == "01"
+                && mine.iter().any(|inode| inode == f[9])
+        })
+        .count()
+}
+
+/// pairctl's config for a node reached through `bastion`: both host keys known, one key.
+fn jump_config(node: &Sshd, bastion: &Sshd) -> SshConfig {
+    let kh = node.dir.path().join("known_hosts.both");
+    std::fs::write(
+        &kh,
+        format!("{}{}", node.known_hosts_line(), bastion.known_hosts_line()),
+    )
+    .unwrap();
+    // The bastion authorizes the node's client key too.
+    std::fs::copy(
+        node.client_key().with_extension("pub"),
+        bastion.dir.path().join("authorized_keys"),
+    )
+    .unwrap();
+    let mut cfg = node.config(kh, HostKeyPolicy::Strict);
+    cfg.jump = Some(
+        pairctl::transport::ssh_config::parse_jump_list(&format!(
+            "{}@127.0.0.1:{}",
+            Sshd::user(),
+            bastion.port
+        ))
+        .unwrap(),
+    );
+    cfg
+}
+
+#[tokio::test]
+async fn through_a_jump_host_one_connection_for_every_session() {
+    let node = sshd();
+    let bastion = sshd();
+    let cfg = jump_config(&node, &bastion);
+    let target = node.target();
+    let (a, b) = tokio::join!(
+        SshSession::connect(&target, &cfg, Duration::from_secs(10)),
+        SshSession::connect(&target, &cfg, Duration::from_secs(10)),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.tunnels(), "a jump host means SQL and HTTPS ride SSH");
+    echo_ok(&a).await;
+    echo_ok(&b).await;
+    // Two sessions to the node, one connection to the bastion.
+    assert_eq!(connections_to(bastion.port), 1);
+    assert_eq!(
+        connections_to(node.port),
+        0,
+        "the node is reached only through the bastion"
+    );
+}
+
+#[tokio::test]
+async fn the_jump_hosts_key_is_checked_too() {
+    let node = sshd();
+    let bastion = sshd();
+    let mut cfg = jump_config(&node, &bastion);
+    // Only the node's key is known: the bastion is refused before the node is tried.
+    let kh = node.dir.path().join("known_hosts.node-only");
+    std::fs::write(&kh, node.known_hosts_line()).unwrap();
+    cfg.known_hosts = kh;
+    let e = SshSession::connect(&node.target(), &cfg, Duration::from_secs(10))
+        .await
+        .err()
+        .unwrap();
+    assert!(e.host_key, "{}", e.message);
+    assert!(
+        e.message.starts_with("testnode: jump host ")
+            && e.message
+                .contains(&format!("[127.0.0.1]:{} is not in", bastion.port)),
+        "{}",
+        e.message
+    );
+}
+
+#[tokio::test]
+async fn a_node_the_jump_host_cannot_reach_fails_within_the_deadline() {
+    let node = sshd();
+    let bastion = sshd();
+    let cfg = jump_config(&node, &bastion);
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = SshTarget {
+        name: "gone".into(),
+        addr: closed.local_addr().unwrap(),
+    };
+    drop(closed);
+    let mut cfg = cfg;
+    cfg.port = target.addr.port();
+    let e = SshSession::connect(&target, &cfg, Duration::from_secs(10))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        e.message.contains("cannot reach") && e.message.contains("jump host"),
+        "{}",
+        e.message
+    );
+}
+
+#[tokio::test]
+async fn ssh_config_names_port_key_and_known_hosts() {
+    let s = sshd();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config");
+    std::fs::write(
+        &file,
+        format!(
+            "Host 127.0.0.1\n  Port {}\n  User {}\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  StrictHostKeyChecking yes\nMatch all\n  Port 1\n",
+            s.port,
+            Sshd::user(),
+            s.client_key().display(),
+            s.known_hosts().display()
+        ),
+    )
+    .unwrap();
+    let parsed = pairctl::transport::ssh_config::SshConfigFile::load(&file).unwrap();
+    assert_eq!(parsed.warnings.len(), 1, "Match is ignored with a warning");
+    // pairctl's own [ssh] says nothing of port, key or known_hosts.
+    let cfg = SshConfig {
+        ssh_config: Some(std::sync::Arc::new(parsed)),
+        known_hosts: PathBuf::from("/nonexistent/known_hosts"),
+        ..SshConfig::default()
+    };
+    let target = SshTarget {
+        name: "testnode".into(),
+        addr: SocketAddr::from(([127, 0, 0, 1], 22)),
+    };
+    let session = SshSession::connect(&target, &cfg, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(!session.tunnels());
+    echo_ok(&session).await;
 }

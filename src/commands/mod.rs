@@ -40,6 +40,7 @@ impl Context {
         let mut cfg = config::load(path)?;
         if self.accept_new_host_keys {
             cfg.ssh.host_key_policy = HostKeyPolicy::AcceptNew;
+            cfg.ssh.explicit.host_key_policy = true;
         }
         Ok(cfg)
     }

@@ -50,13 +50,11 @@ pub async fn connect_all(cfg: &Config, deadline: Deadline) -> Vec<NodeLink> {
 
 pub async fn connect_one(cfg: &Config, node: &Node, deadline: Deadline) -> NodeLink {
     let started = Instant::now();
-    let session = SshSession::connect(
-        &ssh_target(cfg, node),
-        &cfg.ssh,
-        deadline.cap(cfg.ssh.connect_timeout),
-    )
-    .await
-    .map(Arc::new);
+    // The connect timeout (pairctl's, or ssh_config's ConnectTimeout per hop) is applied
+    // inside, over the whole path through any jump host.
+    let session = SshSession::connect(&ssh_target(cfg, node), &cfg.ssh, deadline.remaining())
+        .await
+        .map(Arc::new);
     NodeLink {
         node: node.clone(),
         session,

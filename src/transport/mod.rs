@@ -5,6 +5,7 @@ pub mod https;
 pub mod known_hosts;
 pub mod sql;
 pub mod ssh;
+pub mod ssh_config;
 
 use std::time::{Duration, Instant};
 

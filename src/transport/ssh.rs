@@ -3,6 +3,8 @@
 //! against known_hosts, strict by default.
 
 use super::known_hosts::{self, KnownHosts, Verdict};
+use super::ssh_config;
+use super::Deadline;
 use crate::config::{HostKeyPolicy, SshConfig};
 use crate::error::{Error, ErrorKind};
 use russh::client::{self, Handle};
@@ -83,21 +85,6 @@ pub struct HostSpec {
 }
 
 impl HostSpec {
-    /// A node as pairctl's own `[ssh]` section describes it (no ssh_config).
-    pub fn from_config(target: &SshTarget, cfg: &SshConfig) -> Self {
-        HostSpec {
-            label: target.name.clone(),
-            host: target.addr.ip().to_string(),
-            port: target.addr.port(),
-            user: cfg.user.clone(),
-            identities: cfg.identity_file.iter().cloned().collect(),
-            identities_only: cfg.identity_file.is_some(),
-            known_hosts: cfg.known_hosts.clone(),
-            policy: cfg.host_key_policy,
-            agent: cfg.agent_socket.clone(),
-        }
-    }
-
     /// `host:port` for messages (brackets around IPv6 addresses).
     pub fn endpoint(&self) -> String {
         if self.host.contains(':') {
@@ -198,8 +185,12 @@ impl client::Handler for ClientHandler {
 /// One authenticated connection to one node.
 pub struct SshSession {
     target: SshTarget,
-    handle: Handle<ClientHandler>,
+    handle: Arc<Handle<ClientHandler>>,
     slots: Arc<Semaphore>,
+    /// The jump host this connection runs through: kept open as long as this session.
+    _via: Option<Arc<Hop>>,
+    /// SQL and HTTPS go through this connection (see `Route::tunnel`).
+    tunnel: bool,
 }
 
 /// Why a connection could not be made, as an operator reads it.
@@ -315,13 +306,37 @@ impl SshSession {
         cfg: &SshConfig,
         limit: Duration,
     ) -> Result<Self, ConnectError> {
-        let spec = HostSpec::from_config(target, cfg);
-        let handle = connect_direct(&spec, limit).await?;
+        let route = ssh_config::route(&target.name, &target.addr.ip().to_string(), cfg);
+        for line in &route.provenance {
+            tracing::info!("{line}");
+        }
+        // Each hop has ConnectTimeout; the whole path has no more than all of them together
+        // (and never more than the caller's limit).
+        let hops = route.jumps.len() as u32 + 1;
+        let deadline = Deadline::after(limit.min(route.connect_timeout * hops));
+        let via = connect_jumps(&route.jumps, route.connect_timeout, deadline)
+            .await
+            .map_err(|mut e| {
+                e.message = format!("{}: {}", target.name, e.message);
+                e
+            })?;
+        let per_hop = deadline.cap(route.connect_timeout);
+        let handle = match &via {
+            None => connect_direct(&route.node, per_hop).await?,
+            Some(hop) => connect_through(hop, &route.node, per_hop, deadline).await?,
+        };
         Ok(SshSession {
             target: target.clone(),
-            handle,
+            handle: Arc::new(handle),
             slots: Arc::new(Semaphore::new(MAX_CHANNELS)),
+            _via: via,
+            tunnel: route.tunnel,
         })
+    }
+
+    /// Whether SQL and HTTPS should ride this connection.
+    pub fn tunnels(&self) -> bool {
+        self.tunnel
     }
 
     pub fn target(&self) -> &SshTarget {
@@ -802,6 +817,152 @@ async fn connect_direct(
     }
     let rest = limit.saturating_sub(started.elapsed());
     match tokio::time::timeout(rest, handshake(tcp, spec)).await {
+        Ok(r) => r,
+        Err(_) => Err(timed_out(false)),
+    }
+}
+
+/// A jump host's connection, shared by every node reached through it (one per command).
+struct Hop {
+    handle: Arc<Handle<ClientHandler>>,
+    label: String,
+    /// The jump host before this one, kept open while this one is.
+    _via: Option<Arc<Hop>>,
+}
+
+/// The jump connections of this process by path, so that both nodes (and a `--watch`
+/// refresh) share one; weak, so that a connection lives exactly as long as a session uses it.
+#[derive(Default)]
+struct HopState {
+    hop: std::sync::Weak<Hop>,
+    /// A failure is remembered briefly: the other node, waiting on the same jump host, gets
+    /// it at once instead of waiting out the same timeout again.
+    failed: Option<(std::time::Instant, ConnectError)>,
+}
+
+static HOPS: Mutex<Vec<(String, Arc<tokio::sync::Mutex<HopState>>)>> = Mutex::new(Vec::new());
+
+const FAILURE_MEMORY: Duration = Duration::from_secs(2);
+
+fn hop_slot(key: &str) -> Arc<tokio::sync::Mutex<HopState>> {
+    let mut hops = HOPS.lock().unwrap_or_else(|p| p.into_inner());
+    hops.retain(|(k, slot)| {
+        k == key
+            || Arc::strong_count(slot) > 1
+            || slot
+                .try_lock()
+                .map(|s| s.hop.strong_count() > 0)
+                .unwrap_or(true)
+    });
+    if let Some((_, slot)) = hops.iter().find(|(k, _)| k == key) {
+        return slot.clone();
+    }
+    let slot = Arc::new(tokio::sync::Mutex::new(HopState::default()));
+    hops.push((key.to_string(), slot.clone()));
+    slot
+}
+
+/// Connects (or reuses) the chain of jump hosts; None without jump hosts.
+async fn connect_jumps(
+    jumps: &[HostSpec],
+    per_hop: Duration,
+    deadline: Deadline,
+) -> Result<Option<Arc<Hop>>, ConnectError> {
+    let mut via: Option<Arc<Hop>> = None;
+    let mut key = String::new();
+    for spec in jumps {
+        key.push_str(&format!(
+            " > {}@{} {} {:?}",
+            spec.user,
+            spec.endpoint(),
+            spec.known_hosts.display(),
+            spec.policy
+        ));
+        let slot = hop_slot(&key);
+        let Ok(mut state) = tokio::time::timeout(deadline.remaining(), slot.lock()).await else {
+            return Err(ConnectError::plain(format!(
+                "{}: SSH to {} timed out",
+                spec.label,
+                spec.endpoint()
+            )));
+        };
+        if let Some(hop) = state.hop.upgrade().filter(|h| !h.handle.is_closed()) {
+            via = Some(hop);
+            continue;
+        }
+        if let Some((at, e)) = &state.failed {
+            if at.elapsed() < FAILURE_MEMORY {
+                return Err(e.clone());
+            }
+        }
+        let limit = deadline.cap(per_hop);
+        let result = match &via {
+            None => connect_direct(spec, limit).await,
+            Some(v) => connect_through(v, spec, limit, deadline).await,
+        };
+        match result {
+            Ok(handle) => {
+                tracing::debug!("{}: connected", spec.label);
+                let hop = Arc::new(Hop {
+                    handle: Arc::new(handle),
+                    label: spec.label.clone(),
+                    _via: via.take(),
+                });
+                state.hop = Arc::downgrade(&hop);
+                state.failed = None;
+                via = Some(hop);
+            }
+            Err(e) => {
+                state.failed = Some((std::time::Instant::now(), e.clone()));
+                return Err(e);
+            }
+        }
+    }
+    Ok(via)
+}
+
+/// A direct-tcpip channel from the jump host to `spec`, then the handshake over it: the
+/// node's host key is checked as if connected directly.
+async fn connect_through(
+    via: &Hop,
+    spec: &HostSpec,
+    limit: Duration,
+    deadline: Deadline,
+) -> Result<Handle<ClientHandler>, ConnectError> {
+    let limit = limit.min(deadline.remaining());
+    let started = std::time::Instant::now();
+    let timed_out = |silent: bool| {
+        let mut e = ConnectError::plain(format!(
+            "{}: SSH to {} through {} timed out after {}",
+            spec.label,
+            spec.endpoint(),
+            via.label,
+            crate::render::human_duration(limit)
+        ));
+        e.silent = silent;
+        e
+    };
+    let open = via.handle.channel_open_direct_tcpip(
+        spec.host.clone(),
+        u32::from(spec.port),
+        "127.0.0.1",
+        0,
+    );
+    let channel = match tokio::time::timeout(limit, open).await {
+        Ok(Ok(channel)) => channel,
+        Ok(Err(e)) => {
+            return Err(ConnectError::plain(format!(
+                "{}: {} cannot reach {}: {e}",
+                spec.label,
+                via.label,
+                spec.endpoint()
+            )))
+        }
+        // The jump host's own connect did not finish: the node does not answer it.
+        Err(_) => return Err(timed_out(true)),
+    };
+    let rest = limit.saturating_sub(started.elapsed());
+    match tokio::time::timeout(rest, handshake(channel.into_stream(), spec)).await {
         Ok(r) => r,
         Err(_) => Err(timed_out(false)),
     }

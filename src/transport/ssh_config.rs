@@ -8,7 +8,10 @@
 //! pairctl needs a dozen keywords and their provenance, which is a small, well-tested parser.
 
 use super::known_hosts::wildcard_match;
+use super::ssh::HostSpec;
+use crate::config::{HostKeyPolicy, SshConfig};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// OpenSSH's own limit on nested Include.
 const MAX_INCLUDE_DEPTH: usize = 16;
@@ -315,6 +318,7 @@ fn validate(keyword: &str, args: &[String]) -> Result<(), String> {
             .map_err(|_| format!("ConnectTimeout `{value}` is not a number of seconds")),
         "identitiesonly" => yes_no(&["yes", "no"]),
         "stricthostkeychecking" => yes_no(&["yes", "no", "ask", "accept-new", "off"]),
+        "proxyjump" => parse_jump_list(value).map(|_| ()),
         _ => Ok(()),
     }
 }
@@ -467,6 +471,314 @@ fn parse_jump(hop: &str) -> Result<JumpHost, String> {
         host: host.to_string(),
         port,
     })
+}
+
+/// How to reach one node: the node itself and the jump hosts before it, every setting
+/// resolved (pairctl's config first, then ssh_config, then defaults), with where each came
+/// from for `-v`.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub node: HostSpec,
+    /// The first is connected to directly, each next one through the one before.
+    pub jumps: Vec<HostSpec>,
+    /// Bounds each hop (TCP or channel open, and the handshake).
+    pub connect_timeout: Duration,
+    /// SQL and HTTPS ride this node's SSH connection (a jump host, or `ssh.tunnel`).
+    pub tunnel: bool,
+    /// "setting value (source)" lines, said with -v.
+    pub provenance: Vec<String>,
+}
+
+/// Where a resolved value came from.
+enum Source<'a> {
+    Pairctl(&'static str),
+    SshConfig(&'a Origin),
+    /// Written in the jump host's spec (`user@host:port`).
+    Jump,
+    /// The name itself: the node's address, or the jump host as written.
+    Named,
+    Default,
+}
+
+impl std::fmt::Display for Source<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Pairctl(key) => write!(f, "pairctl config ssh.{key}"),
+            Source::SshConfig(origin) => write!(f, "ssh_config {origin}"),
+            Source::Jump => f.write_str("the jump host as written"),
+            Source::Named => f.write_str("as named"),
+            Source::Default => f.write_str("default"),
+        }
+    }
+}
+
+/// StrictHostKeyChecking onto pairctl's policies. pairctl never accepts a changed key, and
+/// never prompts: `no`/`off` learn unknown keys like accept-new, `ask` is strict.
+fn policy_of(value: &str) -> HostKeyPolicy {
+    match value.to_ascii_lowercase().as_str() {
+        "accept-new" | "no" | "off" => HostKeyPolicy::AcceptNew,
+        _ => HostKeyPolicy::Strict,
+    }
+}
+
+fn policy_name(p: HostKeyPolicy) -> &'static str {
+    match p {
+        HostKeyPolicy::Strict => "strict",
+        HostKeyPolicy::AcceptNew => "accept-new",
+    }
+}
+
+/// One host's settings: `alias` is what ssh_config's Host lines are matched against.
+struct Resolver<'a> {
+    cfg: &'a SshConfig,
+    said: Vec<String>,
+    label: String,
+}
+
+impl Resolver<'_> {
+    fn note(&mut self, setting: &str, value: &str, source: Source) {
+        self.said
+            .push(format!("{}: {setting} {value} ({source})", self.label));
+    }
+
+    /// The settings of one host; `user`/`port` given by the caller (a jump spec) win.
+    fn spec(
+        &mut self,
+        label: String,
+        alias: &str,
+        user: (String, Source),
+        port: (u16, Source),
+    ) -> (HostSpec, Duration) {
+        let cfg = self.cfg;
+        let host_config = cfg
+            .ssh_config
+            .as_ref()
+            .map(|f| f.query(alias))
+            .unwrap_or_default();
+        let (user, user_source) = user;
+        let (port, port_source) = port;
+        let tokens = |host: &str, port: u16, user: &str, value: &str| {
+            Tokens {
+                host,
+                original: alias,
+                port,
+                remote_user: user,
+            }
+            .expand(value)
+        };
+        let (host, host_source) = match host_config.get("hostname") {
+            Some((v, origin)) => (tokens(alias, port, &user, v), Source::SshConfig(origin)),
+            None => (alias.to_string(), Source::Named),
+        };
+        self.note("host", &host, host_source);
+        self.note("port", &port.to_string(), port_source);
+        self.note("user", &user, user_source);
+        let path = |v: &str| expand_tilde(&tokens(&host, port, &user, v));
+        let (identities, identities_only) = match &cfg.identity_file {
+            Some(f) => {
+                self.note(
+                    "identity",
+                    &f.display().to_string(),
+                    Source::Pairctl("identity_file"),
+                );
+                (vec![f.clone()], true)
+            }
+            None => {
+                let only = host_config
+                    .get("identitiesonly")
+                    .is_some_and(|(v, _)| v.eq_ignore_ascii_case("yes"));
+                let mut files = Vec::new();
+                for (v, origin) in host_config.all("identityfile") {
+                    if v.eq_ignore_ascii_case("none") {
+                        continue;
+                    }
+                    let p = path(v);
+                    self.note(
+                        "identity",
+                        &p.display().to_string(),
+                        Source::SshConfig(origin),
+                    );
+                    files.push(p);
+                }
+                if files.is_empty() {
+                    self.note(
+                        "identity",
+                        "agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa",
+                        Source::Default,
+                    );
+                }
+                (files, only)
+            }
+        };
+        let known_hosts = match host_config.args("userknownhostsfile") {
+            Some((files, origin)) if !cfg.explicit.known_hosts => {
+                // pairctl checks one file: the first, where OpenSSH also learns keys.
+                let p = path(&files[0]);
+                self.note(
+                    "known_hosts",
+                    &p.display().to_string(),
+                    Source::SshConfig(origin),
+                );
+                p
+            }
+            _ => {
+                let source = if cfg.explicit.known_hosts {
+                    Source::Pairctl("known_hosts")
+                } else {
+                    Source::Default
+                };
+                self.note(
+                    "known_hosts",
+                    &cfg.known_hosts.display().to_string(),
+                    source,
+                );
+                cfg.known_hosts.clone()
+            }
+        };
+        let policy = match host_config.get("stricthostkeychecking") {
+            Some((v, origin)) if !cfg.explicit.host_key_policy => {
+                let p = policy_of(v);
+                self.note(
+                    "host_key_policy",
+                    &format!("{} (StrictHostKeyChecking {v})", policy_name(p)),
+                    Source::SshConfig(origin),
+                );
+                p
+            }
+            _ => {
+                let source = if cfg.explicit.host_key_policy {
+                    Source::Pairctl("host_key_policy")
+                } else {
+                    Source::Default
+                };
+                self.note("host_key_policy", policy_name(cfg.host_key_policy), source);
+                cfg.host_key_policy
+            }
+        };
+        let connect_timeout = match host_config.get("connecttimeout") {
+            Some((v, origin)) if !cfg.explicit.connect_timeout => {
+                let secs = v.parse::<u64>().unwrap_or(3).max(1);
+                self.note(
+                    "connect_timeout",
+                    &format!("{secs}s"),
+                    Source::SshConfig(origin),
+                );
+                Duration::from_secs(secs)
+            }
+            _ => cfg.connect_timeout,
+        };
+        let agent = match host_config.get("identityagent") {
+            Some((v, _)) if v.eq_ignore_ascii_case("none") => None,
+            Some((v, _)) if v == "SSH_AUTH_SOCK" || v == "$SSH_AUTH_SOCK" => {
+                cfg.agent_socket.clone()
+            }
+            Some((v, origin)) => {
+                let p = path(v);
+                self.note("agent", &p.display().to_string(), Source::SshConfig(origin));
+                Some(p)
+            }
+            None => cfg.agent_socket.clone(),
+        };
+        if host_config.get("proxyjump").is_none() {
+            if let Some((_, origin)) = host_config.get("proxycommand") {
+                tracing::warn!(
+                    "{label}: ProxyCommand ({origin}) is not supported (pairctl runs no commands to connect); use ProxyJump"
+                );
+            }
+        }
+        let spec = HostSpec {
+            label,
+            host,
+            port,
+            user,
+            identities,
+            identities_only,
+            known_hosts,
+            policy,
+            agent,
+        };
+        (spec, connect_timeout)
+    }
+}
+
+/// Resolves how to reach the node called `name` at `address` (as pairctl's config gives it:
+/// the name ssh_config's Host lines are matched against).
+pub fn route(name: &str, address: &str, cfg: &SshConfig) -> Route {
+    let mut r = Resolver {
+        cfg,
+        said: Vec::new(),
+        label: name.to_string(),
+    };
+    let node_config = cfg
+        .ssh_config
+        .as_ref()
+        .map(|f| f.query(address))
+        .unwrap_or_default();
+    let user = match node_config.get("user") {
+        _ if cfg.explicit.user => (cfg.user.clone(), Source::Pairctl("user")),
+        Some((v, origin)) => (v.to_string(), Source::SshConfig(origin)),
+        None => (cfg.user.clone(), Source::Default),
+    };
+    let port = match node_config.get("port") {
+        _ if cfg.explicit.port => (cfg.port, Source::Pairctl("port")),
+        Some((v, origin)) => (v.parse().unwrap_or(cfg.port), Source::SshConfig(origin)),
+        None => (cfg.port, Source::Default),
+    };
+    let (node, mut connect_timeout) = r.spec(name.to_string(), address, user, port);
+    let hops = match &cfg.jump {
+        Some(list) => {
+            if !list.is_empty() {
+                let text: Vec<String> = list.iter().map(|j| j.to_string()).collect();
+                r.note("jump", &text.join(","), Source::Pairctl("jump"));
+            }
+            list.clone()
+        }
+        None => match node_config.get("proxyjump") {
+            Some((v, origin)) => {
+                let list = parse_jump_list(v).unwrap_or_default();
+                if !list.is_empty() {
+                    r.note("jump", v, Source::SshConfig(origin));
+                }
+                list
+            }
+            None => Vec::new(),
+        },
+    };
+    let mut jumps = Vec::new();
+    for hop in &hops {
+        let hop_config = cfg
+            .ssh_config
+            .as_ref()
+            .map(|f| f.query(&hop.host))
+            .unwrap_or_default();
+        // A jump host's user and port: as written in the jump, else its own ssh_config
+        // entry, else OpenSSH's defaults (the local user, 22). pairctl's [ssh] user and port
+        // are the nodes'.
+        let user = match (&hop.user, hop_config.get("user")) {
+            (Some(u), _) => (u.clone(), Source::Jump),
+            (None, Some((u, origin))) => (u.to_string(), Source::SshConfig(origin)),
+            (None, None) => (
+                std::env::var("USER").unwrap_or_else(|_| "root".into()),
+                Source::Default,
+            ),
+        };
+        let port = match (hop.port, hop_config.get("port")) {
+            (Some(p), _) => (p, Source::Jump),
+            (None, Some((p, origin))) => (p.parse().unwrap_or(22), Source::SshConfig(origin)),
+            (None, None) => (22, Source::Default),
+        };
+        r.label = format!("jump host {hop}");
+        let (spec, timeout) = r.spec(r.label.clone(), &hop.host, user, port);
+        connect_timeout = connect_timeout.max(timeout);
+        jumps.push(spec);
+    }
+    Route {
+        tunnel: cfg.tunnel || !jumps.is_empty(),
+        node,
+        jumps,
+        connect_timeout,
+        provenance: r.said,
+    }
 }
 
 #[cfg(test)]
@@ -647,5 +959,86 @@ Host *
             remote_user: "root",
         };
         assert_eq!(t.expand("%h-%n-%p-%r-%%-%x"), "10.0.0.1-n1-2222-root-%-%x");
+    }
+
+    fn cfg_with(text: &str) -> SshConfig {
+        SshConfig {
+            ssh_config: Some(std::sync::Arc::new(parse(text))),
+            ..SshConfig::default()
+        }
+    }
+
+    const LAB: &str = "Host bastion\n  HostName 10.0.0.13\n  User ops\n  Port 2222\n\
+Host 10.0.0.11 10.0.0.12\n  ProxyJump bastion,inner:2200\n  User admin\n  Port 2022\n\
+  IdentityFile ~/.ssh/id_%h\n  StrictHostKeyChecking no\n  ConnectTimeout 9\n";
+
+    #[test]
+    fn route_from_ssh_config_alone() {
+        let r = route("n1", "10.0.0.11", &cfg_with(LAB));
+        assert_eq!(r.node.host, "10.0.0.11");
+        assert_eq!((r.node.user.as_str(), r.node.port), ("admin", 2022));
+        assert!(r.node.identities[0].ends_with(".ssh/id_10.0.0.11"));
+        // `no` is never weaker than pairctl's weakest: unknown keys learned, changed refused.
+        assert_eq!(r.node.policy, HostKeyPolicy::AcceptNew);
+        assert_eq!(r.connect_timeout, Duration::from_secs(9));
+        assert!(r.tunnel);
+        assert_eq!(r.jumps.len(), 2);
+        assert_eq!(r.jumps[0].host, "10.0.0.13");
+        assert_eq!((r.jumps[0].user.as_str(), r.jumps[0].port), ("ops", 2222));
+        assert_eq!((r.jumps[1].host.as_str(), r.jumps[1].port), ("inner", 2200));
+        let said = r.provenance.join("\n");
+        assert!(
+            said.contains("n1: user admin (ssh_config /home/op/.ssh/config:7)"),
+            "{said}"
+        );
+        assert!(said.contains("n1: host 10.0.0.11 (as named)"), "{said}");
+        assert!(
+            said.contains("jump host bastion: host 10.0.0.13 (ssh_config"),
+            "{said}"
+        );
+        assert!(
+            said.contains("jump host inner:2200: port 2200 (the jump host as written)"),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn pairctl_values_win() {
+        let mut cfg = cfg_with(LAB);
+        cfg.user = "root".into();
+        cfg.explicit.user = true;
+        cfg.port = 22;
+        cfg.explicit.port = true;
+        cfg.identity_file = Some(PathBuf::from("/keys/pairctl"));
+        cfg.host_key_policy = HostKeyPolicy::Strict;
+        cfg.explicit.host_key_policy = true;
+        cfg.jump = Some(parse_jump_list("none").unwrap());
+        let r = route("n1", "10.0.0.11", &cfg);
+        assert_eq!((r.node.user.as_str(), r.node.port), ("root", 22));
+        assert_eq!(r.node.identities, vec![PathBuf::from("/keys/pairctl")]);
+        assert!(r.node.identities_only);
+        assert_eq!(r.node.policy, HostKeyPolicy::Strict);
+        assert!(r.jumps.is_empty() && !r.tunnel);
+        let said = r.provenance.join("\n");
+        assert!(
+            said.contains("n1: user root (pairctl config ssh.user)"),
+            "{said}"
+        );
+        assert!(
+            said.contains("host_key_policy strict (pairctl config ssh.host_key_policy)"),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn no_ssh_config_is_pairctls_defaults() {
+        let r = route("n2", "10.0.0.12", &SshConfig::default());
+        assert_eq!((r.node.user.as_str(), r.node.port), ("root", 22));
+        assert_eq!(r.node.policy, HostKeyPolicy::Strict);
+        assert!(r.node.identities.is_empty() && r.jumps.is_empty() && !r.tunnel);
+        // A host outside every Host block of a file gets nothing from it either.
+        let r = route("n9", "10.0.0.99", &cfg_with(LAB));
+        assert!(r.jumps.is_empty());
+        assert_eq!(r.node.user, "root");
     }
 }

@@ -107,7 +107,7 @@ impl Sshd {
             known_hosts,
             host_key_policy: policy,
             connect_timeout: Duration::from_secs(5),
-            agent_socket: None,
+            ..SshConfig::default()
         }
     }
     pub fn client_key(&self) -> PathBuf {
