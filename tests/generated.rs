@@ -45,14 +45,30 @@ fn man_pages_are_current() {
         "pairctl-snapshot.1",
         "pairctl-deploy.1",
         "pairctl-exporter.1",
+        "pairctl.toml.5",
     ] {
         assert!(
             names.contains(&expected),
             "no man page {expected} in {names:?}"
         );
     }
-    for (name, page) in pages {
-        compare_or_bless(repo_root().join("man").join(name), &page);
+    for (name, page) in &pages {
+        let text = String::from_utf8_lossy(page);
+        if name.ends_with(".1") {
+            for section in [
+                "EXIT STATUS",
+                "ENVIRONMENT",
+                "FILES",
+                "EXAMPLES",
+                "SEE ALSO",
+            ] {
+                assert!(
+                    text.contains(&format!(".SH \"{section}\"")),
+                    "{name} has no {section} section"
+                );
+            }
+        }
+        compare_or_bless(repo_root().join("man").join(name), page);
     }
 }
 
