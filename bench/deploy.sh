@@ -3,7 +3,7 @@
 # (tests/lab/lab.sh up --bare: OS, packages, sshd, the root key) and re-runs with nothing to
 # change (median of RUNS, default 5). Prints both. Run as root from the project root.
 #
-# The lab is shared: this holds its lock (/run/pairctl-lab$(t=${PAIRLAB_ID:-0}; echo ${t#0}).lock) from `up --bare` to the end
+# The lab is shared: this holds its lock (/run/pairctl-lab.lock, or pairctl-labID.lock for PAIRLAB_ID) from `up --bare` to the end
 # and puts the full lab back (lab.sh up) before releasing it.
 set -euo pipefail
 cd "$(dirname "$0")/.."

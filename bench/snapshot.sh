@@ -4,7 +4,7 @@
 # throughput of the planted data, peak RSS (median of RUNS). A SIZE_MB log (default 500) is
 # planted on each node as /var/log/pairctl/bench-planted.log and removed at the end.
 # Run as root from the project root with the lab up. The lab is held (flock
-# /run/pairctl-lab$(t=${PAIRLAB_ID:-0}; echo ${t#0}).lock, as every lab user does) for the whole run.
+# /run/pairctl-lab.lock, or pairctl-labID.lock for PAIRLAB_ID, as every lab user does) for the whole run.
 # PAIRCTL_BIN=path measures another build (e.g. a variant) instead of target/release/pairctl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
