@@ -364,10 +364,10 @@ EOF
     rm -f "$r/etc/nginx/sites-enabled/default"
     ln -sf ../sites-available/pairctl-ingress "$r/etc/nginx/sites-enabled/pairctl-ingress"
 
-    # GlusterFS: glusterd at boot; the volume is mounted again after a reboot
+    # GlusterFS: glusterd at boot. The fstab line (the volume is mounted again after a reboot)
+    # is added once the volume exists: see track_gluster.
     ln -sf /lib/systemd/system/glusterd.service "$r/etc/systemd/system/multi-user.target.wants/glusterd.service"
     mkdir -p "$r/mnt/shared"
-    echo "localhost:/$VOLUME /mnt/shared glusterfs defaults,_netdev,nofail,x-systemd.after=glusterd.service 0 0" >> "$r/etc/fstab"
 }
 
 # The application's database and user the tests write through the VIP with (on the first
@@ -487,7 +487,7 @@ host_key_policy = "strict"
 port = 3306
 user = "$DB_USER"
 password_file = "$STATE/db_password"
-ca_file = "$STATE/ca.pem"
+$([ "${mode:-full}" = full ] && echo "ca_file = \"$STATE/ca.pem\"  # MariaDB serves TLS (pairctl deploy does not set it up yet)")
 
 [gluster]
 volumes = ["$VOLUME"]
@@ -630,7 +630,16 @@ EOF
 
 gluster_peer_connected() { node_exec "$1" "gluster --mode=script peer status" 2> /dev/null | grep -q 'Peer in Cluster (Connected)'; }
 # Through systemd (the fstab mount unit), so that the FUSE client runs in the node's cgroups.
-gluster_mount() { node_exec "$1" "mountpoint -q /mnt/shared || systemctl start mnt-shared.mount"; }
+# A FUSE mount whose client died ("Transport endpoint is not connected") fails mountpoint and
+# every new mount on it: it is detached first; a failed unit is reset so that systemd's start
+# rate limit does not refuse the retries of the poll.
+gluster_mount() {
+    node_exec "$1" "mountpoint -q /mnt/shared && exit 0
+        grep -q ' /mnt/shared ' /proc/mounts && umount -l /mnt/shared
+        systemctl reset-failed mnt-shared.mount 2> /dev/null
+        systemctl start mnt-shared.mount"
+}
+FSTAB_LINE="localhost:/$VOLUME /mnt/shared glusterfs defaults,_netdev,nofail,x-systemd.after=glusterd.service 0 0"
 
 track_gluster() {
     poll 30 "gluster: glusterd active on n1" unit_active n1 glusterd
@@ -642,6 +651,13 @@ track_gluster() {
     node_exec n1 "gluster --mode=script volume create $VOLUME replica 2 n1:/srv/bricks/$VOLUME n2:/srv/bricks/$VOLUME force" > /dev/null ||
         die "gluster volume create failed"
     node_exec n1 "gluster --mode=script volume start $VOLUME" > /dev/null || die "gluster volume start failed"
+    # Only now the mount unit: at boot it raced the volume's creation (a mount attempted
+    # before the volume existed left n2's /mnt/shared failed, now and then past the poll).
+    local n
+    for n in "${NODES[@]}"; do
+        node_exec "$n" "grep -qF '$FSTAB_LINE' /etc/fstab || echo '$FSTAB_LINE' >> /etc/fstab; systemctl daemon-reload" ||
+            die "gluster: cannot add the mount of $VOLUME to /etc/fstab on $n"
+    done
     poll 30 "gluster: /mnt/shared mounted on n1" gluster_mount n1
     poll 30 "gluster: /mnt/shared mounted on n2" gluster_mount n2
 }

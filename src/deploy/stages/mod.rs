@@ -209,6 +209,193 @@ mod script_tests {
         }
     }
 
+    /// Runs `script` as `bash -r -s` (restricted: no redirection to files, no command by
+    /// path) with only stub commands on PATH; `pwned` writes to `canary`.
+    fn run_with_stubs(script: &str, stubs: &std::path::Path, canary: &std::path::Path) {
+        // By path: PATH is the stubs' (which have a `bash` too).
+        let mut child = Command::new("/bin/bash")
+            .args(["-r", "-s"])
+            .env_clear()
+            .env("PATH", stubs)
+            .env("HOME", stubs)
+            .env("CANARY", canary)
+            .current_dir(stubs)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        child.wait().unwrap();
+    }
+
+    /// Every value from the config, set to text that runs `pwned` if it is ever interpreted by
+    /// a shell (command substitution, a quote that ends the quoting, a separator, a newline),
+    /// in every check and action script of deploy and in the status commands: `pwned` never
+    /// runs. (Config validation refuses such values; this proves the quoting alone holds.)
+    #[test]
+    fn hostile_config_values_never_run_in_node_scripts() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let stubs = dir.path().join("bin");
+        std::fs::create_dir(&stubs).unwrap();
+        let canary = dir.path().join("canary");
+        let stub = |name: &str, body: &str| {
+            let p = stubs.join(name);
+            std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        stub("pwned", "echo \"$*\" >> \"$CANARY\"");
+        for name in [
+            "systemctl",
+            "gluster",
+            "mariadb",
+            "mysql",
+            "ip",
+            "cat",
+            "stat",
+            "date",
+            "head",
+            "tail",
+            "grep",
+            "install",
+            "mountpoint",
+            "awk",
+            "sed",
+            "sha256sum",
+            "ssh-keygen",
+            "ssh",
+            "timeout",
+            "openssl",
+            "readlink",
+            "getent",
+            "id",
+            "hostname",
+            "findmnt",
+            "df",
+            "tr",
+            "cut",
+            "sort",
+            "ls",
+            "mkdir",
+            "chmod",
+            "chown",
+            "mv",
+            "rm",
+            "ln",
+            "cp",
+            "tee",
+            "sleep",
+            "keepalived",
+            "nginx",
+            "k3s",
+            "base64",
+            "xargs",
+            "mktemp",
+            "sh",
+            "bash",
+            "env",
+            "sync",
+            "wc",
+            "uname",
+            "ss",
+            "curl",
+            "flock",
+            "runuser",
+            "su",
+            "touch",
+        ] {
+            stub(name, "exit 0");
+        }
+        let evil = "x$(pwned subst)'$(pwned single)'\"$(pwned double)\"`pwned backtick`;pwned semi;\npwned newline\n";
+        let mut cfg = cfg_with_password();
+        cfg.name = format!("lab{evil}");
+        cfg.nodes[0].name = format!("n1{evil}");
+        cfg.gluster.volumes = vec![format!("v{evil}")];
+        cfg.k3s.services = vec![format!("s{evil}")];
+        cfg.k3s.namespace = format!("ns{evil}");
+        cfg.k3s.state_path = format!("/var/lib/state{evil}");
+        cfg.k3s.replica_path = format!("/var/lib/replica{evil}");
+        cfg.galera.user = format!("u{evil}");
+        cfg.ssh.user = format!("root{evil}");
+        cfg.deploy.brick_root = format!("/srv/b{evil}");
+        cfg.deploy.mount_root = format!("/mnt/m{evil}");
+        cfg.deploy.db_client_hosts = vec![format!("10.%{evil}")];
+        cfg.deploy.version = format!("3{evil}");
+        let env = env_for(&cfg);
+        let bare = Sections::parse(
+            "@@pairctl:hostkeys\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost root@n\n",
+        );
+        let path = format!("/etc/p{evil}");
+        let mut scripts = vec![
+            files::write_command(&path, files::ROOT, 0o600),
+            files::chmod_command(&path, files::ROOT, 0o644),
+            files::symlink_command(&path, &path),
+            files::remove_command(&path),
+            files::append_line_command(&path),
+            ingress::issue_script(&env, true),
+            ingress::issue_script(&env, false),
+            crate::probe::node::basics_command(&cfg.k3s.replica_path),
+            crate::probe::gluster::batch_command(
+                &[format!("volume status {}", cfg.gluster.volumes[0])],
+                std::time::Duration::from_secs(5),
+            ),
+            crate::probe::gluster::batch_command_unless_vip(
+                &["peer status".to_string()],
+                &[format!("volume status {}", cfg.gluster.volumes[0])],
+                "10.213.57.10",
+                std::time::Duration::from_secs(5),
+            ),
+        ];
+        let window = crate::snapshot::Window {
+            since: std::time::SystemTime::UNIX_EPOCH,
+            until: std::time::SystemTime::now(),
+        };
+        scripts.extend(
+            crate::snapshot::collectors::static_items(&cfg, &window)
+                .into_iter()
+                .map(|item| item.command),
+        );
+        for stage in Stage::ALL {
+            for node in 0..2 {
+                scripts.push(script(stage, &env, node));
+            }
+            if let Ok(plan) = plan(stage, &env, &[bare.clone(), bare.clone()]) {
+                for c in plan.changes {
+                    if let Action::Run { script, .. } = c.action {
+                        scripts.push(script);
+                    }
+                }
+            }
+        }
+        assert!(scripts.len() > 30, "{}", scripts.len());
+        // The stubs work: a script that does run `pwned` is caught.
+        run_with_stubs("pwned self-test", &stubs, &canary);
+        assert!(canary.exists());
+        std::fs::remove_file(&canary).unwrap();
+        stub("reached", "echo x >> \"$CANARY.end\"");
+        for s in &scripts {
+            run_with_stubs(&format!("{s}\nreached\n"), &stubs, &canary);
+            if let Ok(ran) = std::fs::read_to_string(&canary) {
+                panic!("a config value ran as shell ({ran:?}) in:\n{s}");
+            }
+        }
+        let reached = std::fs::read_to_string(canary.with_extension("end")).unwrap_or_default();
+        // Most scripts ran to their end (a few stop early on a stub's empty answer): the
+        // hostile values were really expanded, the test is not vacuous.
+        assert!(
+            reached.lines().count() * 4 >= scripts.len() * 3,
+            "only {} of {} scripts ran to the end",
+            reached.lines().count(),
+            scripts.len()
+        );
+    }
+
     #[test]
     fn every_action_script_is_valid_shell() {
         let cfg = cfg_with_password();

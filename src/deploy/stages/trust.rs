@@ -6,6 +6,7 @@
 use super::Env;
 use crate::deploy::remote::{Script, Sections};
 use crate::deploy::{files, Action, Change, Problem, StagePlan};
+use crate::probe::node::shell_quote;
 use std::time::Duration;
 
 pub fn script(_env: &Env, _node: usize) -> String {
@@ -80,8 +81,8 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
                     shown: format!("ssh-keygen -t ed25519 -f {home}/.ssh/id_ed25519"),
                     script: format!(
                         "set -e; install -d -m 0700 \"$HOME/.ssh\"; \
-ssh-keygen -q -t ed25519 -N '' -C {}@{} -f \"$HOME/.ssh/id_ed25519\" </dev/null >/dev/null\n",
-                        cfg.ssh.user, name
+ssh-keygen -q -t ed25519 -N '' -C {} -f \"$HOME/.ssh/id_ed25519\" </dev/null >/dev/null\n",
+                        shell_quote(&format!("{}@{name}", cfg.ssh.user))
                     ),
                     limit: Duration::from_secs(30),
                 },
@@ -198,7 +199,8 @@ ssh-keygen -q -t ed25519 -N '' -C {}@{} -f \"$HOME/.ssh/id_ed25519\" </dev/null 
                     ),
                     script: format!(
                         "ssh -n -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=5 {}@{} true\n",
-                        cfg.ssh.user, peer.address
+                        shell_quote(&cfg.ssh.user),
+                        peer.address
                     ),
                     limit: Duration::from_secs(15),
                 },
