@@ -750,8 +750,8 @@ cmd_down_locked() {
         rm -rf "/run/systemd/nspawn/propagate/$(machine "$n")" "/run/systemd/nspawn/unix-export/$(machine "$n")"
     done
     ip link del "$BRIDGE" 2> /dev/null || true
-    if findmnt -rn -o TARGET | grep -q "^$STATE"; then
-        die "mounts remain under $STATE: $(findmnt -rn -o TARGET | grep "^$STATE" | tr '\n' ' ')"
+    if findmnt -rn -o TARGET | grep -q "^$STATE/"; then
+        die "mounts remain under $STATE: $(findmnt -rn -o TARGET | grep "^$STATE/" | tr '\n' ' ')"
     fi
     for d in "$STATE"/nodes/* "$STATE/bricks"; do  # the overlays and bricks, concurrently
         [ -e "$d" ] && { rm -rf --one-file-system "$d" & rms+=($!); }
