@@ -87,6 +87,7 @@ pub async fn gather(
     https: &HttpsClient,
     deadline: Deadline,
 ) -> ClusterFacts {
+    https.route_via(links.iter().filter_map(|l| l.session().cloned()).collect());
     let password = cfg.galera.password.as_ref().map(|p| p.expose().to_string());
     // Volume status and heal info are cluster-wide and the gluster CLI is CPU-heavy: asked of
     // the node that does not hold the VIP (the active is busy serving), or of the only
@@ -263,8 +264,21 @@ async fn gather_node(
         port: cfg.galera.port,
         user: cfg.galera.user.clone(),
         tls: cfg.galera.tls.clone(),
+        via: None,
     };
     let galera = async {
+        // Through a jump host (or with ssh.tunnel) the SQL rides the node's SSH connection to
+        // its own MariaDB: without that connection there is no way to it.
+        let mut sql_target = sql_target.clone();
+        if crate::transport::ssh_config::tunnels(&cfg.ssh, &link.node) {
+            let Ok(session) = &link.session else {
+                return Err(
+                    "not asked: MariaDB is reached through the node's SSH connection, which failed"
+                        .to_string(),
+                );
+            };
+            sql_target.via = Some(session.forward("127.0.0.1", cfg.galera.port).await?);
+        }
         let rows = query_pairs(
             &sql_target,
             password.as_deref(),

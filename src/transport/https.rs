@@ -3,6 +3,9 @@
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::transport::ssh::SshSession;
+use crate::transport::tunnel::HttpsTunnel;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// rustls needs a process-wide crypto provider before any client is built; ring, because
@@ -15,6 +18,8 @@ pub fn install_crypto_provider() {
 pub struct HttpsClient {
     client: reqwest::Client,
     token: Option<String>,
+    /// Through the nodes' SSH connections (a jump host, or `ssh.tunnel`).
+    tunnel: Option<Arc<HttpsTunnel>>,
 }
 
 impl HttpsClient {
@@ -44,17 +49,42 @@ impl HttpsClient {
             }
             builder = builder.tls_certs_only(certs);
         }
+        let tunnel = if cfg
+            .nodes
+            .iter()
+            .any(|n| crate::transport::ssh_config::tunnels(&cfg.ssh, n))
+        {
+            let tunnel = start_tunnel(&cfg.ingress.url)?;
+            builder = builder.unix_socket(tunnel.socket.clone());
+            Some(Arc::new(tunnel))
+        } else {
+            None
+        };
         let client = builder
             .build()
             .map_err(|e| Error::config("cannot build the HTTPS client").caused_by(&e))?;
         Ok(Self {
             client,
             token: cfg.ingress.token.as_ref().map(|t| t.expose().to_string()),
+            tunnel,
         })
+    }
+
+    /// The SSH connections HTTPS rides when tunnelled (no effect otherwise).
+    pub fn route_via(&self, sessions: Vec<Arc<SshSession>>) {
+        if let Some(t) = &self.tunnel {
+            t.route_via(sessions);
+        }
     }
 
     /// GET `url` within `limit`: the status code, or the reason there is none.
     pub async fn get_status(&self, url: &str, limit: Duration) -> std::result::Result<u16, String> {
+        if self.tunnel.as_ref().is_some_and(|t| !t.has_route()) {
+            return Err(
+                "not asked: the ingress is reached through the nodes' SSH connections, and none is up"
+                    .into(),
+            );
+        }
         let mut req = self.client.get(url).timeout(limit);
         if let Some(token) = &self.token {
             req = req.bearer_auth(token);
@@ -67,6 +97,21 @@ impl HttpsClient {
             Err(e) => Err(describe(&e)),
         }
     }
+}
+
+/// The tunnel to the ingress URL's host and port.
+fn start_tunnel(url: &str) -> Result<HttpsTunnel> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| Error::config(format!("ingress.url {url}")).caused_by(&e))?;
+    let host = parsed
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    HttpsTunnel::start(host, port)
+        .map_err(|e| Error::failed("cannot open the local end of the HTTPS tunnel").caused_by(&e))
 }
 
 /// Turns a reqwest error into one sentence: the innermost cause says what really happened

@@ -6,6 +6,7 @@ pub mod known_hosts;
 pub mod sql;
 pub mod ssh;
 pub mod ssh_config;
+pub mod tunnel;
 
 use std::time::{Duration, Instant};
 

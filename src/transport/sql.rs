@@ -15,6 +15,9 @@ pub struct SqlTarget {
     /// TLS verified against the configured CA (the server's certificate must name the
     /// node's address); with it set, a server without TLS is refused, never used in plain.
     pub tls: Option<GaleraTls>,
+    /// Connect here instead: the loopback end of a tunnel through the node's SSH connection
+    /// to its own MariaDB. TLS is still verified for `address`.
+    pub via: Option<std::net::SocketAddr>,
 }
 
 fn ssl_opts(tls: &GaleraTls) -> SslOpts {
@@ -38,16 +41,25 @@ pub async fn query_pairs(
     query: &str,
     limit: Duration,
 ) -> Result<Vec<(String, String)>, String> {
+    let (host, port) = match target.via {
+        Some(via) => (via.ip().to_string(), via.port()),
+        None => (target.address.to_string(), target.port),
+    };
+    let tls = target.tls.as_ref().map(|t| match target.via {
+        // The certificate names the node, not the tunnel's loopback end.
+        Some(_) => ssl_opts(t).with_danger_tls_hostname_override(Some(target.address.to_string())),
+        None => ssl_opts(t),
+    });
     let opts = OptsBuilder::default()
-        .ip_or_hostname(target.address.to_string())
-        .tcp_port(target.port)
+        .ip_or_hostname(host)
+        .tcp_port(port)
         .user(Some(target.user.clone()))
         .pass(password.map(str::to_string))
         // After a TCP connect mysql_async would otherwise switch to the server's @@socket
         // path if it can open one locally: a different server on the same machine.
         .prefer_socket(false)
         .stmt_cache_size(0)
-        .ssl_opts(target.tls.as_ref().map(ssl_opts));
+        .ssl_opts(tls);
     let run = async {
         let mut conn = Conn::new(opts)
             .await
@@ -68,8 +80,15 @@ pub async fn query_pairs(
     match result {
         Ok(Ok(rows)) => Ok(rows),
         Ok(Err(e)) => Err(format!(
-            "{}: MariaDB {}:{}: {e}",
-            target.name, target.address, target.port
+            "{}: MariaDB {}:{}{}: {e}",
+            target.name,
+            target.address,
+            target.port,
+            if target.via.is_some() {
+                " (through SSH)"
+            } else {
+                ""
+            }
         )),
         Err(_) => Err(format!(
             "{}: MariaDB {}:{} did not answer within {}",

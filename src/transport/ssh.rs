@@ -191,6 +191,20 @@ pub struct SshSession {
     _via: Option<Arc<Hop>>,
     /// SQL and HTTPS go through this connection (see `Route::tunnel`).
     tunnel: bool,
+    /// Loopback ends of tunnels through this connection, by destination.
+    forwards: tokio::sync::Mutex<Vec<((String, u16), SocketAddr)>>,
+    /// Their accept loops, ended with the session.
+    forward_tasks: Mutex<Vec<tokio::task::AbortHandle>>,
+}
+
+impl Drop for SshSession {
+    fn drop(&mut self) {
+        if let Ok(tasks) = self.forward_tasks.lock() {
+            for t in tasks.iter() {
+                t.abort();
+            }
+        }
+    }
 }
 
 /// Why a connection could not be made, as an operator reads it.
@@ -331,7 +345,75 @@ impl SshSession {
             slots: Arc::new(Semaphore::new(MAX_CHANNELS)),
             _via: via,
             tunnel: route.tunnel,
+            forwards: tokio::sync::Mutex::new(Vec::new()),
+            forward_tasks: Mutex::new(Vec::new()),
         })
+    }
+
+    /// A direct-tcpip channel from the node to `host:port` (the node connects), as a stream.
+    pub async fn open_direct(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Result<russh::ChannelStream<client::Msg>, String> {
+        self.handle
+            .channel_open_direct_tcpip(host, u32::from(port), "127.0.0.1", 0)
+            .await
+            .map(|c| c.into_stream())
+            .map_err(|e| {
+                format!(
+                    "{}: cannot open a tunnel to {host}:{port}: {e}",
+                    self.target.name
+                )
+            })
+    }
+
+    /// A loopback TCP port whose every connection becomes a direct-tcpip channel from the
+    /// node to `host:port` (for clients that only speak TCP, like the MariaDB driver). One per
+    /// destination, for as long as the session; connections from other local users are
+    /// refused, so the port opens the node to nobody else on this machine.
+    pub async fn forward(&self, host: &str, port: u16) -> Result<SocketAddr, String> {
+        let key = (host.to_string(), port);
+        let mut forwards = self.forwards.lock().await;
+        if let Some((_, addr)) = forwards.iter().find(|(k, _)| *k == key) {
+            return Ok(*addr);
+        }
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| format!("cannot listen on loopback for a tunnel: {e}"))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| format!("cannot listen on loopback for a tunnel: {e}"))?;
+        let handle = self.handle.clone();
+        let name = self.target.name.clone();
+        let host = host.to_string();
+        let task = tokio::spawn(async move {
+            while let Ok((mut stream, peer)) = listener.accept().await {
+                if !same_user(peer, local) {
+                    tracing::warn!(%peer, "{name}: tunnel connection from another user refused");
+                    continue;
+                }
+                let handle = handle.clone();
+                let (host, name) = (host.clone(), name.clone());
+                tokio::spawn(async move {
+                    let opened = handle
+                        .channel_open_direct_tcpip(host.as_str(), u32::from(port), "127.0.0.1", 0)
+                        .await;
+                    match opened {
+                        Ok(channel) => {
+                            let mut remote = channel.into_stream();
+                            let _ = tokio::io::copy_bidirectional(&mut stream, &mut remote).await;
+                        }
+                        Err(e) => tracing::debug!("{name}: tunnel to {host}:{port}: {e}"),
+                    }
+                });
+            }
+        });
+        if let Ok(mut tasks) = self.forward_tasks.lock() {
+            tasks.push(task.abort_handle());
+        }
+        forwards.push((key, local));
+        Ok(local)
     }
 
     /// Whether SQL and HTTPS should ride this connection.
@@ -966,4 +1048,31 @@ async fn connect_through(
         Ok(r) => r,
         Err(_) => Err(timed_out(false)),
     }
+}
+
+/// Whether the TCP connection from `peer` to our `local` listener belongs to this process's
+/// user: its socket's owner in /proc/net/tcp (IPv4 loopback only, which is all `forward` binds).
+fn same_user(peer: SocketAddr, local: SocketAddr) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let (SocketAddr::V4(peer), SocketAddr::V4(local)) = (peer, local) else {
+        return false;
+    };
+    let Ok(me) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
+        return false;
+    };
+    let hex = |a: std::net::SocketAddrV4| {
+        format!(
+            "{:08X}:{:04X}",
+            u32::from_le_bytes(a.ip().octets()),
+            a.port()
+        )
+    };
+    let (peer, local) = (hex(peer), hex(local));
+    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else {
+        return false;
+    };
+    table.lines().skip(1).any(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        f.len() > 7 && f[1] == peer && f[2] == local && f[7].parse::<u32>() == Ok(me)
+    })
 }

@@ -781,6 +781,11 @@ pub fn route(name: &str, address: &str, cfg: &SshConfig) -> Route {
     }
 }
 
+/// Whether SQL and HTTPS to `node` ride its SSH connection (a jump host, or `ssh.tunnel`).
+pub fn tunnels(cfg: &SshConfig, node: &crate::config::Node) -> bool {
+    route(&node.name, &node.address.to_string(), cfg).tunnel
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
