@@ -10,6 +10,7 @@ mod maintenance;
 mod monitoring;
 mod role_change;
 mod snapshot;
+mod ssh;
 mod status;
 
 use crate::common::{pairctl, repo_root, wait_until};

@@ -4,7 +4,7 @@
 # (sshd, MariaDB + Galera, GlusterFS, keepalived with a VIP, an nginx HTTPS ingress) plus the
 # k3s and litestream stand-ins from ./bundle. See README.md next to this file.
 #
-#   lab.sh up [--bare]            build/restore the base, boot both nodes, provision, wait healthy
+#   lab.sh up [--bare|--bastion]  build/restore the base, boot both nodes, provision, wait healthy
 #   lab.sh down                   remove everything (containers, mounts, cgroups, links, state)
 #   lab.sh env                    shell assignments to eval (LAB_CONFIG, LAB_VIP, …)
 #   lab.sh status                 plain summary of both nodes, independent of pairctl
@@ -533,7 +533,7 @@ gather() {
 ingress_codes() {  # prints "service:code" for every service through the VIP
     local args=() s
     for s in "${SERVICES[@]}"; do args+=(-o /dev/null "https://$VIP/v1/$s/health"); done
-    curl -s --max-time 5 --cacert "$STATE/ca.pem" -w '%{url_effective} %{http_code}\n' "${args[@]}" 2> /dev/null |
+    lab_curl -s --max-time 5 --cacert "$STATE/ca.pem" -w '%{url_effective} %{http_code}\n' "${args[@]}" 2> /dev/null |
         sed -E 's#^https://[^/]+/v1/([^/]+)/health #\1:#'
 }
 
@@ -693,11 +693,94 @@ run_tracks() {
     [ -z "$failed" ] || die "$failed"
 }
 
+# ------------------------------------------------------------------------------ bastion (up --bastion)
+
+# `up --bastion`: a third, minimal container (sshd only) on the bridge, and the nodes accept
+# nothing from the host (SSH, SQL, HTTPS on the VIP): only from the bastion and each other.
+# LAB_BASTION_SSH_CONFIG reaches the nodes by their addresses with ProxyJump through it.
+BASTION=b
+BASTION_IP=$NET.$((BASE_OCTET + 13))
+
+bastion_on() { [ -e "$STATE/bastion" ]; }
+
+bastion_prepare() {
+    local ns r n
+    ns=$(netns "$BASTION")
+    touch "$STATE/bastion"
+    mkdir -p "$(node_dir "$BASTION")"
+    ssh-keygen -q -t ed25519 -N '' -C "root@$BASTION" -f "$(node_dir "$BASTION")/ssh_host_ed25519_key"
+    ip netns add "$ns"
+    ip link add "$(host_veth "$BASTION")" type veth peer name eth0 netns "$ns"
+    sysctl -qw "net.ipv6.conf.$(host_veth "$BASTION").disable_ipv6=1"
+    ip link set "$(host_veth "$BASTION")" master "$BRIDGE" multicast off up
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 net.ipv4.ip_forward=0
+    ip -n "$ns" link set lo up
+    ip -n "$ns" addr add "$BASTION_IP/$PREFIX_LEN" dev eth0
+    ip -n "$ns" link set eth0 multicast off up
+    prepare_node "$BASTION" bare
+    r=$(node_dir "$BASTION")/merged
+    echo "AllowTcpForwarding yes" >> "$r/etc/ssh/sshd_config.d/pairlab.conf"
+    install -D -m 0644 "$STATE/ca.pem" "$r$STATE/ca.pem" # for the lab's own ingress check
+    printf '%s %s\n' "$BASTION_IP" "$(cut -d' ' -f1,2 "$(node_dir "$BASTION")/ssh_host_ed25519_key.pub")" >> "$STATE/known_hosts"
+    {
+        printf 'Host bastion\n    HostName %s\n\n' "$BASTION_IP"
+        printf 'Host %s %s n1 n2\n    ProxyJump bastion\n\n' "${NODE_IP[n1]}" "${NODE_IP[n2]}"
+        for n in "${NODES[@]}"; do printf 'Host %s\n    HostName %s\n\n' "$n" "${NODE_IP[$n]}"; done
+        printf 'Host bastion %s %s n1 n2\n' "${NODE_IP[n1]}" "${NODE_IP[n2]}"
+        printf '    User root\n    IdentityFile %s\n    IdentitiesOnly yes\n' "$STATE/id_ed25519"
+        printf '    UserKnownHostsFile %s\n    GlobalKnownHostsFile /dev/null\n    StrictHostKeyChecking yes\n' "$STATE/known_hosts"
+        printf '    BatchMode yes\n    ConnectTimeout 5\n    LogLevel ERROR\n'
+    } > "$STATE/bastion_ssh_config"
+    # The host reaches the nodes no more (the VIP is a node's address too).
+    for n in "${NODES[@]}"; do
+        ip netns exec "$(netns "$n")" iptables -w -I INPUT -s "$HOST_IP" -m comment --comment pairlab-bastion -j DROP ||
+            die "cannot close $n to the host"
+    done
+    log "bastion $BASTION_IP: the nodes accept nothing from the host"
+}
+
+bastion_ready() {
+    wait_boot "$BASTION" 90
+    poll 30 "ssh to n1 through the bastion (OpenSSH with LAB_BASTION_SSH_CONFIG)" \
+        ssh -F "$STATE/bastion_ssh_config" "${NODE_IP[n1]}" true
+}
+
+bastion_down() {
+    local ns pids
+    ns=$(netns "$BASTION")
+    kill_node "$BASTION"
+    pids=$(ip netns pids "$ns" 2> /dev/null || true)
+    # shellcheck disable=SC2086
+    [ -n "$pids" ] && kill -KILL $pids 2> /dev/null
+    if [ -d "$(node_dir "$BASTION")/merged" ]; then
+        umount "$(node_dir "$BASTION")/merged" 2> /dev/null || umount -l "$(node_dir "$BASTION")/merged" 2> /dev/null || true
+    fi
+    ip netns del "$ns" 2> /dev/null || true
+    ip link del "$(host_veth "$BASTION")" 2> /dev/null || true
+    rm -rf "/run/systemd/nspawn/propagate/$(machine "$BASTION")" "/run/systemd/nspawn/unix-export/$(machine "$BASTION")"
+    return 0
+}
+
+bastion_env() {
+    bastion_on || return 0
+    printf "export LAB_BASTION='%s'\nexport LAB_BASTION_SSH_CONFIG='%s'\n" "$BASTION_IP" "$STATE/bastion_ssh_config"
+}
+
+# curl as the lab's own checks need it: from the bastion when the host cannot reach the VIP.
+lab_curl() {
+    if bastion_on; then
+        node_exec "$BASTION" "$(printf '%q ' curl "$@")"
+    else
+        curl "$@"
+    fi
+}
+
 # ------------------------------------------------------------------------------ verbs
 
 cmd_up() {
     local mode=full
-    case ${1:-} in "") ;; --bare) mode=bare ;; *) die "usage: lab.sh up [--bare]" ;; esac
+    local with_bastion=""
+    case ${1:-} in "") ;; --bare) mode=bare ;; --bastion) with_bastion=1 ;; *) die "usage: lab.sh up [--bare|--bastion]" ;; esac
     need_root
     ensure_host_packages
     lock
@@ -710,10 +793,13 @@ cmd_up() {
     local n
     for n in "${NODES[@]}"; do prepare_node "$n" "$mode"; done
     write_client_files
+    [ -n "$with_bastion" ] && bastion_prepare
     log "booting n1 and n2 ($mode)"
     for n in "${NODES[@]}"; do start_node "$n"; done
+    [ -n "$with_bastion" ] && start_node "$BASTION"
     for n in "${NODES[@]}"; do wait_boot "$n" 90; done
     log "both nodes booted"
+    [ -n "$with_bastion" ] && bastion_ready
     if [ "$mode" = bare ]; then
         for n in "${NODES[@]}"; do
             poll 30 "sshd on $n accepting the lab key" ssh -F "$STATE/ssh_config" "$n" true
@@ -749,6 +835,7 @@ cmd_down_locked() {
         ip link del "$(host_veth "$n")" 2> /dev/null || true
         rm -rf "/run/systemd/nspawn/propagate/$(machine "$n")" "/run/systemd/nspawn/unix-export/$(machine "$n")"
     done
+    bastion_down
     ip link del "$BRIDGE" 2> /dev/null || true
     if findmnt -rn -o TARGET | grep -q "^$STATE/"; then
         die "mounts remain under $STATE: $(findmnt -rn -o TARGET | grep "^$STATE/" | tr '\n' ' ')"
@@ -777,6 +864,7 @@ export LAB_APP_PASSWORD_FILE='$STATE/app_password'
 export LAB_KEY='$STATE/id_ed25519'
 export LAB_KNOWN_HOSTS='$STATE/known_hosts'
 EOF
+    bastion_env
 }
 
 cmd_ssh() {
