@@ -338,7 +338,10 @@ pub const CONFIG: &[ConfigTable] = &[
             ("identity_file", "A private key; default ssh-agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa."),
             ("known_hosts", "Default ~/.ssh/known_hosts."),
             ("host_key_policy", "strict (default) or accept-new (learn unknown keys; a changed key is always refused)."),
-            ("connect_timeout", "Default 3s."),
+            ("connect_timeout", "Default 3s (or ssh_config's ConnectTimeout, per hop)."),
+            ("config_file", "An ssh_config to read for each node (Host patterns on the node's address): HostName, User, Port, IdentityFile, IdentitiesOnly, IdentityAgent, ProxyJump, UserKnownHostsFile, StrictHostKeyChecking, ConnectTimeout, Include; values set here win. Default ~/.ssh/config when it exists; \"none\": not read."),
+            ("jump", "Jump host(s) as [user@]host[:port], comma-separated, first one first (\"none\": none, whatever ssh_config says); one connection for both nodes."),
+            ("tunnel", "true: SQL and HTTPS through the SSH connections (always so through a jump host)."),
         ],
     ),
     (
