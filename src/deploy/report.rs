@@ -153,7 +153,7 @@ pub struct DeployReport {
     pub summary: String,
     pub hint: Option<String>,
     pub failure: Option<FailureReport>,
-    /// The verification round (`pairctl status`), when it ran.
+    /// The status report of the verification round, when it ran.
     pub status: Option<ClusterReport>,
     pub elapsed_ms: u64,
 }

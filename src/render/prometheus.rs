@@ -4,7 +4,7 @@
 //! family has one HELP and one TYPE line, also when several clusters share one exposition
 //! (the exporter). The values come from the report's typed fields, never from its text.
 
-use crate::model::{CheckResult, ClusterReport, NodeStatus, Role};
+use crate::model::{CheckResult, ClusterReport, NodeStatus, Role, Verdict};
 use std::fmt::Write;
 
 /// The media type of this format, for the exporter's `Content-Type`.
@@ -83,18 +83,7 @@ impl Exposition {
         let cluster = r.cluster.as_str();
         let c = [("cluster", cluster)];
         let reached = r.nodes.iter().any(|n| n.status != NodeStatus::Down);
-        self.gauge(
-            "pairctl_up",
-            "1 when the round reached at least one node over SSH, else 0.",
-            &c,
-            f64::from(u8::from(reached)),
-        );
-        self.gauge(
-            "pairctl_verdict",
-            "The verdict as the exit code: 0 healthy, 1 degraded, 2 critical, 3 unknown.",
-            &c,
-            f64::from(r.verdict.exit_code()),
-        );
+        self.up_and_verdict(cluster, reached, r.verdict.exit_code());
         self.gauge(
             "pairctl_round_duration_seconds",
             "How long the status round took.",
@@ -211,18 +200,22 @@ impl Exposition {
     /// A cluster whose round gave no report (it overran its deadline or failed): not up, and
     /// the truth unknown.
     pub fn no_report(&mut self, cluster: &str) {
+        self.up_and_verdict(cluster, false, Verdict::Unknown.exit_code());
+    }
+
+    fn up_and_verdict(&mut self, cluster: &str, up: bool, verdict: u8) {
         let c = [("cluster", cluster)];
         self.gauge(
             "pairctl_up",
             "1 when the round reached at least one node over SSH, else 0.",
             &c,
-            0.0,
+            f64::from(u8::from(up)),
         );
         self.gauge(
             "pairctl_verdict",
             "The verdict as the exit code: 0 healthy, 1 degraded, 2 critical, 3 unknown.",
             &c,
-            3.0,
+            f64::from(verdict),
         );
     }
 
@@ -676,6 +669,20 @@ pub(crate) mod tests {
                 "README does not document {name}"
             );
         }
+    }
+
+    #[test]
+    fn a_cluster_without_a_report_is_down_and_unknown() {
+        let mut e = Exposition::new();
+        e.report(&sample_report("a"));
+        e.no_report("b");
+        let text = e.render();
+        assert!(text.contains("pairctl_up{cluster=\"b\"} 0\n"), "{text}");
+        assert!(
+            text.contains("pairctl_verdict{cluster=\"b\"} 3\n"),
+            "{text}"
+        );
+        assert_eq!(text.matches("# TYPE pairctl_up ").count(), 1);
     }
 
     #[test]
