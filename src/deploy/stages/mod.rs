@@ -168,9 +168,9 @@ mod script_tests {
     use std::io::Write;
     use std::process::{Command, Stdio};
 
-    fn bash_parses(script: &str) -> Result<(), String> {
-        let mut child = Command::new("bash")
-            .arg("-n")
+    /// Runs `bash` as `command` sets it up, with `script` on stdin; stderr captured.
+    fn bash_with_script(command: &mut Command, script: &str) -> std::process::Output {
+        let mut child = command
             .stdin(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -181,7 +181,11 @@ mod script_tests {
             .unwrap()
             .write_all(script.as_bytes())
             .unwrap();
-        let out = child.wait_with_output().unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn bash_parses(script: &str) -> Result<(), String> {
+        let out = bash_with_script(Command::new("bash").arg("-n"), script);
         if out.status.success() {
             Ok(())
         } else {
@@ -213,25 +217,17 @@ mod script_tests {
     /// path) with only stub commands on PATH; `pwned` writes to `canary`.
     fn run_with_stubs(script: &str, stubs: &std::path::Path, canary: &std::path::Path) {
         // By path: PATH is the stubs' (which have a `bash` too).
-        let mut child = Command::new("/bin/bash")
-            .args(["-r", "-s"])
-            .env_clear()
-            .env("PATH", stubs)
-            .env("HOME", stubs)
-            .env("CANARY", canary)
-            .current_dir(stubs)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(script.as_bytes())
-            .unwrap();
-        child.wait().unwrap();
+        bash_with_script(
+            Command::new("/bin/bash")
+                .args(["-r", "-s"])
+                .env_clear()
+                .env("PATH", stubs)
+                .env("HOME", stubs)
+                .env("CANARY", canary)
+                .current_dir(stubs)
+                .stdout(Stdio::null()),
+            script,
+        );
     }
 
     /// Every value from the config, set to text that runs `pwned` if it is ever interpreted by
