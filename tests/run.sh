@@ -34,5 +34,5 @@ echo "== lab self-test (every fault kind, checked without pairctl)"
 bash tests/lab/selftest.sh || rc=1
 
 echo "== cargo test (unit, transport, CLI and end-to-end on the lab)"
-cargo test -- --include-ignored || rc=1
+cargo test --no-fail-fast -- --include-ignored || rc=1
 exit $rc
