@@ -1046,4 +1046,47 @@ Host 10.0.0.11 10.0.0.12\n  ProxyJump bastion,inner:2200\n  User admin\n  Port 2
         assert!(r.jumps.is_empty());
         assert_eq!(r.node.user, "root");
     }
+
+    #[test]
+    fn an_operators_laptop_config() {
+        let c = parse(include_str!("../../fixtures/ssh_config/operator-laptop"));
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        let node = c.query("10.20.246.101");
+        assert_eq!(
+            node.get("proxyjump").unwrap().0,
+            "ops@bastion-1.corp.example.net:2222"
+        );
+        let ids: Vec<&str> = node.all("identityfile").iter().map(|(v, _)| *v).collect();
+        assert_eq!(
+            ids,
+            [
+                "~/.ssh/id_fabric",
+                "~/.ssh/id_fabric_old",
+                "~/.ssh/id_ed25519"
+            ]
+        );
+        // The negated address is out of the fabric block, and the Match never applies.
+        assert!(c.query("10.20.246.254").get("proxyjump").is_none());
+        assert_eq!(c.query("github.com").get("user").unwrap().0, "git");
+        let r = route(
+            "tpvm",
+            "10.20.246.101",
+            &cfg_with(include_str!("../../fixtures/ssh_config/operator-laptop")),
+        );
+        assert_eq!(r.node.user, "root");
+        assert_eq!(r.node.policy, HostKeyPolicy::AcceptNew);
+        assert!(r.node.known_hosts.ends_with(".ssh/known_hosts.d/fabric"));
+        assert_eq!(r.connect_timeout, Duration::from_secs(10));
+        assert_eq!(r.jumps.len(), 1);
+        let jump = &r.jumps[0];
+        assert_eq!(
+            (jump.host.as_str(), jump.user.as_str(), jump.port),
+            ("bastion-1.corp.example.net", "ops", 2222)
+        );
+        // The bastion's own block: not the fabric's key list.
+        assert!(jump
+            .identities
+            .iter()
+            .all(|p| p.ends_with(".ssh/id_ed25519")));
+    }
 }
