@@ -1,9 +1,11 @@
 //! `pairctl exporter`: the status of one or many clusters as Prometheus metrics, over HTTP
 //! (`--listen`) or into node_exporter's textfile directory (`--textfile`). Each cluster keeps
 //! its SSH connections between rounds, as `status --watch` does; a cluster runs one round at a
-//! time, and scrapes that arrive while it runs share its result. Every round has a deadline:
-//! `--timeout` (default 10 s), lowered to what the scraper says it waits
-//! (`X-Prometheus-Scrape-Timeout-Seconds`).
+//! time, and scrapes that arrive while it runs share its result. Every round has a deadline,
+//! `--timeout` (default 10 s). A scrape waits for the round at most as long as the scraper
+//! says it waits (`X-Prometheus-Scrape-Timeout-Seconds`, less a margin); a round still running
+//! then (a slow node, a loaded host) is left to finish for the next scrape, and this one is
+//! answered from the last finished round, whose age `pairctl_scrape_report_age_seconds` says.
 
 use super::Context;
 use crate::cli::exporter::ExporterArgs;
@@ -34,6 +36,16 @@ const TEXTFILE: &str = "pairctl.prom";
 struct RoundOutcome {
     /// None when the round overran its deadline or failed.
     report: Option<ClusterReport>,
+    finished: Instant,
+}
+
+impl RoundOutcome {
+    fn new(report: Option<ClusterReport>) -> Arc<Self> {
+        Arc::new(RoundOutcome {
+            report,
+            finished: Instant::now(),
+        })
+    }
 }
 
 type Round = Shared<BoxFuture<'static, Arc<RoundOutcome>>>;
@@ -45,7 +57,10 @@ struct Cluster {
     /// None until the first round connects.
     links: tokio::sync::Mutex<Option<Vec<NodeLink>>>,
     in_flight: Mutex<Option<Round>>,
+    /// The last round that finished: what a scrape gets when the one in flight is late.
+    last: Mutex<Option<Arc<RoundOutcome>>>,
     rounds: AtomicU64,
+    stale: AtomicU64,
     shared: AtomicU64,
     timeouts: AtomicU64,
 }
@@ -57,7 +72,9 @@ impl Cluster {
             cfg,
             links: tokio::sync::Mutex::new(None),
             in_flight: Mutex::new(None),
+            last: Mutex::new(None),
             rounds: AtomicU64::new(0),
+            stale: AtomicU64::new(0),
             shared: AtomicU64::new(0),
             timeouts: AtomicU64::new(0),
         })
@@ -79,21 +96,19 @@ impl Cluster {
         // A task of its own: the round finishes (and frees the slot) even if every scraper
         // waiting for it goes away.
         let task = tokio::spawn(async move {
-            let outcome = Arc::new(cluster.run_round(limit).await);
+            let outcome = cluster.run_round(limit).await;
+            *cluster.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&outcome));
             *cluster.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = None;
             outcome
         });
-        let round = async move {
-            task.await
-                .unwrap_or_else(|_| Arc::new(RoundOutcome { report: None }))
-        }
-        .boxed()
-        .shared();
+        let round = async move { task.await.unwrap_or_else(|_| RoundOutcome::new(None)) }
+            .boxed()
+            .shared();
         *slot = Some(round.clone());
         (round, false)
     }
 
-    async fn run_round(&self, limit: Duration) -> RoundOutcome {
+    async fn run_round(&self, limit: Duration) -> Arc<RoundOutcome> {
         let started = Instant::now();
         let deadline = Deadline::after(limit);
         let work = async {
@@ -112,20 +127,36 @@ impl Cluster {
         if report.is_none() || deadline.remaining().is_zero() {
             self.timeouts.fetch_add(1, Ordering::Relaxed);
         }
-        RoundOutcome { report }
+        RoundOutcome::new(report)
     }
 
-    /// Waits for the cluster's round (its own or the one in flight): the outcome and this
-    /// scrape's statistics.
-    async fn scrape(self: &Arc<Self>, limit: Duration) -> (Arc<RoundOutcome>, ScrapeStats) {
+    /// Waits up to `wait` for the cluster's round (its own or the one in flight): its
+    /// outcome, or the last finished one when it is late; and this scrape's statistics.
+    async fn scrape(
+        self: &Arc<Self>,
+        limit: Duration,
+        wait: Duration,
+    ) -> (Arc<RoundOutcome>, ScrapeStats) {
         let started = Instant::now();
         let (round, shared) = self.round(limit);
-        let outcome = round.await;
+        let outcome = match tokio::time::timeout(wait, round).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                self.stale.fetch_add(1, Ordering::Relaxed);
+                self.last
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone()
+                    .unwrap_or_else(|| RoundOutcome::new(None))
+            }
+        };
         let stats = ScrapeStats {
             duration_seconds: started.elapsed().as_secs_f64(),
+            report_age_seconds: outcome.finished.elapsed().as_secs_f64(),
             shared,
             rounds: self.rounds.load(Ordering::Relaxed),
             shared_total: self.shared.load(Ordering::Relaxed),
+            stale_total: self.stale.load(Ordering::Relaxed),
             timeouts: self.timeouts.load(Ordering::Relaxed),
         };
         (outcome, stats)
@@ -142,9 +173,10 @@ impl Cluster {
     }
 }
 
-/// The exposition for `clusters`, each scraped concurrently; and the worst exit code.
-async fn collect(clusters: &[Arc<Cluster>], limit: Duration) -> (String, u8) {
-    let results = futures::future::join_all(clusters.iter().map(|c| c.scrape(limit))).await;
+/// The exposition for `clusters`, each scraped concurrently (rounds bounded by `limit`, each
+/// waited for at most `wait`); and the worst exit code.
+async fn collect(clusters: &[Arc<Cluster>], limit: Duration, wait: Duration) -> (String, u8) {
+    let results = futures::future::join_all(clusters.iter().map(|c| c.scrape(limit, wait))).await;
     let mut exposition = Exposition::new();
     let mut worst = 0;
     for (cluster, (outcome, _)) in clusters.iter().zip(&results) {
@@ -245,10 +277,10 @@ async fn terminated() {
     }
 }
 
-/// The round limit for one request: `--timeout`, or less when the scraper waits less
+/// How long one request waits for a round: `--timeout`, or less when the scraper waits less
 /// (Prometheus says how long in `X-Prometheus-Scrape-Timeout-Seconds`), keeping a margin to
 /// render and send.
-fn request_limit(limit: Duration, scraper_timeout: Option<&str>) -> Duration {
+fn request_wait(limit: Duration, scraper_timeout: Option<&str>) -> Duration {
     let Some(secs) = scraper_timeout
         .and_then(|v| v.trim().parse::<f64>().ok())
         .filter(|s| s.is_finite() && *s > 0.0)
@@ -315,7 +347,7 @@ async fn handle(
                 .headers()
                 .get("x-prometheus-scrape-timeout-seconds")
                 .and_then(|v| v.to_str().ok());
-            let (text, _) = collect(&selected, request_limit(limit, scraper)).await;
+            let (text, _) = collect(&selected, limit, request_wait(limit, scraper)).await;
             Ok(response(200, CONTENT_TYPE, text))
         }
         "/" => Ok(response(
@@ -424,7 +456,7 @@ async fn textfile(
     let stop = terminated();
     tokio::pin!(stop);
     loop {
-        let (text, worst) = collect(clusters, limit).await;
+        let (text, worst) = collect(clusters, limit, limit).await;
         write_atomically(&path, text.as_bytes())?;
         if once {
             return Ok(worst);
@@ -461,14 +493,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_scrapers_timeout_lowers_the_round_limit() {
+    fn the_scrapers_timeout_bounds_the_wait() {
         let ten = Duration::from_secs(10);
-        assert_eq!(request_limit(ten, None), ten);
-        assert_eq!(request_limit(ten, Some("junk")), ten);
-        assert_eq!(request_limit(ten, Some("-1")), ten);
-        assert_eq!(request_limit(ten, Some("1.9")), Duration::from_millis(1650));
-        assert_eq!(request_limit(ten, Some("60")), ten);
-        assert_eq!(request_limit(ten, Some("0.5")), Duration::from_millis(400));
+        assert_eq!(request_wait(ten, None), ten);
+        assert_eq!(request_wait(ten, Some("junk")), ten);
+        assert_eq!(request_wait(ten, Some("-1")), ten);
+        assert_eq!(request_wait(ten, Some("1.9")), Duration::from_millis(1650));
+        assert_eq!(request_wait(ten, Some("60")), ten);
+        assert_eq!(request_wait(ten, Some("0.5")), Duration::from_millis(400));
     }
 
     #[test]

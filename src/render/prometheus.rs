@@ -229,6 +229,12 @@ impl Exposition {
             s.duration_seconds,
         );
         self.gauge(
+            "pairctl_scrape_report_age_seconds",
+            "Since the round whose report this scrape carries finished (more than a round's time: the round in flight was late, this is the last finished one).",
+            &c,
+            s.report_age_seconds,
+        );
+        self.gauge(
             "pairctl_scrape_shared",
             "1 when this scrape was answered by a round already in flight, else 0.",
             &c,
@@ -246,8 +252,13 @@ impl Exposition {
                 s.shared_total,
             ),
             (
+                "pairctl_scrape_stale_total",
+                "Scrapes answered from the last finished round because the one in flight outlasted the scraper's timeout.",
+                s.stale_total,
+            ),
+            (
                 "pairctl_scrape_timeouts_total",
-                "Rounds that reached their deadline (--timeout, or the scraper's own timeout).",
+                "Rounds that reached their deadline (--timeout).",
                 s.timeouts,
             ),
         ] {
@@ -284,9 +295,12 @@ impl Exposition {
 #[derive(Debug, Clone, Default)]
 pub struct ScrapeStats {
     pub duration_seconds: f64,
+    /// Since the round whose report this scrape carries finished.
+    pub report_age_seconds: f64,
     pub shared: bool,
     pub rounds: u64,
     pub shared_total: u64,
+    pub stale_total: u64,
     pub timeouts: u64,
 }
 
@@ -454,9 +468,11 @@ pub fn family_names() -> Vec<&'static str> {
         "pairctl_node_status",
         "pairctl_check",
         "pairctl_scrape_duration_seconds",
+        "pairctl_scrape_report_age_seconds",
         "pairctl_scrape_shared",
         "pairctl_scrape_rounds_total",
         "pairctl_scrape_shared_total",
+        "pairctl_scrape_stale_total",
         "pairctl_scrape_timeouts_total",
     ];
     names.extend(MEASURES.iter().map(|m| m.metric));
