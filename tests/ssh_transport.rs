@@ -56,11 +56,7 @@ async fn accept_new_writes_known_hosts_then_strict_connects() {
         "{written}"
     );
     let session = connect(&s, kh, HostKeyPolicy::Strict).await.unwrap();
-    let out = session
-        .exec("echo hello", Duration::from_secs(10))
-        .await
-        .unwrap();
-    assert_eq!(out.stdout_str(), "hello\n");
+    echo_ok(&session).await;
 }
 
 #[tokio::test]
