@@ -209,8 +209,35 @@ pub fn deployment(cfg: &Config, time_stamp: &str) -> Deployment {
     }
 }
 
-/// One line of JSON, as the lab writes it: shell tools on the nodes (the litestream
-/// stand-in finds the standby in `node_ips` with sed) read it line by line.
+/// litestream's configuration on node `me`: the k3s state database replicated over SFTP to
+/// `k3s.replica_path` on the other node, as the SSH user with the inter-node key (the
+/// ssh-trust stage's), the peer's host key pinned (`peer_host_key`: `type base64`). The control
+/// socket is on, at litestream's default path: `status` asks the daemon there.
+pub fn litestream_yml(cfg: &Config, me: usize, peer_host_key: &str) -> String {
+    let peer = &cfg.nodes[1 - me];
+    let user = &cfg.ssh.user;
+    let home = if user == "root" {
+        "/root".to_string()
+    } else {
+        format!("/home/{user}")
+    };
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    format!(
+        "# litestream: the k3s state database replicated to the standby {} over SFTP (pairctl deploy).\n\
+socket:\n  enabled: true\n  path: /var/run/litestream.sock\n\
+dbs:\n  - path: {}\n    replica:\n      type: sftp\n      host: {}\n      user: {}\n\
+      key-path: {}\n      host-key: {}\n      path: {}\n      sync-interval: 1s\n",
+        peer.name,
+        q(&cfg.k3s.state_path),
+        q(&format!("{}:{}", peer.address, cfg.ssh.port)),
+        q(user),
+        q(&format!("{home}/.ssh/id_ed25519")),
+        q(peer_host_key),
+        q(&cfg.k3s.replica_path),
+    )
+}
+
+/// One line of JSON, as the lab writes it: shell tools on the nodes read it line by line.
 pub fn deployment_json(record: &Deployment) -> String {
     let mut s = serde_json::to_string(record).unwrap_or_default();
     s.push('\n');

@@ -265,7 +265,7 @@ pub fn static_items(cfg: &Config, window: &Window) -> Vec<ItemSpec> {
         (
             "units.txt",
             // Exits 3 when a unit is inactive (k3s on the standby): that is information.
-            "systemctl status --no-pager -l -n 20 keepalived mariadb glusterd k3s nginx ssh litestream.timer; true",
+            "systemctl status --no-pager -l -n 20 keepalived mariadb glusterd k3s nginx ssh litestream k3s-state-restore; true",
         ),
         ("processes.txt", "exec ps -eo pid,ppid,user,stat,etime,rss,args"),
     ] {
