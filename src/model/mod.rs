@@ -624,6 +624,39 @@ fn mentions(text: &str, word: &str) -> bool {
     })
 }
 
+impl ClusterReport {
+    /// Joins what a role change learned beyond the status round to the `replica` check of
+    /// `node` (litestream's trial restore of the replica there): appended to an ok check's
+    /// detail, or the check fails with it (and the verdict follows).
+    pub fn amend_replica(&mut self, node: &str, outcome: Result<String, String>) {
+        let Some(c) = self
+            .checks
+            .iter_mut()
+            .find(|c| c.name == "replica" && c.node == node)
+        else {
+            return;
+        };
+        match outcome {
+            Ok(more) if c.result == CheckResult::Ok => c.detail = format!("{}; {more}", c.detail),
+            Ok(_) => {}
+            Err(why) => {
+                *c = Check::fail(
+                    "replica",
+                    node,
+                    Impact::Degraded,
+                    if c.result == CheckResult::Ok {
+                        why
+                    } else {
+                        format!("{}; {why}", c.detail)
+                    },
+                )
+            }
+        }
+        let nothing_reachable = self.nodes.iter().all(|n| n.status == NodeStatus::Down);
+        self.verdict = verdict_of(&self.checks, nothing_reachable);
+    }
+}
+
 /// Critical beats unknown beats degraded; all ok is healthy. With no node reachable the
 /// truth is unknown.
 pub fn verdict_of(checks: &[Check], nothing_reachable: bool) -> Verdict {

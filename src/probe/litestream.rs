@@ -328,6 +328,88 @@ pub fn lag(active: &LitestreamFacts, standby: &LitestreamFacts) -> Result<Lag, S
     })
 }
 
+/// Where `k3s-state restore` (the bundle's hand-over, run before k3s starts on a new active)
+/// records what it did; removed when the node stops being the active.
+pub const RESTORE_RECORD: &str = "/run/pairctl/state-restore.json";
+
+/// What the hand-over did on the node that became the active (`RESTORE_RECORD`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct RestoreRecord {
+    pub time: String,
+    /// restored, kept-local, no-replica or failed.
+    pub action: String,
+    pub detail: String,
+    #[serde(default)]
+    pub txid: String,
+    #[serde(default)]
+    pub kine_revision: u64,
+    /// What it waited for (the old active's final sync).
+    #[serde(default)]
+    pub peer: String,
+    #[serde(default)]
+    pub wait_ms: u64,
+    #[serde(default)]
+    pub restore_ms: u64,
+}
+
+impl RestoreRecord {
+    pub fn summary(&self) -> String {
+        format!(
+            "{} in {} ms ({}, waited {} ms)",
+            clip(&self.detail),
+            self.restore_ms,
+            clip(&self.peer),
+            self.wait_ms
+        )
+    }
+}
+
+pub fn parse_restore_record(text: &str) -> Result<RestoreRecord, String> {
+    serde_json::from_str(text.trim()).map_err(|e| format!("{RESTORE_RECORD}: {e}"))
+}
+
+/// A trial restore of the replica a node holds, into a scratch directory beside it (removed
+/// afterwards): the replica can be restored and passes SQLite's quick integrity check.
+pub fn restore_trial_command(replica_path: &str) -> String {
+    let q = super::node::shell_quote;
+    let parent = replica_path
+        .trim_end_matches('/')
+        .rsplit_once('/')
+        .map(|(p, _)| if p.is_empty() { "/" } else { p })
+        .unwrap_or(".");
+    format!(
+        "t=$(mktemp -d {}/.pairctl-restore-check.XXXXXX) || exit 1; {{ litestream restore -json -integrity-check quick -o \"$t/state.db\" {} 2>&1; rc=$?; echo; echo \"rc=$rc\"; }} | head -c 8192; rm -rf \"$t\"",
+        q(parent),
+        q(&format!("file://{replica_path}"))
+    )
+}
+
+/// What a trial restore said: the TXID it restored to and how long it took, or why it failed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Restored {
+    pub txid: u64,
+    pub duration_ms: u64,
+}
+
+pub fn parse_restore(text: &str) -> Result<Restored, String> {
+    #[derive(Deserialize)]
+    struct Out {
+        txid: String,
+        duration_ms: u64,
+    }
+    let (body, rc) = body_and_rc(text);
+    let json = body
+        .find('{')
+        .and_then(|a| body.rfind('}').map(|b| &body[a..=b]));
+    match (rc, json.and_then(|j| serde_json::from_str::<Out>(j).ok())) {
+        (Some(0), Some(o)) => Ok(Restored {
+            txid: parse_txid(&o.txid).ok_or_else(|| format!("bad txid {:?}", clip(&o.txid)))?,
+            duration_ms: o.duration_ms,
+        }),
+        _ => Err(clip(&body)),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -490,6 +572,37 @@ mod tests {
         assert!(lag.age() > Duration::ZERO);
         assert!(parse("garbage", DB).is_err());
         assert!(parse(&format!("inf\n{LIST}\nrc=1\n"), DB).is_err());
+    }
+
+    #[test]
+    fn restores() {
+        let ok = parse_restore(include_str!("../../fixtures/litestream/restore-ok.txt")).unwrap();
+        assert_eq!(ok.txid, 0xcb);
+        assert_eq!(
+            parse_restore(include_str!(
+                "../../fixtures/litestream/restore-missing.txt"
+            ))
+            .unwrap_err(),
+            "no matching backup files available"
+        );
+        assert!(parse_restore(include_str!(
+            "../../fixtures/litestream/restore-corrupt.txt"
+        ))
+        .unwrap_err()
+        .contains("decompress block"),);
+        let cmd = restore_trial_command("/var/lib/litestream/replica");
+        assert!(
+            cmd.contains("mktemp -d /var/lib/litestream/.pairctl-restore-check."),
+            "{cmd}"
+        );
+        let r = parse_restore_record(include_str!("../../fixtures/litestream/state-restore.json"))
+            .unwrap();
+        assert_eq!(r.action, "restored");
+        assert!(
+            r.summary().contains("kine revision 1119"),
+            "{}",
+            r.summary()
+        );
     }
 
     #[test]
