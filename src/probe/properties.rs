@@ -100,6 +100,8 @@ proptest! {
         let _ = super::litestream::parse(&text, DB);
         let _ = super::litestream::parse(&format!("1.5\n@@litestream:list\n{junk}\nrc=0\n@@litestream:status\n{cut}"), DB);
         let _ = super::litestream::parse(&format!("{junk}\n@@litestream:list\n{cut}\nrc=1\n@@litestream:ltx\n{junk}\nrc=0\n"), DB);
+        let _ = super::litestream::parse_restore(&text);
+        let _ = super::litestream::parse_restore_record(&junk);
         let sep = "@@pairctl-section@@\n";
         let _ = node::parse_basics(&format!("{cut}{junk}\n{sep}{junk}{sep}{junk}{sep}{sep}{junk}{sep}{junk}{sep}{junk}"), "10.213.57.10", DB);
         let _ = ip::parse_ip_addr(&text);
