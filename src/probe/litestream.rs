@@ -398,9 +398,10 @@ pub fn parse_restore(text: &str) -> Result<Restored, String> {
         duration_ms: u64,
     }
     let (body, rc) = body_and_rc(text);
-    let json = body
-        .find('{')
-        .and_then(|a| body.rfind('}').map(|b| &body[a..=b]));
+    let json = body.find('{').and_then(|a| {
+        let rest = &body[a..];
+        rest.rfind('}').map(|b| &rest[..=b])
+    });
     match (rc, json.and_then(|j| serde_json::from_str::<Out>(j).ok())) {
         (Some(0), Some(o)) => Ok(Restored {
             txid: parse_txid(&o.txid).ok_or_else(|| format!("bad txid {:?}", clip(&o.txid)))?,
