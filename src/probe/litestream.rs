@@ -133,7 +133,9 @@ pub fn parse_list(text: &str, rc: Option<i32>, db_path: &str) -> Probe<Daemon> {
     if rc != Some(0) {
         let why = clip(text);
         return Err(
-            if why.contains("no such file or directory") && why.contains("control socket") {
+            if why.contains("control socket")
+                && (why.contains("no such file or directory") || why.contains("connection refused"))
+            {
                 "not running (no control socket)".to_string()
             } else if why.contains("deadline exceeded") || why.contains("Timeout") {
                 "not answering on its control socket (stopped or hung)".to_string()
