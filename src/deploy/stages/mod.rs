@@ -343,7 +343,8 @@ mod script_tests {
             files::append_line_command(&path),
             ingress::issue_script(&env, true),
             ingress::issue_script(&env, false),
-            crate::probe::node::basics_command(&cfg.k3s.replica_path),
+            crate::probe::node::basics_command(&cfg.k3s.state_path, &cfg.k3s.replica_path),
+            crate::probe::litestream::restore_trial_command(&cfg.k3s.replica_path),
             crate::probe::gluster::batch_command(
                 &[format!("volume status {}", cfg.gluster.volumes[0])],
                 std::time::Duration::from_secs(5),
