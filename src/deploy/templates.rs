@@ -222,19 +222,27 @@ pub fn litestream_yml(cfg: &Config, me: usize, peer_host_key: &str) -> String {
         format!("/home/{user}")
     };
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    format!(
-        "# litestream: the k3s state database replicated to the standby {} over SFTP (pairctl deploy).\n\
-socket:\n  enabled: true\n  path: /var/run/litestream.sock\n\
-dbs:\n  - path: {}\n    replica:\n      type: sftp\n      host: {}\n      user: {}\n\
-      key-path: {}\n      host-key: {}\n      path: {}\n      sync-interval: 1s\n",
-        peer.name,
-        q(&cfg.k3s.state_path),
-        q(&format!("{}:{}", peer.address, cfg.ssh.port)),
-        q(user),
-        q(&format!("{home}/.ssh/id_ed25519")),
-        q(peer_host_key),
-        q(&cfg.k3s.replica_path),
-    )
+    [
+        format!(
+            "# litestream: the k3s state database replicated to the standby {} over SFTP (pairctl deploy).",
+            peer.name
+        ),
+        "socket:".into(),
+        "  enabled: true".into(),
+        "  path: /var/run/litestream.sock".into(),
+        "dbs:".into(),
+        format!("  - path: {}", q(&cfg.k3s.state_path)),
+        "    replica:".into(),
+        "      type: sftp".into(),
+        format!("      host: {}", q(&format!("{}:{}", peer.address, cfg.ssh.port))),
+        format!("      user: {}", q(user)),
+        format!("      key-path: {}", q(&format!("{home}/.ssh/id_ed25519"))),
+        format!("      host-key: {}", q(peer_host_key)),
+        format!("      path: {}", q(&cfg.k3s.replica_path)),
+        "      sync-interval: 1s".into(),
+        String::new(),
+    ]
+    .join("\n")
 }
 
 /// One line of JSON, as the lab writes it: shell tools on the nodes read it line by line.

@@ -197,6 +197,18 @@ mod tests {
         assert!(n1.contains("host: \"10.213.57.12:22\""), "{n1}");
         assert!(n1.contains(&format!("host-key: \"{KEY2}\"")), "{n1}");
         assert!(n1.contains("type: sftp") && n1.contains("path: /var/run/litestream.sock"));
+        // YAML: every key of the replica at its indentation.
+        for key in [
+            "type",
+            "host",
+            "user",
+            "key-path",
+            "host-key",
+            "path",
+            "sync-interval",
+        ] {
+            assert!(n1.contains(&format!("\n      {key}: ")), "{key} in {n1}");
+        }
         assert!(yml(1).contains("host: \"10.213.57.11:22\""));
         let no_key =
             Sections::parse("@@pairctl:units\n\n@@pairctl:files\n\n@@pairctl:hostkeys\n\n");
