@@ -871,7 +871,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
             &loc,
             &raw.k3s.replica_path,
             "k3s.replica_path",
-            "/var/lib/litestream/replica/state.db",
+            "/var/lib/litestream/replica",
         )?,
         replica_max_age: match &raw.k3s.replica_max_age {
             Some(v) => parse_duration(&loc, v, "k3s.replica_max_age")?,

@@ -34,7 +34,10 @@ pub async fn run(ctx: &Context, kind: Kind, dry_run: bool) -> Result<u8> {
     let reporter = StepReporter::new(&ctx.style);
 
     let (op, situation) = match &kind {
-        Kind::Swap { force } => (swap::prepare(&cfg, report, force, dry_run), None),
+        Kind::Swap { force } => {
+            let report = with_restore_trial(&cfg, &links, report, look).await;
+            (swap::prepare(&cfg, report, force, dry_run), None)
+        }
         Kind::Failover { force } => {
             let (op, s) = failover::prepare(&cfg, &links, report, *force, dry_run, deadline).await;
             (op, s)
@@ -68,6 +71,40 @@ pub async fn run(ctx: &Context, kind: Kind, dry_run: bool) -> Result<u8> {
         }
     }
     Ok(op.outcome.exit_code())
+}
+
+/// swap hands the k3s state over through the replica: beyond the status round's `replica`
+/// check (litestream replicating, the replica close behind), the standby must be able to
+/// restore it. A trial `litestream restore` there (quick integrity check, scratch copy
+/// removed) joins the check, so `replica-fresh` refuses a corrupt or incomplete replica.
+async fn with_restore_trial(
+    cfg: &crate::config::Config,
+    links: &[crate::probe::collect::NodeLink],
+    mut report: crate::model::ClusterReport,
+    deadline: Deadline,
+) -> crate::model::ClusterReport {
+    use crate::probe::litestream;
+    let Some(active) = report.active.clone() else {
+        return report;
+    };
+    let Some(standby) = report.nodes.iter().find(|n| n.name != active) else {
+        return report;
+    };
+    let standby = standby.name.clone();
+    let Some(s) = crate::probe::collect::session_of(links, &standby) else {
+        return report;
+    };
+    let trial = s
+        .exec(
+            &litestream::restore_trial_command(&cfg.k3s.replica_path),
+            deadline.remaining(),
+        )
+        .await
+        .and_then(|out| litestream::parse_restore(&out.stdout_str()))
+        .map(|r| format!("trial restore to txid {:x} in {} ms", r.txid, r.duration_ms))
+        .map_err(|e| format!("the replica on {standby} cannot be restored: {e}"));
+    report.amend_replica(&standby, trial);
+    report
 }
 
 fn confirm(ctx: &Context, op: &OperationReport) -> Result<bool> {

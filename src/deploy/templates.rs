@@ -209,8 +209,43 @@ pub fn deployment(cfg: &Config, time_stamp: &str) -> Deployment {
     }
 }
 
-/// One line of JSON, as the lab writes it: shell tools on the nodes (the litestream
-/// stand-in finds the standby in `node_ips` with sed) read it line by line.
+/// litestream's configuration on node `me`: the k3s state database replicated over SFTP to
+/// `k3s.replica_path` on the other node, as the SSH user with the inter-node key (the
+/// ssh-trust stage's), the peer's host key pinned (`peer_host_key`: `type base64`). The control
+/// socket is on, at litestream's default path: `status` asks the daemon there.
+pub fn litestream_yml(cfg: &Config, me: usize, peer_host_key: &str) -> String {
+    let peer = &cfg.nodes[1 - me];
+    let user = &cfg.ssh.user;
+    let home = if user == "root" {
+        "/root".to_string()
+    } else {
+        format!("/home/{user}")
+    };
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    [
+        format!(
+            "# litestream: the k3s state database replicated to the standby {} over SFTP (pairctl deploy).",
+            peer.name
+        ),
+        "socket:".into(),
+        "  enabled: true".into(),
+        "  path: /var/run/litestream.sock".into(),
+        "dbs:".into(),
+        format!("  - path: {}", q(&cfg.k3s.state_path)),
+        "    replica:".into(),
+        "      type: sftp".into(),
+        format!("      host: {}", q(&format!("{}:{}", peer.address, cfg.ssh.port))),
+        format!("      user: {}", q(user)),
+        format!("      key-path: {}", q(&format!("{home}/.ssh/id_ed25519"))),
+        format!("      host-key: {}", q(peer_host_key)),
+        format!("      path: {}", q(&cfg.k3s.replica_path)),
+        "      sync-interval: 1s".into(),
+        String::new(),
+    ]
+    .join("\n")
+}
+
+/// One line of JSON, as the lab writes it: shell tools on the nodes read it line by line.
 pub fn deployment_json(record: &Deployment) -> String {
     let mut s = serde_json::to_string(record).unwrap_or_default();
     s.push('\n');

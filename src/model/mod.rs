@@ -469,8 +469,8 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
                     format!("from {}: {e}", active.name),
                 ),
             });
-            if let Ok(b) = &other.basics {
-                checks.push(replica_check(&other.name, b, exp.replica_max_age));
+            if other.basics.is_ok() {
+                checks.push(replica_check(active, other, exp.replica_max_age));
             }
         }
     }
@@ -622,6 +622,39 @@ fn mentions(text: &str, word: &str) -> bool {
         };
         boundary(before) && boundary(after)
     })
+}
+
+impl ClusterReport {
+    /// Joins what a role change learned beyond the status round to the `replica` check of
+    /// `node` (litestream's trial restore of the replica there): appended to an ok check's
+    /// detail, or the check fails with it (and the verdict follows).
+    pub fn amend_replica(&mut self, node: &str, outcome: Result<String, String>) {
+        let Some(c) = self
+            .checks
+            .iter_mut()
+            .find(|c| c.name == "replica" && c.node == node)
+        else {
+            return;
+        };
+        match outcome {
+            Ok(more) if c.result == CheckResult::Ok => c.detail = format!("{}; {more}", c.detail),
+            Ok(_) => {}
+            Err(why) => {
+                *c = Check::fail(
+                    "replica",
+                    node,
+                    Impact::Degraded,
+                    if c.result == CheckResult::Ok {
+                        why
+                    } else {
+                        format!("{}; {why}", c.detail)
+                    },
+                )
+            }
+        }
+        let nothing_reachable = self.nodes.iter().all(|n| n.status == NodeStatus::Down);
+        self.verdict = verdict_of(&self.checks, nothing_reachable);
+    }
 }
 
 /// Critical beats unknown beats degraded; all ok is healthy. With no node reachable the
@@ -935,40 +968,88 @@ fn volume_judgement(
     }
 }
 
-fn replica_check(node: &str, b: &BasicFacts, max_age: Duration) -> Check {
-    let check = replica_judgement(node, b, max_age).with("max_age_seconds", max_age.as_secs_f64());
-    match b.replica_age {
-        Some(age) => check.with("age_seconds", age.as_secs_f64()),
+/// The k3s state replication as litestream sees it, with its typed values: the lag (how old
+/// the newest transaction missing from the replica may be), the max age, the TXIDs behind.
+fn replica_check(active: &NodeFacts, standby: &NodeFacts, max_age: Duration) -> Check {
+    let (check, lag) = replica_judgement(active, standby, max_age);
+    let check = check.with("max_age_seconds", max_age.as_secs_f64());
+    match lag {
+        Some(lag) => check
+            .with("age_seconds", lag.age().as_secs_f64())
+            .with("behind_transactions", lag.behind() as f64),
         None => check,
     }
 }
 
-fn replica_judgement(node: &str, b: &BasicFacts, max_age: Duration) -> Check {
-    match b.replica_age {
-        None => Check::fail(
+/// The active's daemon replicating, its last sync and the replica on the standby no further
+/// behind than `max_age`.
+fn replica_judgement(
+    active: &NodeFacts,
+    standby: &NodeFacts,
+    max_age: Duration,
+) -> (Check, Option<crate::probe::litestream::Lag>) {
+    use crate::probe::litestream;
+    let human = crate::render::human_duration;
+    let fail = |why: String| {
+        Check::fail(
             "replica",
-            node,
+            &standby.name,
             Impact::Degraded,
-            "no k3s state replica on the standby",
-        ),
-        Some(age) if age <= max_age => Check::ok(
-            "replica",
-            node,
             format!(
-                "k3s state replica {} old",
-                crate::render::human_duration(age)
+                "k3s state replication {} → {}: {why}",
+                active.name, standby.name
             ),
-        ),
-        Some(age) => Check::warn(
-            "replica",
-            node,
-            format!(
-                "k3s state replica {} old (max {}): replication stopped?",
-                crate::render::human_duration(age),
-                crate::render::human_duration(max_age)
-            ),
-        ),
+        )
+    };
+    let facts = |n: &NodeFacts| {
+        n.basics
+            .as_ref()
+            .map_err(|e| e.clone())
+            .and_then(|b| b.litestream.clone())
+            .map_err(|e| format!("{}: {e}", n.name))
+    };
+    let (a, s) = match (facts(active), facts(standby)) {
+        (Ok(a), Ok(s)) => (a, s),
+        (Err(e), _) | (_, Err(e)) => return (fail(e), None),
+    };
+    let lag = match litestream::lag(&a, &s) {
+        Ok(lag) => lag,
+        Err(e) => return (fail(e), None),
+    };
+    let position = if lag.behind() == 0 {
+        format!("replica at txid {:x} like the database", lag.replica_txid)
+    } else {
+        format!(
+            "replica at txid {:x}, {} behind the database's {:x}",
+            lag.replica_txid,
+            lag.behind(),
+            lag.local_txid
+        )
+    };
+    let age = lag.age();
+    if age > max_age {
+        let why = format!(
+            "{position}; last sync {} ago{} (max {})",
+            human(lag.since_sync),
+            match lag.replica_age {
+                Some(r) if lag.behind() > 0 => format!(", replica last advanced {} ago", human(r)),
+                None if lag.behind() > 0 => ", replica time unknown".to_string(),
+                _ => String::new(),
+            },
+            human(max_age)
+        );
+        return (fail(why), Some(lag));
     }
+    let ok = Check::ok(
+        "replica",
+        &standby.name,
+        format!(
+            "litestream: {position}; last sync {} ago (lag ≤ {})",
+            human(lag.since_sync),
+            human(age)
+        ),
+    );
+    (ok, Some(lag))
 }
 
 fn workloads_check(node: &NodeFacts, exp: &Expectations) -> Check {

@@ -27,15 +27,52 @@ fn basics(active: bool) -> BasicFacts {
         k3s_active: active,
         vrrp_state: Some(if active { "MASTER" } else { "BACKUP" }.into()),
         maintenance: false,
-        replica_age: if active {
-            None
-        } else {
-            Some(Duration::from_secs(2))
-        },
+        litestream: Ok(litestream(active)),
         deployment: None,
         last_change: None,
         maintenance_mode: None,
     }
+}
+
+/// litestream's view from fixtures captured on the lab: the daemon replicating on the active
+/// (database at txid 2f, last sync a second before `now`), the standby holding a replica at
+/// txid 2f written a second before its `now`.
+fn litestream(active: bool) -> crate::probe::litestream::LitestreamFacts {
+    use crate::probe::litestream::parse;
+    const DB: &str = "/var/lib/rancher/k3s/server/db/state.db";
+    let text = if active {
+        format!(
+            "0\n@@litestream:list\n{}\nrc=0\n@@litestream:status\n{}",
+            include_str!("../../fixtures/litestream/list-replicating.json"),
+            include_str!("../../fixtures/litestream/status-ok.json")
+        )
+    } else {
+        let full = include_str!("../../fixtures/litestream/ltx-replica-full.txt");
+        let lines: Vec<&str> = full.lines().collect();
+        format!(
+            "0\n@@litestream:list\n{}\nrc=1\n@@litestream:ltx\n{}\n{}\nrc=0\n",
+            include_str!("../../fixtures/litestream/list-no-daemon.txt"),
+            lines[0],
+            lines[lines.len() - 1]
+        )
+    };
+    let mut f = parse(&text, DB).unwrap();
+    f.now = if active {
+        f.daemon.as_ref().unwrap().last_sync_at.unwrap() + 1.0
+    } else {
+        f.replica.clone().unwrap().unwrap().newest.unwrap() as f64 + 1.0
+    };
+    f
+}
+
+fn litestream_of(f: &mut ClusterFacts, i: usize) -> &mut crate::probe::litestream::LitestreamFacts {
+    f.nodes[i]
+        .basics
+        .as_mut()
+        .unwrap()
+        .litestream
+        .as_mut()
+        .unwrap()
 }
 
 fn workloads_for(services: &[&str], not_ready: &[&str]) -> Vec<kube::Workload> {
@@ -343,12 +380,79 @@ fn disconnected_peer_is_degraded() {
 }
 
 #[test]
-fn stale_replica_is_degraded() {
+fn the_replica_is_judged_by_litestream() {
+    let r = run(&healthy());
+    let c = check(&r, "replica", "n2");
+    assert_eq!(c.result, CheckResult::Ok, "{}", c.detail);
+    assert!(
+        c.detail.contains("replica at txid 2f like the database"),
+        "{}",
+        c.detail
+    );
+}
+
+#[test]
+fn a_stopped_daemon_fails_the_replica_check() {
     let mut f = healthy();
-    f.nodes[1].basics.as_mut().unwrap().replica_age = Some(Duration::from_secs(300));
+    litestream_of(&mut f, 0).daemon = crate::probe::litestream::parse_list(
+        include_str!("../../fixtures/litestream/list-stopped.txt"),
+        Some(1),
+        "/var/lib/rancher/k3s/server/db/state.db",
+    );
     let r = run(&f);
-    assert_eq!(check(&r, "replica", "n2").result, CheckResult::Warn);
+    let c = check(&r, "replica", "n2");
+    assert_eq!(c.result, CheckResult::Fail);
+    assert!(c.detail.contains("not answering"), "{}", c.detail);
     assert_eq!(r.verdict, Verdict::Degraded);
+}
+
+#[test]
+fn a_replica_behind_for_longer_than_the_max_age_fails() {
+    let mut f = healthy();
+    // The database moved on, the replica did not advance for 45 s, the last sync is old.
+    let a = litestream_of(&mut f, 0);
+    a.now += 40.0;
+    if let Some(Ok(l)) = a.local.as_mut() {
+        l.txid = Some(0x40);
+    }
+    litestream_of(&mut f, 1).now += 44.0;
+    let c = check(&run(&f), "replica", "n2").clone();
+    assert_eq!(c.result, CheckResult::Fail);
+    assert!(
+        c.detail.contains("17 behind the database's 40"),
+        "{}",
+        c.detail
+    );
+    assert!(
+        c.detail.contains("replica last advanced 45 s ago"),
+        "{}",
+        c.detail
+    );
+    // Behind by a few transactions but within the max age: fine.
+    let mut f = healthy();
+    if let Some(Ok(l)) = litestream_of(&mut f, 0).local.as_mut() {
+        l.txid = Some(0x30);
+    }
+    assert_eq!(check(&run(&f), "replica", "n2").result, CheckResult::Ok);
+}
+
+#[test]
+fn a_missing_or_unreadable_replica_fails() {
+    let mut f = healthy();
+    litestream_of(&mut f, 1).replica = Some(crate::probe::litestream::parse_ltx(
+        include_str!("../../fixtures/litestream/ltx-missing.txt"),
+        Some(0),
+    ));
+    let c = check(&run(&f), "replica", "n2").clone();
+    assert_eq!(c.result, CheckResult::Fail);
+    assert!(c.detail.contains("no replica"), "{}", c.detail);
+    litestream_of(&mut f, 1).replica = Some(Err("readdirent x: input/output error".into()));
+    let c = check(&run(&f), "replica", "n2").clone();
+    assert!(
+        c.detail.contains("replica unreadable: readdirent"),
+        "{}",
+        c.detail
+    );
 }
 
 #[test]
@@ -472,7 +576,8 @@ fn checks_carry_typed_values() {
             .copied()
             .unwrap_or_else(|| panic!("{name} on {node} has no {key}"))
     };
-    assert_eq!(value("replica", "n2", "age_seconds"), 2.0);
+    assert_eq!(value("replica", "n2", "age_seconds"), 1.0);
+    assert_eq!(value("replica", "n2", "behind_transactions"), 0.0);
     assert_eq!(value("replica", "n2", "max_age_seconds"), 30.0);
     assert_eq!(value("galera", "n1", "cluster_size"), 2.0);
     assert_eq!(value("galera", "n1", "primary"), 1.0);

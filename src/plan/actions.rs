@@ -379,7 +379,26 @@ pub async fn verify_step(
     (verified, last)
 }
 
-/// On the new active: k3s running, then every service Ready through the VIP (two steps).
+/// What the hand-over did before k3s started on the node (litestream's restore of the
+/// replica, or why not): the record `k3s-state restore` leaves there.
+pub async fn state_restored(s: &SshSession, deadline: Deadline) -> StepResult<()> {
+    use crate::probe::litestream::{parse_restore_record, RESTORE_RECORD};
+    let text = run_ok(
+        s,
+        &format!("cat {RESTORE_RECORD} 2>/dev/null; true"),
+        deadline.cap(CALL),
+    )
+    .await?;
+    if text.trim().is_empty() {
+        return Err(format!(
+            "no {RESTORE_RECORD}: k3s started without the litestream hand-over"
+        ));
+    }
+    Ok(((), parse_restore_record(&text)?.summary()))
+}
+
+/// On the new active: k3s running (its state restored from the replica first), then every
+/// service Ready through the VIP.
 pub async fn start_services(
     ex: &mut Executor<'_>,
     node: &str,
@@ -390,6 +409,12 @@ pub async fn start_services(
 ) -> Result<(), String> {
     ex.step(node, "k3s running", ensure_k3s(s, deadline))
         .await?;
+    ex.step(
+        node,
+        "k3s state from the replica",
+        state_restored(s, deadline),
+    )
+    .await?;
     ex.step(
         "cluster",
         "services Ready via the VIP",

@@ -321,8 +321,13 @@ async fn gather_node(
     // tells something (k3s where it runs, the peer SSH from the VIP holder).
     let basics_then_role_probes = async {
         let basics = async {
-            let out = run(node::basics_command(&cfg.k3s.replica_path)).await?;
-            node::parse_basics(&out.stdout_str(), &vip).map_err(|e| e.to_string())
+            let out = run(node::basics_command(
+                &cfg.k3s.state_path,
+                &cfg.k3s.replica_path,
+            ))
+            .await?;
+            node::parse_basics(&out.stdout_str(), &vip, &cfg.k3s.state_path)
+                .map_err(|e| e.to_string())
         }
         .await;
         let (k3s_here, vip_here) = match &basics {

@@ -5,6 +5,7 @@ pub mod galera;
 pub mod gluster;
 pub mod ip;
 pub mod kube;
+pub mod litestream;
 
 /// A command's output did not have the shape its parser expects.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

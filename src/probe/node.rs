@@ -1,10 +1,10 @@
 //! Node basics gathered in one remote command: VIP holding (`ip -j addr`), keepalived and k3s
-//! unit states, the VRRP state the notify script records, the maintenance (demote) file, the
-//! k3s state replica's age, the deployment record and the last role change.
+//! unit states, the VRRP state the notify script records, the maintenance (demote) file,
+//! litestream's view of the k3s state replication (`litestream`), the deployment record and the
+//! last role change.
 
 use super::ParseError;
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
 pub const DEPLOYMENT_RECORD: &str = "/etc/pairctl/deployment.json";
 pub const VRRP_STATE_FILE: &str = "/run/pairctl/keepalived.state";
@@ -46,8 +46,8 @@ pub struct BasicFacts {
     /// MASTER / BACKUP / FAULT as last written by the notify script.
     pub vrrp_state: Option<String>,
     pub maintenance: bool,
-    /// None when the replica file does not exist.
-    pub replica_age: Option<Duration>,
+    /// litestream's view from this node: its daemon, or the replica it holds.
+    pub litestream: Result<super::litestream::LitestreamFacts, String>,
     pub deployment: Option<Deployment>,
     pub last_change: Option<serde_json::Value>,
     /// The live maintenance record (`pairctl maintenance on`), if any.
@@ -56,7 +56,7 @@ pub struct BasicFacts {
 
 /// The shell command whose output `parse_basics` reads. Paths are quoted by the caller's
 /// config (they come from the operator's file, not from the network).
-pub fn basics_command(replica_path: &str) -> String {
+pub fn basics_command(state_path: &str, replica_path: &str) -> String {
     let sep = format!("echo {SEPARATOR}");
     [
         "ip -j addr".to_string(),
@@ -67,10 +67,7 @@ pub fn basics_command(replica_path: &str) -> String {
         sep.clone(),
         format!("test -e {MAINTENANCE_FILE} && echo maintenance"),
         sep.clone(),
-        format!(
-            "stat -c %Y {} 2>/dev/null; date +%s",
-            shell_quote(replica_path)
-        ),
+        super::litestream::command(state_path, replica_path),
         sep.clone(),
         format!(
             "head -c {} {DEPLOYMENT_RECORD} 2>/dev/null",
@@ -99,7 +96,7 @@ pub fn shell_quote(s: &str) -> String {
     }
 }
 
-pub fn parse_basics(text: &str, vip: &str) -> Result<BasicFacts, ParseError> {
+pub fn parse_basics(text: &str, vip: &str, state_path: &str) -> Result<BasicFacts, ParseError> {
     let sections: Vec<&str> = text.split(&format!("{SEPARATOR}\n")).collect();
     if sections.len() != 8 {
         return Err(ParseError::new(
@@ -118,14 +115,7 @@ pub fn parse_basics(text: &str, vip: &str) -> Result<BasicFacts, ParseError> {
         Some(sections[2].trim().to_string()).filter(|s| !s.is_empty())
     };
     let maintenance = sections[3].trim() == "maintenance";
-    let numbers: Vec<u64> = sections[4]
-        .lines()
-        .filter_map(|l| l.trim().parse().ok())
-        .collect();
-    let replica_age = match numbers.as_slice() {
-        [mtime, now] => Some(Duration::from_secs(now.saturating_sub(*mtime))),
-        _ => None,
-    };
+    let litestream = super::litestream::parse(sections[4], state_path).map_err(|e| e.to_string());
     if sections[5].len() > RECORD_LIMIT {
         return Err(ParseError::new(
             "deployment record",
@@ -151,7 +141,7 @@ pub fn parse_basics(text: &str, vip: &str) -> Result<BasicFacts, ParseError> {
         k3s_active,
         vrrp_state,
         maintenance,
-        replica_age,
+        litestream,
         deployment,
         last_change,
         maintenance_mode,
@@ -163,10 +153,12 @@ pub fn parse_basics(text: &str, vip: &str) -> Result<BasicFacts, ParseError> {
 mod tests {
     use super::*;
 
-    fn sample(ip: &str, units: &str, replica: &str) -> String {
+    const DB: &str = "/var/lib/rancher/k3s/server/db/state.db";
+
+    fn sample(ip: &str, units: &str, litestream: &str) -> String {
         let s = format!("{SEPARATOR}\n");
         format!(
-            "{ip}\n{s}{units}\n{s}MASTER\n{s}{s}{replica}{s}{}\n{s}{s}1700000004\n",
+            "{ip}\n{s}{units}\n{s}MASTER\n{s}{s}{litestream}{s}{}\n{s}{s}1700000004\n",
             r#"{"version":"3.1.0","build":"7","virtual_ip":"10.213.57.10","node_ips":["10.213.57.11","10.213.57.12"]}"#
         )
     }
@@ -174,9 +166,15 @@ mod tests {
     #[test]
     fn active_node_basics() {
         let ip = include_str!("../../fixtures/ip/with-vip.json");
+        let litestream = format!(
+            "1796115600\n@@litestream:list\n{}\nrc=0\n@@litestream:status\n{}",
+            include_str!("../../fixtures/litestream/list-replicating.json"),
+            include_str!("../../fixtures/litestream/status-ok.json")
+        );
         let b = parse_basics(
-            &sample(ip, "active\nactive", "1700000000\n1700000004\n"),
+            &sample(ip, "active\nactive", &litestream),
             "10.213.57.10",
+            DB,
         )
         .unwrap();
         assert!(b.holds_vip);
@@ -184,7 +182,9 @@ mod tests {
         assert_eq!(b.keepalived_unit, "active");
         assert_eq!(b.vrrp_state.as_deref(), Some("MASTER"));
         assert!(!b.maintenance);
-        assert_eq!(b.replica_age, Some(Duration::from_secs(4)));
+        let l = b.litestream.unwrap();
+        assert_eq!(l.daemon.unwrap().status, "replicating");
+        assert_eq!(l.local.unwrap().unwrap().txid, Some(0x2f));
         assert_eq!(b.deployment.unwrap().version, "3.1.0");
         assert!(b.last_change.is_none());
     }
@@ -192,14 +192,22 @@ mod tests {
     #[test]
     fn standby_without_replica() {
         let ip = include_str!("../../fixtures/ip/without-vip.json");
+        let litestream = format!(
+            "1796115600\n@@litestream:list\n{}\nrc=1\n@@litestream:ltx\n{}rc=0\n",
+            include_str!("../../fixtures/litestream/list-no-daemon.txt"),
+            include_str!("../../fixtures/litestream/ltx-missing.txt")
+        );
         let b = parse_basics(
-            &sample(ip, "active\ninactive", "1700000004\n"),
+            &sample(ip, "active\ninactive", &litestream),
             "10.213.57.10",
+            DB,
         )
         .unwrap();
         assert!(!b.holds_vip);
         assert!(!b.k3s_active);
-        assert_eq!(b.replica_age, None);
+        let l = b.litestream.unwrap();
+        assert!(l.daemon.is_err());
+        assert_eq!(l.replica.unwrap().unwrap().max_txid, None);
     }
 
     #[test]
@@ -207,7 +215,7 @@ mod tests {
         let ip = include_str!("../../fixtures/ip/with-vip.json");
         let text = sample(ip, "active\nactive", "1700000000\n1700000004\n")
             .replace("MASTER", &"A".repeat(STATE_LIMIT + 1));
-        let b = parse_basics(&text, "10.213.57.10").unwrap();
+        let b = parse_basics(&text, "10.213.57.10", DB).unwrap();
         assert!(b.holds_vip);
         assert_eq!(
             b.vrrp_state.as_deref(),
@@ -217,7 +225,7 @@ mod tests {
 
     #[test]
     fn truncated_output_is_an_error() {
-        assert!(parse_basics("[]\n", "10.213.57.10").is_err());
+        assert!(parse_basics("[]\n", "10.213.57.10", DB).is_err());
     }
 
     #[test]

@@ -6,6 +6,8 @@
 use super::{galera, gluster, ip, kube, node};
 use proptest::prelude::*;
 
+const DB: &str = "/var/lib/rancher/k3s/server/db/state.db";
+
 /// Text near the shapes the parsers expect (JSON, XML, sections, wsrep lines), mutated,
 /// besides plain arbitrary text: arbitrary strings alone rarely get past the first check.
 fn near_shapes() -> impl Strategy<Value = String> {
@@ -58,6 +60,13 @@ fn near_shapes() -> impl Strategy<Value = String> {
         "<?xml version=\"1.0\"?>",
         "@@pairctl-section@@",
         "@@pairctl-asked ",
+        "@@litestream:list\n",
+        "@@litestream:ltx\n",
+        "rc=0\n",
+        "level  min_txid  max_txid  size  created\n",
+        "{\"databases\":[{\"path\":\"/var/lib/rancher/k3s/server/db/state.db\",\"status\":\"replicating\",\"last_sync_at\":\"",
+        "9999-12-31T23:59:59.999999999Z",
+        "ffffffffffffffff",
         "wsrep_cluster_size",
         "wsrep_ready",
         "ON",
@@ -87,9 +96,14 @@ proptest! {
 
     #[test]
     fn node_basics_never_panic(text in near_shapes(), cut in fixture_prefix(), junk in near_shapes()) {
-        let _ = node::parse_basics(&text, "10.213.57.10");
+        let _ = node::parse_basics(&text, "10.213.57.10", DB);
+        let _ = super::litestream::parse(&text, DB);
+        let _ = super::litestream::parse(&format!("1.5\n@@litestream:list\n{junk}\nrc=0\n@@litestream:status\n{cut}"), DB);
+        let _ = super::litestream::parse(&format!("{junk}\n@@litestream:list\n{cut}\nrc=1\n@@litestream:ltx\n{junk}\nrc=0\n"), DB);
+        let _ = super::litestream::parse_restore(&text);
+        let _ = super::litestream::parse_restore_record(&junk);
         let sep = "@@pairctl-section@@\n";
-        let _ = node::parse_basics(&format!("{cut}{junk}\n{sep}{junk}{sep}{junk}{sep}{sep}{junk}{sep}{junk}{sep}{junk}"), "10.213.57.10");
+        let _ = node::parse_basics(&format!("{cut}{junk}\n{sep}{junk}{sep}{junk}{sep}{sep}{junk}{sep}{junk}{sep}{junk}"), "10.213.57.10", DB);
         let _ = ip::parse_ip_addr(&text);
         let _ = ip::parse_ip_addr(&cut);
     }

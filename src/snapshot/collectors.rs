@@ -65,6 +65,11 @@ const JOURNAL_UNITS: &[(&str, &[&str], &[&str])] = &[
         &["glusterd", "glusterfs", "glusterfsd"],
     ),
     ("k3s", &["k3s.service"], &["k3s"]),
+    (
+        "litestream",
+        &["litestream.service", "k3s-state-restore.service"],
+        &["litestream", "k3s-state"],
+    ),
     ("sshd", &["ssh.service", "sshd.service"], &["sshd"]),
 ];
 
@@ -265,7 +270,7 @@ pub fn static_items(cfg: &Config, window: &Window) -> Vec<ItemSpec> {
         (
             "units.txt",
             // Exits 3 when a unit is inactive (k3s on the standby): that is information.
-            "systemctl status --no-pager -l -n 20 keepalived mariadb glusterd k3s nginx ssh litestream.timer; true",
+            "systemctl status --no-pager -l -n 20 keepalived mariadb glusterd k3s nginx ssh litestream k3s-state-restore; true",
         ),
         ("processes.txt", "exec ps -eo pid,ppid,user,stat,etime,rss,args"),
     ] {
@@ -344,6 +349,8 @@ if [ -e {MAINTENANCE_FILE} ]; then echo 'maintenance: yes ({MAINTENANCE_FILE})';
         .when(Applicability::ActiveOnly),
     );
 
+    items.extend(litestream_items(cfg));
+
     items.push(ItemSpec::new(
         "history",
         "history.jsonl",
@@ -353,12 +360,55 @@ if [ -e {MAINTENANCE_FILE} ]; then echo 'maintenance: yes ({MAINTENANCE_FILE})';
     items
 }
 
+/// litestream's own view from the node (its configuration is among the config files, its
+/// journal among the journals): the databases' status, the daemon's (where it runs), the
+/// replica the node holds (every level's LTX files) and what the last takeover restored.
+fn litestream_items(cfg: &Config) -> Vec<ItemSpec> {
+    use crate::probe::litestream::{CONFIG, RESTORE_RECORD};
+    let replica = shell_quote(&cfg.k3s.replica_path);
+    let url = shell_quote(&format!("file://{}", cfg.k3s.replica_path));
+    vec![
+        ItemSpec::new(
+            "litestream",
+            "status.json",
+            format!("exec litestream status -json -config {CONFIG}"),
+            SHORT,
+        ),
+        ItemSpec::new(
+            "litestream",
+            "daemon.json",
+            format!(
+                "if [ -S /var/run/litestream.sock ]; then litestream info -json -timeout 5 && exec litestream list -json -timeout 5; \
+else echo 'litestream: no daemon on this node' >&2; exit {ABSENT_EXIT}; fi"
+            ),
+            SHORT,
+        ),
+        ItemSpec::new(
+            "litestream",
+            "replica-ltx.txt",
+            format!(
+                "if [ -d {replica} ]; then exec litestream ltx -level all {url}; \
+else echo '{}: absent' >&2; exit {ABSENT_EXIT}; fi",
+                cfg.k3s.replica_path.replace('\'', "")
+            ),
+            SHORT,
+        ),
+        ItemSpec::new(
+            "litestream",
+            "state-restore.json",
+            cat_if_present(RESTORE_RECORD),
+            SHORT,
+        ),
+    ]
+}
+
 fn config_listing() -> String {
     // Key material is left on the node (PEM private keys that slip through are redacted).
     format!(
-        "find /etc/keepalived /etc/mysql /etc/nginx {DEPLOYMENT_RECORD} -xdev -type f -size -4096k \
+        "find /etc/keepalived /etc/mysql /etc/nginx {} /etc/default/k3s-state {DEPLOYMENT_RECORD} -xdev -type f -size -4096k \
 ! -name '*.key' ! -name '*key*.pem' ! -name '*.p12' ! -name '*.pfx' ! -name '*.jks' \
--printf '%s\\t%p\\n' 2>/dev/null; true"
+-printf '%s\\t%p\\n' 2>/dev/null; true",
+        crate::probe::litestream::CONFIG
     )
 }
 

@@ -43,6 +43,11 @@ const KEY_WORDS: &[&str] = &[
     "api-key",
     "access_key",
     "mysql_pwd",
+    // litestream.yml's replica credentials (Azure, S3 SSE-C, NATS).
+    "account-key",
+    "customer-key",
+    "jwt",
+    "nkey",
 ];
 /// Keys with these endings name where a secret is, not the secret: `password_file = /x`.
 const KEY_EXCEPTIONS: &[&str] = &[
@@ -933,6 +938,40 @@ ssl_password_file=/etc/mysql/ssl-pass
         assert!(out.contains("password =   [redacted]  \n"), "{out}");
         assert!(out.contains("PASSWD=[redacted]\n"), "{out}");
         assert!(out.contains("\tpassword\t=\t'[redacted]'\n"), "{out}");
+    }
+
+    #[test]
+    fn litestream_yml_credentials() {
+        let yml = "\
+dbs:
+  - path: /var/lib/rancher/k3s/server/db/state.db
+    replica:
+      type: sftp
+      host: \"10.213.57.12:22\"
+      password: hunter2-sftp
+      key-path: /root/.ssh/id_ed25519
+      host-key: \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHn2\"
+      secret-access-key: wJalrXUtnFEMI/K7MDENG
+      account-key: bXlBenVyZUtleQ==
+      sse-customer-key: c3NlLWtleQ==
+      sas-token: sv=2024&sig=abc
+";
+        let (out, n) = redact(yml);
+        assert_eq!(n, 5, "{out}");
+        for secret in [
+            "hunter2-sftp",
+            "wJalrXUtnFEMI",
+            "bXlBenVyZUtleQ",
+            "c3NlLWtleQ",
+            "sig=abc",
+        ] {
+            assert!(!out.contains(secret), "{secret} left in {out}");
+        }
+        assert!(out.contains("key-path: /root/.ssh/id_ed25519"), "{out}");
+        assert!(
+            out.contains("host-key: \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHn2\""),
+            "{out}"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::print_stderr)]
 
 mod deploy;
+mod litestream;
 mod maintenance;
 mod monitoring;
 mod role_change;

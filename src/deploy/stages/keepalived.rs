@@ -13,11 +13,11 @@ use std::time::Duration;
 
 const KEEPALIVED: &str = "keepalived.service";
 
-/// The units that run on the VIP holder only (litestream.timer when the bundle has it).
+/// The units that run on the VIP holder only (litestream when the bundle has it).
 pub fn role_units(env: &Env) -> Vec<&'static str> {
     let mut u = vec!["k3s.service", "nginx.service"];
-    if env.bundle.get("litestream.timer").is_some() {
-        u.push("litestream.timer");
+    if env.bundle.get("litestream").is_some() {
+        u.push("litestream.service");
     }
     u
 }
@@ -239,7 +239,7 @@ mod tests {
                 "0 n2: enable keepalived (start at boot)",
                 "1 n1: start keepalived, wait until n1 holds the VIP 10.213.57.10",
                 "2 n2: start keepalived, wait until it is BACKUP",
-                "4 n1: make sure k3s, nginx, litestream.timer run on the VIP holder only",
+                "4 n1: make sure k3s, nginx, litestream run on the VIP holder only",
             ]
         );
     }
@@ -248,8 +248,8 @@ mod tests {
     fn a_deployed_pair_needs_nothing_wherever_the_vip_is() {
         let cfg = lab_cfg();
         let env = env_for(&cfg);
-        let active = "keepalived.service active enabled\nk3s.service active disabled\nnginx.service active disabled\nlitestream.timer active static";
-        let standby = "keepalived.service active enabled\nk3s.service inactive disabled\nnginx.service inactive disabled\nlitestream.timer inactive static";
+        let active = "keepalived.service active enabled\nk3s.service active disabled\nnginx.service active disabled\nlitestream.service active static";
+        let standby = "keepalived.service active enabled\nk3s.service inactive disabled\nnginx.service inactive disabled\nlitestream.service inactive static";
         for (a, b) in [(true, false), (false, true)] {
             let p = plan(
                 &env,
@@ -272,7 +272,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             summaries(&p),
-            vec!["4 n1: make sure k3s, nginx, litestream.timer run on the VIP holder only"]
+            vec!["4 n1: make sure k3s, nginx, litestream run on the VIP holder only"]
         );
     }
 
@@ -283,8 +283,8 @@ mod tests {
         let mut cfg2 = cfg.clone();
         cfg2.vip = "10.213.57.13".parse().unwrap();
         let env2 = env_for(&cfg2);
-        let active = "keepalived.service active enabled\nk3s.service active disabled\nnginx.service active disabled\nlitestream.timer active static";
-        let standby = "keepalived.service active enabled\nk3s.service inactive disabled\nnginx.service inactive disabled\nlitestream.timer inactive static";
+        let active = "keepalived.service active enabled\nk3s.service active disabled\nnginx.service active disabled\nlitestream.service active static";
+        let standby = "keepalived.service active enabled\nk3s.service inactive disabled\nnginx.service inactive disabled\nlitestream.service inactive static";
         // Nobody holds the new VIP yet.
         let p = plan(
             &env2,
@@ -301,7 +301,7 @@ mod tests {
                 "0 n2: write /etc/keepalived/keepalived.conf (changed)",
                 "3 n1: reload keepalived",
                 "3 n2: reload keepalived",
-                "4 n1: make sure k3s, nginx, litestream.timer run on the VIP holder only",
+                "4 n1: make sure k3s, nginx, litestream run on the VIP holder only",
             ]
         );
     }
