@@ -29,6 +29,8 @@ const MAX_CONNECTIONS: usize = 64;
 const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long in-flight requests may finish after SIGTERM.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How long the SSH goodbyes may take at the end.
+const CLOSE_LIMIT: Duration = Duration::from_secs(2);
 /// The textfile collector reads `*.prom`; the temporary name is not one.
 const TEXTFILE: &str = "pairctl.prom";
 
@@ -164,11 +166,8 @@ impl Cluster {
 
     async fn close(&self) {
         if let Some(links) = self.links.lock().await.as_ref() {
-            for link in links {
-                if let Some(s) = link.session() {
-                    s.close().await;
-                }
-            }
+            futures::future::join_all(links.iter().filter_map(|l| l.session()).map(|s| s.close()))
+                .await;
         }
     }
 }
@@ -210,9 +209,13 @@ pub async fn run(ctx: &Context, args: ExporterArgs) -> Result<u8> {
             "exporter needs --listen ADDR or --textfile DIR",
         )),
     };
-    for c in &clusters {
-        c.close().await;
-    }
+    // Goodbyes to the nodes, all at once and briefly: a node that went away must not hold
+    // up the stop.
+    let _ = tokio::time::timeout(
+        CLOSE_LIMIT,
+        futures::future::join_all(clusters.iter().map(|c| c.close())),
+    )
+    .await;
     code
 }
 
