@@ -4,7 +4,7 @@
 use super::Context;
 use crate::cli::OutputFormat;
 use crate::error::{Error, Result};
-use crate::plan::{self, failover, swap, OperationReport, Outcome};
+use crate::plan::{self, failover, lock, swap, OperationReport, Outcome};
 use crate::probe::collect::connect_all;
 use crate::render::progress::StepReporter;
 use crate::render::{self, diag, out};
@@ -30,16 +30,122 @@ pub async fn run(ctx: &Context, kind: Kind, dry_run: bool) -> Result<u8> {
     let look = Deadline::after(deadline.cap(Duration::from_secs(8)));
     let links = connect_all(&cfg, look).await;
     super::status::warn_connect_problems(ctx, &links);
-    let report = super::status::report(&cfg, &links, &https, look, started).await;
+    // One role change at a time, cluster-wide: taken before anything is looked at or done.
+    let lock = if dry_run {
+        None
+    } else {
+        let (what, force) = match &kind {
+            Kind::Swap { force } => ("swap", force.iter().any(|f| f == "lock")),
+            Kind::Failover { force } => ("failover", *force),
+        };
+        match take_lock(ctx, &links, what, force, timeout).await {
+            Ok(l) => Some(l),
+            Err(detail) => {
+                let op = refused(&cfg, what, detail);
+                print(ctx, &op);
+                return Ok(op.outcome.exit_code());
+            }
+        }
+    };
+    let code = act(
+        ctx, &cfg, &links, &https, kind, dry_run, deadline, look, started,
+    )
+    .await;
+    if let Some(l) = lock {
+        l.release(&links, Duration::from_secs(5)).await;
+    }
+    for link in &links {
+        if let Some(s) = link.session() {
+            s.close().await;
+        }
+    }
+    code
+}
+
+/// Takes the cluster lock (see `plan::lock`); a refusal is one sentence naming the holder.
+pub async fn take_lock(
+    ctx: &Context,
+    links: &[crate::probe::collect::NodeLink],
+    what: &str,
+    force: bool,
+    timeout: Duration,
+) -> std::result::Result<lock::ClusterLock, String> {
+    let req = lock::Request {
+        what: what.to_string(),
+        by: plan::actions::operator(),
+        // Expires by itself when this pairctl dies: the command's own deadline and a margin.
+        ttl: timeout + Duration::from_secs(30),
+        force,
+    };
+    match lock::acquire(links, &req, Duration::from_secs(10)).await {
+        Ok(l) => {
+            for h in &l.taken_over {
+                if !ctx.style.quiet {
+                    diag(&format!(
+                        "warning: took over the cluster lock (--force): {}",
+                        h.describe()
+                    ));
+                }
+            }
+            Ok(l)
+        }
+        Err(r) => {
+            Err(format!(
+            "refused, nothing changed: {}; wait until it is done, or take the lock over with {}",
+            r.describe(),
+            if what == "swap" { "--force lock" } else { "--force" }
+        ))
+        }
+    }
+}
+
+fn refused(cfg: &crate::config::Config, kind: &'static str, detail: String) -> OperationReport {
+    OperationReport {
+        schema: swap::SCHEMA,
+        kind,
+        cluster: cfg.name.clone(),
+        from: None,
+        to: None,
+        dry_run: false,
+        preflight: vec![plan::Precondition::new(
+            "cluster-lock",
+            false,
+            detail.clone(),
+            true,
+        )],
+        plan: Vec::new(),
+        steps: Vec::new(),
+        outcome: Outcome::Refused,
+        summary: detail,
+        status: None,
+        elapsed_ms: 0,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn act(
+    ctx: &Context,
+    cfg: &crate::config::Config,
+    links: &[crate::probe::collect::NodeLink],
+    https: &HttpsClient,
+    kind: Kind,
+    dry_run: bool,
+    deadline: Deadline,
+    look: Deadline,
+    started: Instant,
+) -> Result<u8> {
+    let (cfg, links, https) = (cfg, links, https);
+    let report = super::status::report(cfg, links, https, look, started).await;
     let reporter = StepReporter::new(&ctx.style);
 
     let (op, situation) = match &kind {
         Kind::Swap { force } => {
-            let report = with_restore_trial(&cfg, &links, report, look).await;
-            (swap::prepare(&cfg, report, force, dry_run), None)
+            let report = with_restore_trial(cfg, links, report, look).await;
+            let force: Vec<String> = force.iter().filter(|f| *f != "lock").cloned().collect();
+            (swap::prepare(cfg, report, &force, dry_run), None)
         }
         Kind::Failover { force } => {
-            let (op, s) = failover::prepare(&cfg, &links, report, *force, dry_run, deadline).await;
+            let (op, s) = failover::prepare(cfg, links, report, *force, dry_run, deadline).await;
             (op, s)
         }
     };
@@ -57,20 +163,56 @@ pub async fn run(ctx: &Context, kind: Kind, dry_run: bool) -> Result<u8> {
         print(ctx, &op);
         return Ok(op.outcome.exit_code());
     }
+    let interrupt = plan::Interrupt::default();
+    // Registered now (not when the task first runs): a Ctrl-C from here on is noted.
+    let sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| {
+            Error::new(
+                crate::error::ErrorKind::Failed,
+                format!("cannot watch for Ctrl-C: {e}"),
+            )
+        })?;
+    let listener = tokio::spawn(listen_for_ctrl_c(
+        sigint,
+        interrupt.clone(),
+        ctx.style.quiet,
+    ));
     let op = match kind {
-        Kind::Swap { .. } => swap::execute(&cfg, &links, &https, deadline, op, &reporter).await,
+        Kind::Swap { .. } => {
+            swap::execute(cfg, links, https, deadline, op, &reporter, interrupt).await
+        }
         Kind::Failover { .. } => match situation {
-            Some(s) => failover::execute(&cfg, &links, &https, deadline, op, s, &reporter).await,
+            Some(s) => {
+                failover::execute(cfg, links, https, deadline, op, s, &reporter, interrupt).await
+            }
             None => op,
         },
     };
+    listener.abort();
     print(ctx, &op);
-    for link in &links {
-        if let Some(s) = link.session() {
-            s.close().await;
+    Ok(op.outcome.exit_code())
+}
+
+/// The first Ctrl-C is noted (the plan finishes or puts back the step in flight and says
+/// which); a second one leaves at once, saying what was in flight.
+async fn listen_for_ctrl_c(
+    mut sigint: tokio::signal::unix::Signal,
+    interrupt: plan::Interrupt,
+    quiet: bool,
+) {
+    while sigint.recv().await.is_some() {
+        if interrupt.signal() {
+            if !quiet {
+                diag(&format!(
+                    "Ctrl-C: finishing or putting back `{}` (Ctrl-C again to leave at once)",
+                    interrupt.during().unwrap_or_default()
+                ));
+            }
+        } else {
+            diag("second Ctrl-C: leaving now; run `pairctl status` to see the state left");
+            std::process::exit(2);
         }
     }
-    Ok(op.outcome.exit_code())
 }
 
 /// swap hands the k3s state over through the replica: beyond the status round's `replica`

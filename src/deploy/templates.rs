@@ -1,16 +1,20 @@
 //! The files deploy writes, rendered from the config: keepalived.conf (unicast VRRP, the
-//! maintenance track script `swap` uses, the notify script), the Galera config, the built-in
+//! quorum track scripts, the notify script), the quorum script itself, the Galera config, the built-in
 //! nginx ingress, the fstab line of a Gluster volume, the services list, the deployment
 //! record. Pure functions: the same config renders the same bytes, which is what makes a
 //! re-run find nothing to write.
 
 use crate::config::Config;
-use crate::probe::node::{Deployment, MAINTENANCE_FILE};
+use crate::probe::node::Deployment;
 use std::net::IpAddr;
 
 pub const GALERA_CNF: &str = "/etc/mysql/mariadb.conf.d/90-pairctl-galera.cnf";
 pub const KEEPALIVED_CONF: &str = "/etc/keepalived/keepalived.conf";
 pub const NOTIFY_SCRIPT: &str = "/etc/keepalived/notify.sh";
+/// keepalived's track script: only the active node with a Primary Galera may hold the VIP.
+pub const QUORUM_SCRIPT: &str = "/etc/keepalived/pairctl-quorum.sh";
+/// Its text (the lab installs the same file).
+pub const QUORUM_SCRIPT_TEXT: &str = include_str!("pairctl-quorum.sh");
 pub const TLS_DIR: &str = "/etc/pairctl/tls";
 pub const INGRESS_CERT: &str = "/etc/pairctl/tls/ingress.crt";
 pub const INGRESS_KEY: &str = "/etc/pairctl/tls/ingress.key";
@@ -22,13 +26,26 @@ pub const NGINX_DEFAULT: &str = "/etc/nginx/sites-enabled/default";
 pub const SERVICES_FILE: &str = "/etc/pairctl/services";
 pub const GALERA_PROVIDER: &str = "/usr/lib/galera/libgalera_smm.so";
 
-/// Priorities: the first node is preferred at the first election; with `nopreempt` nobody
-/// takes the VIP back afterwards.
-pub fn priority(node: usize) -> u8 {
+/// The same VRRP priority on both nodes: the role decides who may be the active, not the node
+/// (pairctl-quorum.sh holds every node but the active in FAULT).
+pub const PRIORITY: u8 = 100;
+
+/// The Galera vote of a role (`pc.weight`): the active alone keeps quorum (2 of 3), the standby
+/// alone does not (1 of 3), a fenced node never counts.
+pub fn galera_weight(role: &str) -> u8 {
+    match role {
+        "active" => 2,
+        "standby" => 1,
+        _ => 0,
+    }
+}
+
+/// The role and epoch files of a fresh pair: the first node active, epoch 1.
+pub fn initial_role(node: usize) -> &'static str {
     if node == 0 {
-        150
+        "active"
     } else {
-        100
+        "standby"
     }
 }
 
@@ -44,18 +61,32 @@ global_defs {{
     enable_script_security
 }}
 
-# A demote switch: the maintenance file puts the instance into FAULT (weight 0), which
-# hands the VIP to the peer at once (pairctl swap uses it).
-vrrp_script chk_maintenance {{
-    script \"/bin/sh -c 'test ! -e {maintenance}'\"
+# Only the node whose role is active (not fenced, not demoted) may hold the VIP: every other
+# node is held in FAULT, so the pair never changes roles by itself (pairctl swap and failover
+# rewrite the role file). File tests only: acts within a second.
+vrrp_script chk_role {{
+    script \"{quorum} role\"
     interval 1
     fall 1
     rise 1
     weight 0
+    init_fail
 }}
 
-# Both nodes start as BACKUP with nopreempt: the VIP stays where it is until that node fails
-# or is demoted; the notify script starts k3s, the ingress and the replication on the MASTER.
+# ...and only while its own Galera is in the Primary component: the VIP follows the database
+# quorum. It also applies the role's Galera vote and fences a returning old active.
+vrrp_script chk_galera {{
+    script \"{quorum} galera\"
+    interval 1
+    timeout 3
+    fall 2
+    rise 1
+    weight 0
+    init_fail
+}}
+
+# Both nodes start as BACKUP with nopreempt and the same priority; the notify script starts
+# k3s, the ingress and the replication on the MASTER.
 vrrp_instance VI_1 {{
     state BACKUP
     nopreempt
@@ -71,17 +102,18 @@ vrrp_instance VI_1 {{
         {vip}/{vip_prefix} dev {interface}
     }}
     track_script {{
-        chk_maintenance
+        chk_role
+        chk_galera
     }}
     notify {notify}
 }}
 ",
         cluster = cfg.name,
         name = this.name,
-        maintenance = MAINTENANCE_FILE,
+        quorum = QUORUM_SCRIPT,
         interface = interface,
         router_id = cfg.deploy.vrrp_router_id,
-        priority = priority(me),
+        priority = PRIORITY,
         address = this.address,
         peer = peer.address,
         vip = cfg.vip,
@@ -271,7 +303,7 @@ mod tests {
         let n1 = keepalived_conf(&cfg, 0, "eth0");
         let n2 = keepalived_conf(&cfg, 1, "eth0");
         for (conf, me, peer, prio) in [
-            (&n1, "10.213.57.11", "10.213.57.12", 150),
+            (&n1, "10.213.57.11", "10.213.57.12", 100),
             (&n2, "10.213.57.12", "10.213.57.11", 100),
         ] {
             assert!(conf.contains(&format!("unicast_src_ip {me}\n")), "{conf}");
@@ -284,11 +316,15 @@ mod tests {
             assert!(conf.contains("virtual_router_id 57\n"), "{conf}");
             assert!(conf.contains("10.213.57.10/32 dev eth0"), "{conf}");
             assert!(
-                conf.contains("test ! -e /etc/keepalived/maintenance"),
+                conf.contains("script \"/etc/keepalived/pairctl-quorum.sh role\""),
                 "{conf}"
             );
-            assert!(conf.contains("    weight 0\n"), "{conf}");
-            assert!(conf.contains("track_script {\n        chk_maintenance\n    }"));
+            assert!(
+                conf.contains("script \"/etc/keepalived/pairctl-quorum.sh galera\""),
+                "{conf}"
+            );
+            assert!(conf.contains("    weight 0\n    init_fail\n"), "{conf}");
+            assert!(conf.contains("track_script {\n        chk_role\n        chk_galera\n    }"));
             assert!(
                 conf.contains("notify /etc/keepalived/notify.sh\n"),
                 "{conf}"

@@ -14,6 +14,9 @@ pub const STATUS_SCHEMA: &str = "pairctl.status/1";
 pub enum Role {
     Active,
     Standby,
+    /// Fenced after a failover away from it: no VIP, no k3s, its database not primary, until
+    /// it is rejoined.
+    Fenced,
     Unknown,
 }
 
@@ -159,6 +162,12 @@ pub struct NodeReport {
     pub role: Role,
     pub status: NodeStatus,
     pub ip: String,
+    /// The node's epoch file (every role change bumps it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u64>,
+    /// The fence marker, when the node is fenced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fence: Option<crate::probe::node::Fence>,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -285,11 +294,13 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
         ),
     });
 
-    // Roles: active = holds the VIP and runs k3s; standby = neither; otherwise unknown.
+    // Roles: fenced = the fence marker; active = holds the VIP and runs k3s; standby = neither;
+    // otherwise unknown.
     let roles: Vec<Role> = facts
         .nodes
         .iter()
         .map(|n| match &n.basics {
+            Ok(b) if b.fence.is_some() => Role::Fenced,
             Ok(b) if b.holds_vip && b.k3s_active => Role::Active,
             Ok(b) if !b.holds_vip && !b.k3s_active => Role::Standby,
             _ => Role::Unknown,
@@ -327,6 +338,9 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
             }
             continue;
         };
+        if let Some(f) = &basics.fence {
+            checks.push(fence_check(&node.name, &facts.nodes, f));
+        }
         let keepalived = keepalived_check(node, basics, is_active);
         checks.push(match vrrp_state_number(basics) {
             Some(n) => keepalived.with("vrrp_state", n),
@@ -344,7 +358,14 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
         }
     }
 
-    // Galera: every node a synced member of one Primary component.
+    // Galera: every node a synced member of one Primary component. Whether each node is in a
+    // Primary component decides whether a lone Primary is the active keeping quorum (the
+    // standby cut off) or one of two primaries.
+    let primary: Vec<bool> = facts
+        .nodes
+        .iter()
+        .map(|n| matches!(&n.galera, Ok(g) if g.cluster_status == crate::probe::galera::ClusterStatus::Primary))
+        .collect();
     let mut uuids: Vec<(&str, &str)> = Vec::new();
     for (i, node) in facts.nodes.iter().enumerate() {
         let impact_if_down = if Some(i) == k3s_index {
@@ -356,9 +377,10 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
             Err(e) => checks.push(Check::fail("galera", &node.name, impact_if_down, e.clone())),
             Ok(g) => {
                 uuids.push((&node.name, &g.cluster_state_uuid));
-                let peers_members = facts.nodes.iter().filter(|n| n.galera.is_ok()).count() as u64;
+                let peer_primary = primary.iter().enumerate().any(|(j, p)| j != i && *p);
+                let active_primary = k3s_index.is_some_and(|k| k != i && primary[k]);
                 checks.push(
-                    galera_check(&node.name, g, peers_members, both_up)
+                    galera_check(&node.name, g, peer_primary, active_primary, both_up)
                         .with("cluster_size", g.cluster_size as f64)
                         .with(
                             "primary",
@@ -514,11 +536,14 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
             } else {
                 NodeStatus::Up
             };
+            let basics = n.basics.as_ref().ok();
             NodeReport {
                 name: n.name.clone(),
                 role: *role,
                 status,
                 ip: n.address.clone(),
+                epoch: basics.and_then(|b| b.epoch),
+                fence: basics.and_then(|b| b.fence.clone()),
             }
         })
         .collect();
@@ -700,6 +725,35 @@ fn vrrp_state_number(b: &BasicFacts) -> Option<u8> {
     }
 }
 
+/// A fenced node: degraded (the pair has lost its standby), with when, why and the way back.
+fn fence_check(node: &str, nodes: &[NodeFacts], f: &crate::probe::node::Fence) -> Check {
+    let peer = nodes
+        .iter()
+        .find(|n| n.name != node)
+        .map(|n| n.name.as_str())
+        .unwrap_or("the peer");
+    let by = match f.by.as_str() {
+        "failover" => "by failover".to_string(),
+        "self" => "by itself".to_string(),
+        "" => "".to_string(),
+        other => format!("by {other}"),
+    };
+    let epoch = f.epoch.map(|e| format!(", epoch {e}")).unwrap_or_default();
+    Check::fail(
+        "fence",
+        node,
+        Impact::Degraded,
+        format!(
+            "fenced {by} at {time}{epoch}: {reason}; no VIP, no k3s, its database not primary until rejoined. Run `pairctl rejoin {node}` (not available yet; by hand on {node}: systemctl stop mariadb; rm -f /var/lib/mysql/grastate.dat {fence}; echo standby > {role}; copy {epoch_file} from {peer}; systemctl start mariadb)",
+            time = if f.time.is_empty() { "an unknown time" } else { &f.time },
+            reason = if f.reason.is_empty() { "no reason recorded" } else { &f.reason },
+            fence = crate::probe::node::FENCE_FILE,
+            role = crate::probe::node::ROLE_FILE,
+            epoch_file = crate::probe::node::EPOCH_FILE,
+        ),
+    )
+}
+
 fn keepalived_check(node: &NodeFacts, b: &BasicFacts, is_active: bool) -> Check {
     let state = b.vrrp_state.as_deref().unwrap_or("unknown state");
     if b.keepalived_unit != "active" {
@@ -716,6 +770,24 @@ fn keepalived_check(node: &NodeFacts, b: &BasicFacts, is_active: bool) -> Check 
             &node.name,
             format!("{state}, demoted (maintenance file present)"),
         );
+    }
+    // pairctl-quorum.sh holds every node but the active in FAULT (the pair never changes
+    // roles by itself): a standby or a fenced node in FAULT is as it should be.
+    if state == "FAULT" && !b.holds_vip {
+        if b.fence.is_some() {
+            return Check::ok(
+                "keepalived",
+                &node.name,
+                "FAULT: fenced (held out of the election)",
+            );
+        }
+        if b.role.as_deref() == Some("standby") && !is_active {
+            return Check::ok(
+                "keepalived",
+                &node.name,
+                "FAULT: standby (held out of the election by its role)",
+            );
+        }
     }
     match (state, b.holds_vip, is_active) {
         ("MASTER", true, _) | ("BACKUP", false, false) => {
@@ -785,23 +857,35 @@ fn k3s_check(node: &NodeFacts, b: &BasicFacts) -> Check {
     }
 }
 
+/// `peer_primary`: the other node is in a Primary component too; `active_primary`: the other
+/// node is the active one and Primary (so this node being cut off costs redundancy only).
 fn galera_check(
     node: &str,
     g: &crate::probe::galera::GaleraFacts,
-    members_reporting: u64,
+    peer_primary: bool,
+    active_primary: bool,
     both_up: bool,
 ) -> Check {
     use crate::probe::galera::{ClusterStatus, LocalState};
     if g.cluster_status != ClusterStatus::Primary {
+        let summary = format!(
+            "{} component, size {}",
+            g.cluster_status.as_str(),
+            g.cluster_size
+        );
+        if active_primary {
+            return Check::fail(
+                "galera",
+                node,
+                Impact::Degraded,
+                format!("{summary}: cut off from the active, which keeps quorum"),
+            );
+        }
         return Check::fail(
             "galera",
             node,
             Impact::Critical,
-            format!(
-                "{} component, size {}: no quorum, writes refused",
-                g.cluster_status.as_str(),
-                g.cluster_size
-            ),
+            format!("{summary}: no quorum, writes refused"),
         );
     }
     if !g.ready || !g.connected {
@@ -827,12 +911,12 @@ fn galera_check(
     }
     if g.cluster_size >= 2 {
         Check::ok("galera", node, summary)
-    } else if both_up && members_reporting >= 2 {
+    } else if both_up && peer_primary {
         Check::fail(
             "galera",
             node,
             Impact::Critical,
-            format!("{summary}: both nodes up but not one cluster"),
+            format!("{summary}: both nodes Primary but not one cluster (two primaries)"),
         )
     } else {
         Check::warn("galera", node, format!("{summary} (peer not a member)"))

@@ -31,6 +31,9 @@ fn basics(active: bool) -> BasicFacts {
         deployment: None,
         last_change: None,
         maintenance_mode: None,
+        role: Some(if active { "active" } else { "standby" }.into()),
+        epoch: Some(1),
+        fence: None,
     }
 }
 
@@ -615,4 +618,119 @@ fn last_change_time_is_typed() {
         Some(serde_json::json!({"time": "2026-12-01T08:00:00Z", "kind": "swap"}));
     assert_eq!(run(&f).last_change_timestamp, Some(1_796_112_000));
     assert_eq!(run(&healthy()).last_change_timestamp, None);
+}
+
+fn wsrep(fixture: &str, size: u64) -> galera::GaleraFacts {
+    galera::parse_wsrep_text(&fixture.replace(
+        "wsrep_cluster_size\t2",
+        &format!("wsrep_cluster_size\t{size}"),
+    ))
+    .unwrap()
+}
+
+/// The standby partitioned from the active (both reachable from pairctl): the active keeps
+/// quorum with its weight, the standby is non-Primary and held in FAULT. Degraded, not critical.
+#[test]
+fn a_partitioned_standby_is_degraded_not_critical() {
+    let mut f = healthy();
+    f.nodes[0].galera = Ok(wsrep(
+        include_str!("../../fixtures/galera/synced-primary.tsv"),
+        1,
+    ));
+    f.nodes[1].galera = Ok(wsrep(
+        include_str!("../../fixtures/galera/non-primary.tsv"),
+        1,
+    ));
+    f.nodes[1].basics.as_mut().unwrap().vrrp_state = Some("FAULT".into());
+    f.nodes[0].peer_ssh = Err("ssh n2: connect timed out".into());
+    let r = run(&f);
+    assert_eq!(
+        r.verdict,
+        Verdict::Degraded,
+        "{:#?}",
+        r.failing().collect::<Vec<_>>()
+    );
+    assert_eq!(r.active.as_deref(), Some("n1"));
+    let g2 = check(&r, "galera", "n2");
+    assert_eq!(
+        (g2.result, g2.impact),
+        (CheckResult::Fail, Some(Impact::Degraded))
+    );
+    assert!(
+        g2.detail.contains("cut off from the active"),
+        "{}",
+        g2.detail
+    );
+    assert_eq!(check(&r, "galera", "n1").result, CheckResult::Warn);
+    assert_eq!(check(&r, "keepalived", "n2").result, CheckResult::Ok);
+}
+
+/// Both Primary but alone: two primary components, the database's split brain.
+#[test]
+fn two_lone_primaries_are_critical() {
+    let mut f = healthy();
+    for n in &mut f.nodes {
+        n.galera = Ok(wsrep(
+            include_str!("../../fixtures/galera/synced-primary.tsv"),
+            1,
+        ));
+    }
+    let r = run(&f);
+    assert_eq!(r.verdict, Verdict::Critical);
+    assert!(check(&r, "galera", "n1").detail.contains("two primaries"));
+}
+
+/// The active non-Primary is critical whatever the standby does.
+#[test]
+fn the_active_without_quorum_is_critical() {
+    let mut f = healthy();
+    f.nodes[0].galera = Ok(wsrep(
+        include_str!("../../fixtures/galera/non-primary.tsv"),
+        1,
+    ));
+    let r = run(&f);
+    assert_eq!(r.verdict, Verdict::Critical);
+    assert_eq!(check(&r, "galera", "n1").impact, Some(Impact::Critical));
+}
+
+/// A fenced old active: role fenced, a degraded fence check saying when, why and how back.
+#[test]
+fn a_fenced_node_says_so_with_the_way_back() {
+    let mut f = healthy();
+    // n2 took over; n1 came back fenced.
+    f.nodes[0].basics = Ok(basics(false));
+    f.nodes[1].basics = Ok(basics(true));
+    f.nodes[1].kube_nodes = f.nodes[0].kube_nodes.clone();
+    f.nodes[1].workloads = f.nodes[0].workloads.clone();
+    let b = f.nodes[0].basics.as_mut().unwrap();
+    b.vrrp_state = Some("FAULT".into());
+    b.role = Some("active".into());
+    b.fence = Some(crate::probe::node::Fence {
+        by: "failover".into(),
+        time: "2026-12-01T09:00:00Z".into(),
+        epoch: Some(2),
+        reason: "failover to n2".into(),
+    });
+    let r = run(&f);
+    assert_eq!(r.nodes[0].role, Role::Fenced);
+    assert_eq!(r.active.as_deref(), Some("n2"));
+    let c = check(&r, "fence", "n1");
+    assert_eq!(
+        (c.result, c.impact),
+        (CheckResult::Fail, Some(Impact::Degraded))
+    );
+    for part in [
+        "fenced by failover at 2026-12-01T09:00:00Z, epoch 2",
+        "pairctl rejoin n1",
+        "from n2",
+    ] {
+        assert!(c.detail.contains(part), "{part}: {}", c.detail);
+    }
+    assert_eq!(check(&r, "keepalived", "n1").result, CheckResult::Ok);
+    assert_eq!(
+        r.verdict,
+        Verdict::Degraded,
+        "{:#?}",
+        r.failing().collect::<Vec<_>>()
+    );
 }

@@ -1,12 +1,16 @@
 //! The remote actions role changes are made of, each on the command's SSH connections and
-//! bounded: demote/undemote through keepalived's maintenance file, wait for the VIP, make sure
-//! k3s runs, wait for the services through the VIP, Galera quorum, the history record.
+//! bounded: the role and epoch files keepalived's track script obeys, the fence marker, the
+//! Galera vote and the epoch row, the maintenance file, wait for the VIP and the VRRP state,
+//! make sure k3s runs, wait for the services through the VIP, Galera quorum, the history record.
 
 use super::{poll, Executor};
 use crate::config::Config;
 use crate::model::ClusterReport;
 use crate::probe::collect::NodeLink;
-use crate::probe::node::{shell_quote, HISTORY_FILE, MAINTENANCE_FILE};
+use crate::probe::node::{
+    fence_text, shell_quote, Fence, EPOCH_FILE, FENCE_FILE, HISTORY_FILE, MAINTENANCE_FILE,
+    ROLE_FILE, VRRP_STATE_FILE,
+};
 use crate::probe::{galera, ip};
 use crate::transport::https::HttpsClient;
 use crate::transport::ssh::SshSession;
@@ -46,6 +50,128 @@ pub async fn demote(s: &SshSession, deadline: Deadline) -> StepResult<()> {
 pub async fn undemote(s: &SshSession, deadline: Deadline) -> StepResult<()> {
     run_ok(s, &format!("rm -f {MAINTENANCE_FILE}"), deadline.cap(CALL)).await?;
     Ok(((), format!("{MAINTENANCE_FILE} removed")))
+}
+
+/// Writes the node's role and epoch (each file replaced atomically, then synced: a role must
+/// survive a power cut). keepalived's track script acts on the role within a second.
+pub async fn set_role(
+    s: &SshSession,
+    role: &str,
+    epoch: u64,
+    deadline: Deadline,
+) -> StepResult<()> {
+    let role = match role {
+        "active" => "active",
+        _ => "standby",
+    };
+    run_ok(
+        s,
+        &format!(
+            "mkdir -p /etc/pairctl && echo {role} > {ROLE_FILE}.new && echo {epoch} > {EPOCH_FILE}.new && mv -f {ROLE_FILE}.new {ROLE_FILE} && mv -f {EPOCH_FILE}.new {EPOCH_FILE} && sync"
+        ),
+        deadline.cap(CALL),
+    )
+    .await?;
+    Ok(((), format!("role {role}, epoch {epoch}")))
+}
+
+/// Leaves the durable fence marker: the node stays out (no VIP, no k3s, Galera vote 0) until
+/// it is rejoined, also after a reboot with its old configuration.
+pub async fn fence(s: &SshSession, fence: &Fence, deadline: Deadline) -> StepResult<()> {
+    let out = s
+        .exec_with_input(
+            &format!("mkdir -p /etc/pairctl && cat > {FENCE_FILE}.new && mv -f {FENCE_FILE}.new {FENCE_FILE} && sync"),
+            Some(fence_text(fence).as_bytes()),
+            deadline.cap(CALL),
+        )
+        .await?;
+    if !out.success() {
+        return Err(out.failure_summary());
+    }
+    Ok(((), format!("{FENCE_FILE} written")))
+}
+
+/// Reads back whether the fence marker is there (the summary says what was observed).
+pub async fn fence_present(s: &SshSession, limit: Duration) -> Result<bool, String> {
+    let out = run_ok(
+        s,
+        &format!("test -e {FENCE_FILE} && echo fenced; true"),
+        limit,
+    )
+    .await?;
+    Ok(out.trim() == "fenced")
+}
+
+/// Sets the node's Galera vote at runtime and reads it back (the track script applies the
+/// role's vote after every restart; this makes the exchange immediate and checked).
+pub async fn set_weight(s: &SshSession, weight: u8, deadline: Deadline) -> StepResult<()> {
+    let out = run_ok(
+        s,
+        &format!(
+            "mariadb -e \"SET GLOBAL wsrep_provider_options='pc.weight={weight}'\" && mariadb -N -B -e \"SHOW GLOBAL VARIABLES LIKE 'wsrep_provider_options'\""
+        ),
+        deadline.cap(CALL),
+    )
+    .await?;
+    let seen = out
+        .split(';')
+        .find_map(|o| o.trim().strip_prefix("pc.weight = "))
+        .map(|w| w.trim().to_string());
+    match seen {
+        Some(w) if w == weight.to_string() => Ok(((), format!("pc.weight {weight}"))),
+        other => Err(format!(
+            "pc.weight reads {} after setting {weight}",
+            other.unwrap_or_else(|| "nothing".into())
+        )),
+    }
+}
+
+/// Records the new epoch and active in the cluster's database (replicated to every member:
+/// a returning old active that joins finds it and fences itself).
+pub async fn write_epoch_row(
+    s: &SshSession,
+    epoch: u64,
+    active: &str,
+    deadline: Deadline,
+) -> StepResult<()> {
+    let sql = format!(
+        "REPLACE INTO pairctl.epoch (id, epoch, active) VALUES (1, {epoch}, {})",
+        crate::deploy::stages::galera::sql_string(active)
+    );
+    run_ok(
+        s,
+        &format!("mariadb -e {}", shell_quote(&sql)),
+        deadline.cap(CALL),
+    )
+    .await?;
+    Ok(((), format!("epoch {epoch}, active {active}")))
+}
+
+/// Waits until the VRRP state the notify script records is one of `states`.
+pub async fn wait_vrrp(s: &SshSession, states: &[&str], deadline: Deadline) -> StepResult<String> {
+    let started = Instant::now();
+    let hit = poll(deadline.remaining(), POLL, || async {
+        let out = s
+            .exec(&format!("cat {VRRP_STATE_FILE}"), deadline.cap(CALL))
+            .await
+            .ok()?;
+        let state = out.stdout_str().trim().to_string();
+        states.contains(&state.as_str()).then_some(state)
+    })
+    .await;
+    match hit {
+        Some(state) => Ok((
+            state.clone(),
+            format!(
+                "{state} after {}",
+                crate::render::human_duration(started.elapsed())
+            ),
+        )),
+        None => Err(format!(
+            "keepalived did not reach {} in time",
+            states.join(" or ")
+        )),
+    }
 }
 
 pub async fn holds_vip(s: &SshSession, vip: &str, limit: Duration) -> Result<bool, String> {

@@ -1,15 +1,19 @@
-//! failover: the standby takes over now, for when the active is sick or gone. Fences what it
-//! can reach of the old active (releases the VIP, stops k3s) so that at no moment two nodes
-//! hold the VIP, restores Galera quorum on the survivor only when the peer is confirmed down
-//! or fenced, then verifies convergence within the deadline.
+//! failover: the standby takes over now, for when the active is sick or gone (the pair never
+//! does it by itself). Fences what it can reach of the old active with a durable marker (no
+//! VIP, no k3s, Galera vote 0; its database stopped when it is a primary of its own), restores
+//! Galera quorum on the survivor only when the peer is confirmed down or fenced, makes the
+//! survivor the active of the next epoch (role file, vote 2, the epoch row in the cluster's
+//! database, which a returning old active reads and fences itself by), then verifies
+//! convergence within the deadline. The fence stays until the node is rejoined.
 
 use super::actions;
-use super::swap::{describe, record, SCHEMA};
-use super::{plan, Executor, OperationReport, Outcome, Precondition};
+use super::swap::{describe, next_epoch, record, SCHEMA};
+use super::{plan, Executor, Interrupt, OperationReport, Outcome, Precondition};
 use crate::config::Config;
 use crate::model::{CheckResult, ClusterReport, Impact};
 use crate::probe::collect::NodeLink;
 use crate::probe::galera::ClusterStatus;
+use crate::probe::node::Fence;
 use crate::render::progress::Reporter;
 use crate::transport::https::HttpsClient;
 use crate::transport::Deadline;
@@ -27,6 +31,8 @@ pub struct Situation {
     pub from_confirmed_down: bool,
     /// The survivor's Galera is not Primary: it must be re-bootstrapped.
     pub needs_bootstrap: bool,
+    /// The epoch the failover writes.
+    pub epoch: u64,
 }
 
 fn reachable(report: &ClusterReport, node: &str) -> bool {
@@ -138,6 +144,36 @@ pub async fn prepare(
         };
         let needs_bootstrap =
             matches!(&galera, Ok(g) if g.cluster_status != ClusterStatus::Primary);
+        // A reachable old active that kept quorum alone (a partition) may hold writes the
+        // survivor never got: taking over would discard them.
+        if from_reachable && needs_bootstrap {
+            let old = links
+                .iter()
+                .find(|l| l.node.name == from)
+                .and_then(|l| l.session());
+            let old_galera = match old {
+                Some(o) => actions::galera_local(o, deadline.cap(Duration::from_secs(5)))
+                    .await
+                    .ok(),
+                None => None,
+            };
+            let (ahead, detail) = match (&old_galera, &galera) {
+                (Some(o), Ok(n)) => match (o.last_committed, n.last_committed) {
+                    // Galera 4 gives the configuration change that dropped the peer a seqno of
+                    // its own on the side that kept quorum: one step ahead is that, not data.
+                    (Some(a), Some(b)) if a > b + 1 => (
+                        true,
+                        format!("{from} committed {} transaction(s) {to} does not have (seqno {a} against {b}, less the view change that dropped {to}): a failover discards them", a - b - 1),
+                    ),
+                    (Some(a), Some(b)) => (false, format!("{to} has every transaction {from} committed (seqno {b}, {from} {a})")),
+                    _ => (false, "the seqnos could not be compared".to_string()),
+                },
+                _ => (false, format!("{from}'s Galera could not be asked")),
+            };
+            let mut p = Precondition::new("no-writes-lost", !ahead, detail, true);
+            p.forced = force && ahead;
+            pre.push(p);
+        }
         pre.push(Precondition::new(
             "survivor-galera",
             galera.is_ok(),
@@ -163,6 +199,7 @@ pub async fn prepare(
             from_reachable,
             from_confirmed_down,
             needs_bootstrap,
+            epoch: next_epoch(&report),
         });
     }
 
@@ -171,13 +208,15 @@ pub async fn prepare(
         if s.from_reachable {
             steps.push((
                 &s.from,
-                "fence: demote (keepalived releases the VIP, k3s and ingress stop)".into(),
+                format!("fence: the durable marker (epoch {}): keepalived releases the VIP, k3s and ingress stop, until rejoined", s.epoch),
             ));
             if s.needs_bootstrap {
                 steps.push((
                     &s.from,
                     "fence: stop mariadb (so it cannot form a second primary)".into(),
                 ));
+            } else {
+                steps.push((&s.from, "fence: Galera vote 0 (pc.weight)".into()));
             }
             steps.push((&s.from, "wait until it no longer holds the VIP".into()));
         }
@@ -187,6 +226,12 @@ pub async fn prepare(
                 "bootstrap Galera as the primary component (pc.bootstrap)".into(),
             ));
         }
+        steps.push((&s.to, format!("promote: role active, epoch {}", s.epoch)));
+        steps.push((&s.to, "Galera vote 2 (pc.weight)".into()));
+        steps.push((
+            &s.to,
+            format!("record epoch {} in the cluster's database", s.epoch),
+        ));
         steps.push((&s.to, "keepalived running".into()));
         steps.push((&s.to, format!("wait until it holds the VIP {}", cfg.vip)));
         steps.push((&s.to, "wait until k3s is running".into()));
@@ -197,9 +242,6 @@ pub async fn prepare(
                 cfg.k3s.services.len()
             ),
         ));
-        if s.from_reachable {
-            steps.push((&s.from, "clear the fence: rejoin as standby".into()));
-        }
         steps.push((
             "cluster",
             format!("verify: {} active, services Ready, Galera Primary", s.to),
@@ -248,6 +290,7 @@ pub async fn prepare(
     (op, situation)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn execute(
     cfg: &Config,
     links: &[NodeLink],
@@ -256,10 +299,18 @@ pub async fn execute(
     mut op: OperationReport,
     situation: Situation,
     reporter: &dyn Reporter,
+    interrupt: Interrupt,
 ) -> OperationReport {
     let started = Instant::now();
-    let mut ex = Executor::new(reporter);
+    let mut ex = Executor::with_interrupt(reporter, interrupt);
     let (outcome, summary, status) = act(cfg, links, https, deadline, &situation, &mut ex).await;
+    // A failover is not put back: once the old active is fenced the survivor must take over.
+    let summary = match ex.interrupt.during() {
+        Some(step) => format!(
+            "interrupted (Ctrl-C during `{step}`): a failover is finished, not put back. {summary}"
+        ),
+        None => summary,
+    };
     if status.is_some() {
         op.status = status;
     }
@@ -292,12 +343,17 @@ async fn act(
     } else {
         None
     };
-    let mut stopped_mariadb = false;
 
     // Fence the old active first, so that at no moment two nodes hold the VIP.
     if let Some(old) = old {
+        let marker = Fence {
+            by: "failover".into(),
+            time: actions::now_rfc3339(),
+            epoch: Some(s.epoch),
+            reason: format!("failover to {} by {}", s.to, actions::operator()),
+        };
         if let Err(e) = ex
-            .step(&s.from, "fence: demote", actions::demote(old, deadline))
+            .step(&s.from, "fence", actions::fence(old, &marker, deadline))
             .await
         {
             return (
@@ -321,17 +377,25 @@ async fn act(
                 }
             };
             if let Err(e) = ex.step(&s.from, "fence: stop mariadb", stop).await {
-                let _ = actions::undemote(old, Deadline::after(Duration::from_secs(5))).await;
+                // Bootstrapping the survivor now would make two primaries.
                 return (
-                    Outcome::Failed,
+                    Outcome::NotConverged,
                     format!(
-                        "could not stop mariadb on {}: {e}; fence cleared, nothing else changed",
-                        s.from
+                        "{} is fenced but its database could not be stopped ({e}), so {} was not bootstrapped (two primaries). {}",
+                        s.from, s.to, observed(links, s, &vip).await
                     ),
                     None,
                 );
             }
-            stopped_mariadb = true;
+        } else if let Err(e) = ex
+            .step(
+                &s.from,
+                "fence: Galera vote 0",
+                actions::set_weight(old, 0, deadline),
+            )
+            .await
+        {
+            tracing::warn!(%e, "vote 0 on the fenced node");
         }
         if let Err(e) = ex
             .step(
@@ -341,15 +405,58 @@ async fn act(
             )
             .await
         {
-            let _ = actions::undemote(old, Deadline::after(Duration::from_secs(5))).await;
             return (
-                Outcome::Failed,
-                format!("{} did not release the VIP ({e}); fence cleared", s.from),
+                Outcome::NotConverged,
+                format!(
+                    "{} is fenced but did not release the VIP ({e}). {}",
+                    s.from,
+                    observed(links, s, &vip).await
+                ),
                 None,
             );
         }
     }
-    if s.needs_bootstrap {
+    let mut needs_bootstrap = s.needs_bootstrap;
+    if old.is_none() {
+        // The survivor may not have noticed the loss yet (Galera suspects a silent peer after
+        // about 5 s): wait until it has, then it is non-Primary (its vote alone is 1 of 3).
+        let gone = async {
+            let hit = super::poll(
+                deadline.cap(Duration::from_secs(20)),
+                actions::POLL * 3,
+                || async {
+                    actions::galera_local(new, deadline.cap(Duration::from_secs(3)))
+                        .await
+                        .ok()
+                        .filter(|g| {
+                            g.cluster_size < 2 || g.cluster_status != ClusterStatus::Primary
+                        })
+                },
+            )
+            .await;
+            match hit {
+                Some(g) => Ok((
+                    g.cluster_status != ClusterStatus::Primary,
+                    format!("{}, size {}", g.cluster_status.as_str(), g.cluster_size),
+                )),
+                None => Err(format!(
+                    "{}'s Galera still counts {} as a member",
+                    s.to, s.from
+                )),
+            }
+        };
+        match ex.step(&s.to, "Galera: the old active is gone", gone).await {
+            Ok(non_primary) => needs_bootstrap = non_primary,
+            Err(e) => {
+                return (
+                    Outcome::Failed,
+                    format!("{e}: not taking over; nothing changed"),
+                    None,
+                )
+            }
+        }
+    }
+    if needs_bootstrap {
         if let Err(e) = ex
             .step(
                 &s.to,
@@ -360,10 +467,40 @@ async fn act(
         {
             return (
                 Outcome::NotConverged,
-                state_left(s, &format!("Galera bootstrap failed: {e}"), stopped_mariadb),
+                format!(
+                    "acted but did not converge: Galera bootstrap failed: {e}. {}",
+                    observed(links, s, &vip).await
+                ),
                 None,
             );
         }
+    }
+    let mut problems = Vec::new();
+    if let Err(e) = ex
+        .step(
+            &s.to,
+            "promote",
+            actions::set_role(new, "active", s.epoch, deadline),
+        )
+        .await
+    {
+        problems.push(e);
+    }
+    if let Err(e) = ex
+        .step(&s.to, "Galera vote", actions::set_weight(new, 2, deadline))
+        .await
+    {
+        problems.push(e);
+    }
+    if let Err(e) = ex
+        .step(
+            &s.to,
+            "record the epoch",
+            actions::write_epoch_row(new, s.epoch, &s.to, deadline),
+        )
+        .await
+    {
+        problems.push(format!("epoch row: {e}"));
     }
     let keepalived = async {
         let out = new
@@ -378,7 +515,6 @@ async fn act(
             Err(out.failure_summary())
         }
     };
-    let mut problems = Vec::new();
     if let Err(e) = ex.step(&s.to, "keepalived running", keepalived).await {
         problems.push(e);
     }
@@ -397,45 +533,18 @@ async fn act(
             problems.push(e);
         }
     }
-    if let Some(old) = old {
-        let rejoin = Deadline::after(deadline.remaining().max(Duration::from_secs(5)));
-        let clear = async {
-            actions::undemote(old, rejoin).await?;
-            if stopped_mariadb {
-                // Joins the survivor's primary component by state transfer: no need to wait.
-                let _ = old
-                    .exec(
-                        "systemctl --no-block start mariadb",
-                        rejoin.cap(Duration::from_secs(5)),
-                    )
-                    .await;
-            }
-            Ok(((), "rejoins as standby".to_string()))
-        };
-        if let Err(e) = ex.step(&s.from, "clear the fence", clear).await {
-            problems.push(format!("{} is still fenced: {e}", s.from));
-        }
-    }
     let to = s.to.clone();
-    // A fenced old active has rejoined once its keepalived left FAULT (the maintenance file
-    // is gone and the track script said so): until then a swap back would be refused.
-    let fenced = old.is_some().then(|| s.from.clone());
     let (verified, last) = actions::verify_step(ex, cfg, links, https, deadline, &problems, |r| {
         r.active.as_deref() == Some(to.as_str())
             && !r.checks.iter().any(|c| c.impact == Some(Impact::Critical))
-            && fenced.as_ref().is_none_or(|from| {
-                r.checks
-                    .iter()
-                    .filter(|c| c.name == "keepalived" && &c.node == from)
-                    .all(|c| c.result == CheckResult::Ok)
-            })
     })
     .await;
+    let seen = observed(links, s, &vip).await;
     match verified {
         Ok(()) => (
             Outcome::Verified,
             format!(
-                "{} is active; {}",
+                "{} is active; {}. {seen}",
                 s.to,
                 last.as_ref().map(describe).unwrap_or_default()
             ),
@@ -443,25 +552,46 @@ async fn act(
         ),
         Err(e) => (
             Outcome::NotConverged,
-            state_left(s, &e, stopped_mariadb),
+            format!("acted but did not converge: {e}. {seen}"),
             last,
         ),
     }
 }
 
-fn state_left(s: &Situation, why: &str, stopped_mariadb: bool) -> String {
-    let mut text = format!("acted but did not converge: {why}. State left: ");
-    if s.from_reachable {
-        text.push_str(&format!("{} fenced (maintenance file)", s.from));
-        if stopped_mariadb {
-            text.push_str(" with mariadb stopped");
+/// The state left, as observed now: who holds the VIP, whether the old active's marker is
+/// there (or that it is out of reach and fences itself when it returns).
+async fn observed(links: &[NodeLink], s: &Situation, vip: &str) -> String {
+    let vip_of = |name: &str| {
+        let name = name.to_string();
+        async move {
+            match crate::probe::collect::session_of(links, &name) {
+                Some(sess) => actions::holds_vip(sess, vip, Duration::from_secs(3))
+                    .await
+                    .ok(),
+                None => None,
+            }
         }
-    } else {
-        text.push_str(&format!("{} unreachable", s.from));
+    };
+    let mut parts = Vec::new();
+    for name in [&s.to, &s.from] {
+        match vip_of(name).await {
+            Some(true) => parts.push(format!("{name} holds the VIP")),
+            Some(false) => parts.push(format!("{name} does not hold the VIP")),
+            None => parts.push(format!("{name} cannot be asked")),
+        }
     }
-    text.push_str(&format!(
-        "; {} is meant to take over — run `pairctl status` for the details",
-        s.to
-    ));
-    text
+    let fence = match crate::probe::collect::session_of(links, &s.from) {
+        Some(old) if s.from_reachable => {
+            match actions::fence_present(old, Duration::from_secs(3)).await {
+                Ok(true) => format!("{} fenced (marker present)", s.from),
+                Ok(false) => format!("{} NOT fenced (no marker)", s.from),
+                Err(e) => format!("{} fence marker unknown ({e})", s.from),
+            }
+        }
+        _ => format!(
+            "{} out of reach: it fences itself when it returns and finds epoch {}",
+            s.from, s.epoch
+        ),
+    };
+    format!("State seen: {}; {fence}", parts.join(", "))
 }

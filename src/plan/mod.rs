@@ -4,13 +4,53 @@
 
 pub mod actions;
 pub mod failover;
+pub mod lock;
 pub mod swap;
 
 use crate::model::ClusterReport;
 use crate::render::progress::Reporter;
 use serde::Serialize;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// Ctrl-C during a role change: the command does not die mid-step. The signal is noted with
+/// the step that was in flight; the plan then finishes or puts back that step and says which.
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt(Arc<Mutex<InterruptState>>);
+
+#[derive(Debug, Default)]
+struct InterruptState {
+    current: String,
+    during: Option<String>,
+}
+
+impl Interrupt {
+    /// Notes a Ctrl-C now; returns false when one was already noted (the second one).
+    pub fn signal(&self) -> bool {
+        let Ok(mut st) = self.0.lock() else {
+            return false;
+        };
+        if st.during.is_some() {
+            return false;
+        }
+        st.during = Some(if st.current.is_empty() {
+            "before the first step".to_string()
+        } else {
+            st.current.clone()
+        });
+        true
+    }
+    /// The step that was in flight when Ctrl-C came, if it came.
+    pub fn during(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|s| s.during.clone())
+    }
+    fn set_current(&self, label: &str) {
+        if let Ok(mut st) = self.0.lock() {
+            st.current = label.to_string();
+        }
+    }
+}
 
 /// A condition checked before acting. `overridable` ones may be forced by name.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -142,6 +182,7 @@ pub struct OperationReport {
 pub struct Executor<'a> {
     reporter: &'a dyn Reporter,
     pub records: Vec<StepRecord>,
+    pub interrupt: Interrupt,
 }
 
 impl<'a> Executor<'a> {
@@ -149,6 +190,15 @@ impl<'a> Executor<'a> {
         Self {
             reporter,
             records: Vec::new(),
+            interrupt: Interrupt::default(),
+        }
+    }
+
+    pub fn with_interrupt(reporter: &'a dyn Reporter, interrupt: Interrupt) -> Self {
+        Self {
+            reporter,
+            records: Vec::new(),
+            interrupt,
         }
     }
 
@@ -160,6 +210,7 @@ impl<'a> Executor<'a> {
         fut: impl Future<Output = Result<(T, String), String>>,
     ) -> Result<T, String> {
         let label = format!("{node}: {action}");
+        self.interrupt.set_current(&label);
         self.reporter.step_started(&label);
         let started = Instant::now();
         let result = fut.await;
@@ -225,6 +276,17 @@ mod tests {
         assert!(pre[0].blocks());
         assert!(!pre[1].blocks() && pre[1].forced);
         assert!(!pre[2].blocks() && !pre[2].forced);
+    }
+
+    #[test]
+    fn an_interrupt_names_the_step_in_flight_once() {
+        let i = Interrupt::default();
+        assert_eq!(i.during(), None);
+        i.set_current("n1: demote");
+        assert!(i.signal());
+        i.set_current("n2: wait for the VIP");
+        assert!(!i.signal(), "the second Ctrl-C is not the first");
+        assert_eq!(i.during().as_deref(), Some("n1: demote"));
     }
 
     #[test]

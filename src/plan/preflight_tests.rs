@@ -58,6 +58,8 @@ fn report(active: Option<&str>, failing: &[(&str, &str)]) -> ClusterReport {
                 role: role(n),
                 status: NodeStatus::Up,
                 ip: String::new(),
+                epoch: Some(1),
+                fence: None,
             })
             .collect(),
         checks,

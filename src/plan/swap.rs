@@ -1,15 +1,18 @@
-//! swap: planned role exchange with both nodes healthy. Demote the active through
-//! keepalived's maintenance file so the VIP moves gracefully, wait for the VIP, k3s and every
-//! service on the new active, clear the demotion so the old active settles as a healthy
-//! standby (no preemption back), verify with the status machinery.
+//! swap: planned role exchange with both nodes healthy. The roles are files keepalived's track
+//! script obeys: promote the standby (role active, the next epoch) and wait until it may take
+//! the VIP, then demote the active (role standby), which goes to FAULT and hands the VIP over
+//! at once; exchange the Galera votes, record the epoch in the cluster's database, wait for
+//! k3s and every service on the new active, verify with the status machinery. Until the
+//! demotion everything is put back on a failure or a Ctrl-C; after it the swap is finished.
 
 use super::actions;
-use super::{apply_force, plan, Executor, OperationReport, Outcome, Precondition};
+use super::{apply_force, plan, Executor, Interrupt, OperationReport, Outcome, Precondition};
 use crate::config::Config;
 use crate::model::{CheckResult, ClusterReport, Verdict};
 use crate::probe::collect::NodeLink;
 use crate::render::progress::Reporter;
 use crate::transport::https::HttpsClient;
+use crate::transport::ssh::SshSession;
 use crate::transport::Deadline;
 use std::time::{Duration, Instant};
 
@@ -150,14 +153,23 @@ pub fn prepare(
         .map(|p| format!("{} ({})", p.name, p.detail))
         .collect();
     let (from, to) = pair.clone().unzip();
+    let epoch = next_epoch(&report);
     let steps = match &pair {
         Some((a, s)) => plan(&[
+            (s, format!("promote: role active, epoch {epoch}")),
+            (
+                s,
+                "wait until keepalived may take the VIP (BACKUP)".to_string(),
+            ),
             (
                 a,
-                "demote: create the maintenance file; keepalived releases the VIP".to_string(),
+                format!("demote: role standby, epoch {epoch}; keepalived releases the VIP"),
             ),
             (s, format!("wait until it holds the VIP {}", cfg.vip)),
             (a, "wait until it no longer holds the VIP".to_string()),
+            (s, "Galera vote 2 (pc.weight)".to_string()),
+            (a, "Galera vote 1 (pc.weight)".to_string()),
+            (s, format!("record epoch {epoch} in the cluster's database")),
             (s, "wait until k3s is running".to_string()),
             (
                 "cluster",
@@ -165,10 +177,6 @@ pub fn prepare(
                     "wait until {} services are Ready via the VIP",
                     cfg.k3s.services.len()
                 ),
-            ),
-            (
-                a,
-                "clear the demotion: settles as standby (no preemption)".to_string(),
             ),
             ("cluster", format!("verify: healthy, {s} active")),
             ("both", "record the role change in the history".to_string()),
@@ -202,11 +210,19 @@ pub fn prepare(
     }
 }
 
-fn session<'a>(
-    links: &'a [NodeLink],
-    name: &str,
-) -> Result<&'a crate::transport::ssh::SshSession, String> {
+fn session<'a>(links: &'a [NodeLink], name: &str) -> Result<&'a SshSession, String> {
     crate::probe::collect::session_of(links, name).ok_or_else(|| format!("{name} is not connected"))
+}
+
+/// The epoch the next role change writes: one above every epoch the nodes showed.
+pub fn next_epoch(report: &ClusterReport) -> u64 {
+    report
+        .nodes
+        .iter()
+        .filter_map(|n| n.epoch)
+        .max()
+        .unwrap_or(0)
+        + 1
 }
 
 pub async fn execute(
@@ -216,22 +232,30 @@ pub async fn execute(
     deadline: Deadline,
     mut op: OperationReport,
     reporter: &dyn Reporter,
+    interrupt: Interrupt,
 ) -> OperationReport {
     let started = Instant::now();
     let (Some(from), Some(to)) = (op.from.clone(), op.to.clone()) else {
         op.outcome = Outcome::Refused;
         return op;
     };
+    let epoch = op.status.as_ref().map(next_epoch).unwrap_or(1);
     let vip = cfg.vip.to_string();
-    let mut ex = Executor::new(reporter);
-    let (outcome, summary) = match act(cfg, links, https, deadline, &from, &to, &vip, &mut ex).await
-    {
+    let mut ex = Executor::with_interrupt(reporter, interrupt);
+    let pair = Pair {
+        from: &from,
+        to: &to,
+        epoch,
+        vip: &vip,
+    };
+    let (outcome, summary) = match act(cfg, links, https, deadline, &pair, &mut ex).await {
         Ok(report) => {
+            let summary = format!(
+                "{} is active (holds the VIP, runs k3s), {from} is a healthy standby; epoch {epoch}",
+                report.active.as_deref().unwrap_or("?"),
+            );
             op.status = Some(report);
-            (
-                Outcome::Verified,
-                format!("{to} is active, {from} is a healthy standby"),
-            )
+            (Outcome::Verified, summary)
         }
         Err((outcome, summary, report)) => {
             if report.is_some() {
@@ -240,12 +264,29 @@ pub async fn execute(
             (outcome, summary)
         }
     };
+    let summary = match ex.interrupt.during() {
+        Some(step) if outcome == Outcome::Failed => {
+            format!("interrupted (Ctrl-C during `{step}`): put back. {summary}")
+        }
+        Some(step) => format!(
+            "interrupted (Ctrl-C during `{step}`): the VIP was already moving, so the swap was finished. {summary}"
+        ),
+        None => summary,
+    };
     op.steps = ex.records;
     op.outcome = outcome;
     op.summary = summary;
     op.elapsed_ms = started.elapsed().as_millis() as u64;
     record(links, &op, "swap").await;
     op
+}
+
+struct Pair<'a> {
+    from: &'a str,
+    to: &'a str,
+    /// The epoch this swap writes (the one before it is `epoch - 1`).
+    epoch: u64,
+    vip: &'a str,
 }
 
 pub async fn record(links: &[NodeLink], op: &OperationReport, kind: &str) {
@@ -267,25 +308,107 @@ pub async fn record(links: &[NodeLink], op: &OperationReport, kind: &str) {
 
 type Failure = (Outcome, String, Option<ClusterReport>);
 
-#[allow(clippy::too_many_arguments)]
+/// Gives the roles back as they were (the VIP has not moved): `to` standby, `from` active.
+async fn put_back(
+    ex: &mut Executor<'_>,
+    p: &Pair<'_>,
+    old: &SshSession,
+    new: &SshSession,
+    demoted: bool,
+) -> Result<(), String> {
+    let back = Deadline::after(Duration::from_secs(10));
+    let before = p.epoch - 1;
+    if demoted {
+        ex.step(
+            p.from,
+            "put back: role active",
+            actions::set_role(old, "active", before, back),
+        )
+        .await?;
+    }
+    ex.step(
+        p.to,
+        "put back: role standby",
+        actions::set_role(new, "standby", before, back),
+    )
+    .await?;
+    ex.step(
+        p.from,
+        "put back: wait for the VIP",
+        actions::wait_vip(old, p.vip, true, back),
+    )
+    .await
+}
+
 async fn act(
     cfg: &Config,
     links: &[NodeLink],
     https: &HttpsClient,
     deadline: Deadline,
-    from: &str,
-    to: &str,
-    vip: &str,
+    p: &Pair<'_>,
     ex: &mut Executor<'_>,
 ) -> Result<ClusterReport, Failure> {
+    let (from, to, vip) = (p.from, p.to, p.vip);
     let old = session(links, from).map_err(|e| (Outcome::Failed, e, None))?;
     let new = session(links, to).map_err(|e| (Outcome::Failed, e, None))?;
+    let put_back_failed = |e: String| {
+        (
+            Outcome::NotConverged,
+            format!(
+                "putting the roles back did not complete ({e}): check {} on both nodes",
+                crate::probe::node::ROLE_FILE
+            ),
+            None,
+        )
+    };
 
-    ex.step(from, "demote", actions::demote(old, deadline))
+    ex.step(
+        to,
+        "promote",
+        actions::set_role(new, "active", p.epoch, deadline),
+    )
+    .await
+    .map_err(|e| (Outcome::Failed, format!("nothing changed: {e}"), None))?;
+    let eligible = Deadline::after(deadline.cap(Duration::from_secs(10)));
+    let ready = ex
+        .step(
+            to,
+            "wait until it may take the VIP",
+            actions::wait_vrrp(new, &["BACKUP", "MASTER"], eligible),
+        )
+        .await;
+    // Until the demotion, a failure or a Ctrl-C puts everything back.
+    if ready.is_err() || ex.interrupt.during().is_some() {
+        let why = match ready {
+            Err(e) => format!("{to} did not become eligible for the VIP ({e})"),
+            Ok(_) => "stopped before the demotion".to_string(),
+        };
+        put_back(ex, p, old, new, false)
+            .await
+            .map_err(put_back_failed)?;
+        return Err((
+            Outcome::Failed,
+            format!("{why}; roles put back, {from} is still active"),
+            None,
+        ));
+    }
+    if let Err(e) = ex
+        .step(
+            from,
+            "demote",
+            actions::set_role(old, "standby", p.epoch, deadline),
+        )
         .await
-        .map_err(|e| (Outcome::Failed, format!("nothing changed: {e}"), None))?;
-
-    // Until the VIP is on the new node, everything can still be put back.
+    {
+        put_back(ex, p, old, new, false)
+            .await
+            .map_err(put_back_failed)?;
+        return Err((
+            Outcome::Failed,
+            format!("could not demote {from} ({e}); roles put back, {from} is still active"),
+            None,
+        ));
+    }
     if let Err(e) = ex
         .step(
             to,
@@ -294,28 +417,13 @@ async fn act(
         )
         .await
     {
-        let back = Deadline::after(Duration::from_secs(10));
-        let undone = ex
-            .step(
-                from,
-                "put back: clear the demotion",
-                actions::undemote(old, back),
-            )
-            .await;
-        let vip_back = ex
-            .step(
-                from,
-                "put back: wait for the VIP",
-                actions::wait_vip(old, vip, true, back),
-            )
-            .await;
-        return Err(match (undone, vip_back) {
-            (Ok(()), Ok(())) => (Outcome::Failed, format!("the VIP did not move ({e}); demotion cleared, {from} is still active"), None),
-            _ => (
-                Outcome::NotConverged,
-                format!("the VIP did not move ({e}) and putting {from} back did not complete: check the maintenance file {} on {from}", crate::probe::node::MAINTENANCE_FILE),
+        return Err(match put_back(ex, p, old, new, true).await {
+            Ok(()) => (
+                Outcome::Failed,
+                format!("the VIP did not move ({e}); roles put back, {from} is still active"),
                 None,
             ),
+            Err(b) => put_back_failed(format!("the VIP did not move ({e}); {b}")),
         });
     }
     let mut problems = Vec::new();
@@ -329,18 +437,24 @@ async fn act(
     {
         problems.push(format!("split brain risk: {e}"));
     }
-    // Cleared as soon as the VIP has moved (and whatever happens next): keepalived leaves
-    // FAULT for BACKUP (nopreempt: no move back) while k3s and the services start.
-    let clear_deadline = Deadline::after(deadline.remaining().max(Duration::from_secs(5)));
+    // The votes follow the roles (the track scripts would apply them within a second too).
+    for (node, s, w) in [(to, new, 2), (from, old, 1)] {
+        if let Err(e) = ex
+            .step(node, "Galera vote", actions::set_weight(s, w, deadline))
+            .await
+        {
+            problems.push(format!("{node}: {e}"));
+        }
+    }
     if let Err(e) = ex
         .step(
-            from,
-            "clear the demotion",
-            actions::undemote(old, clear_deadline),
+            to,
+            "record the epoch",
+            actions::write_epoch_row(new, p.epoch, to, deadline),
         )
         .await
     {
-        problems.push(format!("{from} is still demoted: {e}"));
+        problems.push(format!("epoch row: {e}"));
     }
     if let Err(e) = actions::start_services(ex, to, new, cfg, https, deadline).await {
         problems.push(e);

@@ -28,6 +28,9 @@ pub struct GaleraFacts {
     pub incoming_addresses: Vec<String>,
     /// Fraction of time paused by flow control since the last `FLUSH STATUS`.
     pub flow_control_paused: Option<f64>,
+    /// `wsrep_last_committed`: the seqno of the last transaction this node committed (when
+    /// asked for; comparable between nodes of one cluster history).
+    pub last_committed: Option<u64>,
 }
 
 /// `wsrep_cluster_status`.
@@ -165,6 +168,9 @@ pub fn parse_wsrep_rows(rows: &[(String, String)]) -> Result<GaleraFacts, ParseE
         local_index: unsigned("wsrep_local_index", required("wsrep_local_index")?)?,
         incoming_addresses,
         flow_control_paused,
+        last_committed: vars
+            .get("wsrep_last_committed")
+            .and_then(|v| v.trim().parse().ok()),
     })
 }
 
@@ -272,6 +278,7 @@ mod tests {
                     "10.213.57.12:3306".to_owned()
                 ],
                 flow_control_paused: Some(0.0),
+                last_committed: Some(48213),
             }
         );
     }

@@ -1,7 +1,7 @@
 //! Node basics gathered in one remote command: VIP holding (`ip -j addr`), keepalived and k3s
 //! unit states, the VRRP state the notify script records, the maintenance (demote) file,
-//! litestream's view of the k3s state replication (`litestream`), the deployment record and the
-//! last role change.
+//! litestream's view of the k3s state replication (`litestream`), the deployment record, the
+//! last role change, and the quorum arrangement's facts: the node's role, epoch and fence marker.
 
 use super::ParseError;
 use serde::{Deserialize, Serialize};
@@ -10,6 +10,12 @@ pub const DEPLOYMENT_RECORD: &str = "/etc/pairctl/deployment.json";
 pub const VRRP_STATE_FILE: &str = "/run/pairctl/keepalived.state";
 pub const MAINTENANCE_FILE: &str = "/etc/keepalived/maintenance";
 pub const HISTORY_FILE: &str = "/var/lib/pairctl/history.jsonl";
+/// `active` or `standby`: what keepalived's track script lets this node be (pairctl-quorum.sh).
+pub const ROLE_FILE: &str = "/etc/pairctl/role";
+/// The generation of the arrangement this node last took part in; every role change bumps it.
+pub const EPOCH_FILE: &str = "/etc/pairctl/epoch";
+/// Present while the node is fenced (after a failover away from it): `key=value` lines.
+pub const FENCE_FILE: &str = "/etc/pairctl/fenced";
 
 const SEPARATOR: &str = "@@pairctl-section@@";
 /// The node reads at most one byte more of each file than its parser accepts: a huge or
@@ -52,6 +58,51 @@ pub struct BasicFacts {
     pub last_change: Option<serde_json::Value>,
     /// The live maintenance record (`pairctl maintenance on`), if any.
     pub maintenance_mode: Option<crate::maintenance::Maintenance>,
+    /// The role file's content (`active`, `standby`); None when absent.
+    pub role: Option<String>,
+    pub epoch: Option<u64>,
+    pub fence: Option<Fence>,
+}
+
+/// The fence marker a failover (or the node itself, on finding a newer epoch) leaves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default, schemars::JsonSchema)]
+pub struct Fence {
+    /// `failover` (pairctl fenced it) or `self` (it found a newer epoch in the cluster).
+    pub by: String,
+    pub time: String,
+    pub epoch: Option<u64>,
+    pub reason: String,
+}
+
+/// Reads the fence file's `key=value` lines; unknown keys are ignored, values are cut short.
+pub fn parse_fence(text: &str) -> Fence {
+    let mut f = Fence::default();
+    for line in text.lines() {
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let v: String = v.trim().chars().take(300).collect();
+        match k.trim() {
+            "by" => f.by = v,
+            "time" => f.time = v,
+            "epoch" => f.epoch = v.parse().ok(),
+            "reason" => f.reason = v,
+            _ => {}
+        }
+    }
+    f
+}
+
+/// The fence file's content as a failover writes it.
+pub fn fence_text(fence: &Fence) -> String {
+    let one_line = |s: &str| s.replace(['\n', '\r'], " ");
+    format!(
+        "by={}\ntime={}\nepoch={}\nreason={}\n",
+        one_line(&fence.by),
+        one_line(&fence.time),
+        fence.epoch.map(|e| e.to_string()).unwrap_or_default(),
+        one_line(&fence.reason)
+    )
 }
 
 /// The shell command whose output `parse_basics` reads. Paths are quoted by the caller's
@@ -79,8 +130,14 @@ pub fn basics_command(state_path: &str, replica_path: &str) -> String {
             "grep -E '\"kind\":\"(swap|failover|rejoin)\"' {HISTORY_FILE} 2>/dev/null | tail -n 1 | head -c {}; true",
             RECORD_LIMIT + 1
         ),
-        sep,
+        sep.clone(),
         crate::maintenance::probe_command(),
+        sep.clone(),
+        format!("head -c 64 {ROLE_FILE} 2>/dev/null"),
+        sep.clone(),
+        format!("head -c 32 {EPOCH_FILE} 2>/dev/null"),
+        sep,
+        format!("head -c 2048 {FENCE_FILE} 2>/dev/null; true"),
     ]
     .join("; ")
 }
@@ -98,10 +155,10 @@ pub fn shell_quote(s: &str) -> String {
 
 pub fn parse_basics(text: &str, vip: &str, state_path: &str) -> Result<BasicFacts, ParseError> {
     let sections: Vec<&str> = text.split(&format!("{SEPARATOR}\n")).collect();
-    if sections.len() != 8 {
+    if sections.len() != 11 {
         return Err(ParseError::new(
             "node basics",
-            format!("expected 8 sections, got {}", sections.len()),
+            format!("expected 11 sections, got {}", sections.len()),
         ));
     }
     let interfaces = super::ip::parse_ip_addr(sections[0])?;
@@ -134,6 +191,11 @@ pub fn parse_basics(text: &str, vip: &str, state_path: &str) -> Result<BasicFact
     // A record that cannot be read freezes, as a live one would: the safe side, and said.
     let maintenance_mode = crate::maintenance::parse_probe(sections[7])
         .unwrap_or_else(|e| Some(crate::maintenance::Maintenance::unreadable(&e.to_string())));
+    let role = Some(sections[8].trim().to_string()).filter(|s| !s.is_empty());
+    let epoch = sections[9].trim().parse().ok();
+    let fence = Some(sections[10])
+        .filter(|s| !s.trim().is_empty())
+        .map(parse_fence);
     Ok(BasicFacts {
         holds_vip: vip_interface.is_some(),
         vip_interface,
@@ -145,6 +207,9 @@ pub fn parse_basics(text: &str, vip: &str, state_path: &str) -> Result<BasicFact
         deployment,
         last_change,
         maintenance_mode,
+        role,
+        epoch,
+        fence,
     })
 }
 
@@ -158,7 +223,7 @@ mod tests {
     fn sample(ip: &str, units: &str, litestream: &str) -> String {
         let s = format!("{SEPARATOR}\n");
         format!(
-            "{ip}\n{s}{units}\n{s}MASTER\n{s}{s}{litestream}{s}{}\n{s}{s}1700000004\n",
+            "{ip}\n{s}{units}\n{s}MASTER\n{s}{s}{litestream}{s}{}\n{s}{s}1700000004\n{s}active\n{s}4\n{s}",
             r#"{"version":"3.1.0","build":"7","virtual_ip":"10.213.57.10","node_ips":["10.213.57.11","10.213.57.12"]}"#
         )
     }
@@ -187,6 +252,29 @@ mod tests {
         assert_eq!(l.local.unwrap().unwrap().txid, Some(0x2f));
         assert_eq!(b.deployment.unwrap().version, "3.1.0");
         assert!(b.last_change.is_none());
+        assert_eq!(b.role.as_deref(), Some("active"));
+        assert_eq!(b.epoch, Some(4));
+        assert_eq!(b.fence, None);
+    }
+
+    #[test]
+    fn a_fence_marker_is_read_back() {
+        let f = Fence {
+            by: "failover".into(),
+            time: "2026-12-01T09:00:00Z".into(),
+            epoch: Some(3),
+            reason: "failover to n2\nby op".into(),
+        };
+        let text = fence_text(&f);
+        assert_eq!(text.lines().count(), 4, "{text}");
+        let back = parse_fence(&text);
+        assert_eq!(back.reason, "failover to n2 by op");
+        assert_eq!(back.epoch, Some(3));
+        assert_eq!(back.by, "failover");
+        // What the node's own script writes, and garbage.
+        let own = parse_fence("by=self\ntime=T\nepoch=x\nreason=epoch 5 is newer\njunk\n");
+        assert_eq!((own.by.as_str(), own.epoch), ("self", None));
+        assert_eq!(own.reason, "epoch 5 is newer");
     }
 
     #[test]

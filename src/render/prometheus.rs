@@ -304,12 +304,13 @@ pub struct ScrapeStats {
     pub timeouts: u64,
 }
 
-const ROLES: [&str; 3] = ["active", "standby", "unknown"];
+const ROLES: [&str; 4] = ["active", "standby", "fenced", "unknown"];
 
 fn role_name(role: Role) -> &'static str {
     match role {
         Role::Active => "active",
         Role::Standby => "standby",
+        Role::Fenced => "fenced",
         Role::Unknown => "unknown",
     }
 }
@@ -542,6 +543,8 @@ pub(crate) mod tests {
             role,
             status: NodeStatus::Up,
             ip: "10.0.0.1".into(),
+            epoch: None,
+            fence: None,
         };
         ClusterReport {
             schema: STATUS_SCHEMA,

@@ -120,6 +120,7 @@ fn paint_role(r: Role) -> String {
     match r {
         Role::Active => "active".green().bold().to_string(),
         Role::Standby => "standby".to_string(),
+        Role::Fenced => "fenced".red().bold().to_string(),
         Role::Unknown => "unknown".yellow().to_string(),
     }
 }

@@ -340,6 +340,7 @@ fn role_name(r: Role) -> &'static str {
     match r {
         Role::Active => "active",
         Role::Standby => "standby",
+        Role::Fenced => "fenced",
         Role::Unknown => "unknown",
     }
 }

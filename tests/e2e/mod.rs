@@ -9,6 +9,7 @@ mod deploy;
 mod litestream;
 mod maintenance;
 mod monitoring;
+mod quorum;
 mod role_change;
 mod snapshot;
 mod ssh;

@@ -1,7 +1,8 @@
 //! swap and failover on the lab. The VIP holder is read independently of pairctl (through
 //! `lab.sh ssh`). Every test leaves n1 active again.
 
-use super::{lab, restore_n1, vip_holders};
+use super::quorum::rejoin_by_hand;
+use super::{lab, lab_sh, restore_n1, vip_holders};
 use std::time::{Duration, Instant};
 
 fn json(out: &std::process::Output) -> serde_json::Value {
@@ -142,24 +143,26 @@ fn swap_refused_on_split_brain_even_with_force() {
 #[ignore = "needs the lab: tests/run.sh"]
 fn failover_with_the_active_powered_off() {
     let lab = lab();
-    {
-        let _f = lab.fault("n1", &["power"]);
-        let out = lab.pairctl(&["failover", "--yes", "-o", "json"]);
-        let doc = json(&out);
-        assert_eq!(out.status.code(), Some(0), "{doc:#}");
-        assert_eq!(doc["to"], "n2");
-        assert_eq!(vip_holders(&lab), ["n2"]);
-        let (code, status) = lab.status_json(&[]);
-        assert_eq!(code, 1, "{status:#}");
-        assert_eq!(status["verdict"], "degraded");
-        assert_eq!(status["nodes"][1]["role"], "active");
-        assert_eq!(status["nodes"][0]["status"], "down");
-        for c in status["checks"].as_array().unwrap() {
-            if c["name"].as_str().unwrap().starts_with("service:") {
-                assert_eq!(c["result"], "ok", "{c}");
-            }
+    let out = lab_sh(&["fault", "n1", "power"]);
+    assert!(out.status.success());
+    let out = lab.pairctl(&["failover", "--yes", "-o", "json"]);
+    let doc = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+    assert_eq!(doc["to"], "n2");
+    assert_eq!(vip_holders(&lab), ["n2"]);
+    let (code, status) = lab.status_json(&[]);
+    assert_eq!(code, 1, "{status:#}");
+    assert_eq!(status["verdict"], "degraded");
+    assert_eq!(status["nodes"][1]["role"], "active");
+    assert_eq!(status["nodes"][0]["status"], "down");
+    for c in status["checks"].as_array().unwrap() {
+        if c["name"].as_str().unwrap().starts_with("service:") {
+            assert_eq!(c["result"], "ok", "{c}");
         }
     }
+    // It comes back fenced (the quorum tests look at that): rejoin it by hand.
+    assert!(lab_sh(&["heal", "n1", "power"]).status.success());
+    rejoin_by_hand(&lab, "n1");
     restore_n1(&lab);
 }
 
@@ -192,5 +195,6 @@ fn failover_with_the_active_reachable_never_shows_two_vip_holders() {
     assert_eq!(status.code(), Some(0));
     assert!(samples > 3, "too few samples to mean anything: {samples}");
     assert_eq!(vip_holders(&lab), ["n2"]);
+    rejoin_by_hand(&lab, "n1");
     restore_n1(&lab);
 }

@@ -40,7 +40,8 @@ VIP=$NET.$((BASE_OCTET + 10))
 NODES=(n1 n2)
 declare -A NODE_IP=([n1]=$NET.$((BASE_OCTET + 11)) [n2]=$NET.$((BASE_OCTET + 12)))
 declare -A PEER=([n1]=n2 [n2]=n1)
-declare -A PRIORITY=([n1]=150 [n2]=100)
+declare -A PRIORITY=([n1]=100 [n2]=100) # the role decides who is active, not the node
+declare -A ROLE=([n1]=active [n2]=standby)
 SERVICES=(auth rbac tenant fabric inventory raslog notification system api-docs)
 K3S_NAMESPACE=efa
 K3S_STATE_PATH=/var/lib/rancher/k3s/server/db/state.db
@@ -358,8 +359,9 @@ wsrep_sst_method = rsync
 wsrep_provider_options = "gcache.size=32M"
 EOF
 
-    # keepalived: unicast VRRP, both BACKUP + nopreempt, n1 preferred; the maintenance file
-    # puts the instance into FAULT (weight 0), which hands the VIP over at once.
+    # keepalived: unicast VRRP, both BACKUP + nopreempt, the same priority on both. What decides
+    # who may hold the VIP is pairctl-quorum.sh (the quorum arrangement, see provision_quorum):
+    # only the node whose role is active, not fenced, not demoted, with its Galera Primary.
     cat > "$r/etc/keepalived/keepalived.conf" << EOF
 global_defs {
     router_id $n
@@ -367,12 +369,23 @@ global_defs {
     enable_script_security
 }
 
-vrrp_script chk_maintenance {
-    script "/bin/sh -c 'test ! -e /etc/keepalived/maintenance'"
+vrrp_script chk_role {
+    script "/etc/keepalived/pairctl-quorum.sh role"
     interval 1
     fall 1
     rise 1
     weight 0
+    init_fail
+}
+
+vrrp_script chk_galera {
+    script "/etc/keepalived/pairctl-quorum.sh galera"
+    interval 1
+    timeout 3
+    fall 2
+    rise 1
+    weight 0
+    init_fail
 }
 
 vrrp_instance VI_1 {
@@ -390,11 +403,13 @@ vrrp_instance VI_1 {
         $VIP/32 dev eth0
     }
     track_script {
-        chk_maintenance
+        chk_role
+        chk_galera
     }
     notify /etc/keepalived/notify.sh
 }
 EOF
+    provision_quorum "$n" "$r"
     install -m 0755 "$BUNDLE_DIR/keepalived-notify.sh" "$r/etc/keepalived/notify.sh"
 
     # the k3s stand-in, litestream and the ingress, from the offline bundle
@@ -409,10 +424,24 @@ EOF
     mkdir -p "$r/mnt/shared"
 }
 
-# The application's database and user the tests write through the VIP with (on the first
-# node, before the peer joins). $1: the node.
+# The quorum arrangement deploy writes (see the README's "quorum model"): the node's role and
+# epoch, and the track script that lets only the active node with a Primary Galera hold the
+# VIP. The script is pairctl's own file, installed as deploy installs it.
+QUORUM_SCRIPT=$LAB_DIR/../../src/deploy/pairctl-quorum.sh
+provision_quorum() {
+    local n=$1 r=$2
+    echo "${ROLE[$n]}" > "$r/etc/pairctl/role"
+    echo 1 > "$r/etc/pairctl/epoch"
+    install -m 0755 "$QUORUM_SCRIPT" "$r/etc/keepalived/pairctl-quorum.sh"
+}
+
+# The epoch table (on the first node, before the peer joins) and the application's database
+# and user the tests write through the VIP with. $1: the node.
 provision_sql() {
-    node_exec "$1" mariadb << EOF || die "galera: cannot create the app database on $1"
+    node_exec "$1" mariadb << EOF || die "galera: cannot create the epoch table and the app database on $1"
+CREATE DATABASE IF NOT EXISTS pairctl;
+CREATE TABLE IF NOT EXISTS pairctl.epoch (id TINYINT PRIMARY KEY, epoch BIGINT NOT NULL, active VARCHAR(64) NOT NULL, at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3));
+INSERT IGNORE INTO pairctl.epoch (id, epoch, active) VALUES (1, 1, 'n1');
 CREATE DATABASE IF NOT EXISTS app;
 CREATE TABLE IF NOT EXISTS app.writes (id BIGINT PRIMARY KEY, at TIMESTAMP(3));
 CREATE USER IF NOT EXISTS '$APP_USER'@'$HOST_IP' IDENTIFIED BY '$(cat "$STATE/app_password")';
@@ -737,9 +766,11 @@ holds_vip() { node_exec "$1" "ip -4 -o addr show" 2> /dev/null | grep -q " $VIP/
 track_keepalived() {
     log "keepalived: n1 first, so that it wins the initial election"
     node_exec n1 "systemctl enable --now keepalived" > /dev/null 2>&1 || die "keepalived did not start on n1"
-    poll 20 "keepalived: VIP on n1" holds_vip n1
+    # n1 takes the VIP once its Galera is Primary (the galera track bootstraps it meanwhile).
+    poll 60 "keepalived: VIP on n1" holds_vip n1
     node_exec n2 "systemctl enable --now keepalived" > /dev/null 2>&1 || die "keepalived did not start on n2"
-    poll 20 "keepalived: n2 BACKUP" keepalived_state_is n2 BACKUP
+    # The standby's instance is held in FAULT by its role (it takes the VIP through pairctl only).
+    poll 20 "keepalived: n2 FAULT (standby)" keepalived_state_is n2 FAULT
 }
 
 # Run the independent provisioning tracks concurrently; fail naming the first failed step.
@@ -976,6 +1007,8 @@ cmd_status() {
     row "replica age (s)" replica_age
     row "services marked not ready" notready
     row "sshd (ssh.service)" unit.ssh
+    row "role (epoch)" role
+    row fenced fenced
     if node_running n1; then
         echo; echo "gluster peer status (n1):"
         node_exec n1 "timeout 5 gluster --mode=script peer status" 2> /dev/null | sed 's/^/  /' || true
@@ -1183,7 +1216,7 @@ cmd_heal() {
     # With no fault left, wait until the cluster is healthy again (what up waits for).
     if [ "$(cat "$STATE/mode")" = full ] && [ -z "$(ls "$STATE/faults")" ]; then
         wait_healthy 90
-        log "cluster healthy: VIP on $(vip_holders)"
+        [ -n "$FENCED" ] || log "cluster healthy: VIP on $(vip_holders)"
     fi
 }
 

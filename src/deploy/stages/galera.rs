@@ -2,7 +2,10 @@
 //! in bootstrap order, and socket activation would start it outside it); a new cluster only
 //! when none runs: bootstrap the first node with `galera_new_cluster`, then the other joins;
 //! a changed config restarts one node at a time, each waiting until Synced again; the
-//! monitoring user with the password from the config's secret file (on stdin, in SQL).
+//! monitoring user with the password from the config's secret file (on stdin, in SQL); the
+//! epoch row of the quorum arrangement (`pairctl.epoch`), created once and never rewritten
+//! (swap and failover own it). The Galera vote follows the role through keepalived's track
+//! script (pairctl-quorum.sh), not this config: a role change rewrites no MariaDB file.
 
 use super::{preflight, Env};
 use crate::deploy::files::{self, Desired};
@@ -14,6 +17,17 @@ use std::time::Duration;
 const UNITS: &[&str] = &["mariadb.service", "mariadb.socket"];
 const GRASTATE: &str = "/var/lib/mysql/grastate.dat";
 const SQL_END: &str = "PAIRCTL_SQL_END";
+pub const EPOCH_SELECT: &str = "SELECT epoch, active FROM pairctl.epoch WHERE id = 1";
+
+/// The epoch table and its one row (`INSERT IGNORE`: an existing row is never rewritten).
+pub fn epoch_table_sql(epoch: u64, active: &str) -> String {
+    format!(
+        "CREATE DATABASE IF NOT EXISTS pairctl;\n\
+CREATE TABLE IF NOT EXISTS pairctl.epoch (id TINYINT PRIMARY KEY, epoch BIGINT NOT NULL, active VARCHAR(64) NOT NULL, at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3));\n\
+INSERT IGNORE INTO pairctl.epoch (id, epoch, active) VALUES (1, {epoch}, {});\n",
+        sql_string(active)
+    )
+}
 
 pub fn script(env: &Env, _node: usize) -> String {
     let mut s = Script::new()
@@ -23,7 +37,12 @@ pub fn script(env: &Env, _node: usize) -> String {
             "wsrep",
             "if systemctl is-active -q mariadb; then mariadb -N -B -e \"SHOW GLOBAL STATUS LIKE 'wsrep%'\"; fi",
         )
-        .section("grastate", &format!("cat {GRASTATE}"));
+        .section("grastate", &format!("cat {GRASTATE}"))
+        .section(
+            "epoch_row",
+            &format!("if systemctl is-active -q mariadb; then mariadb -N -B -e {} 2>/dev/null; fi", crate::probe::node::shell_quote(EPOCH_SELECT)),
+        );
+    s = super::keepalived::role_sections(s, &env.cfg.vip.to_string());
     if let Some(sql) = user_check_sql(env) {
         s = s.raw_section(
             "user",
@@ -350,6 +369,35 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
         ));
     }
 
+    // The epoch row, where the cluster runs (or once it is bootstrapped).
+    let row_ok = members
+        .first()
+        .map(|m| !seen[*m].get("epoch_row").trim().is_empty())
+        .unwrap_or(false);
+    if !row_ok {
+        let (roles, _) = super::keepalived::roles(seen);
+        let active = roles.iter().position(|r| r == "active").unwrap_or(0);
+        let epoch = seen
+            .iter()
+            .filter_map(|s| s.get("epoch").trim().parse::<u64>().ok())
+            .max()
+            .unwrap_or(1);
+        plan.push(run(
+            cluster_node,
+            2,
+            format!(
+                "create the epoch row: epoch {epoch}, active {}",
+                env.node_name(active)
+            ),
+            "mariadb < CREATE TABLE pairctl.epoch … (SQL on stdin)",
+            format!(
+                "mariadb <<'{SQL_END}'\n{}{SQL_END}\n",
+                epoch_table_sql(epoch, env.node_name(active))
+            ),
+            60,
+        ));
+    }
+
     // A changed config on a running member: restart one node at a time (the second node
     // first), each waiting until it is Synced with its peer again.
     let mut order: Vec<usize> = members.clone();
@@ -382,7 +430,8 @@ mod tests {
 
     fn node(units: &str, files: &str, wsrep: &str, grastate: &str, user: &str) -> Sections {
         Sections::parse(&format!(
-            "@@pairctl:units\n{units}\n@@pairctl:files\n{files}\n@@pairctl:wsrep\n{wsrep}@@pairctl:grastate\n{grastate}\n@@pairctl:user\n{user}"
+            "@@pairctl:units\n{units}\n@@pairctl:files\n{files}\n@@pairctl:wsrep\n{wsrep}@@pairctl:grastate\n{grastate}\n@@pairctl:epoch_row\n{}\n@@pairctl:user\n{user}",
+            if wsrep.is_empty() { "" } else { "1\tn1" }
         ))
     }
 
@@ -401,7 +450,7 @@ mod tests {
         )
         .unwrap();
         let s = summaries(&plan);
-        assert_eq!(s.len(), 5, "{s:?}");
+        assert_eq!(s.len(), 6, "{s:?}");
         assert_eq!(
             s[..3],
             [
@@ -411,8 +460,9 @@ mod tests {
             ]
         );
         assert!(s[3].starts_with("2 n1: create or update the monitoring user pairctl for 10.213.57.0/255.255.255.240, localhost, 127.0.0.1 (password from file "), "{s:?}");
+        assert_eq!(s[4], "2 n1: create the epoch row: epoch 1, active n1");
         assert_eq!(
-            s[4],
+            s[5],
             "3 n2: start mariadb: n2 joins the cluster on n1 (state transfer), wait until Synced"
         );
         // The password is in the script (stdin), never in what is shown.

@@ -1,14 +1,18 @@
-//! keepalived: unicast VRRP holding the VIP, with the maintenance track script `swap` uses
-//! and the notify script that runs k3s, the ingress and the replication on the MASTER only.
-//! Started at boot; at the first start the first node goes first and takes the VIP, then the
-//! second joins as BACKUP. A changed config is reloaded (the VIP stays where it is). Last:
-//! the services run where the VIP is, and nowhere else.
+//! keepalived: unicast VRRP holding the VIP, with the quorum track scripts (only the node whose
+//! role is active, with a Primary Galera, may hold it) and the notify script that runs k3s, the
+//! ingress and the replication on the MASTER only. The role and epoch files are written only
+//! where they are missing, from what the nodes show (the VIP holder is the active): a re-run
+//! after a swap or failover never moves the roles back. Started at boot; at the first start the
+//! active goes first and takes the VIP, then the standby joins (held in FAULT by its role). A
+//! changed config is reloaded (the VIP stays where it is). Last: the services run where the
+//! VIP is, and nowhere else.
 
 use super::Env;
 use crate::deploy::files::{self, Desired, Effect};
 use crate::deploy::remote::{self, parse_units, Script, Sections};
 use crate::deploy::{templates, Action, Change, Problem, Stage, StagePlan};
-use crate::probe::node::{MAINTENANCE_FILE, VRRP_STATE_FILE};
+use crate::probe::node::{EPOCH_FILE, FENCE_FILE, MAINTENANCE_FILE, ROLE_FILE, VRRP_STATE_FILE};
+use std::sync::Arc;
 use std::time::Duration;
 
 const KEEPALIVED: &str = "keepalived.service";
@@ -22,41 +26,54 @@ pub fn role_units(env: &Env) -> Vec<&'static str> {
     u
 }
 
+/// The sections `roles` reads (the galera stage asks them too, for the epoch row).
+pub fn role_sections(s: Script, vip: &str) -> Script {
+    s.section(
+        "vip",
+        &format!("ip -o addr show | grep -q ' {vip}/' && echo holds"),
+    )
+    .section("role", &format!("head -c 64 {ROLE_FILE}"))
+    .section("epoch", &format!("head -c 32 {EPOCH_FILE}"))
+    .section("fenced", &format!("test -e {FENCE_FILE} && echo fenced"))
+}
+
 pub fn script(env: &Env, _node: usize) -> String {
     let mut units = vec![KEEPALIVED];
     units.extend(role_units(env));
-    Script::new()
+    let s = Script::new()
         .section("units", &remote::units_fragment(&units))
         .section(
             "files",
             &files::check_fragment(&[templates::KEEPALIVED_CONF, templates::NOTIFY_SCRIPT]),
         )
-        .section(
-            "vip",
-            &format!(
-                "ip -o addr show | grep -q ' {}/' && echo holds",
-                env.cfg.vip
-            ),
-        )
         .section("vrrp", &format!("cat {VRRP_STATE_FILE}"))
         .section(
             "maintenance",
             &format!("test -e {MAINTENANCE_FILE} && echo present"),
-        )
-        .build()
+        );
+    role_sections(s, &env.cfg.vip.to_string()).build()
 }
 
 fn desired(env: &Env, node: usize) -> Result<Vec<Desired>, Problem> {
-    let mut d = vec![Desired::file(
-        templates::KEEPALIVED_CONF,
-        templates::keepalived_conf(env.cfg, node, env.interface(node)?),
-        0o644,
-        &[Effect::Reload(KEEPALIVED)],
-    )];
+    let mut d = vec![
+        Desired::file(
+            templates::KEEPALIVED_CONF,
+            templates::keepalived_conf(env.cfg, node, env.interface(node)?),
+            0o644,
+            &[Effect::Reload(KEEPALIVED)],
+        ),
+        // keepalived runs it every second: a new version needs no reload.
+        Desired::file(
+            templates::QUORUM_SCRIPT,
+            templates::QUORUM_SCRIPT_TEXT,
+            0o755,
+            &[],
+        ),
+    ];
     for (f, content) in env.bundle.files_of(Stage::Keepalived) {
         d.push(Desired::shared(f.target, content, f.mode, f.effects));
     }
-    if d.len() < 2 {
+    if d.len() < 3 {
         return Err(Problem::new(
             None,
             "the bundle has no keepalived-notify.sh (the notify script that starts k3s on the active node)",
@@ -81,9 +98,58 @@ fn start(node: usize, phase: u8, summary: String, condition: &str, what: &str) -
     )
 }
 
+/// The role each node has, and the role and epoch files to write where they are missing. A
+/// role on a node is never changed here (swap and failover own it); a pair with no role yet
+/// makes the VIP holder the active, else the first node.
+pub fn roles(seen: &[Sections]) -> (Vec<String>, Vec<(usize, &'static str, String)>) {
+    let have: Vec<Option<String>> = seen
+        .iter()
+        .map(|s| Some(s.get("role").trim().to_string()).filter(|r| !r.is_empty()))
+        .collect();
+    let holder = seen.iter().position(|s| s.get("vip").trim() == "holds");
+    let claimed = (0..seen.len()).find(|i| {
+        have[*i].as_deref() == Some("active") && seen[*i].get("fenced").trim() != "fenced"
+    });
+    let active = claimed.or(holder).unwrap_or(0);
+    let epoch = seen
+        .iter()
+        .filter_map(|s| s.get("epoch").trim().parse::<u64>().ok())
+        .max()
+        .unwrap_or(1);
+    let mut writes = Vec::new();
+    let mut out = Vec::new();
+    for (i, s) in seen.iter().enumerate() {
+        let role = have[i].clone().unwrap_or_else(|| {
+            let r = if i == active { "active" } else { "standby" };
+            writes.push((i, ROLE_FILE, format!("{r}\n")));
+            r.to_string()
+        });
+        if s.get("epoch").trim().parse::<u64>().is_err() {
+            writes.push((i, EPOCH_FILE, format!("{epoch}\n")));
+        }
+        out.push(role);
+    }
+    (out, writes)
+}
+
 pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
     let cfg = env.cfg;
     let mut plan = StagePlan::default();
+    let (role, writes) = roles(seen);
+    for (i, path, content) in writes {
+        plan.push(Change::new(
+            i,
+            0,
+            format!("write {path} (new): {}", content.trim()),
+            Action::Write {
+                path: path.to_string(),
+                content: Arc::new(content.into_bytes()),
+                owner: files::ROOT,
+                mode: 0o644,
+            },
+        ));
+    }
+    let first = role.iter().position(|r| r == "active").unwrap_or(0);
     let roles = role_units(env);
     let mut active = Vec::new();
     let mut holds = Vec::new();
@@ -118,6 +184,12 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
         if holder != running.iter().all(|r| *r) || (!holder && running.iter().any(|r| *r)) {
             consistent = false;
         }
+        if s.get("fenced").trim() == "fenced" {
+            plan.notes.push(format!(
+                "{} is fenced ({FENCE_FILE} exists): left as it is until it is rejoined",
+                env.node_name(i)
+            ));
+        }
         if s.get("maintenance").trim() == "present" {
             plan.notes.push(format!(
                 "{} is demoted ({MAINTENANCE_FILE} exists): left as it is",
@@ -127,25 +199,27 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
         reloads.push(files::effect_changes(i, 3, &effects, &units));
     }
     let vip_cond = format!("ip -o addr show | grep -q ' {}/'", cfg.vip);
-    let settled = format!("grep -qxE 'BACKUP|MASTER' {VRRP_STATE_FILE} 2>/dev/null");
+    // A standby settles in FAULT (held out of the election by its role).
+    let settled = format!("grep -qxE 'BACKUP|MASTER|FAULT' {VRRP_STATE_FILE} 2>/dev/null");
     let mut started = false;
     match (active.first(), active.get(1)) {
         (Some(false), Some(false)) => {
             plan.push(start(
-                0,
+                first,
                 1,
                 format!(
-                    "start keepalived, wait until {} holds the VIP {}",
-                    env.node_name(0),
+                    "start keepalived, wait until {} (the active) holds the VIP {}",
+                    env.node_name(first),
                     cfg.vip
                 ),
                 &vip_cond,
                 "the VIP",
             ));
             plan.push(start(
-                1,
+                1 - first,
                 2,
-                "start keepalived, wait until it is BACKUP".into(),
+                "start keepalived, wait until it has a VRRP state (a standby is held in FAULT)"
+                    .into(),
                 &settled,
                 "a VRRP state",
             ));
@@ -197,10 +271,43 @@ mod tests {
     use super::super::tests::{env_for, lab_cfg, summaries};
     use super::*;
 
+    /// A re-run after a swap (n2 active, epoch 3) keeps the roles; an old pair without role
+    /// files makes the VIP holder the active, never "repairs" it back to the first node.
+    #[test]
+    fn roles_are_read_from_the_nodes_never_repaired() {
+        let sec = |vip: bool, role: &str, epoch: &str| {
+            Sections::parse(&format!(
+                "@@pairctl:vip\n{}\n@@pairctl:role\n{role}\n@@pairctl:epoch\n{epoch}\n",
+                if vip { "holds" } else { "" }
+            ))
+        };
+        let (r, w) = roles(&[sec(false, "standby", "3"), sec(true, "active", "3")]);
+        assert_eq!(
+            (r, w.len()),
+            (vec!["standby".to_string(), "active".into()], 0)
+        );
+        let (r, w) = roles(&[sec(false, "", ""), sec(true, "", "")]);
+        assert_eq!(r, vec!["standby".to_string(), "active".into()]);
+        assert_eq!(
+            w,
+            vec![
+                (0, ROLE_FILE, "standby\n".to_string()),
+                (0, EPOCH_FILE, "1\n".to_string()),
+                (1, ROLE_FILE, "active\n".to_string()),
+                (1, EPOCH_FILE, "1\n".to_string()),
+            ]
+        );
+        // A fenced old active that still says "active" keeps its file; so does the new one.
+        let (r, w) = roles(&[sec(false, "active", "2"), sec(true, "active", "3")]);
+        assert_eq!((r.len(), w.len()), (2, 0));
+    }
+
     fn node(units: &str, files: &str, vip: bool) -> Sections {
         Sections::parse(&format!(
-            "@@pairctl:units\n{units}\n@@pairctl:files\n{files}@@pairctl:vip\n{}\n@@pairctl:vrrp\n@@pairctl:maintenance\n",
-            if vip { "holds" } else { "" }
+            "@@pairctl:units\n{units}\n@@pairctl:files\n{files}@@pairctl:vip\n{}\n@@pairctl:vrrp\n@@pairctl:maintenance\n@@pairctl:role\n{}\n@@pairctl:epoch\n{}\n@@pairctl:fenced\n",
+            if vip { "holds" } else { "" },
+            if files.is_empty() { "" } else if vip { "active" } else { "standby" },
+            if files.is_empty() { "" } else { "3" },
         ))
     }
 
@@ -231,14 +338,20 @@ mod tests {
         assert_eq!(
             summaries(&plan(&env, &[bare.clone(), bare]).unwrap()),
             vec![
+                "0 n1: write /etc/pairctl/role (new): active",
+                "0 n1: write /etc/pairctl/epoch (new): 1",
+                "0 n2: write /etc/pairctl/role (new): standby",
+                "0 n2: write /etc/pairctl/epoch (new): 1",
                 "0 n1: write /etc/keepalived/keepalived.conf (new)",
+                "0 n1: write /etc/keepalived/pairctl-quorum.sh (new)",
                 "0 n1: write /etc/keepalived/notify.sh (new)",
                 "0 n1: enable keepalived (start at boot)",
                 "0 n2: write /etc/keepalived/keepalived.conf (new)",
+                "0 n2: write /etc/keepalived/pairctl-quorum.sh (new)",
                 "0 n2: write /etc/keepalived/notify.sh (new)",
                 "0 n2: enable keepalived (start at boot)",
-                "1 n1: start keepalived, wait until n1 holds the VIP 10.213.57.10",
-                "2 n2: start keepalived, wait until it is BACKUP",
+                "1 n1: start keepalived, wait until n1 (the active) holds the VIP 10.213.57.10",
+                "2 n2: start keepalived, wait until it has a VRRP state (a standby is held in FAULT)",
                 "4 n1: make sure k3s, nginx, litestream run on the VIP holder only",
             ]
         );
