@@ -81,7 +81,7 @@ Register-ArgumentCompleter -Native -CommandName 'pairctl' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured with auto)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the preflight and the plan, change nothing')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Proceed even when the old active cannot be confirmed down or fenced (risk of split brain: you must know it is dead), or during a maintenance')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Proceed even when the old active cannot be confirmed down or fenced (risk of split brain: you must know it is dead), when it holds writes the survivor lacks, or during a maintenance; also takes over the cluster lock of another operation')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
@@ -96,7 +96,7 @@ Register-ArgumentCompleter -Native -CommandName 'pairctl' -ScriptBlock {
             break
         }
         'pairctl;swap' {
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Override a named precondition (repeatable): replica-fresh, gluster-healed, services-ready, maintenance. Split brain and an unreachable standby are never overridden')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Override a named precondition (repeatable): replica-fresh, gluster-healed, services-ready, maintenance; `lock` takes over the cluster lock of another operation. Split brain and an unreachable standby are never overridden')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
@@ -230,7 +230,7 @@ Register-ArgumentCompleter -Native -CommandName 'pairctl' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured with auto)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print per stage and node exactly what would change; change nothing')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Deploy even while a cluster maintenance is in force (`pairctl maintenance on`)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Deploy even while a cluster maintenance is in force (`pairctl maintenance on`); also takes over the cluster lock of another operation')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')

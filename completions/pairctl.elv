@@ -76,7 +76,7 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
             cand --color 'When to use colour (NO_COLOR is honoured with auto)'
             cand --dry-run 'Print the preflight and the plan, change nothing'
-            cand --force 'Proceed even when the old active cannot be confirmed down or fenced (risk of split brain: you must know it is dead), or during a maintenance'
+            cand --force 'Proceed even when the old active cannot be confirmed down or fenced (risk of split brain: you must know it is dead), when it holds writes the survivor lacks, or during a maintenance; also takes over the cluster lock of another operation'
             cand -v 'More diagnostics on stderr (repeat for more)'
             cand --verbose 'More diagnostics on stderr (repeat for more)'
             cand -q 'Only errors on stderr'
@@ -90,7 +90,7 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand --version 'Print version'
         }
         &'pairctl;swap'= {
-            cand --force 'Override a named precondition (repeatable): replica-fresh, gluster-healed, services-ready, maintenance. Split brain and an unreachable standby are never overridden'
+            cand --force 'Override a named precondition (repeatable): replica-fresh, gluster-healed, services-ready, maintenance; `lock` takes over the cluster lock of another operation. Split brain and an unreachable standby are never overridden'
             cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
             cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
             cand -o 'Output format'
@@ -216,7 +216,7 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
             cand --color 'When to use colour (NO_COLOR is honoured with auto)'
             cand --dry-run 'Print per stage and node exactly what would change; change nothing'
-            cand --force 'Deploy even while a cluster maintenance is in force (`pairctl maintenance on`)'
+            cand --force 'Deploy even while a cluster maintenance is in force (`pairctl maintenance on`); also takes over the cluster lock of another operation'
             cand -v 'More diagnostics on stderr (repeat for more)'
             cand --verbose 'More diagnostics on stderr (repeat for more)'
             cand -q 'Only errors on stderr'

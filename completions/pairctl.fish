@@ -76,14 +76,14 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l color -d 'W
 always\t''
 never\t''"
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l dry-run -d 'Print the preflight and the plan, change nothing'
-complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l force -d 'Proceed even when the old active cannot be confirmed down or fenced (risk of split brain: you must know it is dead), or during a maintenance'
+complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l force -d 'Proceed even when the old active cannot be confirmed down or fenced (risk of split brain: you must know it is dead), when it holds writes the survivor lacks, or during a maintenance; also takes over the cluster lock of another operation'
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s q -l quiet -d 'Only errors on stderr'
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -l accept-new-host-keys -d 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pairctl -n "__fish_pairctl_using_subcommand failover" -s V -l version -d 'Print version'
-complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l force -d 'Override a named precondition (repeatable): replica-fresh, gluster-healed, services-ready, maintenance. Split brain and an unreachable standby are never overridden' -r
+complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -l force -d 'Override a named precondition (repeatable): replica-fresh, gluster-healed, services-ready, maintenance; `lock` takes over the cluster lock of another operation. Split brain and an unreachable standby are never overridden' -r
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s c -l config -d 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files' -r -F
 complete -c pairctl -n "__fish_pairctl_using_subcommand swap" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
@@ -199,7 +199,7 @@ complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l color -d 'Whe
 always\t''
 never\t''"
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l dry-run -d 'Print per stage and node exactly what would change; change nothing'
-complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l force -d 'Deploy even while a cluster maintenance is in force (`pairctl maintenance on`)'
+complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -l force -d 'Deploy even while a cluster maintenance is in force (`pairctl maintenance on`); also takes over the cluster lock of another operation'
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s v -l verbose -d 'More diagnostics on stderr (repeat for more)'
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s q -l quiet -d 'Only errors on stderr'
 complete -c pairctl -n "__fish_pairctl_using_subcommand deploy" -s y -l yes -d 'Answer yes to the confirmation prompt (required without a TTY)'

@@ -36,7 +36,8 @@ pub struct DeployArgs {
     /// Start at this stage (earlier stages are skipped)
     #[arg(long, value_name = "STAGE", value_parser = STAGES)]
     pub from: Option<String>,
-    /// Deploy even while a cluster maintenance is in force (`pairctl maintenance on`)
+    /// Deploy even while a cluster maintenance is in force (`pairctl maintenance on`); also
+    /// takes over the cluster lock of another operation
     #[arg(long)]
     pub force: bool,
 }

@@ -30,6 +30,18 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
             diag(&note);
         }
     }
+    // One operation that changes the pair at a time (see plan::lock).
+    let lock = if args.dry_run {
+        None
+    } else {
+        let ttl = ctx.timeout_or(DEFAULT_TIMEOUT);
+        match super::role_change::take_lock(ctx, &links, "deploy", args.force, ttl).await {
+            Ok(l) => Some(l),
+            Err(detail) => {
+                return Err(Error::new(crate::error::ErrorKind::Refused, detail));
+            }
+        }
+    };
     let opts = Options {
         dry_run: args.dry_run,
         stages: stages.clone(),
@@ -69,6 +81,9 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
         }
     };
     print(ctx, &report);
+    if let Some(l) = lock {
+        l.release(&links, Duration::from_secs(5)).await;
+    }
     for link in &links {
         if let Some(s) = link.session() {
             s.close().await;

@@ -89,13 +89,15 @@ pub async fn take_lock(
             }
             Ok(l)
         }
-        Err(r) => {
-            Err(format!(
-            "refused, nothing changed: {}; wait until it is done, or take the lock over with {}",
+        Err(r) => Err(format!(
+            "refused, nothing changed: {}; wait until it is done{}",
             r.describe(),
-            if what == "swap" { "--force lock" } else { "--force" }
-        ))
-        }
+            match what {
+                "swap" => ", or take the lock over with --force lock",
+                "failover" => ", or take the lock over with --force",
+                _ => ", or take the lock over with --force",
+            }
+        )),
     }
 }
 

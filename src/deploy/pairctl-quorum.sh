@@ -13,11 +13,12 @@
 #           standby 1, fenced 0), and it fences an active node that finds a newer epoch in the
 #           cluster's database than its own: its peer took over by a failover while it was away.
 set -u
-DIR=/etc/pairctl
+ROOT=${PAIRCTL_QUORUM_ROOT:-} # a test runs it under a temporary root; keepalived never sets it
+DIR=$ROOT/etc/pairctl
 ROLE_FILE=$DIR/role
 EPOCH_FILE=$DIR/epoch
 FENCE_FILE=$DIR/fenced
-MAINTENANCE_FILE=/etc/keepalived/maintenance
+MAINTENANCE_FILE=$ROOT/etc/keepalived/maintenance
 
 role() {
     if [ -e "$FENCE_FILE" ]; then echo fenced; else r=$(cat "$ROLE_FILE" 2>/dev/null) && echo "${r:-unset}" || echo unset; fi

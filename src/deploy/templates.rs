@@ -335,6 +335,103 @@ mod tests {
         assert_eq!(n1, keepalived_conf(&cfg, 0, "eth0"));
     }
 
+    /// pairctl-quorum.sh against a stub `mariadb` (what the node's server would answer).
+    struct Node {
+        root: tempfile::TempDir,
+    }
+
+    impl Node {
+        fn new(role: &str, epoch: u64, cluster: &str, state: &str, row: &str) -> Node {
+            let root = tempfile::tempdir().unwrap();
+            let r = root.path();
+            for d in ["etc/pairctl", "etc/keepalived", "bin", "db"] {
+                std::fs::create_dir_all(r.join(d)).unwrap();
+            }
+            std::fs::write(r.join("etc/pairctl/role"), format!("{role}\n")).unwrap();
+            std::fs::write(r.join("etc/pairctl/epoch"), format!("{epoch}\n")).unwrap();
+            std::fs::write(
+                r.join("db/status"),
+                format!("wsrep_cluster_status\t{cluster}\nwsrep_local_state_comment\t{state}\n"),
+            )
+            .unwrap();
+            std::fs::write(r.join("db/weight"), "1").unwrap();
+            std::fs::write(r.join("db/row"), row).unwrap();
+            let stub = format!(
+                "#!/bin/sh\nd={}\nq=\"$4\"\ncase $q in\n*GLOBAL\\ STATUS*) cat $d/status ;;\n*provider_options\\'*) echo \"wsrep_provider_options\tbase_port = 4567; pc.weight = $(cat $d/weight); pc.wait_prim = true\" ;;\n*pc.weight=*) echo \"$q\" | sed -n \"s/.*pc.weight=\\([0-9]*\\).*/\\1/p\" > $d/weight ;;\n*pairctl.epoch*) cat $d/row ;;\nesac\n",
+                r.join("db").display()
+            );
+            std::fs::write(r.join("bin/mariadb"), stub).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(
+                r.join("bin/mariadb"),
+                std::fs::Permissions::from_mode(0o755),
+            )
+            .unwrap();
+            Node { root }
+        }
+        fn run(&self, mode: &str) -> bool {
+            let r = self.root.path();
+            std::process::Command::new("sh")
+                .arg("-c")
+                .arg(QUORUM_SCRIPT_TEXT)
+                .arg("pairctl-quorum.sh")
+                .arg(mode)
+                .env("PAIRCTL_QUORUM_ROOT", r)
+                .env("PATH", format!("{}:/usr/bin:/bin", r.join("bin").display()))
+                .status()
+                .unwrap()
+                .success()
+        }
+        fn file(&self, f: &str) -> Option<String> {
+            std::fs::read_to_string(self.root.path().join(f)).ok()
+        }
+    }
+
+    #[test]
+    fn the_quorum_script_lets_only_the_active_with_quorum_hold_the_vip() {
+        // The active, Primary and Synced, same epoch as the cluster: eligible, vote 2.
+        let a = Node::new("active", 3, "Primary", "Synced", "3\tn1\n");
+        assert!(a.run("role") && a.run("galera"));
+        assert_eq!(a.file("db/weight").unwrap().trim(), "2");
+        // A Donor keeps serving; a Joiner does not yet.
+        assert!(Node::new("active", 3, "Primary", "Donor/Desynced", "3\tn1\n").run("galera"));
+        assert!(!Node::new("active", 3, "Primary", "Joined", "3\tn1\n").run("galera"));
+        // The standby never (its vote: 1), whatever its database says.
+        let s = Node::new("standby", 3, "Primary", "Synced", "3\tn1\n");
+        assert!(!s.run("role"));
+        assert!(s.run("galera"));
+        assert_eq!(s.file("db/weight").unwrap().trim(), "1");
+        // No quorum: not eligible, and the vote of the role is not pushed.
+        let n = Node::new("active", 3, "non-Primary", "Initialized", "3\tn1\n");
+        assert!(n.run("role") && !n.run("galera"));
+        assert_eq!(n.file("db/weight").unwrap().trim(), "1");
+        // Demoted by the maintenance file.
+        std::fs::write(a.root.path().join("etc/keepalived/maintenance"), "").unwrap();
+        assert!(!a.run("role"));
+    }
+
+    #[test]
+    fn the_quorum_script_fences_an_old_active_that_finds_a_newer_epoch() {
+        let old = Node::new("active", 2, "Primary", "Synced", "3\tn2\n");
+        assert!(!old.run("galera"));
+        let fence = old.file("etc/pairctl/fenced").expect("a fence marker");
+        let f = crate::probe::node::parse_fence(&fence);
+        assert_eq!((f.by.as_str(), f.epoch), ("self", Some(3)));
+        assert!(
+            f.reason.contains("epoch 3") && f.reason.contains("active n2"),
+            "{fence}"
+        );
+        assert_eq!(old.file("db/weight").unwrap().trim(), "0");
+        // Fenced: held out by the role check, and it stays so (its vote stays 0).
+        assert!(!old.run("role"));
+        old.run("galera");
+        assert!(!old.run("role"));
+        assert_eq!(old.file("db/weight").unwrap().trim(), "0");
+        // No epoch row (an older deploy): no fence, the quorum alone decides.
+        let plain = Node::new("active", 2, "Primary", "Synced", "");
+        assert!(plain.run("galera") && plain.file("etc/pairctl/fenced").is_none());
+    }
+
     #[test]
     fn galera_cnf_names_both_members_and_this_node() {
         let cfg = lab();
