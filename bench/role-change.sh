@@ -45,6 +45,7 @@ for _ in $(seq "$RUNS"); do
   tests/lab/lab.sh fault n1 power >/dev/null 2>&1
   read -r r t < <(run failover); fo_ready+=("$r"); fo_total+=("$t")
   tests/lab/lab.sh heal n1 power >/dev/null 2>&1
+  tests/lab/lab.sh rejoin n1 >/dev/null 2>&1 # it came back fenced (the quorum model)
   settle
 done
 m() { printf '%s\n' "$@" | median; }

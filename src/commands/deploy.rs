@@ -36,7 +36,7 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
     } else {
         let ttl = ctx.timeout_or(DEFAULT_TIMEOUT);
         match super::role_change::take_lock(ctx, &links, "deploy", args.force, ttl).await {
-            Ok(l) => Some(l),
+            Ok(l) => l,
             Err(detail) => {
                 return Err(Error::new(crate::error::ErrorKind::Refused, detail));
             }
@@ -70,7 +70,17 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
                 ctx.style.verbose > 0,
             )));
         }
-        if confirm(ctx, &deploy.report)? {
+        let confirmed = match confirm(ctx, &deploy.report) {
+            Ok(c) => c,
+            Err(e) => {
+                // Refused at the prompt: the lock goes back at once, not when it expires.
+                if let Some(l) = &lock {
+                    l.release(&links, Duration::from_secs(5)).await;
+                }
+                return Err(e);
+            }
+        };
+        if confirmed {
             let names: Vec<String> = cfg.nodes.iter().map(|n| n.name.clone()).collect();
             let progress = Terminal::new(&ctx.style, &names, acting);
             let r = deploy.execute(&progress).await;

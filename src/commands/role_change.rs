@@ -39,7 +39,7 @@ pub async fn run(ctx: &Context, kind: Kind, dry_run: bool) -> Result<u8> {
             Kind::Failover { force } => ("failover", *force),
         };
         match take_lock(ctx, &links, what, force, timeout).await {
-            Ok(l) => Some(l),
+            Ok(l) => l,
             Err(detail) => {
                 let op = refused(&cfg, what, detail);
                 print(ctx, &op);
@@ -63,13 +63,14 @@ pub async fn run(ctx: &Context, kind: Kind, dry_run: bool) -> Result<u8> {
 }
 
 /// Takes the cluster lock (see `plan::lock`); a refusal is one sentence naming the holder.
+/// `None` when no node answers (there is nothing to lock, and nothing can be changed).
 pub async fn take_lock(
     ctx: &Context,
     links: &[crate::probe::collect::NodeLink],
     what: &str,
     force: bool,
     timeout: Duration,
-) -> std::result::Result<lock::ClusterLock, String> {
+) -> std::result::Result<Option<lock::ClusterLock>, String> {
     let req = lock::Request {
         what: what.to_string(),
         by: plan::actions::operator(),
@@ -87,8 +88,10 @@ pub async fn take_lock(
                     ));
                 }
             }
-            Ok(l)
+            Ok(Some(l))
         }
+        // No node answers: nothing can be changed either, and the preflight says why.
+        Err(lock::Refusal::Unreachable) => Ok(None),
         Err(r) => Err(format!(
             "refused, nothing changed: {}; wait until it is done{}",
             r.describe(),

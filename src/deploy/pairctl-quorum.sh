@@ -24,7 +24,8 @@ role() {
     if [ -e "$FENCE_FILE" ]; then echo fenced; else r=$(cat "$ROLE_FILE" 2>/dev/null) && echo "${r:-unset}" || echo unset; fi
 }
 weight() { case $1 in active) echo 2 ;; standby) echo 1 ;; *) echo 0 ;; esac; }
-sql() { timeout 2 mariadb -N -B -e "$1" 2>/dev/null; }
+# One client run per check (the lab's nodes share two loaded cores: every start counts).
+sql() { timeout 5 mariadb --force -N -B -e "$1" 2>/dev/null; }
 
 # fence REASON: the durable marker that keeps this node from being the active until a rejoin.
 fence() {
@@ -43,12 +44,13 @@ role)
     [ "$(role)" = active ] && [ ! -e "$MAINTENANCE_FILE" ]
     ;;
 galera)
-    status=$(sql "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_status', 'wsrep_local_state_comment')") || exit 1
-    cluster=$(echo "$status" | awk '$1 == "wsrep_cluster_status" {print $2}')
-    state=$(echo "$status" | awk '$1 == "wsrep_local_state_comment" {print $2}')
+    # The epoch row is refused while the node is not Primary: --force goes on without it.
+    out=$(sql "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_status', 'wsrep_local_state_comment'); SHOW GLOBAL VARIABLES LIKE 'wsrep_provider_options'; SELECT 'epoch', epoch, active FROM pairctl.epoch WHERE id = 1")
+    cluster=$(echo "$out" | awk -F '\t' '$1 == "wsrep_cluster_status" {print $2}')
+    state=$(echo "$out" | awk -F '\t' '$1 == "wsrep_local_state_comment" {print $2}')
     r=$(role)
     want=$(weight "$r")
-    have=$(sql "SHOW GLOBAL VARIABLES LIKE 'wsrep_provider_options'" | sed -n 's/.*pc\.weight = \([0-9]*\).*/\1/p')
+    have=$(echo "$out" | awk -F '\t' '$1 == "wsrep_provider_options"' | sed -n 's/.*pc\.weight = \([0-9]*\).*/\1/p')
     if [ -n "$have" ] && [ "$have" != "$want" ] && { [ "$cluster" = Primary ] || [ "$want" = 0 ]; }; then
         sql "SET GLOBAL wsrep_provider_options = 'pc.weight=$want'" > /dev/null
     fi
@@ -57,7 +59,7 @@ galera)
     if [ "$r" = active ]; then
         mine=$(cat "$EPOCH_FILE" 2>/dev/null) || mine=0
         # shellcheck disable=SC2046
-        set -- $(sql "SELECT epoch, active FROM pairctl.epoch WHERE id = 1")
+        set -- $(echo "$out" | awk -F '\t' '$1 == "epoch" {print $2, $3}')
         if [ $# -eq 2 ] && [ "$1" -gt "${mine:-0}" ] 2>/dev/null; then
             fence "epoch $1 in the cluster's database (active $2) is newer than this node's epoch ${mine:-0}: its peer took over while it was away" "$1"
             exit 1

@@ -78,8 +78,8 @@ vrrp_script chk_role {{
 vrrp_script chk_galera {{
     script \"{quorum} galera\"
     interval 1
-    timeout 3
-    fall 2
+    timeout 8
+    fall 3
     rise 1
     weight 0
     init_fail
@@ -357,7 +357,7 @@ mod tests {
             std::fs::write(r.join("db/weight"), "1").unwrap();
             std::fs::write(r.join("db/row"), row).unwrap();
             let stub = format!(
-                "#!/bin/sh\nd={}\nq=\"$4\"\ncase $q in\n*GLOBAL\\ STATUS*) cat $d/status ;;\n*provider_options\\'*) echo \"wsrep_provider_options\tbase_port = 4567; pc.weight = $(cat $d/weight); pc.wait_prim = true\" ;;\n*pc.weight=*) echo \"$q\" | sed -n \"s/.*pc.weight=\\([0-9]*\\).*/\\1/p\" > $d/weight ;;\n*pairctl.epoch*) cat $d/row ;;\nesac\n",
+                "#!/bin/sh\nd={}\nq=\"$5\"\ncase $q in *pc.weight=*) echo \"$q\" | sed -n \"s/.*pc.weight=\\([0-9]*\\).*/\\1/p\" > $d/weight; exit 0 ;; esac\ncase $q in *GLOBAL\\ STATUS*) cat $d/status ;; esac\ncase $q in *provider_options\\'*) echo \"wsrep_provider_options\tbase_port = 4567; pc.weight = $(cat $d/weight); pc.wait_prim = true\" ;; esac\ncase $q in *pairctl.epoch*) [ -s $d/row ] && printf 'epoch\\t%s' \"$(cat $d/row)\" ;; esac\nexit 0\n",
                 r.join("db").display()
             );
             std::fs::write(r.join("bin/mariadb"), stub).unwrap();

@@ -54,7 +54,8 @@ fn prometheus_text_passes_promtool_and_nagios_line_parses() {
         "pairctl_up{cluster=\"lab\"} 1",
         "pairctl_node_role{cluster=\"lab\",node=\"n1\",role=\"active\"} 1",
         "pairctl_vrrp_state{cluster=\"lab\",node=\"n1\"} 2",
-        "pairctl_vrrp_state{cluster=\"lab\",node=\"n2\"} 1",
+        // The standby is held in FAULT by its role (the quorum model).
+        "pairctl_vrrp_state{cluster=\"lab\",node=\"n2\"} 3",
         "pairctl_galera_cluster_size{cluster=\"lab\",node=\"n2\"} 2",
     ] {
         assert!(text.lines().any(|l| l == line), "no {line} in\n{text}");

@@ -246,8 +246,9 @@ fn node_ip(n: &str) -> String {
     std::env::var(if n == "n1" { "LAB_N1" } else { "LAB_N2" }).unwrap()
 }
 
-fn heal(node: &str, kind: &[&str]) {
-    let mut args = vec!["heal", node];
+/// `lab.sh fault|heal NODE KIND…`, failing the test when it fails.
+fn lab_verb(verb: &str, node: &str, kind: &[&str]) {
+    let mut args = vec![verb, node];
     args.extend_from_slice(kind);
     let out = lab_sh(&args);
     assert!(
@@ -258,13 +259,20 @@ fn heal(node: &str, kind: &[&str]) {
 }
 
 fn fault(node: &str, kind: &[&str]) {
-    let mut args = vec!["fault", node];
-    args.extend_from_slice(kind);
-    let out = lab_sh(&args);
+    lab_verb("fault", node, kind);
+}
+
+fn heal(node: &str, kind: &[&str]) {
+    lab_verb("heal", node, kind);
+}
+
+/// Partitions n1 from n2 and waits until `cut_off` has lost quorum (its vote alone is 1 of 3).
+fn partition_until_out(cut_off: &str) {
+    fault("n1", &["partition"]);
     assert!(
-        out.status.success(),
-        "lab.sh {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
+        wait_until(Duration::from_secs(30), || galera_status(&node_ip(cut_off))
+            == "non-Primary"),
+        "{cut_off} did not lose quorum in the partition (the votes do not follow the role?)"
     );
 }
 
@@ -273,21 +281,12 @@ fn on(node: &str, cmd: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// The rejoin of a fenced node, by hand (what `pairctl rejoin` is to do): its database from a
-/// full state transfer, the fence gone, role standby at the peer's epoch.
+/// The rejoin of a fenced node, by hand (`lab.sh rejoin`: what `pairctl rejoin` is to do).
 pub fn rejoin_by_hand(lab: &Lab, node: &str) {
-    let peer = if node == "n1" { "n2" } else { "n1" };
-    let epoch = on(peer, "cat /etc/pairctl/epoch");
-    let out = lab_sh(&[
-        "ssh",
-        node,
-        &format!(
-            "systemctl stop mariadb; rm -f /var/lib/mysql/grastate.dat /etc/pairctl/fenced && echo standby > /etc/pairctl/role && echo {epoch} > /etc/pairctl/epoch && timeout 180 systemctl start mariadb"
-        ),
-    ]);
+    let out = lab_sh(&["rejoin", node]);
     assert!(
         out.status.success(),
-        "rejoin of {node} by hand: {}",
+        "lab.sh rejoin {node}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     lab.wait_healthy();
@@ -332,13 +331,8 @@ fn a_partition_leaves_the_active_in_charge_and_degraded() {
     let lab = lab();
     let writer = Writer::start(&lab.vip);
     let holders = Holders::watch(&lab.vip);
-    fault("n1", &["partition"]);
     // n2 goes non-Primary (its vote alone is 1 of 3) while n1 keeps quorum.
-    assert!(
-        wait_until(Duration::from_secs(30), || galera_status(&node_ip("n2"))
-            == "non-Primary"),
-        "n2 did not lose quorum in the partition"
-    );
+    partition_until_out("n2");
     active_keeps_serving(&lab, &writer, "partition");
     heal("n1", &["partition"]);
     lab.wait_healthy();
@@ -377,12 +371,8 @@ fn after_a_swap_a_partition_leaves_the_new_active_in_charge() {
     let out = lab.pairctl(&["swap", "--yes", "-o", "json"]);
     assert_eq!(out.status.code(), Some(0), "{:#}", json(&out));
     let holders = Holders::watch(&lab.vip);
-    fault("n1", &["partition"]);
-    assert!(
-        wait_until(Duration::from_secs(30), || galera_status(&node_ip("n1"))
-            == "non-Primary"),
-        "n1 (now the standby) did not lose quorum: the votes did not follow the role"
-    );
+    // n1 is now the standby: it is the one to lose quorum.
+    partition_until_out("n1");
     assert_eq!(galera_status(&node_ip("n2")), "Primary");
     assert_eq!(vip_holders(&lab), ["n2"]);
     heal("n1", &["partition"]);
@@ -412,8 +402,19 @@ fn a_failover_with_the_active_powered_off_fences_it_when_it_returns() {
     assert_eq!(on("n1", "systemctl is-active k3s"), "inactive");
     holders.assert_never_two("old active back after failover");
     assert_eq!(vip_holders(&lab), ["n2"]);
-    let text = lab.pairctl(&["status", "--color", "never"]);
-    assert!(String::from_utf8_lossy(&text.stdout).contains("pairctl rejoin n1"));
+    let fence = status["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "fence" && c["node"] == "n1")
+        .unwrap_or_else(|| panic!("no fence check: {status:#}"));
+    assert!(
+        fence["detail"]
+            .as_str()
+            .unwrap()
+            .contains("pairctl rejoin n1"),
+        "{fence}"
+    );
     check_writes(&writer.stop(), &[&node_ip("n2")], "failover, power off");
     rejoin_by_hand(&lab, "n1");
     restore_n1(&lab);
@@ -424,12 +425,7 @@ fn a_failover_with_the_active_powered_off_fences_it_when_it_returns() {
 fn a_failover_in_a_partition_holds_after_the_heal() {
     let lab = lab();
     let holders = Holders::watch(&lab.vip);
-    fault("n1", &["partition"]);
-    assert!(
-        wait_until(Duration::from_secs(30), || galera_status(&node_ip("n2"))
-            == "non-Primary"),
-        "n2 did not lose quorum in the partition"
-    );
+    partition_until_out("n2");
     let out = lab.pairctl(&["failover", "--yes", "-o", "json"]);
     let doc = json(&out);
     assert_eq!(out.status.code(), Some(0), "{doc:#}");
@@ -459,12 +455,7 @@ fn a_failover_in_a_partition_holds_after_the_heal() {
 fn a_failover_that_would_discard_acknowledged_writes_is_refused() {
     let lab = lab();
     let writer = Writer::start(&lab.vip);
-    fault("n1", &["partition"]);
-    assert!(
-        wait_until(Duration::from_secs(30), || galera_status(&node_ip("n2"))
-            == "non-Primary"),
-        "n2 did not lose quorum in the partition"
-    );
+    partition_until_out("n2");
     // n1 keeps taking writes that n2 cannot have.
     let before = writer.count();
     assert!(wait_until(Duration::from_secs(20), || writer.count() > before + 5));

@@ -12,6 +12,7 @@
 #   lab.sh ssh NODE [CMD…]        a shell or a command on a node (nsenter: works without sshd)
 #   lab.sh fault NODE KIND [ARG]  power | link | partition | unit UNIT | vip | service NAME | latency MS | sshd
 #   lab.sh heal NODE KIND [ARG]   undo the fault, bring the node back into the cluster
+#   lab.sh rejoin NODE            a fenced node back as standby, by hand (until pairctl rejoin)
 set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
@@ -381,8 +382,8 @@ vrrp_script chk_role {
 vrrp_script chk_galera {
     script "/etc/keepalived/pairctl-quorum.sh galera"
     interval 1
-    timeout 3
-    fall 2
+    timeout 8
+    fall 3
     rise 1
     weight 0
     init_fail
@@ -1018,6 +1019,23 @@ cmd_status() {
     return 0
 }
 
+# rejoin NODE: what `pairctl rejoin` is to do, by hand: a fenced node back as a healthy standby
+# (its database from a full state transfer, the fence gone, role standby at the peer's epoch).
+cmd_rejoin() {
+    need_root
+    [ $# -eq 1 ] || die "usage: lab.sh rejoin NODE"
+    local n=$1 p e
+    valid_node "$n"; p=${PEER[$n]}
+    lock
+    e=$(node_exec "$p" "cat /etc/pairctl/epoch") || die "cannot read $p's epoch"
+    log "rejoin: $n as standby at epoch $e (full state transfer from $p)"
+    node_exec "$n" "systemctl stop mariadb; rm -f /var/lib/mysql/grastate.dat /etc/pairctl/fenced && echo standby > /etc/pairctl/role && echo $e > /etc/pairctl/epoch" ||
+        die "rejoin: cannot reset $n"
+    galera_join "$n"
+    wait_healthy 90
+    log "rejoined: $n is a healthy standby"
+}
+
 cmd_wait() {
     [ -d "$STATE/nodes" ] || die "the lab is not up"
     wait_healthy "${1:-60}"
@@ -1231,6 +1249,7 @@ main() {
     env) cmd_env ;;
     status) need_root; cmd_status ;;
     wait) need_root; cmd_wait "$@" ;;
+    rejoin) cmd_rejoin "$@" ;;
     ssh) need_root; cmd_ssh "$@" ;;
     fault) cmd_fault "$@" ;;
     heal) cmd_heal "$@" ;;

@@ -153,24 +153,27 @@ case_sshd() {
     ssh -F "$LAB_SSH_CONFIG" n2 true || { WHY="ssh with the lab config fails after heal"; return 1; }
 }
 
+# The pair never changes roles by itself: keepalived stopped on the active releases the VIP
+# and the standby (held in FAULT by its role) does not take it.
 case_unit_keepalived() {
     fault n1 unit keepalived || return 1
     unit_is n1 keepalived inactive || { WHY="keepalived on n1 is not inactive"; return 1; }
-    expect 10 "VIP on n2 only" holders_are n2 || return 1
-    expect 10 "k3s active on n2, inactive on n1" eval 'unit_is n2 k3s active && unit_is n1 k3s inactive' || return 1
+    expect 10 "no VIP holder (n2 is a standby)" holders_are "" || return 1
+    kstate_is n2 FAULT && unit_is n2 k3s inactive || { WHY="n2 left FAULT or runs k3s"; return 1; }
     heal n1 unit keepalived || return 1
-    unit_is n1 keepalived active && kstate_is n1 BACKUP || { WHY="keepalived on n1 not back as BACKUP"; return 1; }
-    holders_are n2 || { WHY="VIP on '$(holders)' after heal (nopreempt: want n2)"; return 1; }
+    unit_is n1 keepalived active && kstate_is n1 MASTER && holders_are n1 || { WHY="n1 not back as MASTER with the VIP"; return 1; }
 }
 
-case_demote() {  # the maintenance-file switch pairctl swap uses; brings the VIP back to n1
-    local from to
+role_is() { [ "$(on "$1" "cat /etc/pairctl/role")" = "$2" ]; }
+case_demote() {  # the role-file switch pairctl swap uses, by hand; moves the VIP to the other node
+    local from to e
     from=$(holders); to=n1; [ "$from" = n1 ] && to=n2
-    on "$from" "touch /etc/keepalived/maintenance" || { WHY="cannot touch the maintenance file"; return 1; }
-    expect 5 "VIP moves from $from to $to" holders_are "$to" || { on "$from" "rm -f /etc/keepalived/maintenance"; return 1; }
-    on "$from" "rm -f /etc/keepalived/maintenance"
-    expect 5 "$from settles as BACKUP" kstate_is "$from" BACKUP || return 1
-    holders_are "$to" || { WHY="VIP went back to $from (preempted)"; return 1; }
+    e=$(( $(on "$from" "cat /etc/pairctl/epoch") + 1 ))
+    on "$to" "echo active > /etc/pairctl/role; echo $e > /etc/pairctl/epoch" || { WHY="cannot write $to's role"; return 1; }
+    expect 5 "$to eligible (BACKUP)" kstate_is "$to" BACKUP || return 1
+    on "$from" "echo standby > /etc/pairctl/role; echo $e > /etc/pairctl/epoch" || { WHY="cannot write $from's role"; return 1; }
+    expect 5 "VIP moves from $from to $to" holders_are "$to" || return 1
+    expect 5 "$from held in FAULT (standby)" kstate_is "$from" FAULT || return 1
     expect 30 "healthy with the VIP on $to" "$LAB" wait 5
 }
 
@@ -192,16 +195,25 @@ case_power_standby() {
     ! on n2 true || { WHY="lab.sh ssh n2 still works"; return 1; }
     ! tcp_open "$LAB_N2" || { WHY="n2:22 still accepts TCP"; return 1; }
     expect 30 "n1 wsrep_cluster_size 1" size_is n1 1 || return 1
+    [ "$(wsrep n1 wsrep_cluster_status)" = Primary ] && holders_are n1 || { WHY="n1 lost quorum or the VIP with its standby gone (its vote is 2 of 3)"; return 1; }
     heal n2 power || return 1
     size_is n1 2 && size_is n2 2 && holders_are n1 || { WHY="not back to size 2 with the VIP on n1"; return 1; }
 }
 
-case_power_active() {
+case_power_active() {  # no automatic takeover: the standby stays out (pairctl failover decides)
     fault n1 power || return 1
-    expect 15 "VIP on n2" holders_are n2 || return 1
-    expect 15 "ingress answers through the VIP from n2" code_is tenant 200 || return 1
+    expect 15 "n2 non-Primary (its vote alone is 1 of 3)" eval '[ "$(wsrep n2 wsrep_cluster_status)" = non-Primary ]' || return 1
+    holders_are "" && kstate_is n2 FAULT || { WHY="n2 took the VIP by itself ($(holders))"; return 1; }
     heal n1 power || return 1
-    kstate_is n1 BACKUP && holders_are n2 || { WHY="n1 is not back as BACKUP with the VIP on n2"; return 1; }
+    holders_are n1 || { WHY="n1 is not back with the VIP ($(holders))"; return 1; }
+}
+
+case_partition_is_one_writer() {  # with the quorum arrangement: one holder, the active Primary
+    fault n1 partition || return 1
+    expect 30 "n2 non-Primary" eval '[ "$(wsrep n2 wsrep_cluster_status)" = non-Primary ]' || return 1
+    [ "$(wsrep n1 wsrep_cluster_status)" = Primary ] && holders_are n1 && kstate_is n2 FAULT || { WHY="n1 lost quorum or the VIP, or n2 left FAULT"; return 1; }
+    unit_is n2 k3s inactive || { WHY="k3s runs on n2 too"; return 1; }
+    heal n1 partition || return 1
 }
 
 run "baseline: healthy, VIP on n1" case_baseline
@@ -214,11 +226,12 @@ run "unit nginx on n1" case_unit_nginx
 run "unit k3s on n1" case_unit_k3s
 run "latency 200 ms on n2" case_latency
 run "sshd frozen on n2" case_sshd
-run "unit keepalived on n1 (VIP to n2)" case_unit_keepalived
-run "maintenance demote (VIP back to n1)" case_demote
+run "unit keepalived on n1 (no takeover)" case_unit_keepalived
+run "role switch by hand (VIP to n2)" case_demote
+run "role switch by hand (VIP back to n1)" case_demote
 run "partition n1 | n2, carriers up" case_partition
 run "power n2 (standby) off/on" case_power_standby
-run "power n1 (active) off/on" case_power_active
-run "maintenance demote (VIP back to n1)" case_demote
+run "partition: one writer, the active Primary" case_partition_is_one_writer
+run "power n1 (active) off/on (no takeover)" case_power_active
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -44,7 +44,11 @@ pub fn script(env: &Env, _node: usize) -> String {
         .section("units", &remote::units_fragment(&units))
         .section(
             "files",
-            &files::check_fragment(&[templates::KEEPALIVED_CONF, templates::NOTIFY_SCRIPT]),
+            &files::check_fragment(&[
+                templates::KEEPALIVED_CONF,
+                templates::QUORUM_SCRIPT,
+                templates::NOTIFY_SCRIPT,
+            ]),
         )
         .section("vrrp", &format!("cat {VRRP_STATE_FILE}"))
         .section(
@@ -270,6 +274,17 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
 mod tests {
     use super::super::tests::{env_for, lab_cfg, summaries};
     use super::*;
+
+    /// A file the check does not look at would be "new" on every run.
+    #[test]
+    fn the_check_looks_at_every_file_it_writes() {
+        let cfg = lab_cfg();
+        let env = env_for(&cfg);
+        let check = script(&env, 0);
+        for d in desired(&env, 0).unwrap() {
+            assert!(check.contains(d.path()), "{} is not checked", d.path());
+        }
+    }
 
     /// A re-run after a swap (n2 active, epoch 3) keeps the roles; an old pair without role
     /// files makes the VIP holder the active, never "repairs" it back to the first node.
