@@ -156,6 +156,16 @@ pub struct NodeResult {
     pub detail: String,
 }
 
+impl NodeResult {
+    pub fn new(name: &str, result: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            name: name.to_string(),
+            result,
+            detail: detail.into(),
+        }
+    }
+}
+
 /// The reason an operator gives: required, one line, short, printable.
 pub fn validate_reason(reason: &str) -> Result<String, String> {
     let reason = reason.trim();

@@ -101,11 +101,10 @@ fn unreachable_results(links: &[NodeLink]) -> Vec<NodeResult> {
     links
         .iter()
         .filter_map(|l| {
-            l.session.as_ref().err().map(|e| NodeResult {
-                name: l.node.name.clone(),
-                result: "unreachable",
-                detail: e.message.clone(),
-            })
+            l.session
+                .as_ref()
+                .err()
+                .map(|e| NodeResult::new(&l.node.name, "unreachable", e.message.clone()))
         })
         .collect()
 }
@@ -168,10 +167,12 @@ async fn on(
         report.nodes = links
             .iter()
             .filter(|l| l.session().is_some())
-            .map(|l| NodeResult {
-                name: l.node.name.clone(),
-                result: "would-record",
-                detail: format!("{}, expiry timer armed", maintenance::RECORD_FILE),
+            .map(|l| {
+                NodeResult::new(
+                    &l.node.name,
+                    "would-record",
+                    format!("{}, expiry timer armed", maintenance::RECORD_FILE),
+                )
             })
             .chain(unreachable_results(&links))
             .collect();
@@ -208,21 +209,17 @@ async fn on(
                 Err(e) => Err(e),
             };
             match read_back {
-                Ok(Some(m)) if m == *record => NodeResult {
-                    name: l.node.name.clone(),
-                    result: "recorded",
-                    detail: format!("read back; the node ends it at {}", m.until),
-                },
-                Ok(other) => NodeResult {
-                    name: l.node.name.clone(),
-                    result: "failed",
-                    detail: format!("read back {other:?} instead of the record written"),
-                },
-                Err(e) => NodeResult {
-                    name: l.node.name.clone(),
-                    result: "failed",
-                    detail: e,
-                },
+                Ok(Some(m)) if m == *record => NodeResult::new(
+                    &l.node.name,
+                    "recorded",
+                    format!("read back; the node ends it at {}", m.until),
+                ),
+                Ok(other) => NodeResult::new(
+                    &l.node.name,
+                    "failed",
+                    format!("read back {other:?} instead of the record written"),
+                ),
+                Err(e) => NodeResult::new(&l.node.name, "failed", e),
             }
         }
     }))
@@ -301,25 +298,19 @@ async fn off(ctx: &Context, cfg: &Config, dry_run: bool) -> Result<MaintenanceRe
             let command = &command;
             async move {
                 match s.exec(command, NODE_LIMIT).await {
-                    Ok(o) if o.success() => NodeResult {
-                        name: l.node.name.clone(),
-                        result: if o.stdout_str().trim() == "ended" {
+                    Ok(o) if o.success() => NodeResult::new(
+                        &l.node.name,
+                        if o.stdout_str().trim() == "ended" {
                             "ended"
                         } else {
                             "none"
                         },
-                        detail: String::new(),
-                    },
-                    Ok(o) => NodeResult {
-                        name: l.node.name.clone(),
-                        result: "failed",
-                        detail: o.stderr_str().trim().to_string(),
-                    },
-                    Err(e) => NodeResult {
-                        name: l.node.name.clone(),
-                        result: "failed",
-                        detail: e,
-                    },
+                        String::new(),
+                    ),
+                    Ok(o) => {
+                        NodeResult::new(&l.node.name, "failed", o.stderr_str().trim().to_string())
+                    }
+                    Err(e) => NodeResult::new(&l.node.name, "failed", e),
                 }
             }
         })
