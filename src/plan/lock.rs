@@ -285,7 +285,6 @@ impl ClusterLock {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use std::io::Write;
     use std::process::{Command, Stdio};
 
     fn req(what: &str, force: bool, ttl: u64) -> Request {
@@ -299,20 +298,14 @@ mod tests {
 
     /// Runs a script with bash, as the node would.
     fn bash(script: &str) -> String {
-        let mut child = Command::new("bash")
-            .arg("-s")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(script.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success());
+        let mut bash = Command::new("bash");
+        bash.arg("-s").stdout(Stdio::piped());
+        let out = crate::deploy::stages::script_tests::bash_with_script(&mut bash, script);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 

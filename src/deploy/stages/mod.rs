@@ -167,7 +167,7 @@ pub mod tests {
 }
 
 #[cfg(test)]
-mod script_tests {
+pub(crate) mod script_tests {
     #![allow(clippy::unwrap_used)]
     use super::tests::{cfg_with_password, env_for};
     use super::*;
@@ -176,7 +176,7 @@ mod script_tests {
     use std::process::{Command, Stdio};
 
     /// Runs `bash` as `command` sets it up, with `script` on stdin; stderr captured.
-    fn bash_with_script(command: &mut Command, script: &str) -> std::process::Output {
+    pub(crate) fn bash_with_script(command: &mut Command, script: &str) -> std::process::Output {
         let mut child = command
             .stdin(Stdio::piped())
             .stderr(Stdio::piped())
