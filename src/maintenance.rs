@@ -43,6 +43,10 @@ pub struct Maintenance {
     pub until: String,
     /// `until` as Unix seconds: what the node's clock is compared with.
     pub until_epoch: u64,
+    /// Set by `maintenance off` (RFC 3339, UTC): the record is kept, ended, so that a node that
+    /// was away and still holds the live copy is outvoted by this newer one when it returns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<String>,
 }
 
 impl Maintenance {
@@ -66,7 +70,26 @@ impl Maintenance {
             since: rfc3339(now_epoch),
             until: rfc3339(until_epoch),
             until_epoch,
+            ended: None,
         }
+    }
+
+    /// The record `maintenance off` leaves on the nodes: this one, ended at `now_epoch`. It
+    /// lasts as long as the record it ends (a week at most), so it outlives every copy.
+    pub fn ended_at(&self, now_epoch: u64) -> Self {
+        Self {
+            ended: Some(rfc3339(now_epoch)),
+            until_epoch: self
+                .until_epoch
+                .clamp(now_epoch + 1, now_epoch + MAX_DURATION.as_secs()),
+            ..self.clone()
+        }
+    }
+
+    /// When this record was last written: its start, or its end for an ended one. RFC 3339
+    /// in UTC sorts as text; an unreadable record (`unknown`) sorts after every date.
+    fn written(&self) -> &str {
+        self.ended.as_deref().unwrap_or(&self.since)
     }
 
     /// What a record the node holds but nobody can read stands for: a cluster freeze that says
@@ -80,6 +103,7 @@ impl Maintenance {
             since: "unknown".into(),
             until: "unknown".into(),
             until_epoch: u64::MAX,
+            ended: None,
         }
     }
 
@@ -102,6 +126,19 @@ impl Maintenance {
             self.by, self.since, self.until, self.reason
         )
     }
+}
+
+/// The maintenance in force given every node's record: the newest one decides, and an ended
+/// one means none (each node keeps its own copy; one that was down missed the latest change).
+pub fn newest_in_force(records: impl IntoIterator<Item = Maintenance>) -> Option<Maintenance> {
+    records
+        .into_iter()
+        .max_by(|a, b| {
+            a.written()
+                .cmp(b.written())
+                .then(a.ended.is_some().cmp(&b.ended.is_some()))
+        })
+        .filter(|m| m.ended.is_none())
 }
 
 pub const REPORT_SCHEMA: &str = "pairctl.maintenance/1";
@@ -210,7 +247,8 @@ pub fn probe_command() -> String {
     )
 }
 
-/// The live record, if any: an expired one is ignored whatever the node still holds.
+/// The node's record, if it has not expired (whatever the node still holds); it may be an
+/// ended one, which only `newest_in_force` can weigh.
 pub fn parse_probe(text: &str) -> Result<Option<Maintenance>, ParseError> {
     let (clock, record) = text.split_once('\n').unwrap_or((text, ""));
     let now: u64 = clock
@@ -254,10 +292,14 @@ systemd-run --quiet --unit={EXPIRY_UNIT} --on-active={seconds}s --timer-property
     )
 }
 
-/// Ends the maintenance on the node now; prints `ended` when there was one.
-pub fn clear_command() -> String {
+/// Ends the maintenance on the node now: disarms its timer and replaces its record with the
+/// ended one read from stdin, dated to that record's expiry. `until_epoch` is a number pairctl
+/// computed; the record travels on stdin.
+pub fn end_command(until_epoch: u64) -> String {
+    let dir = record_dir();
     format!(
-        "{disarm}; if [ -e {RECORD_FILE} ]; then rm -f {RECORD_FILE}; echo ended; fi; true",
+        "set -e; {disarm}; umask 022; mkdir -p {dir}; cat > {RECORD_FILE}.tmp; \
+touch -d @{until_epoch} {RECORD_FILE}.tmp; mv -f {RECORD_FILE}.tmp {RECORD_FILE}",
         disarm = disarm()
     )
 }
@@ -352,7 +394,47 @@ mod tests {
         assert!(cmd.contains("touch -d @1700000020"));
         // The expiry script is a quoted here-document: its terminator appears once, alone.
         assert_eq!(cmd.matches("\nPAIRCTL_EOF\n").count(), 1);
-        assert!(clear_command().contains("rm -f /var/lib/pairctl/maintenance.json"));
+        let end = end_command(1_700_000_020);
+        assert!(end.contains("touch -d @1700000020"));
+        assert!(end.contains("pairctl-maintenance-expiry.timer"));
+    }
+
+    #[test]
+    fn the_newest_record_decides_and_an_ended_one_means_none() {
+        let old = sample(Some("n2"));
+        let later = Maintenance::new(
+            None,
+            "upgrade".into(),
+            "ops".into(),
+            1_700_000_300,
+            Duration::from_secs(600),
+        );
+        assert_eq!(
+            newest_in_force([old.clone(), later.clone()]),
+            Some(later.clone())
+        );
+        // n2 was down when the maintenance ended: its live copy is older than the end.
+        let ended = old.ended_at(1_700_000_200);
+        assert_eq!(newest_in_force([old.clone(), ended.clone()]), None);
+        assert_eq!(newest_in_force([ended.clone(), old.clone()]), None);
+        // The end outlives the copy it outvotes, and a new maintenance outvotes the end.
+        assert_eq!(ended.until_epoch, old.until_epoch);
+        assert_eq!(newest_in_force([ended.clone(), later.clone()]), Some(later));
+        // An end written in the same second as the start still ends it.
+        assert_eq!(
+            newest_in_force([old.clone(), old.ended_at(1_700_000_000)]),
+            None
+        );
+        // An unreadable record is in force until it is ended (which overwrites it).
+        let garbled = Maintenance::unreadable("bad json");
+        assert_eq!(
+            newest_in_force([ended, garbled.clone()]),
+            Some(garbled.clone())
+        );
+        assert_eq!(
+            garbled.ended_at(1_700_000_000).until_epoch,
+            1_700_000_000 + 7 * 24 * 3600
+        );
     }
 
     #[test]

@@ -126,11 +126,13 @@ async fn on(
     reachable(&links)?;
     let https = HttpsClient::new(cfg)?;
     let status = super::status::report(cfg, &links, &https, deadline, started).await;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    let record = Maintenance::new(node.clone(), reason, actions::operator(), now, duration);
+    let record = Maintenance::new(
+        node.clone(),
+        reason,
+        actions::operator(),
+        now_epoch(),
+        duration,
+    );
     let mut report = MaintenanceReport {
         schema: REPORT_SCHEMA,
         cluster: cfg.name.clone(),
@@ -292,21 +294,30 @@ async fn off(ctx: &Context, cfg: &Config, dry_run: bool) -> Result<MaintenanceRe
         };
         return Ok(report);
     }
-    let command = maintenance::clear_command();
+    let Some(ended) = report.maintenance.as_ref().map(|m| m.ended_at(now_epoch())) else {
+        report.outcome = Outcome::Done;
+        report.summary = "no maintenance was in force".into();
+        report.nodes = links
+            .iter()
+            .filter(|l| l.session().is_some())
+            .map(|l| NodeResult::new(&l.node.name, "none", String::new()))
+            .chain(unreachable_results(&links))
+            .collect();
+        return Ok(report);
+    };
+    // Every node that answers gets the ended record, also one that had none: a node that was
+    // away and returns with its live copy is outvoted by the newer end.
+    let command = maintenance::end_command(ended.until_epoch);
+    let json = serde_json::to_string(&ended).unwrap_or_default();
     let results = futures::future::join_all(links.iter().filter_map(|l| {
         l.session().map(|s| {
-            let command = &command;
+            let (command, json) = (&command, &json);
             async move {
-                match s.exec(command, NODE_LIMIT).await {
-                    Ok(o) if o.success() => NodeResult::new(
-                        &l.node.name,
-                        if o.stdout_str().trim() == "ended" {
-                            "ended"
-                        } else {
-                            "none"
-                        },
-                        String::new(),
-                    ),
+                match s
+                    .exec_with_input(command, Some(json.as_bytes()), NODE_LIMIT)
+                    .await
+                {
+                    Ok(o) if o.success() => NodeResult::new(&l.node.name, "ended", String::new()),
                     Ok(o) => {
                         NodeResult::new(&l.node.name, "failed", o.stderr_str().trim().to_string())
                     }
@@ -339,22 +350,28 @@ async fn off(ctx: &Context, cfg: &Config, dry_run: bool) -> Result<MaintenanceRe
     Ok(report)
 }
 
-/// The newest live maintenance record the reachable nodes hold.
+fn now_epoch() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// The maintenance in force by the records the reachable nodes hold (an unreadable one counts
+/// as in force, as in `status`, so that `off` ends it).
 pub async fn in_force(links: &[NodeLink]) -> Option<Maintenance> {
     let probe = maintenance::probe_command();
     let held = futures::future::join_all(links.iter().filter_map(|l| l.session()).map(|s| {
         let probe = &probe;
         async move {
-            s.exec(probe, NODE_LIMIT)
-                .await
-                .ok()
-                .and_then(|o| maintenance::parse_probe(&o.stdout_str()).ok().flatten())
+            s.exec(probe, NODE_LIMIT).await.ok().and_then(|o| {
+                maintenance::parse_probe(&o.stdout_str())
+                    .unwrap_or_else(|e| Some(Maintenance::unreadable(&e.to_string())))
+            })
         }
     }))
     .await;
-    held.into_iter()
-        .flatten()
-        .max_by(|a, b| a.since.cmp(&b.since))
+    maintenance::newest_in_force(held.into_iter().flatten())
 }
 
 /// deploy refuses during a cluster maintenance unless forced; a node maintenance is what a

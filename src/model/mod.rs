@@ -595,13 +595,14 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
     }
 }
 
-/// The newest live maintenance record any node holds (each node keeps its own copy).
+/// The maintenance in force, by the newest record any node holds (each keeps its own copy).
 fn maintenance_in_force(facts: &ClusterFacts) -> Option<crate::maintenance::Maintenance> {
-    facts
-        .nodes
-        .iter()
-        .filter_map(|n| n.basics.as_ref().ok()?.maintenance_mode.clone())
-        .max_by(|a, b| a.since.cmp(&b.since))
+    crate::maintenance::newest_in_force(
+        facts
+            .nodes
+            .iter()
+            .filter_map(|n| n.basics.as_ref().ok()?.maintenance_mode.clone()),
+    )
 }
 
 /// While a maintenance lasts the verdict is degraded (monitoring sees it, with the reason),

@@ -61,7 +61,8 @@ pub fn lab() -> Lab {
         vip,
         _lock: lock_lab(),
     };
-    lab.wait_healthy();
+    // Every test starts from the lab's normal shape, whatever the one before it left.
+    restore_n1(&lab);
     lab
 }
 
@@ -190,8 +191,18 @@ pub fn vip_holders(lab: &Lab) -> Vec<&'static str> {
         .collect()
 }
 
-/// Puts n1 back as the active (after a test moved it) and waits for health.
+/// Puts the lab back in its normal shape — no node fenced, n1 the active — and waits for
+/// health: a fenced node is rejoined by hand (`lab.sh rejoin`), then a swap moves the roles.
 pub fn restore_n1(lab: &Lab) {
+    for node in ["n1", "n2"] {
+        if lab_sh(&["ssh", node, "test -e /etc/pairctl/fenced"])
+            .status
+            .success()
+        {
+            rejoin_by_hand(lab, node);
+        }
+    }
+    lab.wait_healthy();
     if vip_holders(lab) != ["n1"] {
         let out = lab.pairctl(&["swap", "--yes"]);
         assert_eq!(
@@ -200,7 +211,18 @@ pub fn restore_n1(lab: &Lab) {
             "swap back to n1 failed: {}",
             String::from_utf8_lossy(&out.stdout)
         );
+        lab.wait_healthy();
     }
     assert_eq!(vip_holders(lab), ["n1"]);
+}
+
+/// The rejoin of a fenced node, by hand (`lab.sh rejoin`: what `pairctl rejoin` is to do).
+pub fn rejoin_by_hand(lab: &Lab, node: &str) {
+    let out = lab_sh(&["rejoin", node]);
+    assert!(
+        out.status.success(),
+        "lab.sh rejoin {node}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     lab.wait_healthy();
 }

@@ -8,7 +8,7 @@
 //! pairctl); no sample may show two. The figures (longest gap between acknowledged writes,
 //! longest two-holder window) are printed, never asserted on.
 
-use super::{lab, lab_sh, restore_n1, status_until, vip_holders, Lab};
+use super::{lab, lab_sh, rejoin_by_hand, restore_n1, status_until, vip_holders, Lab};
 use crate::common::wait_until;
 use mysql_async::prelude::Queryable;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -279,17 +279,6 @@ fn partition_until_out(cut_off: &str) {
 fn on(node: &str, cmd: &str) -> String {
     let out = lab_sh(&["ssh", node, cmd]);
     String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// The rejoin of a fenced node, by hand (`lab.sh rejoin`: what `pairctl rejoin` is to do).
-pub fn rejoin_by_hand(lab: &Lab, node: &str) {
-    let out = lab_sh(&["rejoin", node]);
-    assert!(
-        out.status.success(),
-        "lab.sh rejoin {node}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    lab.wait_healthy();
 }
 
 fn json(out: &std::process::Output) -> serde_json::Value {

@@ -1,8 +1,7 @@
 //! swap and failover on the lab. The VIP holder is read independently of pairctl (through
 //! `lab.sh ssh`). Every test leaves n1 active again.
 
-use super::quorum::rejoin_by_hand;
-use super::{lab, lab_sh, restore_n1, vip_holders};
+use super::{lab, lab_sh, rejoin_by_hand, restore_n1, vip_holders};
 use std::time::{Duration, Instant};
 
 fn json(out: &std::process::Output) -> serde_json::Value {
