@@ -2,6 +2,7 @@
 //! on loopback, generated files, and (ignored unless the lab is up) end-to-end on the lab.
 
 mod cli;
+mod cli_snapshots;
 mod common;
 mod e2e;
 mod generated;

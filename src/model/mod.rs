@@ -1210,4 +1210,4 @@ fn workloads_check(node: &NodeFacts, exp: &Expectations) -> Check {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -7,6 +7,8 @@ pub mod operation;
 pub mod progress;
 pub mod prometheus;
 pub mod sanitize;
+#[cfg(test)]
+mod snapshot_tests;
 pub mod status;
 
 use crate::cli::{ColorChoice, OutputFormat};
