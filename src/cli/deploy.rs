@@ -4,9 +4,9 @@ use clap::Args;
 const STAGES: [&str; 8] = [
     "preflight",
     "ssh-trust",
+    "ingress",
     "galera",
     "gluster",
-    "ingress",
     "k3s",
     "record",
     "keepalived",

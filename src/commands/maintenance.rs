@@ -283,7 +283,7 @@ async fn off(ctx: &Context, cfg: &Config, dry_run: bool) -> Result<MaintenanceRe
     report.maintenance = in_force(&links).await;
     for l in links.iter().filter(|l| l.session().is_none()) {
         report.warnings.push(format!(
-            "{} does not answer: its own copy ends at its expiry",
+            "{} does not answer: the ended record on the others outvotes its copy when it returns",
             l.node.name
         ));
     }

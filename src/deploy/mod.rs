@@ -4,8 +4,8 @@
 //! fixtures), and executes the plan in phases (both nodes at once within a phase). A second
 //! run finds nothing to do and restarts nothing.
 //!
-//! Stage order: preflight (checks only), ssh-trust, galera, gluster, ingress (TLS + nginx),
-//! k3s (the offline bundle: k3s, litestream, their units, the services list), record (the
+//! Stage order: preflight (checks only), ssh-trust, ingress (TLS + nginx; before galera, whose
+//! TLS uses the same certificate), galera, gluster, k3s (the offline bundle: k3s, litestream, their units, the services list), record (the
 //! deployment record), keepalived. keepalived comes last: starting it is what makes a node
 //! active, and its notify script starts k3s, the ingress and the replication, which must be
 //! installed by then.
@@ -34,9 +34,9 @@ pub const SCHEMA: &str = "pairctl.deploy/1";
 pub enum Stage {
     Preflight,
     SshTrust,
+    Ingress,
     Galera,
     Gluster,
-    Ingress,
     K3s,
     Record,
     Keepalived,
@@ -46,9 +46,10 @@ impl Stage {
     pub const ALL: [Stage; 8] = [
         Stage::Preflight,
         Stage::SshTrust,
+        // Before galera: MariaDB serves TLS with the ingress certificate from its first start.
+        Stage::Ingress,
         Stage::Galera,
         Stage::Gluster,
-        Stage::Ingress,
         Stage::K3s,
         Stage::Record,
         Stage::Keepalived,
@@ -287,7 +288,7 @@ mod tests {
         );
         let e = select(Some("glusterfs"), None).unwrap_err();
         assert!(e.contains("--only glusterfs: no such stage"), "{e}");
-        assert!(e.contains("preflight, ssh-trust, galera"), "{e}");
+        assert!(e.contains("preflight, ssh-trust, ingress, galera"), "{e}");
         assert!(select(Some("galera"), Some("galera")).is_err());
     }
 

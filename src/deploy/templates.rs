@@ -20,6 +20,10 @@ pub const INGRESS_CERT: &str = "/etc/pairctl/tls/ingress.crt";
 pub const INGRESS_KEY: &str = "/etc/pairctl/tls/ingress.key";
 pub const CA_CERT: &str = "/etc/pairctl/tls/ca.crt";
 pub const CA_KEY: &str = "/etc/pairctl/tls/ca.key";
+/// MariaDB's copy of the ingress certificate and key (the server runs as `mysql`, the ingress
+/// key is root's): installed by the ingress stage, named by the Galera config.
+pub const DB_TLS_CERT: &str = "/etc/mysql/ssl/pairctl-server.crt";
+pub const DB_TLS_KEY: &str = "/etc/mysql/ssl/pairctl-server.key";
 pub const NGINX_SITE: &str = "/etc/nginx/sites-available/pairctl-ingress";
 pub const NGINX_ENABLED: &str = "/etc/nginx/sites-enabled/pairctl-ingress";
 pub const NGINX_DEFAULT: &str = "/etc/nginx/sites-enabled/default";
@@ -135,6 +139,9 @@ skip-name-resolve
 binlog_format = ROW
 default_storage_engine = InnoDB
 innodb_autoinc_lock_mode = 2
+# Clients over the network get TLS with the ingress certificate (it names every node).
+ssl_cert = {DB_TLS_CERT}
+ssl_key = {DB_TLS_KEY}
 ",
         cluster = cfg.name
     );

@@ -190,6 +190,22 @@ fn deploy_from_bare_nodes() {
     assert_eq!(doc["status"]["verdict"], "healthy");
     eprintln!("cold deploy: {} ms", t.elapsed().as_millis());
     assert_healthy(&lab, &cfg);
+    // pairctl's status spoke TLS (the config has a CA); plain text is refused by the server.
+    let password = std::fs::read_to_string(lab.get("LAB_DB_PASSWORD_FILE")).unwrap();
+    for (flag, ok) in [("--skip-ssl", false), ("--ssl", true)] {
+        let out = std::process::Command::new("mysql")
+            .args(["-h", lab.get("LAB_N1"), "-u", lab.get("LAB_DB_USER"), flag])
+            .args(["--connect-timeout=5", "-N", "-e", "SELECT 1"])
+            .env("MYSQL_PWD", password.trim())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.success(),
+            ok,
+            "mysql {flag}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 
     // A re-run: every stage unchanged, nothing restarted.
     let before = start_times();
@@ -233,10 +249,17 @@ fn deploy_from_bare_nodes() {
 
     // A new VIP (with the lab CA's key, so that a certificate for it can be issued).
     let ca_key = Path::new(lab.get("LAB_CA")).with_file_name("ca.key");
+    // The lab's /28 has the VIP at .10 of its block and nothing at .13.
+    let old_vip = lab.get("LAB_VIP").to_string();
+    let new_vip = {
+        let ip: std::net::Ipv4Addr = old_vip.parse().unwrap();
+        let [a, b, c, d] = ip.octets();
+        std::net::Ipv4Addr::new(a, b, c, d + 3).to_string()
+    };
     let moved = edited_config(&fewer, "new-vip.toml", |t| {
         format!(
             "{}\n[deploy]\nca_key_file = \"{}\"\n",
-            t.replace("10.213.57.10", "10.213.57.13"),
+            t.replace(&old_vip, &new_vip),
             ca_key.display()
         )
     });
@@ -270,7 +293,7 @@ fn deploy_from_bare_nodes() {
         let out = lab_sh(&["ssh", n, "ip -4 -o addr show"]);
         let addrs = String::from_utf8_lossy(&out.stdout);
         assert!(
-            !addrs.contains(" 10.213.57.10/"),
+            !addrs.contains(&format!(" {old_vip}/")),
             "{n} still holds the old VIP: {addrs}"
         );
     }

@@ -15,6 +15,11 @@ fn holds_record(node: &str) -> bool {
         .success()
 }
 
+/// What the node holds: the record `maintenance on` wrote, or the ended one `off` leaves.
+fn record(node: &str) -> String {
+    String::from_utf8_lossy(&lab_sh(&["ssh", node, &format!("cat {RECORD}")]).stdout).into_owned()
+}
+
 fn node_history(node: &str) -> String {
     String::from_utf8_lossy(&lab_sh(&["ssh", node, "cat /var/lib/pairctl/history.jsonl"]).stdout)
         .into_owned()
@@ -107,7 +112,73 @@ fn off_ends_it_and_the_active_needs_force() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(lab.status_json(&[]).0, 1);
     off(&lab);
-    assert!(!holds_record("n1") && !holds_record("n2"));
+    for n in ["n1", "n2"] {
+        assert!(record(n).contains("\"ended\""), "{n}: {}", record(n));
+    }
     assert!(node_history("n1").contains("\"maintenance-off\""));
     lab.wait_healthy();
+}
+
+#[test]
+#[ignore = "needs the lab: tests/run.sh"]
+fn the_standby_down_under_node_maintenance_and_back_after_off() {
+    let lab = lab();
+    let out = lab.pairctl(&[
+        "maintenance",
+        "on",
+        "--node",
+        "n2",
+        "--reason",
+        "disk swap",
+        "--yes",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let power = lab.fault("n2", &["power"]);
+
+    // Its absence is explained: degraded (not critical), with the reason, on n2's checks.
+    let (code, doc) = super::status_until(&lab, Duration::from_secs(60), |_, d| {
+        super::check(d, "ssh", "n2")["result"] != "ok"
+    });
+    assert_eq!(
+        code, 1,
+        "a maintained standby's absence is degraded: {doc:#}"
+    );
+    assert_eq!(doc["maintenance"]["node"], "n2", "{doc:#}");
+    let ssh = super::check(&doc, "ssh", "n2");
+    assert!(
+        ssh["detail"].as_str().unwrap().contains("disk swap"),
+        "{ssh}"
+    );
+
+    // Not a failover target while it is maintained (and down).
+    let out = lab.pairctl(&["failover", "--yes", "-o", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(vip_holders(&lab), ["n1"]);
+
+    // Ended while n2 is away: n1 holds the ended record, n2 still its live copy.
+    let out = lab.pairctl(&["maintenance", "off", "--yes", "-o", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    assert!(
+        report["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("n2 does not answer"),
+        "{report:#}"
+    );
+    drop(power); // n2 back, and health awaited: its stale copy does not put it back in force
+    assert!(record("n2").contains("disk swap") && !record("n2").contains("\"ended\""));
+    let (code, doc) = lab.status_json(&[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert!(doc["maintenance"].is_null(), "{doc:#}");
 }

@@ -584,7 +584,7 @@ host_key_policy = "strict"
 port = 3306
 user = "$DB_USER"
 password_file = "$STATE/db_password"
-$([ "${mode:-full}" = full ] && echo "ca_file = \"$STATE/ca.pem\"  # MariaDB serves TLS (pairctl deploy does not set it up yet)")
+ca_file = "$STATE/ca.pem"
 
 [gluster]
 volumes = ["$VOLUME"]

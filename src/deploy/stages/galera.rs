@@ -95,7 +95,7 @@ fn password<'a>(env: &Env<'a>) -> Option<&'a str> {
 fn user_check_sql(env: &Env) -> Option<String> {
     let pw = password(env)?;
     Some(format!(
-        "SELECT CONCAT('user|', Host, '|', IF(authentication_string = PASSWORD({}), 'same', 'other'), '|', Process_priv) \
+        "SELECT CONCAT('user|', Host, '|', IF(authentication_string = PASSWORD({}), 'same', 'other'), '|', Process_priv, '|', IF(ssl_type = 'ANY', 'ssl', 'plain')) \
 FROM mysql.user WHERE User = {};\n",
         sql_string(pw),
         sql_string(&env.cfg.galera.user)
@@ -105,23 +105,37 @@ FROM mysql.user WHERE User = {};\n",
 fn user_create_sql(env: &Env, pw: &str) -> String {
     let user = sql_string(&env.cfg.galera.user);
     let pw = sql_string(pw);
+    // With a CA in the config pairctl only speaks TLS: the server refuses the user plain text.
+    let require = if env.cfg.galera.tls.is_some() {
+        " REQUIRE SSL"
+    } else {
+        ""
+    };
     let mut sql = String::new();
     for h in user_hosts(env) {
         let who = format!("{user}@{}", sql_string(&h));
         sql.push_str(&format!(
-            "CREATE USER IF NOT EXISTS {who} IDENTIFIED BY {pw};\nALTER USER {who} IDENTIFIED BY {pw};\n\
+            "CREATE USER IF NOT EXISTS {who} IDENTIFIED BY {pw};\nALTER USER {who} IDENTIFIED BY {pw}{require};\n\
 GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO {who};\n"
         ));
     }
     sql
 }
 
-/// The wanted hosts of the monitoring user that do not exist with the configured password
-/// and the PROCESS privilege, from the check's `user` section (`user|host|same|Y` lines).
+/// The wanted hosts of the monitoring user that do not exist with the configured password,
+/// the PROCESS privilege and (with a CA in the config) REQUIRE SSL, from the check's `user`
+/// section (`user|host|same|Y|ssl` lines).
 pub fn users_missing(env: &Env, text: &str) -> Vec<String> {
+    let tls = env.cfg.galera.tls.is_some();
     user_hosts(env)
         .into_iter()
-        .filter(|h| !text.lines().any(|l| l.trim() == format!("user|{h}|same|Y")))
+        .filter(|h| {
+            !text.lines().any(|l| {
+                let l = l.trim();
+                l == format!("user|{h}|same|Y|ssl")
+                    || (!tls && l == format!("user|{h}|same|Y|plain"))
+            })
+        })
         .collect()
 }
 
@@ -507,7 +521,7 @@ mod tests {
         let mut user = String::new();
         for h in user_hosts(env) {
             let pw = if grants { "same" } else { "other" };
-            user.push_str(&format!("user|{h}|{pw}|Y\n"));
+            user.push_str(&format!("user|{h}|{pw}|Y|plain\n"));
         }
         node(
             "mariadb.service active disabled\nmariadb.socket inactive disabled",
@@ -537,6 +551,26 @@ mod tests {
             s[0].starts_with("2 n1: create or update the monitoring user"),
             "{s:?}"
         );
+    }
+
+    #[test]
+    fn with_a_ca_the_monitoring_user_must_require_tls() {
+        let mut cfg = cfg_with_password();
+        cfg.galera.tls = Some(crate::config::GaleraTls {
+            ca_file: "/ca.pem".into(),
+            client: None,
+        });
+        let env = env_for(&cfg);
+        // The user exists with its password but accepts plain text: altered, REQUIRE SSL.
+        let p = plan(&env, &[deployed(&env, 0, true), deployed(&env, 1, true)]).unwrap();
+        let s = summaries(&p);
+        assert_eq!(s.len(), 1, "{s:?}");
+        let Action::Run { script, .. } = &p.changes[0].action else {
+            panic!("{s:?}")
+        };
+        assert!(script.contains("REQUIRE SSL;"), "{script}");
+        assert!(user_check_sql(&env).unwrap().contains("ssl_type"));
+        assert!(users_missing(&env, "user|localhost|same|Y|ssl").len() < user_hosts(&env).len());
     }
 
     #[test]

@@ -17,7 +17,8 @@ use super::Env;
 use crate::deploy::files::{self, Desired, Effect, FileState};
 use crate::deploy::remote::{self, parse_units, Script, Sections};
 use crate::deploy::templates::{
-    CA_CERT, CA_KEY, INGRESS_CERT, INGRESS_KEY, NGINX_DEFAULT, NGINX_ENABLED, NGINX_SITE, TLS_DIR,
+    CA_CERT, CA_KEY, DB_TLS_CERT, DB_TLS_KEY, INGRESS_CERT, INGRESS_KEY, NGINX_DEFAULT,
+    NGINX_ENABLED, NGINX_SITE, TLS_DIR,
 };
 use crate::deploy::{Action, Change, Problem, StagePlan};
 use std::collections::BTreeSet;
@@ -31,8 +32,10 @@ const CA_END: &str = "PAIRCTL_CA_END";
 /// Re-issue a certificate that expires within this many seconds (30 days).
 const RENEW_BEFORE: u32 = 30 * 24 * 3600;
 
-fn managed_paths() -> [&'static str; 7] {
+fn managed_paths() -> [&'static str; 9] {
     [
+        DB_TLS_CERT,
+        DB_TLS_KEY,
         INGRESS_CERT,
         INGRESS_KEY,
         NGINX_SITE,
@@ -372,8 +375,43 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
         if touched[i] {
             plan.extend(reload_changes(i, 3, s));
         }
+        let same = |a: &str, b: &str| match (states[i].get(a), states[i].get(b)) {
+            (Some(FileState::File { sha256: x, .. }), Some(FileState::File { sha256: y, .. })) => {
+                x == y
+            }
+            _ => false,
+        };
+        if touched[i] || !same(INGRESS_CERT, DB_TLS_CERT) || !same(INGRESS_KEY, DB_TLS_KEY) {
+            plan.push(db_tls_change(i));
+        }
     }
     Ok(plan)
+}
+
+/// MariaDB's copy of this node's ingress certificate and key; a running server reloads it
+/// (`FLUSH SSL`, no restart).
+fn db_tls_change(node: usize) -> Change {
+    let dir = DB_TLS_CERT
+        .rsplit_once('/')
+        .map_or("/etc/mysql/ssl", |(d, _)| d);
+    Change::new(
+        node,
+        3,
+        "install the ingress certificate for MariaDB (FLUSH SSL where it runs)",
+        Action::Run {
+            shown: format!("install {INGRESS_CERT} {DB_TLS_CERT}; mariadb -e 'FLUSH SSL'"),
+            script: format!(
+                "set -e
+[ -s {INGRESS_CERT} ] && [ -s {INGRESS_KEY} ] || {{ echo 'no ingress certificate on this node' >&2; exit 1; }}
+install -d -m 0755 {dir}
+install -m 0644 {INGRESS_CERT} {DB_TLS_CERT}
+if getent group mysql >/dev/null; then install -m 0640 -g mysql {INGRESS_KEY} {DB_TLS_KEY}; else install -m 0600 {INGRESS_KEY} {DB_TLS_KEY}; fi
+if systemctl is-active -q mariadb; then mariadb -e 'FLUSH SSL'; fi
+"
+            ),
+            limit: Duration::from_secs(30),
+        },
+    )
 }
 
 #[cfg(test)]
@@ -423,6 +461,11 @@ key|match
                 "S|{INGRESS_KEY}|root:root|600|regular file\n{}  {INGRESS_KEY}\n",
                 "b".repeat(64)
             ));
+            s.push_str(&format!(
+                "S|{DB_TLS_CERT}|root:root|644|regular file\n{}  {DB_TLS_CERT}\nS|{DB_TLS_KEY}|root:mysql|640|regular file\n{}  {DB_TLS_KEY}\n",
+                "a".repeat(64),
+                "b".repeat(64)
+            ));
         }
         if default_site {
             s.push_str(&format!("S|{NGINX_DEFAULT}|root:root|777|symbolic link\nL|{NGINX_DEFAULT}|/etc/nginx/sites-available/default\n"));
@@ -464,7 +507,9 @@ key|match
                 "0 n2: link /etc/nginx/sites-enabled/pairctl-ingress -> ../sites-available/pairctl-ingress (new)",
                 "0 n2: remove /etc/nginx/sites-enabled/default",
                 "3 n1: check the nginx configuration (nginx -t)",
+                "3 n1: install the ingress certificate for MariaDB (FLUSH SSL where it runs)",
                 "3 n2: check the nginx configuration (nginx -t)",
+                "3 n2: install the ingress certificate for MariaDB (FLUSH SSL where it runs)",
             ]
         );
         // The CA travels in the check script's here-document.
