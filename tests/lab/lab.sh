@@ -4,7 +4,7 @@
 # (sshd, MariaDB + Galera, GlusterFS, keepalived with a VIP, an nginx HTTPS ingress, litestream)
 # plus the k3s stand-in from ./bundle. See README.md next to this file.
 #
-#   lab.sh up [--bare|--bastion]  build/restore the base, boot both nodes, provision, wait healthy
+#   lab.sh up [--bare|--bastion|--witness]  build/restore the base, boot both nodes, provision, wait healthy
 #   lab.sh down                   remove everything (containers, mounts, cgroups, links, state)
 #   lab.sh env                    shell assignments to eval (LAB_CONFIG, LAB_VIP, …)
 #   lab.sh status                 plain summary of both nodes, independent of pairctl
@@ -634,6 +634,7 @@ ingress_codes() {  # prints "service:code" for every service through the VIP
         sed -E 's#^https://[^/]+/v1/([^/]+)/health #\1:#'
 }
 
+galera_size() { if witness_on; then echo 3; else echo 2; fi; }
 vip_holders() { local n out=""; for n in "${NODES[@]}"; do [ "${F[$n.vip]:-0}" = 1 ] && out+=" $n"; done; echo "${out# }"; }
 
 # healthy [want-holder]: gather facts and judge them; on failure PROBLEM names what is wrong
@@ -651,16 +652,17 @@ healthy() {
     done
     for n in "${NODES[@]}"; do
         [ "${F[$n.unit.mariadb]:-}" = active ] || { PROBLEM="galera: mariadb on $n is ${F[$n.unit.mariadb]:-unknown}"; return 1; }
-        [ "${F[$n.wsrep_cluster_size]:-}" = 2 ] || { PROBLEM="galera: wsrep_cluster_size on $n is ${F[$n.wsrep_cluster_size]:-?} (want 2)"; return 1; }
+        [ "${F[$n.wsrep_cluster_size]:-}" = "$(galera_size)" ] || { PROBLEM="galera: wsrep_cluster_size on $n is ${F[$n.wsrep_cluster_size]:-?} (want $(galera_size))"; return 1; }
         [ "${F[$n.wsrep_cluster_status]:-}" = Primary ] || { PROBLEM="galera: $n is ${F[$n.wsrep_cluster_status]:-?} (want Primary)"; return 1; }
         [ "${F[$n.wsrep_local_state_comment]:-}" = Synced ] || { PROBLEM="galera: $n is ${F[$n.wsrep_local_state_comment]:-?} (want Synced)"; return 1; }
     done
     for n in "${NODES[@]}"; do
         [ "${F[$n.unit.glusterd]:-}" = active ] || { PROBLEM="gluster: glusterd on $n is ${F[$n.unit.glusterd]:-unknown}"; return 1; }
-        [ "${F[$n.gluster_connected]:-0}" = 1 ] || { PROBLEM="gluster: $n does not see its peer connected"; return 1; }
+        [ "${F[$n.gluster_connected]:-0}" = $(($(galera_size) - 1)) ] || { PROBLEM="gluster: $n does not see its peer connected"; return 1; }
         [ "${F[$n.shared_mounted]:-0}" = 1 ] || { PROBLEM="gluster: /mnt/shared is not mounted on $n"; return 1; }
         [ "${F[$n.unit.keepalived]:-}" = active ] || { PROBLEM="keepalived on $n is ${F[$n.unit.keepalived]:-unknown}"; return 1; }
     done
+    if witness_on; then witness_healthy || return 1; fi
     holder=$(vip_holders)
     case $holder in
     n1 | n2) ;;
@@ -725,6 +727,7 @@ EOF
     provision_sql n1
     galera_join n2
     poll 30 "galera: wsrep_cluster_size 2 on n1" wsrep_is n1 wsrep_cluster_size 2
+    if witness_on; then witness_garbd_start; fi
 }
 
 gluster_peer_connected() { node_exec "$1" "gluster --mode=script peer status" 2> /dev/null | grep -q 'Peer in Cluster (Connected)'; }
@@ -747,8 +750,12 @@ track_gluster() {
     poll 30 "gluster peer probe of n2" node_exec n1 "gluster --mode=script peer probe n2"
     poll 30 "gluster: n1 sees n2 connected" gluster_peer_connected n1
     poll 30 "gluster: n2 sees n1 connected" gluster_peer_connected n2
-    node_exec n1 "gluster --mode=script volume create $VOLUME replica 2 n1:/srv/bricks/$VOLUME n2:/srv/bricks/$VOLUME force" > /dev/null ||
-        die "gluster volume create failed"
+    if witness_on; then
+        witness_gluster_create
+    else
+        node_exec n1 "gluster --mode=script volume create $VOLUME replica 2 n1:/srv/bricks/$VOLUME n2:/srv/bricks/$VOLUME force" > /dev/null ||
+            die "gluster volume create failed"
+    fi
     node_exec n1 "gluster --mode=script volume start $VOLUME" > /dev/null || die "gluster volume start failed"
     # Only now the mount unit: at boot it raced the volume's creation (a mount attempted
     # before the volume existed left n2's /mnt/shared failed, now and then past the poll).
@@ -876,18 +883,27 @@ lab_curl() {
     fi
 }
 
+# ------------------------------------------------------------------------------ witness (up --witness)
+
+# shellcheck source=tests/lab/witness.sh
+. "$LAB_DIR/witness.sh"
+
 # ------------------------------------------------------------------------------ verbs
 
 cmd_up() {
     local mode=full
-    local with_bastion=""
-    case ${1:-} in "") ;; --bare) mode=bare ;; --bastion) with_bastion=1 ;; *) die "usage: lab.sh up [--bare|--bastion]" ;; esac
+    local with_bastion="" with_witness=""
+    while [ $# -gt 0 ]; do
+        case $1 in --bare) mode=bare ;; --bastion) with_bastion=1 ;; --witness) with_witness=1 ;; *) die "usage: lab.sh up [--bare|--bastion|--witness]" ;; esac
+        shift
+    done
     need_root
     ensure_host_packages
     lock
     cmd_down_locked quiet
     ensure_base
     ensure_litestream
+    [ -n "$with_witness" ] && ensure_garbd
     UP_TIME=$(date -u +%Y-%m-%dT%H:%M:%SZ)
     generate_secrets
     echo "$mode" > "$STATE/mode"
@@ -897,12 +913,15 @@ cmd_up() {
     for n in "${NODES[@]}"; do prepare_node "$n" "$mode"; done
     write_client_files
     [ -n "$with_bastion" ] && bastion_prepare
+    [ -n "$with_witness" ] && witness_prepare
     log "booting n1 and n2 ($mode)"
     for n in "${NODES[@]}"; do start_node "$n"; done
     [ -n "$with_bastion" ] && start_node "$BASTION"
+    [ -n "$with_witness" ] && start_node "$WITNESS"
     for n in "${NODES[@]}"; do wait_boot "$n" 90; done
     log "both nodes booted"
     [ -n "$with_bastion" ] && bastion_ready
+    [ -n "$with_witness" ] && witness_ready
     if [ "$mode" = bare ]; then
         for n in "${NODES[@]}"; do
             poll 30 "sshd on $n accepting the lab key" ssh -F "$STATE/ssh_config" "$n" true
@@ -939,6 +958,7 @@ cmd_down_locked() {
         rm -rf "/run/systemd/nspawn/propagate/$(machine "$n")" "/run/systemd/nspawn/unix-export/$(machine "$n")"
     done
     bastion_down
+    witness_down
     ip link del "$BRIDGE" 2> /dev/null || true
     if findmnt -rn -o TARGET | grep -q "^$STATE/"; then
         die "mounts remain under $STATE: $(findmnt -rn -o TARGET | grep "^$STATE/" | tr '\n' ' ')"
@@ -968,6 +988,7 @@ export LAB_KEY='$STATE/id_ed25519'
 export LAB_KNOWN_HOSTS='$STATE/known_hosts'
 EOF
     bastion_env
+    witness_env
 }
 
 cmd_ssh() {
@@ -1177,14 +1198,16 @@ cmd_heal() {
     lock
     case $kind in
     power)
-        if ! node_running "$n"; then
+        if [ "$n" = "$WITNESS" ]; then
+            witness_heal_power
+        elif ! node_running "$n"; then
             log "power: booting $n"
             node_net_config "$n"
             ip link set "$(host_veth "$n")" up
             start_node "$n"
             wait_boot "$n" 90
         fi
-        if [ "$(cat "$STATE/mode")" = full ]; then
+        if [ "$(cat "$STATE/mode")" = full ] && [ "$n" != "$WITNESS" ]; then
             unit_active "$n" mariadb || galera_rejoin "$n"
             poll 60 "gluster: glusterd on $n" unit_active "$n" glusterd
             poll 60 "gluster: $n sees its peer connected" gluster_peer_connected "$n"
