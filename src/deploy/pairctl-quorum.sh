@@ -12,6 +12,11 @@
 #           joining). On the way it applies the node's Galera vote (pc.weight: active 2,
 #           standby 1, fenced 0), and it fences an active node that finds a newer epoch in the
 #           cluster's database than its own: its peer took over by a failover while it was away.
+#
+# With a witness (/etc/pairctl/witness exists: garbd is the cluster's third member) the votes
+# are equal (each node 1, garbd 1; the active 2 only while garbd is not a member, so that the
+# active keeps quorum alone as without a witness), and the galera mode of a standby also
+# decides the automatic takeover (see takeover below).
 set -u
 ROOT=${PAIRCTL_QUORUM_ROOT:-} # a test runs it under a temporary root; keepalived never sets it
 DIR=$ROOT/etc/pairctl
@@ -19,11 +24,22 @@ ROLE_FILE=$DIR/role
 EPOCH_FILE=$DIR/epoch
 FENCE_FILE=$DIR/fenced
 MAINTENANCE_FILE=$ROOT/etc/keepalived/maintenance
+WITNESS_FILE=$DIR/witness
+MAINTENANCE_RECORD=$ROOT/var/lib/pairctl/maintenance.json
+HISTORY_FILE=$ROOT/var/lib/pairctl/history.jsonl
+TAKEOVER_FILE=$ROOT/run/pairctl/takeover-since
 
 role() {
     if [ -e "$FENCE_FILE" ]; then echo fenced; else r=$(cat "$ROLE_FILE" 2>/dev/null) && echo "${r:-unset}" || echo unset; fi
 }
-weight() { case $1 in active) echo 2 ;; standby) echo 1 ;; *) echo 0 ;; esac; }
+# weight ROLE CLUSTER_SIZE
+weight() {
+    case $1 in
+    active) if [ -e "$WITNESS_FILE" ] && [ "${2:-0}" -ge 3 ] 2> /dev/null; then echo 1; else echo 2; fi ;;
+    standby) echo 1 ;;
+    *) echo 0 ;;
+    esac
+}
 # One client run per check (the lab's nodes share two loaded cores: every start counts).
 sql() { timeout 5 mariadb --force -N -B -e "$1" 2>/dev/null; }
 
@@ -39,23 +55,81 @@ fence() {
     sql "SET GLOBAL wsrep_provider_options = 'pc.weight=0'" > /dev/null
 }
 
+# A live maintenance record (pairctl maintenance on) freezes every role change.
+frozen() {
+    [ -e "$MAINTENANCE_RECORD" ] || return 1
+    grep -q '"ended"' "$MAINTENANCE_RECORD" && return 1
+    [ "$(stat -c %Y "$MAINTENANCE_RECORD" 2> /dev/null || echo 0)" -gt "$(date +%s)" ]
+}
+
+# takeover SIZE INCOMING_ADDRESSES STATUS_OUTPUT — a standby with a witness, its Galera Primary
+# and Synced. The standby takes over by itself when its Primary component is itself and garbd
+# only (size 2, one incoming address: garbd has none): the active is out of the component, and
+# with equal votes a component without it is the only one that can be Primary, so the active
+# cannot keep or regain quorum (and its own keepalived drops the VIP and stops k3s when its
+# Galera leaves the Primary component: its lease). It waits LEASE seconds after first seeing
+# that (the active's demotion takes fall 3 of these one-second checks), then writes the next
+# epoch into the cluster's database and its epoch and role files: chk_role lets keepalived take
+# the VIP, and the notify script starts k3s from the litestream replica.
+takeover() {
+    lease=$(sed -n 's/^lease=//p' "$WITNESS_FILE" 2> /dev/null)
+    case $lease in '' | *[!0-9]*) lease=5 ;; esac
+    members=$(echo "$2" | tr ',' '\n' | grep -c ':')
+    if [ "$1" != 2 ] || [ "$members" != 1 ] || [ -e "$MAINTENANCE_FILE" ] || frozen; then
+        rm -f "$TAKEOVER_FILE"
+        return 0
+    fi
+    now=$(date +%s)
+    if [ ! -s "$TAKEOVER_FILE" ]; then
+        mkdir -p "${TAKEOVER_FILE%/*}" && echo "$now" > "$TAKEOVER_FILE"
+        logger -t pairctl-quorum "takeover: the active is out of the Primary component (this node and the witness only); taking over in ${lease}s" 2> /dev/null
+        return 0
+    fi
+    since=$(cat "$TAKEOVER_FILE" 2> /dev/null)
+    [ $((now - ${since:-$now})) -ge "$lease" ] 2> /dev/null || return 0
+    name=$(sed -n 's/^node=//p' "$WITNESS_FILE" 2> /dev/null)
+    name=${name:-$(hostname)}
+    case $name in *[!A-Za-z0-9._-]*) return 0 ;; esac
+    mine=$(cat "$EPOCH_FILE" 2> /dev/null) || mine=0
+    db=$(echo "$3" | awk -F '\t' '$1 == "epoch" {print $2}')
+    from=$(echo "$3" | awk -F '\t' '$1 == "epoch" {print $3}')
+    case $from in '' | *[!A-Za-z0-9._-]*) from=null ;; *) from="\"$from\"" ;; esac
+    [ "${db:-0}" -gt "${mine:-0}" ] 2> /dev/null && mine=$db
+    next=$((${mine:-0} + 1))
+    sql "REPLACE INTO pairctl.epoch (id, epoch, active) VALUES (1, $next, '$name')" > /dev/null
+    [ "$(sql "SELECT epoch FROM pairctl.epoch WHERE id = 1")" = "$next" ] || return 0
+    echo "$next" > "$EPOCH_FILE.new" && echo active > "$ROLE_FILE.new" &&
+        mv -f "$EPOCH_FILE.new" "$EPOCH_FILE" && mv -f "$ROLE_FILE.new" "$ROLE_FILE" && sync
+    rm -f "$TAKEOVER_FILE"
+    waited=$((now - since))
+    mkdir -p "${HISTORY_FILE%/*}"
+    printf '{"time":"%s","kind":"takeover","from":%s,"to":"%s","outcome":"promoted","duration_ms":%d,"by":"pairctl-quorum@%s","detail":"automatic takeover with the witness: epoch %s, the active out of the Primary component for %ss"}\n' \
+        "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$from" "$name" "$((waited * 1000))" "$name" "$next" "$waited" >> "$HISTORY_FILE"
+    logger -t pairctl-quorum "takeover: this node ($name) is the active of epoch $next" 2> /dev/null
+}
+
 case ${1:-} in
 role)
     [ "$(role)" = active ] && [ ! -e "$MAINTENANCE_FILE" ]
     ;;
 galera)
     # The epoch row is refused while the node is not Primary: --force goes on without it.
-    out=$(sql "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_status', 'wsrep_local_state_comment'); SHOW GLOBAL VARIABLES LIKE 'wsrep_provider_options'; SELECT 'epoch', epoch, active FROM pairctl.epoch WHERE id = 1")
+    out=$(sql "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_status', 'wsrep_local_state_comment', 'wsrep_cluster_size', 'wsrep_incoming_addresses'); SHOW GLOBAL VARIABLES LIKE 'wsrep_provider_options'; SELECT 'epoch', epoch, active FROM pairctl.epoch WHERE id = 1")
     cluster=$(echo "$out" | awk -F '\t' '$1 == "wsrep_cluster_status" {print $2}')
     state=$(echo "$out" | awk -F '\t' '$1 == "wsrep_local_state_comment" {print $2}')
+    size=$(echo "$out" | awk -F '\t' '$1 == "wsrep_cluster_size" {print $2}')
     r=$(role)
-    want=$(weight "$r")
+    want=$(weight "$r" "$size")
     have=$(echo "$out" | awk -F '\t' '$1 == "wsrep_provider_options"' | sed -n 's/.*pc\.weight = \([0-9]*\).*/\1/p')
     if [ -n "$have" ] && [ "$have" != "$want" ] && { [ "$cluster" = Primary ] || [ "$want" = 0 ]; }; then
         sql "SET GLOBAL wsrep_provider_options = 'pc.weight=$want'" > /dev/null
     fi
+    if [ "$cluster" != Primary ] || [ "$state" != Synced ] || [ "$r" != standby ]; then rm -f "$TAKEOVER_FILE"; fi
     [ "$cluster" = Primary ] || exit 1
     case $state in Synced | Donor* | Desynced) ;; *) exit 1 ;; esac
+    if [ "$r" = standby ] && [ -e "$WITNESS_FILE" ]; then
+        takeover "$size" "$(echo "$out" | awk -F '\t' '$1 == "wsrep_incoming_addresses" {print $2}')" "$out"
+    fi
     if [ "$r" = active ]; then
         mine=$(cat "$EPOCH_FILE" 2>/dev/null) || mine=0
         # shellcheck disable=SC2046
