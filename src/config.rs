@@ -64,6 +64,9 @@ pub struct Config {
     pub ingress: IngressConfig,
     /// `[deploy]`: what `pairctl deploy` needs beyond the rest (all optional).
     pub deploy: DeployConfig,
+    /// `[witness]`: the optional third vote (garbd and the Gluster arbiter bricks), reached
+    /// with the `[ssh]` settings of the nodes. None: the pair as the quorum model defines it.
+    pub witness: Option<Node>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -277,6 +280,7 @@ struct RawConfig {
     ingress: RawIngress,
     #[serde(default)]
     deploy: RawDeploy,
+    witness: Option<RawNode>,
 }
 
 #[derive(Deserialize)]
@@ -934,6 +938,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
     };
 
     let deploy = parse_deploy(&loc, raw.deploy, &base, ca_file.is_some())?;
+    let witness = match &raw.witness {
+        None => None,
+        Some(w) => Some(parse_witness(&loc, w, vip, &nodes)?),
+    };
 
     Ok(Config {
         path: path.to_path_buf(),
@@ -952,7 +960,38 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
             health_path,
         },
         deploy,
+        witness,
     })
+}
+
+/// `[witness]`: a name and an address distinct from the nodes' and the VIP.
+fn parse_witness(loc: &Locator, raw: &RawNode, vip: IpAddr, nodes: &[Node]) -> Result<Node> {
+    let name = raw.name.get_ref().trim().to_string();
+    if !is_name(&name) {
+        return Err(loc.error(Some(raw.name.span()), "witness.name", NAME_RULE));
+    }
+    if nodes.iter().any(|n| n.name == name) {
+        return Err(loc.error(
+            Some(raw.name.span()),
+            "witness.name",
+            &format!("`{name}` is a node's name: the witness is a third host"),
+        ));
+    }
+    let address: IpAddr = raw.address.get_ref().parse().map_err(|_| {
+        loc.error(
+            Some(raw.address.span()),
+            "witness.address",
+            &format!("`{}` is not an IP address", raw.address.get_ref()),
+        )
+    })?;
+    if address == vip || nodes.iter().any(|n| n.address == address) {
+        return Err(loc.error(
+            Some(raw.address.span()),
+            "witness.address",
+            &format!("address {address} is used twice (nodes, VIP and witness must differ)"),
+        ));
+    }
+    Ok(Node { name, address })
 }
 
 type SshClientSettings = (Option<Arc<SshConfigFile>>, Option<Vec<JumpHost>>);
@@ -1405,6 +1444,30 @@ address = "10.20.246.102"
     fn duplicate_addresses_are_refused() {
         let e = err(&GOOD.replace("10.20.246.102", "10.20.246.101"));
         assert!(e.contains("used twice"), "{e}");
+    }
+
+    #[test]
+    fn witness_section_is_optional_and_checked() {
+        let path = Path::new("/etc/p.toml");
+        assert!(parse(path, GOOD).unwrap().witness.is_none());
+        let with = format!("{GOOD}\n[witness]\nname = \"arb\"\naddress = \"10.20.246.104\"\n");
+        let w = parse(path, &with).unwrap().witness.unwrap();
+        assert_eq!(
+            (w.name.as_str(), w.address.to_string().as_str()),
+            ("arb", "10.20.246.104")
+        );
+        let e = err(&with.replace("10.20.246.104", "10.20.246.103"));
+        assert!(
+            e.contains("witness.address") && e.contains("used twice"),
+            "{e}"
+        );
+        let e = err(&with.replace("\"arb\"", "\"tpvm\""));
+        assert!(
+            e.contains("witness.name") && e.contains("third host"),
+            "{e}"
+        );
+        let e = err(&format!("{with}port = 22\n"));
+        assert!(e.contains("port"), "{e}");
     }
 
     #[test]

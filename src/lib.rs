@@ -15,6 +15,7 @@ pub mod probe;
 pub mod render;
 pub mod snapshot;
 pub mod transport;
+pub mod witness;
 
 use clap::Parser;
 use cli::{Cli, Command};

@@ -404,6 +404,14 @@ pub const CONFIG: &[ConfigTable] = &[
             ("ca_key_file", "Otherwise one is issued by this CA key (or the CA on node 1)."),
         ],
     ),
+    (
+        "[witness]",
+        "Optional: the third vote (garbd and the Gluster arbiter bricks) that makes the automatic takeover safe; reached with the [ssh] settings.",
+        &[
+            ("name", "Its name (not a node's)."),
+            ("address", "Its address (not a node's, not the VIP)."),
+        ],
+    ),
 ];
 
 pub const CONFIG_EXAMPLE: &str = r#"name = "fabric-a"

@@ -35,6 +35,27 @@ pub async fn report(
     judge(&facts, &expectations(cfg), started.elapsed())
 }
 
+/// `report`, plus the witness's row and checks when the config has a `[witness]` (asked of
+/// the nodes on the same connections, concurrently with the round). Only status shows the
+/// witness as a row: the role changes read `report`, whose nodes are the pair.
+pub async fn report_with_witness(
+    cfg: &Config,
+    links: &[NodeLink],
+    https: &HttpsClient,
+    deadline: Deadline,
+    started: Instant,
+) -> ClusterReport {
+    let round = gather(cfg, links, https, deadline);
+    let witness = crate::witness::gather(cfg, links, deadline);
+    let (facts, witness) = tokio::join!(round, witness);
+    let mut report = judge(&facts, &expectations(cfg), started.elapsed());
+    if let Some(w) = witness {
+        crate::witness::amend(&mut report, &facts, &w);
+        report.elapsed_ms = started.elapsed().as_millis() as u64;
+    }
+    report
+}
+
 /// Warns once about connections refused for host-key reasons: they need the operator.
 pub fn warn_connect_problems(ctx: &Context, links: &[NodeLink]) {
     if ctx.style.quiet {
@@ -56,7 +77,7 @@ pub async fn run(ctx: &Context, watch: Option<Duration>) -> Result<u8> {
     let deadline = ctx.deadline();
     let mut links = connect_all(&cfg, deadline).await;
     warn_connect_problems(ctx, &links);
-    let first = report(&cfg, &links, &https, deadline, started).await;
+    let first = report_with_witness(&cfg, &links, &https, deadline, started).await;
     let Some(interval) = watch else {
         print(ctx, &first, false);
         return Ok(first.verdict.exit_code());
@@ -77,7 +98,7 @@ pub async fn run(ctx: &Context, watch: Option<Duration>) -> Result<u8> {
         let round_started = Instant::now();
         let deadline = Deadline::after(ctx.timeout_or(super::DEFAULT_TIMEOUT));
         refresh_links(&cfg, &mut links, deadline).await;
-        last = report(&cfg, &links, &https, deadline, round_started).await;
+        last = report_with_witness(&cfg, &links, &https, deadline, round_started).await;
     }
 }
 

@@ -17,6 +17,8 @@ pub enum Role {
     /// Fenced after a failover away from it: no VIP, no k3s, its database not primary, until
     /// it is rejoined.
     Fenced,
+    /// The `[witness]` host: garbd and the Gluster arbiter bricks, no application data.
+    Witness,
     Unknown,
 }
 
@@ -116,7 +118,7 @@ fn serialize_values<S: serde::Serializer>(
 }
 
 impl Check {
-    fn ok(name: &str, node: &str, detail: impl Into<String>) -> Self {
+    pub(crate) fn ok(name: &str, node: &str, detail: impl Into<String>) -> Self {
         Self {
             name: name.into(),
             node: node.into(),
@@ -126,7 +128,7 @@ impl Check {
             values: BTreeMap::new(),
         }
     }
-    fn warn(name: &str, node: &str, detail: impl Into<String>) -> Self {
+    pub(crate) fn warn(name: &str, node: &str, detail: impl Into<String>) -> Self {
         Self {
             name: name.into(),
             node: node.into(),

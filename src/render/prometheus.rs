@@ -311,6 +311,7 @@ fn role_name(role: Role) -> &'static str {
         Role::Active => "active",
         Role::Standby => "standby",
         Role::Fenced => "fenced",
+        Role::Witness => "witness",
         Role::Unknown => "unknown",
     }
 }

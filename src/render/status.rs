@@ -121,6 +121,7 @@ fn paint_role(r: Role) -> String {
         Role::Active => "active".green().bold().to_string(),
         Role::Standby => "standby".to_string(),
         Role::Fenced => "fenced".red().bold().to_string(),
+        Role::Witness => "witness".to_string(),
         Role::Unknown => "unknown".yellow().to_string(),
     }
 }

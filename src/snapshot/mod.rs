@@ -341,6 +341,7 @@ fn role_name(r: Role) -> &'static str {
         Role::Active => "active",
         Role::Standby => "standby",
         Role::Fenced => "fenced",
+        Role::Witness => "witness",
         Role::Unknown => "unknown",
     }
 }
