@@ -131,14 +131,16 @@ impl Maintenance {
 /// The maintenance in force given every node's record: the newest one decides, and an ended
 /// one means none (each node keeps its own copy; one that was down missed the latest change).
 pub fn newest_in_force(records: impl IntoIterator<Item = Maintenance>) -> Option<Maintenance> {
-    records
-        .into_iter()
-        .max_by(|a, b| {
-            a.written()
-                .cmp(b.written())
-                .then(a.ended.is_some().cmp(&b.ended.is_some()))
-        })
-        .filter(|m| m.ended.is_none())
+    newest(records).filter(|m| m.ended.is_none())
+}
+
+/// The newest record, ended or not (an end written in the same second as a start wins).
+pub fn newest(records: impl IntoIterator<Item = Maintenance>) -> Option<Maintenance> {
+    records.into_iter().max_by(|a, b| {
+        a.written()
+            .cmp(b.written())
+            .then(a.ended.is_some().cmp(&b.ended.is_some()))
+    })
 }
 
 pub const REPORT_SCHEMA: &str = "pairctl.maintenance/1";

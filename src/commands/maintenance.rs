@@ -279,24 +279,40 @@ async fn off(ctx: &Context, cfg: &Config, dry_run: bool) -> Result<MaintenanceRe
         warnings: Vec::new(),
         summary: String::new(),
     };
-    // What the nodes hold now (the report shows the record that is ended).
-    report.maintenance = in_force(&links).await;
+    // What each node holds now: the newest record decides what is ended where.
+    let held = records(&links).await;
+    let newest = maintenance::newest(held.iter().flat_map(|(_, m)| m.clone()));
     for l in links.iter().filter(|l| l.session().is_none()) {
         report.warnings.push(format!(
             "{} does not answer: the ended record on the others outvotes its copy when it returns",
             l.node.name
         ));
     }
-    if dry_run {
-        report.summary = match &report.maintenance {
-            Some(m) => format!("dry run: would end {}", m.describe()),
-            None => "dry run: no maintenance in force".into(),
+    // A live maintenance is ended everywhere; an ended one is copied to the nodes that still
+    // hold a live copy of it (they were away when it ended).
+    let (ended, targets): (Option<Maintenance>, Vec<&NodeLink>) = match &newest {
+        Some(m) if m.ended.is_none() => (
+            Some(m.ended_at(now_epoch())),
+            links.iter().filter(|l| l.session().is_some()).collect(),
+        ),
+        Some(m) => (
+            Some(m.clone()),
+            held.iter()
+                .filter(|(_, r)| r.as_ref().is_some_and(|r| r.ended.is_none()))
+                .map(|(l, _)| *l)
+                .collect(),
+        ),
+        None => (None, Vec::new()),
+    };
+    let stale = newest.as_ref().is_some_and(|m| m.ended.is_some());
+    report.maintenance = newest.filter(|_| !targets.is_empty());
+    let Some(ended) = ended.filter(|_| !targets.is_empty()) else {
+        report.outcome = if dry_run {
+            Outcome::Planned
+        } else {
+            Outcome::Done
         };
-        return Ok(report);
-    }
-    let Some(ended) = report.maintenance.as_ref().map(|m| m.ended_at(now_epoch())) else {
-        report.outcome = Outcome::Done;
-        report.summary = "no maintenance was in force".into();
+        report.summary = "no maintenance in force".into();
         report.nodes = links
             .iter()
             .filter(|l| l.session().is_some())
@@ -305,11 +321,23 @@ async fn off(ctx: &Context, cfg: &Config, dry_run: bool) -> Result<MaintenanceRe
             .collect();
         return Ok(report);
     };
-    // Every node that answers gets the ended record, also one that had none: a node that was
-    // away and returns with its live copy is outvoted by the newer end.
+    let names: Vec<&str> = targets.iter().map(|l| l.node.name.as_str()).collect();
+    if dry_run {
+        report.summary = match (stale, report.maintenance.as_ref()) {
+            (true, _) => format!(
+                "dry run: would clear the stale copy on {} (ended elsewhere)",
+                names.join(", ")
+            ),
+            (false, Some(m)) => format!("dry run: would end {}", m.describe()),
+            (false, None) => "dry run: no maintenance in force".into(),
+        };
+        return Ok(report);
+    }
+    // Every target gets the ended record, also one that had none: a node that was away and
+    // returns with its live copy is outvoted by the newer end.
     let command = maintenance::end_command(ended.until_epoch);
     let json = serde_json::to_string(&ended).unwrap_or_default();
-    let results = futures::future::join_all(links.iter().filter_map(|l| {
+    let results = futures::future::join_all(targets.iter().filter_map(|l| {
         l.session().map(|s| {
             let (command, json) = (&command, &json);
             async move {
@@ -327,6 +355,11 @@ async fn off(ctx: &Context, cfg: &Config, dry_run: bool) -> Result<MaintenanceRe
         })
     }))
     .await;
+    let untouched = links
+        .iter()
+        .filter(|l| l.session().is_some() && !names.contains(&l.node.name.as_str()))
+        .map(|l| NodeResult::new(&l.node.name, "none", "holds the ended record already"));
+    let results: Vec<NodeResult> = results.into_iter().chain(untouched).collect();
     report.nodes = results
         .into_iter()
         .chain(unreachable_results(&links))
@@ -338,10 +371,14 @@ async fn off(ctx: &Context, cfg: &Config, dry_run: bool) -> Result<MaintenanceRe
     } else {
         Outcome::Done
     };
-    report.summary = match (failed, ended) {
-        (true, _) => "not ended on every node that answers".into(),
-        (false, true) => "maintenance ended".into(),
-        (false, false) => "no maintenance was in force".into(),
+    report.summary = match (failed, ended, stale) {
+        (true, _, _) => "not ended on every node that answers".into(),
+        (false, true, true) => format!(
+            "cleared the stale copy on {} (the maintenance had ended elsewhere)",
+            names.join(", ")
+        ),
+        (false, true, false) => "maintenance ended".into(),
+        (false, false, _) => "no maintenance was in force".into(),
     };
     if ended {
         let scope = report.maintenance.as_ref().and_then(|m| m.node.clone());
@@ -357,21 +394,31 @@ fn now_epoch() -> u64 {
         .unwrap_or_default()
 }
 
-/// The maintenance in force by the records the reachable nodes hold (an unreadable one counts
-/// as in force, as in `status`, so that `off` ends it).
-pub async fn in_force(links: &[NodeLink]) -> Option<Maintenance> {
+/// Each reachable node's record (ended or not; an unreadable one counts as in force, as in
+/// `status`, so that `off` ends it).
+async fn records(links: &[NodeLink]) -> Vec<(&NodeLink, Option<Maintenance>)> {
     let probe = maintenance::probe_command();
-    let held = futures::future::join_all(links.iter().filter_map(|l| l.session()).map(|s| {
-        let probe = &probe;
-        async move {
-            s.exec(probe, NODE_LIMIT).await.ok().and_then(|o| {
-                maintenance::parse_probe(&o.stdout_str())
-                    .unwrap_or_else(|e| Some(Maintenance::unreadable(&e.to_string())))
-            })
-        }
-    }))
-    .await;
-    maintenance::newest_in_force(held.into_iter().flatten())
+    futures::future::join_all(
+        links
+            .iter()
+            .filter_map(|l| l.session().map(|s| (l, s)))
+            .map(|(l, s)| {
+                let probe = &probe;
+                async move {
+                    let m = s.exec(probe, NODE_LIMIT).await.ok().and_then(|o| {
+                        maintenance::parse_probe(&o.stdout_str())
+                            .unwrap_or_else(|e| Some(Maintenance::unreadable(&e.to_string())))
+                    });
+                    (l, m)
+                }
+            }),
+    )
+    .await
+}
+
+/// The maintenance in force by the records the reachable nodes hold.
+pub async fn in_force(links: &[NodeLink]) -> Option<Maintenance> {
+    maintenance::newest_in_force(records(links).await.into_iter().filter_map(|(_, m)| m))
 }
 
 /// deploy refuses during a cluster maintenance unless forced; a node maintenance is what a

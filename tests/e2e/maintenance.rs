@@ -181,4 +181,17 @@ fn the_standby_down_under_node_maintenance_and_back_after_off() {
     let (code, doc) = lab.status_json(&[]);
     assert_eq!(code, 0, "{doc:#}");
     assert!(doc["maintenance"].is_null(), "{doc:#}");
+
+    // Were n1 lost now, n2's copy alone would read as in force: `off` clears it.
+    let out = lab.pairctl(&["maintenance", "off", "--yes", "-o", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    assert!(
+        report["summary"]
+            .as_str()
+            .unwrap()
+            .contains("cleared the stale copy on n2"),
+        "{report:#}"
+    );
+    assert!(record("n2").contains("\"ended\""), "{}", record("n2"));
 }

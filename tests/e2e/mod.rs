@@ -143,7 +143,9 @@ impl Drop for Fault<'_> {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        if !std::thread::panicking() {
+        // A node that was failed over comes back fenced, by design: health waits for its
+        // rejoin (the test's own, or the next test's `lab()`).
+        if !std::thread::panicking() && fenced().is_empty() {
             self.lab.wait_healthy();
         }
     }
@@ -194,13 +196,8 @@ pub fn vip_holders(lab: &Lab) -> Vec<&'static str> {
 /// Puts the lab back in its normal shape — no node fenced, n1 the active — and waits for
 /// health: a fenced node is rejoined by hand (`lab.sh rejoin`), then a swap moves the roles.
 pub fn restore_n1(lab: &Lab) {
-    for node in ["n1", "n2"] {
-        if lab_sh(&["ssh", node, "test -e /etc/pairctl/fenced"])
-            .status
-            .success()
-        {
-            rejoin_by_hand(lab, node);
-        }
+    for node in fenced() {
+        rejoin_by_hand(lab, node);
     }
     lab.wait_healthy();
     if vip_holders(lab) != ["n1"] {
@@ -214,6 +211,18 @@ pub fn restore_n1(lab: &Lab) {
         lab.wait_healthy();
     }
     assert_eq!(vip_holders(lab), ["n1"]);
+}
+
+/// The nodes that hold a fence (`/etc/pairctl/fenced`: a failover moved away from them).
+pub fn fenced() -> Vec<&'static str> {
+    ["n1", "n2"]
+        .into_iter()
+        .filter(|n| {
+            lab_sh(&["ssh", n, "test -e /etc/pairctl/fenced"])
+                .status
+                .success()
+        })
+        .collect()
 }
 
 /// The rejoin of a fenced node, by hand (`lab.sh rejoin`: what `pairctl rejoin` is to do).
