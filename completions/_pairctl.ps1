@@ -41,7 +41,8 @@ Register-ArgumentCompleter -Native -CommandName 'pairctl' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the cluster: version details, node roles, every check, a verdict')
             [CompletionResult]::new('failover', 'failover', [CompletionResultType]::ParameterValue, 'The standby takes over now (the active is sick or gone)')
             [CompletionResult]::new('swap', 'swap', [CompletionResultType]::ParameterValue, 'Planned role exchange with both nodes healthy')
-            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List the role changes (swap, failover) recorded on the nodes')
+            [CompletionResult]::new('rejoin', 'rejoin', [CompletionResultType]::ParameterValue, 'Bring a fenced node back as a healthy standby (after a failover)')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List the role changes (swap, failover, rejoin) recorded on the nodes')
             [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Collect one redacted support bundle from both nodes')
             [CompletionResult]::new('exporter', 'exporter', [CompletionResultType]::ParameterValue, 'Serve Prometheus metrics for one or many clusters on warm connections')
             [CompletionResult]::new('deploy', 'deploy', [CompletionResultType]::ParameterValue, 'Install the cluster onto two prepared nodes (idempotent)')
@@ -104,6 +105,29 @@ Register-ArgumentCompleter -Native -CommandName 'pairctl' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured with auto)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the preflight and the plan, change nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to the confirmation prompt (required without a TTY)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to the confirmation prompt (required without a TTY)')
+            [CompletionResult]::new('--accept-new-host-keys', '--accept-new-host-keys', [CompletionResultType]::ParameterName, 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pairctl;rejoin' {
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR is honoured with auto)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the divergence report and the plan, change nothing')
+            [CompletionResult]::new('--discard-divergent', '--discard-divergent', [CompletionResultType]::ParameterName, 'Rejoin even though the node committed writes the active never got (it ran as primary after the split): they are discarded and the node gets a full copy (SST)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Proceed during a maintenance or with an unreadable Gluster heal backlog; also takes over the cluster lock of another operation. Split-brain files are never overridden')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (repeat for more)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
@@ -373,7 +397,8 @@ Register-ArgumentCompleter -Native -CommandName 'pairctl' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the cluster: version details, node roles, every check, a verdict')
             [CompletionResult]::new('failover', 'failover', [CompletionResultType]::ParameterValue, 'The standby takes over now (the active is sick or gone)')
             [CompletionResult]::new('swap', 'swap', [CompletionResultType]::ParameterValue, 'Planned role exchange with both nodes healthy')
-            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List the role changes (swap, failover) recorded on the nodes')
+            [CompletionResult]::new('rejoin', 'rejoin', [CompletionResultType]::ParameterValue, 'Bring a fenced node back as a healthy standby (after a failover)')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List the role changes (swap, failover, rejoin) recorded on the nodes')
             [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Collect one redacted support bundle from both nodes')
             [CompletionResult]::new('exporter', 'exporter', [CompletionResultType]::ParameterValue, 'Serve Prometheus metrics for one or many clusters on warm connections')
             [CompletionResult]::new('deploy', 'deploy', [CompletionResultType]::ParameterValue, 'Install the cluster onto two prepared nodes (idempotent)')
@@ -390,6 +415,9 @@ Register-ArgumentCompleter -Native -CommandName 'pairctl' -ScriptBlock {
             break
         }
         'pairctl;help;swap' {
+            break
+        }
+        'pairctl;help;rejoin' {
             break
         }
         'pairctl;help;history' {

@@ -40,6 +40,9 @@ _pairctl() {
             pairctl,man)
                 cmd="pairctl__subcmd__man"
                 ;;
+            pairctl,rejoin)
+                cmd="pairctl__subcmd__rejoin"
+                ;;
             pairctl,snapshot)
                 cmd="pairctl__subcmd__snapshot"
                 ;;
@@ -72,6 +75,9 @@ _pairctl() {
                 ;;
             pairctl__subcmd__help,man)
                 cmd="pairctl__subcmd__help__subcmd__man"
+                ;;
+            pairctl__subcmd__help,rejoin)
+                cmd="pairctl__subcmd__help__subcmd__rejoin"
                 ;;
             pairctl__subcmd__help,snapshot)
                 cmd="pairctl__subcmd__help__subcmd__snapshot"
@@ -128,7 +134,7 @@ _pairctl() {
 
     case "${cmd}" in
         pairctl)
-            opts="-c -o -v -q -y -h -V --config --output --timeout --verbose --quiet --color --yes --accept-new-host-keys --help --version status failover swap history snapshot exporter deploy maintenance completions man help"
+            opts="-c -o -v -q -y -h -V --config --output --timeout --verbose --quiet --color --yes --accept-new-host-keys --help --version status failover swap rejoin history snapshot exporter deploy maintenance completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -338,7 +344,7 @@ _pairctl() {
             return 0
             ;;
         pairctl__subcmd__help)
-            opts="status failover swap history snapshot exporter deploy maintenance completions man help"
+            opts="status failover swap rejoin history snapshot exporter deploy maintenance completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -478,6 +484,20 @@ _pairctl() {
             return 0
             ;;
         pairctl__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pairctl__subcmd__help__subcmd__rejoin)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -778,6 +798,44 @@ _pairctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json prometheus nagios" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json prometheus nagios" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pairctl__subcmd__rejoin)
+            opts="-c -o -v -q -y -h -V --dry-run --discard-divergent --force --config --output --timeout --verbose --quiet --color --yes --accept-new-host-keys --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -38,7 +38,8 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand status 'Show the cluster: version details, node roles, every check, a verdict'
             cand failover 'The standby takes over now (the active is sick or gone)'
             cand swap 'Planned role exchange with both nodes healthy'
-            cand history 'List the role changes (swap, failover) recorded on the nodes'
+            cand rejoin 'Bring a fenced node back as a healthy standby (after a failover)'
+            cand history 'List the role changes (swap, failover, rejoin) recorded on the nodes'
             cand snapshot 'Collect one redacted support bundle from both nodes'
             cand exporter 'Serve Prometheus metrics for one or many clusters on warm connections'
             cand deploy 'Install the cluster onto two prepared nodes (idempotent)'
@@ -98,6 +99,28 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
             cand --color 'When to use colour (NO_COLOR is honoured with auto)'
             cand --dry-run 'Print the preflight and the plan, change nothing'
+            cand -v 'More diagnostics on stderr (repeat for more)'
+            cand --verbose 'More diagnostics on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --yes 'Answer yes to the confirmation prompt (required without a TTY)'
+            cand --accept-new-host-keys 'Learn the host key of a node seen for the first time (writes known_hosts); a changed key is still refused'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pairctl;rejoin'= {
+            cand -c 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
+            cand --config 'Configuration file [default: $PAIRCTL_CONFIG, ./pairctl.toml, ~/.config/pairctl/pairctl.toml, /etc/pairctl/pairctl.toml]; `exporter` takes several, or a directory of *.toml files'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --timeout 'Hard deadline for the whole command, e.g. 10s, 1m [default: 10s for status, 60s for swap and failover]'
+            cand --color 'When to use colour (NO_COLOR is honoured with auto)'
+            cand --dry-run 'Print the divergence report and the plan, change nothing'
+            cand --discard-divergent 'Rejoin even though the node committed writes the active never got (it ran as primary after the split): they are discarded and the node gets a full copy (SST)'
+            cand --force 'Proceed during a maintenance or with an unreadable Gluster heal backlog; also takes over the cluster lock of another operation. Split-brain files are never overridden'
             cand -v 'More diagnostics on stderr (repeat for more)'
             cand --verbose 'More diagnostics on stderr (repeat for more)'
             cand -q 'Only errors on stderr'
@@ -349,7 +372,8 @@ set edit:completion:arg-completer[pairctl] = {|@words|
             cand status 'Show the cluster: version details, node roles, every check, a verdict'
             cand failover 'The standby takes over now (the active is sick or gone)'
             cand swap 'Planned role exchange with both nodes healthy'
-            cand history 'List the role changes (swap, failover) recorded on the nodes'
+            cand rejoin 'Bring a fenced node back as a healthy standby (after a failover)'
+            cand history 'List the role changes (swap, failover, rejoin) recorded on the nodes'
             cand snapshot 'Collect one redacted support bundle from both nodes'
             cand exporter 'Serve Prometheus metrics for one or many clusters on warm connections'
             cand deploy 'Install the cluster onto two prepared nodes (idempotent)'
@@ -363,6 +387,8 @@ set edit:completion:arg-completer[pairctl] = {|@words|
         &'pairctl;help;failover'= {
         }
         &'pairctl;help;swap'= {
+        }
+        &'pairctl;help;rejoin'= {
         }
         &'pairctl;help;history'= {
         }

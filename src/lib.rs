@@ -103,6 +103,7 @@ async fn dispatch(ctx: &Context, command: Command) -> error::Result<u8> {
             )
             .await
         }
+        Command::Rejoin(a) => commands::rejoin::run(ctx, a.into()).await,
         Command::History => commands::role_change::history(ctx).await,
         Command::Snapshot(args) => commands::snapshot::run(ctx, args).await,
         Command::Deploy(args) => commands::deploy::run(ctx, args).await,

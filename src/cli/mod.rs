@@ -8,6 +8,7 @@ pub mod deploy;
 pub mod exporter;
 pub mod failover;
 pub mod maintenance;
+pub mod rejoin;
 pub mod snapshot;
 pub mod status;
 pub mod swap;
@@ -103,7 +104,9 @@ pub enum Command {
     Failover(failover::FailoverArgs),
     /// Planned role exchange with both nodes healthy
     Swap(swap::SwapArgs),
-    /// List the role changes (swap, failover) recorded on the nodes
+    /// Bring a fenced node back as a healthy standby (after a failover)
+    Rejoin(rejoin::RejoinArgs),
+    /// List the role changes (swap, failover, rejoin) recorded on the nodes
     History,
     /// Collect one redacted support bundle from both nodes
     Snapshot(snapshot::SnapshotArgs),

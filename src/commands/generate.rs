@@ -244,6 +244,10 @@ pub fn json_schemas() -> Vec<(&'static str, Vec<u8>)> {
             document::<plan::OperationReport>(plan::swap::SCHEMA, "pairctl swap|failover -o json"),
         ),
         (
+            "pairctl.rejoin-1.json",
+            document::<plan::rejoin::RejoinReport>(plan::rejoin::SCHEMA, "pairctl rejoin -o json"),
+        ),
+        (
             "pairctl.maintenance-1.json",
             document::<maintenance::MaintenanceReport>(
                 maintenance::REPORT_SCHEMA,

@@ -451,6 +451,7 @@ async fn history(
         duration_ms: started.elapsed().as_millis() as u64,
         by: actions::operator(),
         detail: Some(detail),
+        galera_seqno: None,
     };
     let _ = actions::record_history(links, &record, NODE_LIMIT).await;
 }

@@ -132,6 +132,21 @@ pub fn for_command(sub: &str) -> CommandDoc {
             ],
             see_also: &[],
         },
+        "rejoin" => CommandDoc {
+            exit: ROLE_CHANGE_EXIT,
+            files: &[(
+                "/var/lib/pairctl/archive/k3s-state-TIME/",
+                "On the rejoined node: its superseded k3s state database, archived (never deleted).",
+            )],
+            examples: &[
+                (
+                    "The divergence report (IST or SST, writes that would be lost, heal backlog):",
+                    "pairctl rejoin n1 --dry-run",
+                ),
+                ("Bring n1 back as the standby, then fail back:", "pairctl rejoin n1 --yes && pairctl swap --yes"),
+            ],
+            see_also: &[],
+        },
         "failover" => CommandDoc {
             exit: ROLE_CHANGE_EXIT,
             files: &[],

@@ -5,6 +5,7 @@ pub mod deploy;
 pub mod exporter;
 pub mod generate;
 pub mod maintenance;
+pub mod rejoin;
 pub mod role_change;
 pub mod snapshot;
 pub mod status;

@@ -200,7 +200,7 @@ async fn act(
 
 /// The first Ctrl-C is noted (the plan finishes or puts back the step in flight and says
 /// which); a second one leaves at once, saying what was in flight.
-async fn listen_for_ctrl_c(
+pub async fn listen_for_ctrl_c(
     mut sigint: tokio::signal::unix::Signal,
     interrupt: plan::Interrupt,
     quiet: bool,
@@ -254,7 +254,7 @@ async fn with_restore_trial(
     report
 }
 
-fn confirm(ctx: &Context, op: &OperationReport) -> Result<bool> {
+pub fn confirm(ctx: &Context, op: &OperationReport) -> Result<bool> {
     super::confirm(
         ctx,
         op.kind,
@@ -268,7 +268,7 @@ fn confirm(ctx: &Context, op: &OperationReport) -> Result<bool> {
     )
 }
 
-fn print(ctx: &Context, op: &OperationReport) {
+pub fn print(ctx: &Context, op: &OperationReport) {
     match ctx.style.format {
         OutputFormat::Json => out(&render::json(op)),
         // Table, and the status-only formats (refused before any command runs).

@@ -747,12 +747,9 @@ fn fence_check(node: &str, nodes: &[NodeFacts], f: &crate::probe::node::Fence) -
         node,
         Impact::Degraded,
         format!(
-            "fenced {by} at {time}{epoch}: {reason}; no VIP, no k3s, its database not primary until rejoined. Run `pairctl rejoin {node}` (not available yet; by hand on {node}: systemctl stop mariadb; rm -f /var/lib/mysql/grastate.dat {fence}; echo standby > {role}; copy {epoch_file} from {peer}; systemctl start mariadb)",
+            "fenced {by} at {time}{epoch}: {reason}; no VIP, no k3s, its database not primary until rejoined. Next: `pairctl rejoin {node} --dry-run` (the divergence report), then `pairctl rejoin {node}` to bring it back as the standby of {peer}",
             time = if f.time.is_empty() { "an unknown time" } else { &f.time },
             reason = if f.reason.is_empty() { "no reason recorded" } else { &f.reason },
-            fence = crate::probe::node::FENCE_FILE,
-            role = crate::probe::node::ROLE_FILE,
-            epoch_file = crate::probe::node::EPOCH_FILE,
         ),
     )
 }

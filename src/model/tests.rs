@@ -711,7 +711,7 @@ fn a_fenced_node_says_so_with_the_way_back() {
     for part in [
         "fenced by failover at 2026-12-01T09:00:00Z, epoch 2",
         "pairctl rejoin n1",
-        "from n2",
+        "standby of n2",
     ] {
         assert!(c.detail.contains(part), "{part}: {}", c.detail);
     }

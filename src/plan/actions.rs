@@ -358,6 +358,10 @@ pub struct HistoryRecord {
     /// What else the record says (a maintenance's reason and expiry).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// A failover's fork point: the new active's last committed Galera seqno when it took
+    /// over. A returning node with writes past it ran as primary after the split (rejoin).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub galera_seqno: Option<u64>,
 }
 
 pub fn operator() -> String {

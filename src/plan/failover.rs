@@ -7,7 +7,7 @@
 //! convergence within the deadline. The fence stays until the node is rejoined.
 
 use super::actions;
-use super::swap::{describe, next_epoch, record, SCHEMA};
+use super::swap::{describe, next_epoch, record_with, SCHEMA};
 use super::{plan, Executor, Interrupt, OperationReport, Outcome, Precondition};
 use crate::config::Config;
 use crate::model::{CheckResult, ClusterReport, Impact};
@@ -33,6 +33,9 @@ pub struct Situation {
     pub needs_bootstrap: bool,
     /// The epoch the failover writes.
     pub epoch: u64,
+    /// The survivor's last committed seqno before it takes over: the fork point a rejoin
+    /// measures the returning node's divergence from.
+    pub survivor_seqno: Option<u64>,
 }
 
 fn reachable(report: &ClusterReport, node: &str) -> bool {
@@ -200,6 +203,7 @@ pub async fn prepare(
             from_confirmed_down,
             needs_bootstrap,
             epoch: next_epoch(&report),
+            survivor_seqno: galera.as_ref().ok().and_then(|g| g.last_committed),
         });
     }
 
@@ -318,7 +322,7 @@ pub async fn execute(
     op.outcome = outcome;
     op.summary = summary;
     op.elapsed_ms = started.elapsed().as_millis() as u64;
-    record(links, &op, "failover").await;
+    record_with(links, &op, "failover", situation.survivor_seqno).await;
     op
 }
 

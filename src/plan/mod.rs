@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod failover;
 pub mod lock;
+pub mod rejoin;
 pub mod swap;
 
 use crate::model::ClusterReport;

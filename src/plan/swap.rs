@@ -290,6 +290,16 @@ struct Pair<'a> {
 }
 
 pub async fn record(links: &[NodeLink], op: &OperationReport, kind: &str) {
+    record_with(links, op, kind, None).await
+}
+
+/// The history record, with a failover's fork point (`HistoryRecord::galera_seqno`).
+pub async fn record_with(
+    links: &[NodeLink],
+    op: &OperationReport,
+    kind: &str,
+    galera_seqno: Option<u64>,
+) {
     let rec = actions::HistoryRecord {
         time: actions::now_rfc3339(),
         kind: kind.to_string(),
@@ -302,6 +312,7 @@ pub async fn record(links: &[NodeLink], op: &OperationReport, kind: &str) {
         duration_ms: op.elapsed_ms,
         by: actions::operator(),
         detail: None,
+        galera_seqno,
     };
     let _ = actions::record_history(links, &rec, Duration::from_secs(5)).await;
 }

@@ -31,6 +31,9 @@ pub struct GaleraFacts {
     /// `wsrep_last_committed`: the seqno of the last transaction this node committed (when
     /// asked for; comparable between nodes of one cluster history).
     pub last_committed: Option<u64>,
+    /// `wsrep_local_cached_downto`: the lowest seqno this node's gcache still holds (a joiner
+    /// whose position is at or after it can catch up incrementally, by IST).
+    pub cached_downto: Option<u64>,
 }
 
 /// `wsrep_cluster_status`.
@@ -171,6 +174,9 @@ pub fn parse_wsrep_rows(rows: &[(String, String)]) -> Result<GaleraFacts, ParseE
         last_committed: vars
             .get("wsrep_last_committed")
             .and_then(|v| v.trim().parse().ok()),
+        cached_downto: vars
+            .get("wsrep_local_cached_downto")
+            .and_then(|v| v.trim().parse().ok()),
     })
 }
 
@@ -279,6 +285,7 @@ mod tests {
                 ],
                 flow_control_paused: Some(0.0),
                 last_committed: Some(48213),
+                cached_downto: Some(26337),
             }
         );
     }
