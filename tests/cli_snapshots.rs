@@ -21,6 +21,7 @@ fn help_of_every_command() {
         &["status", "--help"],
         &["failover", "--help"],
         &["swap", "--help"],
+        &["rejoin", "--help"],
         &["history", "--help"],
         &["snapshot", "--help"],
         &["exporter", "--help"],

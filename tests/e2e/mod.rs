@@ -10,6 +10,7 @@ mod litestream;
 mod maintenance;
 mod monitoring;
 mod quorum;
+mod rejoin;
 mod role_change;
 mod snapshot;
 mod ssh;
