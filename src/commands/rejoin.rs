@@ -84,7 +84,7 @@ async fn act(
     let (node, active) = match rejoin::target(cfg, &report, o.node.as_deref()) {
         Ok(t) => t,
         Err(detail) => {
-            let mut op = rejoin::refused(cfg, "target", detail);
+            let mut op = rejoin::refused(cfg, "target", detail.to_string());
             op.status = Some(report);
             print(ctx, &op, None);
             return Ok(op.outcome.exit_code());

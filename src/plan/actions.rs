@@ -22,9 +22,11 @@ use std::time::{Duration, Instant};
 pub const POLL: Duration = Duration::from_millis(100);
 const CALL: Duration = Duration::from_secs(5);
 
-type StepResult<T> = Result<(T, String), String>;
+/// A step's outcome: its value and detail, or why it failed.
+pub type StepResult<T> = Result<(T, String), String>;
 
-async fn run_ok(s: &SshSession, cmd: &str, limit: Duration) -> Result<String, String> {
+/// Runs `cmd`; its stdout, or what the failure looked like.
+pub async fn run_ok(s: &SshSession, cmd: &str, limit: Duration) -> Result<String, String> {
     let out = s.exec(cmd, limit).await?;
     if out.success() {
         Ok(out.stdout_str())

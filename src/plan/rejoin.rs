@@ -8,7 +8,7 @@
 //! state is archived, the fence goes, vote 1, keepalived running; verified by the status
 //! machinery with the same active.
 
-use super::actions;
+use super::actions::{self, run_ok, StepResult};
 use super::swap::{describe, record_with};
 use super::{plan, Executor, Interrupt, OperationReport, Outcome, Precondition};
 use crate::config::Config;
@@ -32,8 +32,6 @@ const SEP: &str = "@@pairctl-rejoin@@";
 const CALL: Duration = Duration::from_secs(10);
 /// At most this many split-brain file names are kept per volume (a node's text is bounded).
 const NAMES_KEPT: usize = 20;
-
-type StepResult<T> = std::result::Result<(T, String), String>;
 
 /// A Galera position: the history (state UUID) and the last committed seqno in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -269,15 +267,6 @@ fn parse_returning(text: &str) -> Returning {
         live: galera::parse_wsrep_text(part(2)).ok(),
         saved: parse_grastate(part(1)),
         k3s_state_bytes: part(3).trim().parse().ok(),
-    }
-}
-
-async fn run_ok(s: &SshSession, cmd: &str, limit: Duration) -> std::result::Result<String, String> {
-    let out = s.exec(cmd, limit).await?;
-    if out.success() {
-        Ok(out.stdout_str())
-    } else {
-        Err(out.failure_summary())
     }
 }
 
@@ -603,34 +592,48 @@ pub struct Options {
     pub dry_run: bool,
 }
 
+/// Why there is no node to rejoin.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("no single active node: rejoin needs a healthy active to join (see `pairctl status`; `pairctl failover` first)")]
+    NoActive,
+    #[error("{node} is not a node of cluster {cluster} ({known})")]
+    UnknownNode {
+        node: String,
+        cluster: String,
+        known: String,
+    },
+    #[error("{0} is the active: only the other node can rejoin")]
+    IsActive(String),
+    #[error("no node besides the active {0}")]
+    NoOther(String),
+}
+
 /// The node to bring back and the active it rejoins: NODE, or the one that is not active.
 pub fn target(
     cfg: &Config,
     report: &ClusterReport,
     asked: Option<&str>,
-) -> std::result::Result<(String, String), String> {
-    let Some(active) = report.active.clone() else {
-        return Err("no single active node: rejoin needs a healthy active to join (see `pairctl status`; `pairctl failover` first)".into());
-    };
+) -> std::result::Result<(String, String), TargetError> {
+    let active = report.active.clone().ok_or(TargetError::NoActive)?;
     let node = match asked {
         Some(n) if cfg.node(n).is_none() => {
-            return Err(format!(
-                "{n} is not a node of cluster {} ({})",
-                cfg.name,
-                cfg.nodes
+            return Err(TargetError::UnknownNode {
+                node: n.to_string(),
+                cluster: cfg.name.clone(),
+                known: cfg
+                    .nodes
                     .iter()
                     .map(|n| n.name.as_str())
                     .collect::<Vec<_>>()
-                    .join(", ")
-            ))
+                    .join(", "),
+            })
         }
-        Some(n) if n == active => {
-            return Err(format!("{n} is the active: only the other node can rejoin"))
-        }
+        Some(n) if n == active => return Err(TargetError::IsActive(n.to_string())),
         Some(n) => n.to_string(),
         None => match cfg.nodes.iter().find(|n| n.name != active) {
             Some(n) => n.name.clone(),
-            None => return Err("no node besides the active".into()),
+            None => return Err(TargetError::NoOther(active)),
         },
     };
     Ok((node, active))
