@@ -1173,7 +1173,7 @@ async fn join(c: &Ctx<'_>, running: bool, sst: bool) -> StepResult<()> {
     .ok_or_else(|| format!("not Synced in {}'s component at the deadline", c.active))?;
     let journal = run_ok(
         c.s,
-        &format!("journalctl -u mariadb --since @{} --no-pager -o cat 2>/dev/null | grep -E 'IST received|SST received|Receiving IST: ' | tail -n 3 | head -c 2000; true", shell_quote(&since)),
+        &format!("journalctl -u mariadb --since @{} --no-pager -o cat 2>/dev/null | grep -E 'completed on joiner|IST received|SST received|Receiving IST: ' | tail -n 8 | head -c 4000; true", shell_quote(&since)),
         c.deadline.cap(CALL),
     )
     .await
@@ -1192,20 +1192,24 @@ async fn join(c: &Ctx<'_>, running: bool, sst: bool) -> StepResult<()> {
     ))
 }
 
-/// What the joiner's journal says it received: `IST received`, `SST received`.
+/// What the joiner's journal says it received. The SST script runs on every join and says
+/// which it did (`rsync IST completed on joiner` when it was bypassed for an IST, `… SST
+/// completed on joiner` after a full copy); Galera logs the IST's range.
 pub fn transfer_seen(journal: &str) -> String {
-    let sst = journal.contains("SST received");
+    let full = journal.contains("SST completed on joiner");
+    let bypassed = journal.contains("IST completed on joiner");
     let ist = journal.lines().find_map(|l| {
         l.split_once("Receiving IST: ")
             .map(|(_, r)| r.trim().to_string())
     });
-    match (sst, ist) {
-        (true, Some(i)) => format!("SST received, then IST: {i}"),
+    match (full, ist) {
+        (true, Some(i)) => format!("SST received (full copy), then IST: {i}"),
         (true, None) => "SST received (full copy)".into(),
         (false, Some(i)) => format!("IST received: {i}"),
-        (false, None) if journal.contains("IST received") => {
+        (false, None) if bypassed || journal.contains("IST received") => {
             "IST received (nothing to apply)".into()
         }
+        (false, None) if journal.contains("SST received") => "SST received (full copy)".into(),
         (false, None) => "no state transfer in its journal".into(),
     }
 }
@@ -1432,16 +1436,14 @@ mod tests {
 
     #[test]
     fn the_journal_says_which_transfer_happened() {
+        // An IST: the SST script ran, bypassed (lines from the lab's journal).
+        let ist = "WSREP_SST: [INFO] rsync IST completed on joiner (20261201 14:23:20.137)\nWSREP: SST received\nWSREP: SST received: d5634cd6:2871\nWSREP: Receiving IST: 148 writesets, seqnos 2872-3019\nWSREP: IST received: d5634cd6:3019";
         assert_eq!(
-            transfer_seen(
-                "WSREP: Receiving IST: 3 writesets, seqnos 14-16\nWSREP: IST received: x:16"
-            ),
-            "IST received: 3 writesets, seqnos 14-16"
+            transfer_seen(ist),
+            "IST received: 148 writesets, seqnos 2872-3019"
         );
-        assert_eq!(
-            transfer_seen("WSREP: SST received\nWSREP: SST received: x:13"),
-            "SST received (full copy)"
-        );
+        let sst = "WSREP_SST: [INFO] rsync SST completed on joiner (20261201 14:01:02.000)\nWSREP: SST received\nWSREP: SST received: x:13";
+        assert_eq!(transfer_seen(sst), "SST received (full copy)");
         assert_eq!(transfer_seen(""), "no state transfer in its journal");
     }
 
