@@ -1,18 +1,22 @@
 //! pairctl: operate a two-node active/standby HA cluster.
 //!
-//! Layers: `cli` (clap types) → `commands` (wiring) → `probe` (gather) → `model` (judge)
-//! → `render` (print); `transport` holds SSH, SQL and HTTPS with deadlines.
+//! Layers: `cli` (clap types) → `commands` (wiring) → `round` (one status round: `probe`
+//! gathers, `model` judges), `plan` (role changes), `deploy`, `snapshot` → `render` (print);
+//! `transport` holds SSH, SQL and HTTPS with deadlines; `format` formats values for people.
+//! Nothing below `commands` imports `commands` or `cli`.
 
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod deploy;
 pub mod error;
+pub mod format;
 pub mod maintenance;
 pub mod model;
 pub mod plan;
 pub mod probe;
 pub mod render;
+pub mod round;
 pub mod snapshot;
 pub mod transport;
 pub mod witness;
@@ -47,7 +51,7 @@ pub fn run() -> u8 {
         render::diag("error: several -c files are for `pairctl exporter`; give one");
         return exit::USAGE;
     }
-    let style = render::Style::new(g.output, g.color, g.quiet, g.verbose);
+    let style = render::Style::new(g.output.into(), g.color.into(), g.quiet, g.verbose);
     init_tracing(g.verbose, g.quiet);
     let ctx = Context {
         style,

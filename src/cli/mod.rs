@@ -89,11 +89,33 @@ impl OutputFormat {
     }
 }
 
+/// The command line's format, as the renderers know it.
+impl From<OutputFormat> for crate::render::Format {
+    fn from(format: OutputFormat) -> Self {
+        match format {
+            OutputFormat::Table => Self::Table,
+            OutputFormat::Json => Self::Json,
+            OutputFormat::Prometheus => Self::Prometheus,
+            OutputFormat::Nagios => Self::Nagios,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+impl From<ColorChoice> for crate::render::ColorMode {
+    fn from(color: ColorChoice) -> Self {
+        match color {
+            ColorChoice::Auto => Self::Auto,
+            ColorChoice::Always => Self::Always,
+            ColorChoice::Never => Self::Never,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,12 +3,12 @@
 
 use super::Context;
 use crate::cli::deploy::DeployArgs;
-use crate::cli::OutputFormat;
 use crate::deploy::progress::{Silent, Terminal};
 use crate::deploy::report::{self, DeployReport, Outcome};
 use crate::deploy::run::{Deploy, Options};
 use crate::error::{Error, Result};
 use crate::probe::collect::connect_all;
+use crate::render::Format;
 use crate::render::{self, diag, out};
 use crate::transport::Deadline;
 use std::time::Duration;
@@ -64,7 +64,7 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
         progress.finish();
         r
     } else {
-        if ctx.style.format == OutputFormat::Table {
+        if ctx.style.format == Format::Table {
             out(&render::sanitize::terminal(&report::plan_text(
                 &deploy.report,
                 ctx.style.verbose > 0,
@@ -117,7 +117,7 @@ fn confirm(ctx: &Context, r: &DeployReport) -> Result<bool> {
 
 fn print(ctx: &Context, r: &DeployReport) {
     match ctx.style.format {
-        OutputFormat::Json => out(&render::json(r)),
+        Format::Json => out(&render::json(r)),
         // Table, and the status-only formats (refused before any command runs).
         _ => out(&render::sanitize::terminal(&report::result_text(
             r,

@@ -120,7 +120,7 @@ impl Cluster {
                 None => *links = Some(connect_all(&self.cfg, deadline).await),
             }
             let links = links.as_deref().unwrap_or_default();
-            super::status::report(&self.cfg, links, &self.https, deadline, started).await
+            crate::round::report(&self.cfg, links, &self.https, deadline, started).await
         };
         // The probes keep to the deadline; this bounds the round even if one did not.
         let report = tokio::time::timeout(limit + Duration::from_millis(100), work)

@@ -241,7 +241,7 @@ pub fn json_schemas() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "pairctl.operation-1.json",
-            document::<plan::OperationReport>(plan::swap::SCHEMA, "pairctl swap|failover -o json"),
+            document::<plan::OperationReport>(plan::SCHEMA, "pairctl swap|failover -o json"),
         ),
         (
             "pairctl.rejoin-1.json",

@@ -3,7 +3,6 @@
 
 use super::Context;
 use crate::cli::maintenance::MaintenanceAction;
-use crate::cli::OutputFormat;
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::maintenance::{
@@ -11,6 +10,7 @@ use crate::maintenance::{
 };
 use crate::plan::actions::{self, HistoryRecord};
 use crate::probe::collect::{connect_all, NodeLink};
+use crate::render::Format;
 use crate::render::{self, out};
 use crate::transport::https::HttpsClient;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -73,7 +73,7 @@ pub async fn run(ctx: &Context, action: Action) -> Result<u8> {
         Action::Off { dry_run } => off(ctx, &cfg, dry_run).await?,
     };
     match ctx.style.format {
-        OutputFormat::Json => out(&render::json(&report)),
+        Format::Json => out(&render::json(&report)),
         _ => out(&render::maintenance::result(&report, &ctx.style)),
     }
     Ok(report.outcome.exit_code())
@@ -125,7 +125,7 @@ async fn on(
     super::status::warn_connect_problems(ctx, &links);
     reachable(&links)?;
     let https = HttpsClient::new(cfg)?;
-    let status = super::status::report(cfg, &links, &https, deadline, started).await;
+    let status = crate::round::report(cfg, &links, &https, deadline, started).await;
     let record = Maintenance::new(
         node.clone(),
         reason,

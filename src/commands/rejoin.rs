@@ -4,12 +4,12 @@
 use super::role_change::{confirm, listen_for_ctrl_c, take_lock};
 use super::Context;
 use crate::cli::rejoin::RejoinArgs;
-use crate::cli::OutputFormat;
 use crate::error::{Error, ErrorKind, Result};
 use crate::plan::rejoin::{self, Options, RejoinReport};
 use crate::plan::{Interrupt, OperationReport, Outcome};
 use crate::probe::collect::{connect_all, NodeLink};
 use crate::render::progress::StepReporter;
+use crate::render::Format;
 use crate::render::{self, out};
 use crate::transport::https::HttpsClient;
 use crate::transport::Deadline;
@@ -80,7 +80,7 @@ async fn act(
 ) -> Result<u8> {
     let started = Instant::now();
     let look = Deadline::after(deadline.cap(Duration::from_secs(8)));
-    let report = super::status::report(cfg, links, https, look, started).await;
+    let report = crate::round::report(cfg, links, https, look, started).await;
     let (node, active) = match rejoin::target(cfg, &report, o.node.as_deref()) {
         Ok(t) => t,
         Err(detail) => {
@@ -104,7 +104,7 @@ async fn act(
         print(ctx, &op, Some(&findings.divergence));
         return Ok(op.outcome.exit_code());
     }
-    if ctx.style.format == OutputFormat::Table {
+    if ctx.style.format == Format::Table {
         out(&render::operation::plan(&op, &ctx.style));
     }
     if !confirm(ctx, &op)? {
@@ -134,7 +134,7 @@ async fn act(
 
 fn print(ctx: &Context, op: &OperationReport, divergence: Option<&rejoin::Divergence>) {
     match ctx.style.format {
-        OutputFormat::Json => out(&render::json(&RejoinReport {
+        Format::Json => out(&render::json(&RejoinReport {
             operation: op.clone(),
             divergence: divergence.cloned(),
         })),

@@ -2,11 +2,11 @@
 //! print the plan, confirm (prompt on a TTY, `--yes` otherwise — never a hang), act, verify.
 
 use super::Context;
-use crate::cli::OutputFormat;
 use crate::error::{Error, Result};
 use crate::plan::{self, failover, lock, swap, OperationReport, Outcome};
 use crate::probe::collect::connect_all;
 use crate::render::progress::StepReporter;
+use crate::render::Format;
 use crate::render::{self, diag, out};
 use crate::transport::https::HttpsClient;
 use crate::transport::Deadline;
@@ -106,7 +106,7 @@ pub async fn take_lock(
 
 fn refused(cfg: &crate::config::Config, kind: &'static str, detail: String) -> OperationReport {
     OperationReport {
-        schema: swap::SCHEMA,
+        schema: plan::SCHEMA,
         kind,
         cluster: cfg.name.clone(),
         from: None,
@@ -140,7 +140,7 @@ async fn act(
     started: Instant,
 ) -> Result<u8> {
     let (cfg, links, https) = (cfg, links, https);
-    let report = super::status::report(cfg, links, https, look, started).await;
+    let report = crate::round::report(cfg, links, https, look, started).await;
     let reporter = StepReporter::new(&ctx.style);
 
     let (op, situation) = match &kind {
@@ -158,7 +158,7 @@ async fn act(
         print(ctx, &op);
         return Ok(op.outcome.exit_code());
     }
-    if ctx.style.format == OutputFormat::Table {
+    if ctx.style.format == Format::Table {
         out(&render::operation::plan(&op, &ctx.style));
     }
     if !confirm(ctx, &op)? {
@@ -270,7 +270,7 @@ pub fn confirm(ctx: &Context, op: &OperationReport) -> Result<bool> {
 
 pub fn print(ctx: &Context, op: &OperationReport) {
     match ctx.style.format {
-        OutputFormat::Json => out(&render::json(op)),
+        Format::Json => out(&render::json(op)),
         // Table, and the status-only formats (refused before any command runs).
         _ => {
             out(&render::operation::result(op, &ctx.style));
@@ -296,7 +296,7 @@ pub async fn history(ctx: &Context) -> Result<u8> {
     }
     let records = plan::actions::read_history(&links, deadline.remaining()).await;
     match ctx.style.format {
-        OutputFormat::Json => out(&render::json(
+        Format::Json => out(&render::json(
             &serde_json::json!({"schema": plan::actions::HISTORY_SCHEMA, "changes": records}),
         )),
         // Table, and the status-only formats (refused before any command runs).

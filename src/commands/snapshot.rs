@@ -4,10 +4,11 @@
 
 use super::Context;
 use crate::cli::snapshot::{SnapshotAction, SnapshotArgs};
-use crate::cli::OutputFormat;
 use crate::error::{Error, Result};
+use crate::format::human_duration;
 use crate::probe::collect::connect_all;
-use crate::render::{self, diag, human_duration, out, Style};
+use crate::render::Format;
+use crate::render::{self, diag, out, Style};
 use crate::snapshot::archive::{self, Verification};
 use crate::snapshot::manifest::{Manifest, Outcome};
 use crate::snapshot::{self as snap, NodeProgress, Options, Progress, Window};
@@ -76,7 +77,7 @@ async fn create(ctx: &Context, args: SnapshotArgs) -> Result<u8> {
     let links = connect_all(&cfg, deadline).await;
     super::status::warn_connect_problems(ctx, &links);
     let status_deadline = Deadline::after(deadline.cap(STATUS_BUDGET));
-    let status = super::status::report(&cfg, &links, &https, status_deadline, Instant::now());
+    let status = crate::round::report(&cfg, &links, &https, status_deadline, Instant::now());
 
     let opts = Options {
         output: args.output_file.clone(),
@@ -110,7 +111,7 @@ async fn create(ctx: &Context, args: SnapshotArgs) -> Result<u8> {
     let m = &bundle.manifest;
     let path = bundle.path.display().to_string();
     match ctx.style.format {
-        OutputFormat::Json => out(&render::json(&m.summary(
+        Format::Json => out(&render::json(&m.summary(
             &path,
             &bundle.sha256,
             bundle.bytes,
@@ -185,7 +186,7 @@ async fn inspect(ctx: &Context, file: PathBuf) -> Result<u8> {
         .map_err(|e| Error::failed(format!("cannot read {}", file.display())).cause(e.to_string()))?
         .map_err(Error::failed)?;
     match ctx.style.format {
-        OutputFormat::Json => out(&render::json(&serde_json::json!({
+        Format::Json => out(&render::json(&serde_json::json!({
             "manifest": manifest,
             "verification": {
                 "ok": verification.ok(),
@@ -202,7 +203,7 @@ async fn inspect(ctx: &Context, file: PathBuf) -> Result<u8> {
             &ctx.style,
         ))),
     }
-    if !verification.ok() && ctx.style.format == OutputFormat::Json && !ctx.style.quiet {
+    if !verification.ok() && ctx.style.format == Format::Json && !ctx.style.quiet {
         diag(&format!(
             "error: {} failed verification: {}",
             file.display(),
@@ -357,7 +358,7 @@ struct Bars {
 
 impl Bars {
     fn new(style: &Style) -> Self {
-        let enabled = !style.quiet && style.format != OutputFormat::Json;
+        let enabled = !style.quiet && style.format != Format::Json;
         let tty = enabled && style.stderr_tty;
         let target = if tty {
             ProgressDrawTarget::stderr()

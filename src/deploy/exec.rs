@@ -316,7 +316,7 @@ async fn ensure_roles(
                 &format!("systemctl start/stop {}", units.join(" ")),
                 format!(
                     "not settled after {}: {last}",
-                    crate::render::human_duration(started.elapsed())
+                    crate::format::human_duration(started.elapsed())
                 ),
             ));
         }

@@ -3,8 +3,9 @@
 
 use super::report::StageState;
 use super::Stage;
-use crate::cli::OutputFormat;
-use crate::render::{diag, human_duration, Style};
+use crate::format::human_duration;
+use crate::render::Format;
+use crate::render::{diag, Style};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::time::{Duration, Instant};
 
@@ -36,7 +37,7 @@ pub struct Terminal {
 
 impl Terminal {
     pub fn new(style: &Style, nodes: &[String], stages: usize) -> Self {
-        let enabled = !style.quiet && style.format != OutputFormat::Json;
+        let enabled = !style.quiet && style.format != Format::Json;
         let bars = (enabled && style.stderr_tty).then(|| {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
             // wide_msg: a long change summary is cut at the terminal's width, not wrapped.

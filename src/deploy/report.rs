@@ -319,7 +319,7 @@ pub fn result_text(r: &DeployReport, verbose: bool) -> String {
             _ => String::new(),
         };
         let took = if st.elapsed_ms > 0 {
-            crate::render::human_duration(std::time::Duration::from_millis(st.elapsed_ms))
+            crate::format::human_duration(std::time::Duration::from_millis(st.elapsed_ms))
         } else {
             String::new()
         };

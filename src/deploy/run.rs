@@ -439,7 +439,7 @@ impl<'a> Deploy<'a> {
                 Some(h) => {
                     let t = Instant::now();
                     let round = Deadline::after(deadline.cap(Duration::from_secs(8)));
-                    Some(crate::commands::status::report(cfg, links, h, round, t).await)
+                    Some(crate::round::report(cfg, links, h, round, t).await)
                 }
                 None => None,
             }
@@ -788,9 +788,7 @@ impl<'a> Deploy<'a> {
         let last = loop {
             let round_started = Instant::now();
             let round = Deadline::after(limit.cap(Duration::from_secs(8)));
-            let report =
-                crate::commands::status::report(&cfg, self.links, &https, round, round_started)
-                    .await;
+            let report = crate::round::report(&cfg, self.links, &https, round, round_started).await;
             let healthy = report.verdict == crate::model::Verdict::Healthy;
             if !healthy {
                 let failing: Vec<String> = report
@@ -842,7 +840,7 @@ fn summary_of(
         Some(s) => format!(
             ", but the cluster is {} after {}: {}",
             s.verdict.as_str(),
-            crate::render::human_duration(VERIFY_LIMIT),
+            crate::format::human_duration(VERIFY_LIMIT),
             s.failing()
                 .map(|c| format!("{} {}: {}", c.name, c.node, c.detail))
                 .collect::<Vec<_>>()

@@ -1073,7 +1073,7 @@ fn replica_judgement(
     max_age: Duration,
 ) -> (Check, Option<crate::probe::litestream::Lag>) {
     use crate::probe::litestream;
-    let human = crate::render::human_duration;
+    let human = crate::format::human_duration;
     let fail = |why: String| {
         Check::fail(
             "replica",

@@ -166,7 +166,7 @@ pub async fn wait_vrrp(s: &SshSession, states: &[&str], deadline: Deadline) -> S
             state.clone(),
             format!(
                 "{state} after {}",
-                crate::render::human_duration(started.elapsed())
+                crate::format::human_duration(started.elapsed())
             ),
         )),
         None => Err(format!(
@@ -198,7 +198,7 @@ pub async fn wait_vip(s: &SshSession, vip: &str, want: bool, deadline: Deadline)
             (),
             format!(
                 "{verb} {vip} after {}",
-                crate::render::human_duration(started.elapsed())
+                crate::format::human_duration(started.elapsed())
             ),
         )),
         None => Err(format!(
@@ -239,7 +239,7 @@ pub async fn ensure_k3s(s: &SshSession, deadline: Deadline) -> StepResult<()> {
             (),
             format!(
                 "k3s active after {}",
-                crate::render::human_duration(started.elapsed())
+                crate::format::human_duration(started.elapsed())
             ),
         )),
         None => Err("k3s.service did not become active".to_string()),
@@ -289,7 +289,7 @@ pub async fn wait_services(
             format!(
                 "{} services Ready after {}",
                 cfg.k3s.services.len(),
-                crate::render::human_duration(started.elapsed())
+                crate::format::human_duration(started.elapsed())
             ),
         )),
         None => Err(format!("not Ready at the deadline: {}", last.borrow())),
@@ -464,7 +464,7 @@ pub async fn verify(
     loop {
         let started = Instant::now();
         let round = Deadline::after(deadline.cap(Duration::from_secs(5)));
-        let report = crate::commands::status::report(cfg, links, https, round, started).await;
+        let report = crate::round::report(cfg, links, https, round, started).await;
         let ok = accept(&report);
         tracing::debug!(ok, verdict = report.verdict.as_str(), ms = started.elapsed().as_millis() as u64, failing = ?report.failing().map(|c| format!("{} {} {}", c.name, c.node, c.detail)).collect::<Vec<_>>(), "verify round");
         if ok || deadline.remaining() < POLL * 2 {
@@ -496,10 +496,7 @@ pub async fn verify_step(
                 accept,
             )
             .await;
-            let detail = report
-                .as_ref()
-                .map(super::swap::describe)
-                .unwrap_or_default();
+            let detail = report.as_ref().map(super::describe).unwrap_or_default();
             last = report;
             match (ok, problems.is_empty()) {
                 (true, true) => Ok(((), detail)),

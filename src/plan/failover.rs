@@ -7,7 +7,7 @@
 //! convergence within the deadline. The fence stays until the node is rejoined.
 
 use super::actions;
-use super::swap::{describe, next_epoch, record_with, SCHEMA};
+use super::{describe, next_epoch, record_with, SCHEMA};
 use super::{plan, Executor, Interrupt, OperationReport, Outcome, Precondition};
 use crate::config::Config;
 use crate::model::{CheckResult, ClusterReport, Impact};

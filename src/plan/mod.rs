@@ -9,6 +9,7 @@ pub mod rejoin;
 pub mod swap;
 
 use crate::model::ClusterReport;
+use crate::probe::collect::NodeLink;
 use crate::render::progress::Reporter;
 use serde::Serialize;
 use std::future::Future;
@@ -249,6 +250,67 @@ where
         }
         tokio::time::sleep(every).await;
     }
+}
+
+/// The schema of the operation report (swap, failover).
+pub const SCHEMA: &str = "pairctl.operation/1";
+
+/// The epoch the next role change writes: one above every epoch the nodes showed.
+pub fn next_epoch(report: &ClusterReport) -> u64 {
+    report
+        .nodes
+        .iter()
+        .filter_map(|n| n.epoch)
+        .max()
+        .unwrap_or(0)
+        + 1
+}
+
+/// Appends the operation to the history on the nodes (best effort: the operation is done).
+pub async fn record(links: &[NodeLink], op: &OperationReport, kind: &str) {
+    record_with(links, op, kind, None).await
+}
+
+/// The history record, with a failover's fork point (`HistoryRecord::galera_seqno`).
+pub async fn record_with(
+    links: &[NodeLink],
+    op: &OperationReport,
+    kind: &str,
+    galera_seqno: Option<u64>,
+) {
+    let rec = actions::HistoryRecord {
+        time: actions::now_rfc3339(),
+        kind: kind.to_string(),
+        from: op.from.clone(),
+        to: op.to.clone(),
+        outcome: serde_json::to_value(op.outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default(),
+        duration_ms: op.elapsed_ms,
+        by: actions::operator(),
+        detail: None,
+        galera_seqno,
+    };
+    let _ = actions::record_history(links, &rec, Duration::from_secs(5)).await;
+}
+
+/// One line for an operator: verdict, active, what is not ok.
+pub fn describe(r: &ClusterReport) -> String {
+    let bad: Vec<String> = r
+        .failing()
+        .map(|c| format!("{} {}: {}", c.name, c.node, c.detail))
+        .collect();
+    format!(
+        "{}, active {}{}",
+        r.verdict.as_str(),
+        r.active.as_deref().unwrap_or("none"),
+        if bad.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", bad.join("; "))
+        }
+    )
 }
 
 #[cfg(test)]

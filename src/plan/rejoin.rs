@@ -9,7 +9,7 @@
 //! machinery with the same active.
 
 use super::actions::{self, run_ok, StepResult};
-use super::swap::{describe, record_with};
+use super::{describe, record_with};
 use super::{plan, Executor, Interrupt, OperationReport, Outcome, Precondition};
 use crate::config::Config;
 use crate::model::{CheckResult, ClusterReport, Verdict};
@@ -859,7 +859,7 @@ fn active_epoch(report: &ClusterReport, active: &str) -> u64 {
     report
         .node(active)
         .and_then(|n| n.epoch)
-        .unwrap_or_else(|| super::swap::next_epoch(report).saturating_sub(1))
+        .unwrap_or_else(|| super::next_epoch(report).saturating_sub(1))
 }
 
 pub fn prepare(
@@ -1259,7 +1259,7 @@ async fn gluster_healed(c: &Ctx<'_>) -> StepResult<()> {
         format!(
             "{}: nothing pending after {}",
             healed.join(", "),
-            crate::render::human_duration(started.elapsed())
+            crate::format::human_duration(started.elapsed())
         ),
     ))
 }

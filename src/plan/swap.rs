@@ -6,7 +6,10 @@
 //! demotion everything is put back on a failure or a Ctrl-C; after it the swap is finished.
 
 use super::actions;
-use super::{apply_force, plan, Executor, Interrupt, OperationReport, Outcome, Precondition};
+use super::{
+    apply_force, next_epoch, plan, record, Executor, Interrupt, OperationReport, Outcome,
+    Precondition, SCHEMA,
+};
 use crate::config::Config;
 use crate::model::{CheckResult, ClusterReport, Verdict};
 use crate::probe::collect::NodeLink;
@@ -15,8 +18,6 @@ use crate::transport::https::HttpsClient;
 use crate::transport::ssh::SshSession;
 use crate::transport::Deadline;
 use std::time::{Duration, Instant};
-
-pub const SCHEMA: &str = "pairctl.operation/1";
 
 /// The preconditions `--force` may override by name.
 pub const FORCEABLE: &[&str] = &[
@@ -214,17 +215,6 @@ fn session<'a>(links: &'a [NodeLink], name: &str) -> Result<&'a SshSession, Stri
     crate::probe::collect::session_of(links, name).ok_or_else(|| format!("{name} is not connected"))
 }
 
-/// The epoch the next role change writes: one above every epoch the nodes showed.
-pub fn next_epoch(report: &ClusterReport) -> u64 {
-    report
-        .nodes
-        .iter()
-        .filter_map(|n| n.epoch)
-        .max()
-        .unwrap_or(0)
-        + 1
-}
-
 pub async fn execute(
     cfg: &Config,
     links: &[NodeLink],
@@ -287,34 +277,6 @@ struct Pair<'a> {
     /// The epoch this swap writes (the one before it is `epoch - 1`).
     epoch: u64,
     vip: &'a str,
-}
-
-pub async fn record(links: &[NodeLink], op: &OperationReport, kind: &str) {
-    record_with(links, op, kind, None).await
-}
-
-/// The history record, with a failover's fork point (`HistoryRecord::galera_seqno`).
-pub async fn record_with(
-    links: &[NodeLink],
-    op: &OperationReport,
-    kind: &str,
-    galera_seqno: Option<u64>,
-) {
-    let rec = actions::HistoryRecord {
-        time: actions::now_rfc3339(),
-        kind: kind.to_string(),
-        from: op.from.clone(),
-        to: op.to.clone(),
-        outcome: serde_json::to_value(op.outcome)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default(),
-        duration_ms: op.elapsed_ms,
-        by: actions::operator(),
-        detail: None,
-        galera_seqno,
-    };
-    let _ = actions::record_history(links, &rec, Duration::from_secs(5)).await;
 }
 
 type Failure = (Outcome, String, Option<ClusterReport>);
@@ -484,22 +446,4 @@ async fn act(
             last,
         )),
     }
-}
-
-/// One line for an operator: verdict, active, what is not ok.
-pub fn describe(r: &ClusterReport) -> String {
-    let bad: Vec<String> = r
-        .failing()
-        .map(|c| format!("{} {}: {}", c.name, c.node, c.detail))
-        .collect();
-    format!(
-        "{}, active {}{}",
-        r.verdict.as_str(),
-        r.active.as_deref().unwrap_or("none"),
-        if bad.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", bad.join("; "))
-        }
-    )
 }

@@ -11,14 +11,31 @@ pub mod sanitize;
 mod snapshot_tests;
 pub mod status;
 
-use crate::cli::{ColorChoice, OutputFormat};
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
+
+/// The output format of this run (mapped from the command line at the edge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    /// Prometheus text exposition (status only).
+    Prometheus,
+    /// A Nagios/Icinga plugin line with perfdata (status only).
+    Nagios,
+}
+
+/// When to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorMode {
+    Auto,
+    Always,
+    Never,
+}
 
 /// How output looks for this run.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
-    pub format: OutputFormat,
+    pub format: Format,
     pub color: bool,
     /// Table width budget.
     pub width: u16,
@@ -30,12 +47,12 @@ pub struct Style {
 }
 
 impl Style {
-    pub fn new(format: OutputFormat, color: ColorChoice, quiet: bool, verbose: u8) -> Self {
+    pub fn new(format: Format, color: ColorMode, quiet: bool, verbose: u8) -> Self {
         let stdout_tty = std::io::stdout().is_terminal();
         let color = match color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
+            ColorMode::Always => true,
+            ColorMode::Never => false,
+            ColorMode::Auto => {
                 stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             }
         };
@@ -83,34 +100,4 @@ pub fn json<T: serde::Serialize>(value: &T) -> String {
     let mut s = sanitize::json(value, true).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
-}
-
-/// 850 ms, 3.2 s, 2 m 5 s: short and exact enough for an operator.
-pub fn human_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else if ms < 60_000 {
-        let s = d.as_secs_f64();
-        if s < 10.0 {
-            format!("{s:.1} s")
-        } else {
-            format!("{} s", d.as_secs())
-        }
-    } else {
-        format!("{} m {} s", d.as_secs() / 60, d.as_secs() % 60)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_well() {
-        assert_eq!(human_duration(Duration::from_millis(850)), "850 ms");
-        assert_eq!(human_duration(Duration::from_millis(3240)), "3.2 s");
-        assert_eq!(human_duration(Duration::from_secs(42)), "42 s");
-        assert_eq!(human_duration(Duration::from_secs(125)), "2 m 5 s");
-    }
 }

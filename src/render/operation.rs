@@ -59,7 +59,7 @@ pub fn result(op: &OperationReport, style: &Style) -> String {
                 } else {
                     "FAIL".red().bold().to_string()
                 },
-                super::human_duration(std::time::Duration::from_millis(r.elapsed_ms)),
+                crate::format::human_duration(std::time::Duration::from_millis(r.elapsed_ms)),
                 cell(&r.detail),
             ]);
         }
@@ -104,7 +104,7 @@ pub fn history(records: &[HistoryRecord], style: &Style) -> String {
             cell(r.from.as_deref().unwrap_or_default()),
             cell(r.to.as_deref().unwrap_or_default()),
             cell(&r.outcome),
-            super::human_duration(std::time::Duration::from_millis(r.duration_ms)),
+            crate::format::human_duration(std::time::Duration::from_millis(r.duration_ms)),
             cell(&r.by),
         ];
         if details {

@@ -2,7 +2,7 @@
 //! `-o json` or `-q`.
 
 use super::{diag, Style};
-use crate::cli::OutputFormat;
+use crate::render::Format;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,7 @@ pub struct StepReporter {
 impl StepReporter {
     pub fn new(style: &Style) -> Self {
         StepReporter {
-            enabled: !style.quiet && style.format != OutputFormat::Json,
+            enabled: !style.quiet && style.format != Format::Json,
             tty: style.stderr_tty,
             spinner: std::sync::Mutex::new(None),
         }
@@ -62,7 +62,7 @@ impl Reporter for StepReporter {
         };
         diag(&format!(
             "[{:>7}] {step} {mark}{detail}",
-            super::human_duration(took)
+            crate::format::human_duration(took)
         ));
     }
 

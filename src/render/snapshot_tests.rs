@@ -3,13 +3,13 @@
 #![allow(clippy::unwrap_used)]
 
 use super::Style;
-use crate::cli::OutputFormat;
 use crate::model::tests::{down, healthy, run};
 use crate::model::ClusterReport;
+use crate::render::Format;
 
 fn style() -> Style {
     Style {
-        format: OutputFormat::Table,
+        format: Format::Table,
         color: false,
         width: 100,
         quiet: false,

@@ -153,8 +153,8 @@ pub fn paint_verdict(v: Verdict) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{ColorChoice, OutputFormat};
     use crate::model::{Check, CheckResult, ClusterReport, Verdict};
+    use crate::render::{ColorMode, Format};
 
     #[test]
     fn node_text_in_any_field_reaches_the_table_inert() {
@@ -190,7 +190,7 @@ mod tests {
             last_change_timestamp: None,
             elapsed_ms: 1,
         };
-        let style = Style::new(OutputFormat::Table, ColorChoice::Never, false, 0);
+        let style = Style::new(Format::Table, ColorMode::Never, false, 0);
         let text = table(&report, &style);
         assert!(!text.contains('\x1b') && !text.contains('\u{9b}'), "{text}");
         assert!(text.contains("\\x1b]2;owned"), "{text}");

@@ -503,7 +503,7 @@ impl Run {
                 true,
                 Some(format!(
                     "timed out after {}",
-                    crate::render::human_duration(limit)
+                    crate::format::human_duration(limit)
                 )),
             ),
             Ok(Err(e)) => (None, false, Some(e)),

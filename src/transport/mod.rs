@@ -41,7 +41,7 @@ pub async fn with_timeout<T, E: std::fmt::Display>(
         Ok(Err(e)) => Err(format!("{what}: {e}")),
         Err(_) => Err(format!(
             "{what}: timed out after {}",
-            crate::render::human_duration(limit)
+            crate::format::human_duration(limit)
         )),
     }
 }

@@ -95,7 +95,7 @@ pub async fn query_pairs(
             target.name,
             target.address,
             target.port,
-            crate::render::human_duration(limit)
+            crate::format::human_duration(limit)
         )),
     }
 }

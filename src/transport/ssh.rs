@@ -466,7 +466,7 @@ impl SshSession {
             Ok(Err(e)) => Err(format!("{name}: `{short}`: {e}")),
             Err(_) => Err(format!(
                 "{name}: `{short}` timed out after {}",
-                crate::render::human_duration(limit)
+                crate::format::human_duration(limit)
             )),
         }
     }
@@ -586,7 +586,7 @@ impl SshSession {
             Ok(Err(e)) => Err(format!("{name}: `{short}`: {e}")),
             Err(_) => Err(format!(
                 "{name}: `{short}` timed out after {}",
-                crate::render::human_duration(limit)
+                crate::format::human_duration(limit)
             )),
         }
     }
@@ -870,7 +870,7 @@ async fn connect_direct(
             "{}: SSH to {} timed out after {}{}",
             spec.label,
             spec.endpoint(),
-            crate::render::human_duration(limit),
+            crate::format::human_duration(limit),
             if silent { " (no answer to TCP)" } else { "" }
         ));
         e.silent = silent;
@@ -1019,7 +1019,7 @@ async fn connect_through(
             spec.label,
             spec.endpoint(),
             via.label,
-            crate::render::human_duration(limit)
+            crate::format::human_duration(limit)
         ));
         e.silent = silent;
         e
