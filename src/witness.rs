@@ -13,6 +13,7 @@ use crate::probe::collect::NodeLink;
 use crate::probe::galera::{ClusterStatus, GaleraFacts};
 use crate::probe::{ClusterFacts, ParseError, Probe};
 use crate::transport::Deadline;
+use crate::transport::Exec;
 use futures::future::join_all;
 use std::time::Duration;
 

@@ -15,6 +15,7 @@ use pairctl::snapshot::manifest::{self, Outcome};
 use pairctl::snapshot::redact::Rules;
 use pairctl::snapshot::{Collected, NoProgress, Progress, Run, Window};
 use pairctl::transport::Deadline;
+use pairctl::transport::Exec;
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::path::Path;

@@ -8,6 +8,7 @@
 use crate::common::sshd::{keygen, public_key_of, sshd, sshd_custom, Agent, Sshd};
 use pairctl::config::{HostKeyPolicy, SshConfig};
 use pairctl::transport::ssh::{SshSession, SshTarget};
+use pairctl::transport::Exec;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -148,7 +149,8 @@ async fn status_stderr_signal_input_and_deadline() {
         .exec("sleep 5", Duration::from_millis(300))
         .await
         .unwrap_err();
-    assert!(e.contains("timed out"), "{e}");
+    assert_eq!(e.kind, pairctl::transport::ProbeErrorKind::TimedOut, "{e}");
+    assert!(e.message.contains("timed out"), "{e}");
     // The connection survives a timed-out channel.
     assert!(session
         .exec("true", Duration::from_secs(10))
@@ -213,7 +215,8 @@ async fn an_endless_answer_is_cut_at_the_limit_of_the_call() {
         .await
         .unwrap_err();
     assert!(
-        e.contains("output too large (more than 1048576 bytes"),
+        e.message
+            .contains("output too large (more than 1048576 bytes"),
         "{e}"
     );
     let e = session
@@ -225,7 +228,11 @@ async fn an_endless_answer_is_cut_at_the_limit_of_the_call() {
         )
         .await
         .unwrap_err();
-    assert!(e.contains("output too large (more than 4096 bytes"), "{e}");
+    assert_eq!(e.kind, pairctl::transport::ProbeErrorKind::Failed, "{e}");
+    assert!(
+        e.message.contains("output too large (more than 4096 bytes"),
+        "{e}"
+    );
     let out = session
         .exec_limited(
             "head -c 4096 /dev/zero",

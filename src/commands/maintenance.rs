@@ -13,6 +13,7 @@ use crate::probe::collect::{connect_all, NodeLink};
 use crate::render::Format;
 use crate::render::{self, out};
 use crate::transport::https::HttpsClient;
+use crate::transport::Exec;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Each node's write and read-back: small, local work.
@@ -208,7 +209,7 @@ async fn on(
                     o.status.map_or("none".into(), |c| c.to_string()),
                     o.stderr_str().trim()
                 )),
-                Err(e) => Err(e),
+                Err(e) => Err(e.into()),
             };
             match read_back {
                 Ok(Some(m)) if m == *record => NodeResult::new(

@@ -10,6 +10,7 @@ use crate::render::Format;
 use crate::render::{self, diag, out};
 use crate::transport::https::HttpsClient;
 use crate::transport::Deadline;
+use crate::transport::Exec;
 use std::time::{Duration, Instant};
 
 /// Role changes wait for keepalived, k3s and Galera: a longer default than status's.
@@ -247,6 +248,7 @@ async fn with_restore_trial(
             deadline.remaining(),
         )
         .await
+        .map_err(String::from)
         .and_then(|out| litestream::parse_restore(&out.stdout_str()))
         .map(|r| format!("trial restore to txid {:x} in {} ms", r.txid, r.duration_ms))
         .map_err(|e| format!("the replica on {standby} cannot be restored: {e}"));

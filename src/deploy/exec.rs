@@ -7,6 +7,7 @@ use super::{Action, Change};
 use crate::probe::node::shell_quote;
 use crate::transport::ssh::{Output, SshSession};
 use crate::transport::Deadline;
+use crate::transport::Exec;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -47,7 +48,7 @@ async fn exec(
     let out = s
         .exec_with_input(command, input, limit)
         .await
-        .map_err(|e| transport(shown, e))?;
+        .map_err(|e| transport(shown, e.into()))?;
     if out.success() {
         Ok(out)
     } else {

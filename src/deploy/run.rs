@@ -17,6 +17,7 @@ use crate::probe::collect::NodeLink;
 use crate::transport::https::HttpsClient;
 use crate::transport::ssh::SshSession;
 use crate::transport::Deadline;
+use crate::transport::Exec;
 use futures::FutureExt;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -127,7 +128,7 @@ async fn observe_raw(
                     i,
                     Failure {
                         command: "bash -s (the stage's check)".into(),
-                        reason: e,
+                        reason: e.into(),
                         stderr: String::new(),
                     },
                 ))

@@ -13,8 +13,8 @@ use crate::probe::node::{
 };
 use crate::probe::{galera, ip};
 use crate::transport::https::HttpsClient;
-use crate::transport::ssh::SshSession;
 use crate::transport::Deadline;
+use crate::transport::Exec;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
@@ -26,7 +26,7 @@ const CALL: Duration = Duration::from_secs(5);
 pub type StepResult<T> = Result<(T, String), String>;
 
 /// Runs `cmd`; its stdout, or what the failure looked like.
-pub async fn run_ok(s: &SshSession, cmd: &str, limit: Duration) -> Result<String, String> {
+pub async fn run_ok(s: &impl Exec, cmd: &str, limit: Duration) -> Result<String, String> {
     let out = s.exec(cmd, limit).await?;
     if out.success() {
         Ok(out.stdout_str())
@@ -38,7 +38,7 @@ pub async fn run_ok(s: &SshSession, cmd: &str, limit: Duration) -> Result<String
 /// Demotes a node: keepalived's track script sees the maintenance file, the instance goes to
 /// FAULT and sends a priority-0 advert, so the peer takes the VIP at once; the notify script
 /// stops k3s and the ingress there.
-pub async fn demote(s: &SshSession, deadline: Deadline) -> StepResult<()> {
+pub async fn demote(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
     run_ok(
         s,
         &format!("mkdir -p /etc/keepalived && touch {MAINTENANCE_FILE}"),
@@ -49,19 +49,14 @@ pub async fn demote(s: &SshSession, deadline: Deadline) -> StepResult<()> {
 }
 
 /// Clears the demotion; with `nopreempt` the node settles as BACKUP.
-pub async fn undemote(s: &SshSession, deadline: Deadline) -> StepResult<()> {
+pub async fn undemote(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
     run_ok(s, &format!("rm -f {MAINTENANCE_FILE}"), deadline.cap(CALL)).await?;
     Ok(((), format!("{MAINTENANCE_FILE} removed")))
 }
 
 /// Writes the node's role and epoch (each file replaced atomically, then synced: a role must
 /// survive a power cut). keepalived's track script acts on the role within a second.
-pub async fn set_role(
-    s: &SshSession,
-    role: &str,
-    epoch: u64,
-    deadline: Deadline,
-) -> StepResult<()> {
+pub async fn set_role(s: &impl Exec, role: &str, epoch: u64, deadline: Deadline) -> StepResult<()> {
     let role = match role {
         "active" => "active",
         _ => "standby",
@@ -79,7 +74,7 @@ pub async fn set_role(
 
 /// Leaves the durable fence marker: the node stays out (no VIP, no k3s, Galera vote 0) until
 /// it is rejoined, also after a reboot with its old configuration.
-pub async fn fence(s: &SshSession, fence: &Fence, deadline: Deadline) -> StepResult<()> {
+pub async fn fence(s: &impl Exec, fence: &Fence, deadline: Deadline) -> StepResult<()> {
     let out = s
         .exec_with_input(
             &format!("mkdir -p /etc/pairctl && cat > {FENCE_FILE}.new && mv -f {FENCE_FILE}.new {FENCE_FILE} && sync"),
@@ -94,7 +89,7 @@ pub async fn fence(s: &SshSession, fence: &Fence, deadline: Deadline) -> StepRes
 }
 
 /// Reads back whether the fence marker is there (the summary says what was observed).
-pub async fn fence_present(s: &SshSession, limit: Duration) -> Result<bool, String> {
+pub async fn fence_present(s: &impl Exec, limit: Duration) -> Result<bool, String> {
     let out = run_ok(
         s,
         &format!("test -e {FENCE_FILE} && echo fenced; true"),
@@ -106,7 +101,7 @@ pub async fn fence_present(s: &SshSession, limit: Duration) -> Result<bool, Stri
 
 /// Sets the node's Galera vote at runtime and reads it back (the track script applies the
 /// role's vote after every restart; this makes the exchange immediate and checked).
-pub async fn set_weight(s: &SshSession, weight: u8, deadline: Deadline) -> StepResult<()> {
+pub async fn set_weight(s: &impl Exec, weight: u8, deadline: Deadline) -> StepResult<()> {
     let out = run_ok(
         s,
         &format!(
@@ -131,7 +126,7 @@ pub async fn set_weight(s: &SshSession, weight: u8, deadline: Deadline) -> StepR
 /// Records the new epoch and active in the cluster's database (replicated to every member:
 /// a returning old active that joins finds it and fences itself).
 pub async fn write_epoch_row(
-    s: &SshSession,
+    s: &impl Exec,
     epoch: u64,
     active: &str,
     deadline: Deadline,
@@ -150,7 +145,7 @@ pub async fn write_epoch_row(
 }
 
 /// Waits until the VRRP state the notify script records is one of `states`.
-pub async fn wait_vrrp(s: &SshSession, states: &[&str], deadline: Deadline) -> StepResult<String> {
+pub async fn wait_vrrp(s: &impl Exec, states: &[&str], deadline: Deadline) -> StepResult<String> {
     let started = Instant::now();
     let hit = poll(deadline.remaining(), POLL, || async {
         let out = s
@@ -176,14 +171,14 @@ pub async fn wait_vrrp(s: &SshSession, states: &[&str], deadline: Deadline) -> S
     }
 }
 
-pub async fn holds_vip(s: &SshSession, vip: &str, limit: Duration) -> Result<bool, String> {
+pub async fn holds_vip(s: &impl Exec, vip: &str, limit: Duration) -> Result<bool, String> {
     let text = run_ok(s, "ip -j addr", limit).await?;
     let ifaces = ip::parse_ip_addr(&text).map_err(|e| e.to_string())?;
     Ok(ip::holds_address(&ifaces, vip).is_some())
 }
 
 /// Waits until the node holds (`want = true`) or no longer holds the VIP.
-pub async fn wait_vip(s: &SshSession, vip: &str, want: bool, deadline: Deadline) -> StepResult<()> {
+pub async fn wait_vip(s: &impl Exec, vip: &str, want: bool, deadline: Deadline) -> StepResult<()> {
     let started = Instant::now();
     let hit = poll(deadline.remaining(), POLL, || async {
         match holds_vip(s, vip, deadline.cap(CALL)).await {
@@ -203,14 +198,14 @@ pub async fn wait_vip(s: &SshSession, vip: &str, want: bool, deadline: Deadline)
         )),
         None => Err(format!(
             "{} still {} {vip} at the deadline",
-            s.target().name,
+            s.node_name(),
             if want { "does not hold" } else { "holds" }
         )),
     }
 }
 
 /// Makes sure k3s runs (the notify script normally started it) and answers.
-pub async fn ensure_k3s(s: &SshSession, deadline: Deadline) -> StepResult<()> {
+pub async fn ensure_k3s(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
     let started = Instant::now();
     let mut started_it = false;
     let hit = poll(deadline.remaining(), POLL, || {
@@ -297,7 +292,7 @@ pub async fn wait_services(
 }
 
 /// Galera facts read on the node itself (root over the unix socket: no password on argv).
-pub async fn galera_local(s: &SshSession, limit: Duration) -> Result<galera::GaleraFacts, String> {
+pub async fn galera_local(s: &impl Exec, limit: Duration) -> Result<galera::GaleraFacts, String> {
     let text = run_ok(
         s,
         "mariadb -N -B -e \"SHOW GLOBAL STATUS LIKE 'wsrep%'\"",
@@ -308,7 +303,7 @@ pub async fn galera_local(s: &SshSession, limit: Duration) -> Result<galera::Gal
 }
 
 /// Makes the node's component Primary again after its peer was confirmed gone.
-pub async fn galera_bootstrap(s: &SshSession, deadline: Deadline) -> StepResult<()> {
+pub async fn galera_bootstrap(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
     run_ok(
         s,
         "mariadb -e \"SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'\"",
@@ -331,7 +326,7 @@ pub async fn galera_bootstrap(s: &SshSession, deadline: Deadline) -> StepResult<
 /// Asks the survivor whether it can still reach `address` (ICMP and the SSH port). Only an
 /// answer of "no" on both counts as confirmed down.
 pub async fn confirm_down_from(
-    s: &SshSession,
+    s: &impl Exec,
     address: &str,
     limit: Duration,
 ) -> Result<bool, String> {
@@ -510,7 +505,7 @@ pub async fn verify_step(
 
 /// What the hand-over did before k3s started on the node (litestream's restore of the
 /// replica, or why not): the record `k3s-state restore` leaves there.
-pub async fn state_restored(s: &SshSession, deadline: Deadline) -> StepResult<()> {
+pub async fn state_restored(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
     use crate::probe::litestream::{parse_restore_record, RESTORE_RECORD};
     let text = run_ok(
         s,
@@ -531,7 +526,7 @@ pub async fn state_restored(s: &SshSession, deadline: Deadline) -> StepResult<()
 pub async fn start_services(
     ex: &mut Executor<'_>,
     node: &str,
-    s: &SshSession,
+    s: &impl Exec,
     cfg: &Config,
     https: &HttpsClient,
     deadline: Deadline,
@@ -550,4 +545,70 @@ pub async fn start_services(
         wait_services(cfg, https, deadline),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::transport::fake::FakeNode;
+
+    fn marker() -> Fence {
+        Fence {
+            by: "failover".into(),
+            time: "2026-12-01T10:00:00Z".into(),
+            epoch: Some(9),
+            reason: "failover to n2 by ops; with a\nnewline".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_fence_goes_through_stdin_and_is_read_back() {
+        let node = FakeNode::new("n1")
+            .answer(&format!("cat > {FENCE_FILE}.new"), "")
+            .answer(&format!("test -e {FENCE_FILE}"), "fenced\n");
+        let deadline = Deadline::after(Duration::from_secs(5));
+        let ((), said) = fence(&node, &marker(), deadline).await.unwrap();
+        assert_eq!(said, format!("{FENCE_FILE} written"));
+        let input = String::from_utf8(node.input_of(FENCE_FILE).unwrap()).unwrap();
+        assert_eq!(input, fence_text(&marker()));
+        assert!(
+            !node.commands()[0].contains("failover to n2"),
+            "the reason is data on stdin, never part of the command"
+        );
+        assert!(fence_present(&node, Duration::from_secs(1)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_fence_the_node_refuses_is_a_failure_with_its_reason() {
+        let node = FakeNode::new("n1").exits(FENCE_FILE, 1, "mkdir: Read-only file system");
+        let e = fence(&node, &marker(), Deadline::after(Duration::from_secs(5)))
+            .await
+            .unwrap_err();
+        assert_eq!(e, "exit status 1: mkdir: Read-only file system");
+        let absent = FakeNode::new("n1").answer(FENCE_FILE, "");
+        assert!(!fence_present(&absent, Duration::from_secs(1))
+            .await
+            .unwrap());
+    }
+
+    #[tokio::test]
+    async fn releasing_the_vip_is_observed_not_assumed() {
+        let without = include_str!("../../fixtures/ip/without-vip.json");
+        let node = FakeNode::new("n1").answer("ip -j addr", without);
+        let deadline = Deadline::after(Duration::from_secs(5));
+        let ((), said) = wait_vip(&node, "10.213.57.10", false, deadline)
+            .await
+            .unwrap();
+        assert!(said.starts_with("released 10.213.57.10 after"), "{said}");
+        let unreachable = FakeNode::new("n1").errs(
+            "ip -j addr",
+            crate::transport::ProbeError::timed_out("n1: `ip -j addr` timed out after 1.0 s"),
+        );
+        let short = Deadline::after(Duration::from_millis(300));
+        let e = wait_vip(&unreachable, "10.213.57.10", false, short)
+            .await
+            .unwrap_err();
+        assert_eq!(e, "n1 still holds 10.213.57.10 at the deadline");
+    }
 }

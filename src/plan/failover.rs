@@ -17,6 +17,7 @@ use crate::probe::node::Fence;
 use crate::render::progress::Reporter;
 use crate::transport::https::HttpsClient;
 use crate::transport::Deadline;
+use crate::transport::Exec;
 use std::time::{Duration, Instant};
 
 /// What failover found before acting.

@@ -11,6 +11,7 @@
 
 use crate::probe::collect::NodeLink;
 use crate::probe::node::shell_quote;
+use crate::transport::Exec;
 use serde::Serialize;
 use std::time::Duration;
 

@@ -20,6 +20,7 @@ use crate::render::progress::Reporter;
 use crate::transport::https::HttpsClient;
 use crate::transport::ssh::SshSession;
 use crate::transport::Deadline;
+use crate::transport::Exec;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -356,7 +357,7 @@ timeout -k 1 10 gluster --mode=script volume heal {v} info split-brain 2>&1 | he
             volume: volume.to_string(),
             pending: None,
             split_brain: Vec::new(),
-            error: Some(e),
+            error: Some(e.into()),
         },
     }
 }
@@ -409,7 +410,7 @@ pub async fn gather(
         let r = parse_returning(text.as_deref().unwrap_or(""));
         let pos = match &text {
             Ok(_) => returning_position(rs, &r, deadline).await,
-            Err(e) => Err(e.clone()),
+            Err(e) => Err(e.to_string()),
         };
         (r, pos)
     };

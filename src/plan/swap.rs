@@ -16,7 +16,7 @@ use crate::probe::collect::NodeLink;
 use crate::render::progress::Reporter;
 use crate::transport::https::HttpsClient;
 use crate::transport::ssh::SshSession;
-use crate::transport::Deadline;
+use crate::transport::{Deadline, Exec};
 use std::time::{Duration, Instant};
 
 /// The preconditions `--force` may override by name.
@@ -285,8 +285,8 @@ type Failure = (Outcome, String, Option<ClusterReport>);
 async fn put_back(
     ex: &mut Executor<'_>,
     p: &Pair<'_>,
-    old: &SshSession,
-    new: &SshSession,
+    old: &impl Exec,
+    new: &impl Exec,
     demoted: bool,
 ) -> Result<(), String> {
     let back = Deadline::after(Duration::from_secs(10));
@@ -445,5 +445,108 @@ async fn act(
             format!("the VIP moved to {to} but the cluster did not converge: {e}"),
             last,
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::probe::node::{EPOCH_FILE, ROLE_FILE};
+    use crate::transport::fake::FakeNode;
+    use crate::transport::ProbeError;
+
+    struct Silent;
+    impl Reporter for Silent {
+        fn step_started(&self, _: &str) {}
+        fn step_finished(&self, _: &str, _: bool, _: &str, _: Duration) {}
+        fn note(&self, _: &str) {}
+    }
+
+    const VIP: &str = "10.213.57.10";
+    const WITH_VIP: &str = include_str!("../../fixtures/ip/with-vip.json");
+
+    fn pair() -> Pair<'static> {
+        Pair {
+            from: "n1",
+            to: "n2",
+            epoch: 8,
+            vip: VIP,
+        }
+    }
+
+    fn role_writes(node: &FakeNode) -> Vec<String> {
+        node.commands()
+            .into_iter()
+            .filter(|c| c.contains(ROLE_FILE))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn put_back_after_the_demotion_restores_both_roles_at_the_old_epoch() {
+        let old = FakeNode::new("n1")
+            .answer(ROLE_FILE, "")
+            .answer("ip -j addr", WITH_VIP);
+        let new = FakeNode::new("n2").answer(ROLE_FILE, "");
+        let reporter = Silent;
+        let mut ex = Executor::new(&reporter);
+        put_back(&mut ex, &pair(), &old, &new, true).await.unwrap();
+        let old_writes = role_writes(&old);
+        assert_eq!(old_writes.len(), 1, "{old_writes:?}");
+        assert!(old_writes[0].contains(&format!("echo active > {ROLE_FILE}.new")));
+        assert!(old_writes[0].contains(&format!("echo 7 > {EPOCH_FILE}.new")));
+        let new_writes = role_writes(&new);
+        assert_eq!(new_writes.len(), 1, "{new_writes:?}");
+        assert!(new_writes[0].contains(&format!("echo standby > {ROLE_FILE}.new")));
+        assert!(new_writes[0].contains(&format!("echo 7 > {EPOCH_FILE}.new")));
+        let steps: Vec<(&str, &str, bool)> = ex
+            .records
+            .iter()
+            .map(|r| (r.node.as_str(), r.action.as_str(), r.ok))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                ("n1", "put back: role active", true),
+                ("n2", "put back: role standby", true),
+                ("n1", "put back: wait for the VIP", true),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn put_back_before_the_demotion_leaves_the_old_active_alone() {
+        let old = FakeNode::new("n1").answer("ip -j addr", WITH_VIP);
+        let new = FakeNode::new("n2").answer(ROLE_FILE, "");
+        let reporter = Silent;
+        let mut ex = Executor::new(&reporter);
+        put_back(&mut ex, &pair(), &old, &new, false).await.unwrap();
+        assert!(role_writes(&old).is_empty(), "{:?}", old.commands());
+        assert_eq!(role_writes(&new).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_put_back_stops_and_says_which_node_and_why() {
+        let old = FakeNode::new("n1")
+            .answer(ROLE_FILE, "")
+            .answer("ip -j addr", WITH_VIP);
+        let new = FakeNode::new("n2").errs(
+            ROLE_FILE,
+            ProbeError::unreachable("n2: `mkdir -p /etc/pairctl`: cannot open a channel: closed"),
+        );
+        let reporter = Silent;
+        let mut ex = Executor::new(&reporter);
+        let e = put_back(&mut ex, &pair(), &old, &new, true)
+            .await
+            .unwrap_err();
+        assert!(e.contains("cannot open a channel"), "{e}");
+        let last = ex.records.last().unwrap();
+        assert_eq!((last.node.as_str(), last.ok), ("n2", false));
+        // The VIP wait is not attempted once a role could not be put back.
+        assert!(
+            !old.commands().iter().any(|c| c.contains("ip -j addr")),
+            "{:?}",
+            old.commands()
+        );
     }
 }

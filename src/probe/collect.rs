@@ -9,6 +9,7 @@ use crate::transport::https::HttpsClient;
 use crate::transport::sql::{query_pairs, SqlTarget};
 use crate::transport::ssh::{ConnectError, SshSession, SshTarget};
 use crate::transport::Deadline;
+use crate::transport::Exec;
 use futures::future::join_all;
 use std::net::SocketAddr;
 use std::sync::Arc;

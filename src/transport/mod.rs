@@ -1,12 +1,19 @@
 //! Remote I/O: SSH to the nodes (russh), SQL to Galera (mysql_async), HTTPS to the ingress
 //! (reqwest + rustls). Every call has a deadline.
 
+pub mod error;
+pub mod exec;
+#[cfg(test)]
+pub mod fake;
 pub mod https;
 pub mod known_hosts;
 pub mod sql;
 pub mod ssh;
 pub mod ssh_config;
 pub mod tunnel;
+
+pub use error::{ProbeError, ProbeErrorKind};
+pub use exec::Exec;
 
 use std::time::{Duration, Instant};
 

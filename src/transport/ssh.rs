@@ -4,7 +4,7 @@
 
 use super::known_hosts::{self, KnownHosts, Verdict};
 use super::ssh_config;
-use super::Deadline;
+use super::{Deadline, Exec, ProbeError};
 use crate::config::{HostKeyPolicy, SshConfig};
 use crate::error::{Error, ErrorKind};
 use russh::client::{self, Handle};
@@ -429,24 +429,6 @@ impl SshSession {
         self.handle.is_closed()
     }
 
-    /// Runs `command` on a new channel, waiting at most `limit` (queueing for a channel slot
-    /// counts against it); its stdout may hold at most `PROBE_OUTPUT_LIMIT` bytes.
-    pub async fn exec(&self, command: &str, limit: Duration) -> Result<Output, String> {
-        self.exec_with_input(command, None, limit).await
-    }
-
-    /// Like `exec`, with `input` written to the command's stdin (then EOF). Secrets go this
-    /// way, never in the command line.
-    pub async fn exec_with_input(
-        &self,
-        command: &str,
-        input: Option<&[u8]>,
-        limit: Duration,
-    ) -> Result<Output, String> {
-        self.exec_limited(command, input, limit, PROBE_OUTPUT_LIMIT)
-            .await
-    }
-
     /// Like `exec_with_input`, with its own bound on stdout: past `max_output` bytes the
     /// channel is closed and the call fails with "output too large".
     pub async fn exec_limited(
@@ -455,7 +437,7 @@ impl SshSession {
         input: Option<&[u8]>,
         limit: Duration,
         max_output: usize,
-    ) -> Result<Output, String> {
+    ) -> Result<Output, ProbeError> {
         let name = self.target.name.clone();
         let short = short_command(command);
         let started = std::time::Instant::now();
@@ -463,11 +445,11 @@ impl SshSession {
         tracing::debug!(node = %name, command = %short, ms = started.elapsed().as_millis() as u64, "exec");
         match result {
             Ok(Ok(out)) => Ok(out),
-            Ok(Err(e)) => Err(format!("{name}: `{short}`: {e}")),
-            Err(_) => Err(format!(
+            Ok(Err(e)) => Err(e.context(format_args!("{name}: `{short}`"))),
+            Err(_) => Err(ProbeError::timed_out(format!(
                 "{name}: `{short}` timed out after {}",
                 crate::format::human_duration(limit)
-            )),
+            ))),
         }
     }
 
@@ -476,13 +458,17 @@ impl SshSession {
         command: &str,
         input: Option<&[u8]>,
         max_output: usize,
-    ) -> Result<Output, String> {
-        let _slot = self.slots.acquire().await.map_err(|e| e.to_string())?;
+    ) -> Result<Output, ProbeError> {
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| ProbeError::unreachable(e.to_string()))?;
         let mut channel = self
             .handle
             .channel_open_session()
             .await
-            .map_err(|e| format!("cannot open a channel: {e}"))?;
+            .map_err(|e| ProbeError::unreachable(format!("cannot open a channel: {e}")))?;
         channel
             .exec(true, command)
             .await
@@ -507,7 +493,7 @@ impl SshSession {
                 ChannelMsg::Data { data } => {
                     if out.stdout.len() + data.len() > max_output {
                         let _ = channel.close().await;
-                        return Err(too_large(max_output));
+                        return Err(ProbeError::failed(too_large(max_output)));
                     }
                     out.stdout.extend_from_slice(&data)
                 }
@@ -608,6 +594,21 @@ const STDERR_LIMIT: usize = 64 * 1024;
 fn keep_stderr(stderr: &mut Vec<u8>, data: &[u8]) {
     let room = STDERR_LIMIT.saturating_sub(stderr.len());
     stderr.extend_from_slice(&data[..data.len().min(room)]);
+}
+
+impl Exec for SshSession {
+    fn node_name(&self) -> &str {
+        &self.target.name
+    }
+    fn exec_limited(
+        &self,
+        command: &str,
+        input: Option<&[u8]>,
+        limit: Duration,
+        max_output: usize,
+    ) -> impl std::future::Future<Output = Result<Output, ProbeError>> + Send {
+        SshSession::exec_limited(self, command, input, limit, max_output)
+    }
 }
 
 fn too_large(limit: usize) -> String {

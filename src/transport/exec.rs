@@ -1,0 +1,58 @@
+//! The remote-execution seam: what the probes, the role changes and deploy need from a node
+//! (run a command with a deadline, with or without input). `SshSession` implements it over
+//! russh; tests implement it with a node that replays fixtures and records what was run.
+
+use super::ssh::{Output, PROBE_OUTPUT_LIMIT};
+use super::ProbeError;
+use std::future::Future;
+use std::time::Duration;
+
+pub trait Exec: Sync {
+    /// The node's name, for messages.
+    fn node_name(&self) -> &str;
+
+    /// Runs `command` with `input` on its stdin (then EOF), waiting at most `limit`; its
+    /// stdout may hold at most `max_output` bytes.
+    fn exec_limited(
+        &self,
+        command: &str,
+        input: Option<&[u8]>,
+        limit: Duration,
+        max_output: usize,
+    ) -> impl Future<Output = Result<Output, ProbeError>> + Send;
+
+    /// Runs `command`, waiting at most `limit`, its stdout bounded by `PROBE_OUTPUT_LIMIT`.
+    fn exec(
+        &self,
+        command: &str,
+        limit: Duration,
+    ) -> impl Future<Output = Result<Output, ProbeError>> + Send {
+        self.exec_limited(command, None, limit, PROBE_OUTPUT_LIMIT)
+    }
+
+    /// Like `exec`, with `input` written to stdin. Secrets go this way, never in argv.
+    fn exec_with_input(
+        &self,
+        command: &str,
+        input: Option<&[u8]>,
+        limit: Duration,
+    ) -> impl Future<Output = Result<Output, ProbeError>> + Send {
+        self.exec_limited(command, input, limit, PROBE_OUTPUT_LIMIT)
+    }
+}
+
+/// Sessions are shared between concurrent work as `Arc`s.
+impl<T: Exec + Send> Exec for std::sync::Arc<T> {
+    fn node_name(&self) -> &str {
+        (**self).node_name()
+    }
+    fn exec_limited(
+        &self,
+        command: &str,
+        input: Option<&[u8]>,
+        limit: Duration,
+        max_output: usize,
+    ) -> impl Future<Output = Result<Output, ProbeError>> + Send {
+        (**self).exec_limited(command, input, limit, max_output)
+    }
+}
