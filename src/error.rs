@@ -3,17 +3,83 @@
 
 use std::fmt;
 
-/// Exit codes (the table in README.md and the man page).
-pub mod exit {
-    pub const OK: u8 = 0;
+/// The exit statuses (the table in README.md, `--help` and the man page): every outcome of
+/// every command converts into one of these, and the help text is generated from them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Ok,
     /// status: degraded; operation: failed, cluster left as it was.
-    pub const DEGRADED_OR_FAILED: u8 = 1;
+    DegradedOrFailed,
     /// status: critical; operation: acted but did not converge.
-    pub const CRITICAL_OR_NOT_CONVERGED: u8 = 2;
+    CriticalOrNotConverged,
     /// status: unknown; operation: refused by a safety precondition.
-    pub const UNKNOWN_OR_REFUSED: u8 = 3;
-    pub const USAGE: u8 = 64;
-    pub const CONFIG: u8 = 78;
+    UnknownOrRefused,
+    Usage,
+    Config,
+}
+
+impl ExitStatus {
+    pub const ALL: [ExitStatus; 6] = [
+        ExitStatus::Ok,
+        ExitStatus::DegradedOrFailed,
+        ExitStatus::CriticalOrNotConverged,
+        ExitStatus::UnknownOrRefused,
+        ExitStatus::Usage,
+        ExitStatus::Config,
+    ];
+
+    pub const fn code(self) -> u8 {
+        match self {
+            ExitStatus::Ok => 0,
+            ExitStatus::DegradedOrFailed => 1,
+            ExitStatus::CriticalOrNotConverged => 2,
+            ExitStatus::UnknownOrRefused => 3,
+            ExitStatus::Usage => 64,
+            ExitStatus::Config => 78,
+        }
+    }
+
+    /// The line `--help` shows.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            ExitStatus::Ok => "ok / healthy / operation verified",
+            ExitStatus::DegradedOrFailed => {
+                "degraded (status) / operation failed, cluster left as it was"
+            }
+            ExitStatus::CriticalOrNotConverged => {
+                "critical (status) / operation acted but did not converge"
+            }
+            ExitStatus::UnknownOrRefused => "unknown (status) / refused by a safety precondition",
+            ExitStatus::Usage => "usage error",
+            ExitStatus::Config => "configuration error",
+        }
+    }
+
+    /// The `Exit codes:` block at the end of `pairctl --help`.
+    pub fn help_text() -> String {
+        let mut text = String::from("Exit codes:");
+        for status in Self::ALL {
+            text.push_str(&format!("\n  {:<3} {}", status.code(), status.meaning()));
+        }
+        text
+    }
+}
+
+impl From<ExitStatus> for u8 {
+    fn from(status: ExitStatus) -> u8 {
+        status.code()
+    }
+}
+
+/// The codes as numbers, for code that returns them.
+pub mod exit {
+    use super::ExitStatus;
+    pub const OK: u8 = ExitStatus::Ok.code();
+    pub const DEGRADED_OR_FAILED: u8 = ExitStatus::DegradedOrFailed.code();
+    pub const CRITICAL_OR_NOT_CONVERGED: u8 = ExitStatus::CriticalOrNotConverged.code();
+    pub const UNKNOWN_OR_REFUSED: u8 = ExitStatus::UnknownOrRefused.code();
+    pub const USAGE: u8 = ExitStatus::Usage.code();
+    pub const CONFIG: u8 = ExitStatus::Config.code();
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,14 +99,17 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub fn exit_code(self) -> u8 {
+    pub fn exit_status(self) -> ExitStatus {
         match self {
-            ErrorKind::Usage => exit::USAGE,
-            ErrorKind::Config => exit::CONFIG,
-            ErrorKind::Refused | ErrorKind::Unknown => exit::UNKNOWN_OR_REFUSED,
-            ErrorKind::Failed => exit::DEGRADED_OR_FAILED,
-            ErrorKind::NotConverged => exit::CRITICAL_OR_NOT_CONVERGED,
+            ErrorKind::Usage => ExitStatus::Usage,
+            ErrorKind::Config => ExitStatus::Config,
+            ErrorKind::Refused | ErrorKind::Unknown => ExitStatus::UnknownOrRefused,
+            ErrorKind::Failed => ExitStatus::DegradedOrFailed,
+            ErrorKind::NotConverged => ExitStatus::CriticalOrNotConverged,
         }
+    }
+    pub fn exit_code(self) -> u8 {
+        self.exit_status().code()
     }
 }
 

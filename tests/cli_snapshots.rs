@@ -44,7 +44,7 @@ fn help_of_every_command() {
 
 #[test]
 fn exit_code_text() {
-    insta::assert_snapshot!(pairctl::cli::EXIT_CODES_HELP);
+    insta::assert_snapshot!(pairctl::error::ExitStatus::help_text());
 }
 
 #[test]

@@ -13,15 +13,6 @@ pub mod snapshot;
 pub mod status;
 pub mod swap;
 
-pub const EXIT_CODES_HELP: &str = "\
-Exit codes:
-  0   ok / healthy / operation verified
-  1   degraded (status) / operation failed, cluster left as it was
-  2   critical (status) / operation acted but did not converge
-  3   unknown (status) / refused by a safety precondition
-  64  usage error
-  78  configuration error";
-
 #[derive(Debug, Parser)]
 #[command(
     name = "pairctl",
@@ -30,7 +21,7 @@ Exit codes:
     long_about = "Operate a two-node active/standby HA cluster: keepalived holding a virtual IP, \
 MariaDB + Galera, GlusterFS, k3s on the active node with its state replicated to the standby, \
 and services behind an HTTPS ingress on the VIP.",
-    after_help = EXIT_CODES_HELP,
+    after_help = crate::error::ExitStatus::help_text(),
     propagate_version = true
 )]
 pub struct Cli {

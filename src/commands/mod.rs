@@ -88,11 +88,3 @@ pub fn confirm(ctx: &Context, what: &str, question: &str) -> Result<bool> {
         .map_err(|e| Error::failed("cannot read the answer").caused_by(&e))?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES"))
 }
-
-/// For the subcommands whose issues have not landed: a clear, nonzero answer.
-pub fn not_implemented(what: &str) -> Result<u8> {
-    Err(Error::failed(format!(
-        "`pairctl {what}` is not implemented yet; nothing was done"
-    ))
-    .hint("see the project's open issues; `pairctl status` is available"))
-}

@@ -4,7 +4,7 @@
 
 use super::Context;
 use crate::cli::snapshot::{SnapshotAction, SnapshotArgs};
-use crate::error::{Error, Result};
+use crate::error::{Error, ExitStatus, Result};
 use crate::format::human_duration;
 use crate::probe::collect::connect_all;
 use crate::render::Format;
@@ -124,7 +124,13 @@ async fn create(ctx: &Context, args: SnapshotArgs) -> Result<u8> {
             }
         }
     }
-    Ok(if m.partial { 1 } else { 0 })
+    // A bundle missing parts is a failed collection (exit 1), never 0.
+    Ok(if m.partial {
+        ExitStatus::DegradedOrFailed
+    } else {
+        ExitStatus::Ok
+    }
+    .code())
 }
 
 fn summary_text(m: &Manifest, archive_bytes: u64) -> String {

@@ -61,13 +61,17 @@ pub enum Verdict {
 
 impl Verdict {
     /// Monitoring-plugin convention: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
-    pub fn exit_code(self) -> u8 {
+    pub fn exit_status(self) -> crate::error::ExitStatus {
+        use crate::error::ExitStatus;
         match self {
-            Verdict::Healthy => 0,
-            Verdict::Degraded => 1,
-            Verdict::Critical => 2,
-            Verdict::Unknown => 3,
+            Verdict::Healthy => ExitStatus::Ok,
+            Verdict::Degraded => ExitStatus::DegradedOrFailed,
+            Verdict::Critical => ExitStatus::CriticalOrNotConverged,
+            Verdict::Unknown => ExitStatus::UnknownOrRefused,
         }
+    }
+    pub fn exit_code(self) -> u8 {
+        self.exit_status().code()
     }
     pub fn as_str(self) -> &'static str {
         match self {

@@ -151,13 +151,17 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn exit_code(self) -> u8 {
+    pub fn exit_status(self) -> crate::error::ExitStatus {
+        use crate::error::ExitStatus;
         match self {
-            Outcome::Verified | Outcome::Planned => 0,
-            Outcome::Failed => 1,
-            Outcome::NotConverged => 2,
-            Outcome::Refused => 3,
+            Outcome::Verified | Outcome::Planned => ExitStatus::Ok,
+            Outcome::Failed => ExitStatus::DegradedOrFailed,
+            Outcome::NotConverged => ExitStatus::CriticalOrNotConverged,
+            Outcome::Refused => ExitStatus::UnknownOrRefused,
         }
+    }
+    pub fn exit_code(self) -> u8 {
+        self.exit_status().code()
     }
 }
 
