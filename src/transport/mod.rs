@@ -1,5 +1,6 @@
-//! Remote I/O: SSH to the nodes (russh), SQL to Galera (mysql_async), HTTPS to the ingress
-//! (reqwest + rustls). Every call has a deadline.
+//! Remote I/O: SSH to the nodes (russh) behind the `Exec` seam, SQL to Galera (mysql_async),
+//! HTTPS to the ingress (reqwest + rustls); `ProbeError` says by kind why a call has no
+//! answer. Every call has a deadline.
 
 pub mod error;
 pub mod exec;
