@@ -115,7 +115,10 @@ pub async fn gather(
     }));
     let services = join_all(cfg.k3s.services.iter().map(|s| async move {
         let url = cfg.health_url(s);
-        let status = https.get_status(&url, deadline.remaining()).await;
+        let status = https
+            .get_status(&url, deadline.remaining())
+            .await
+            .map_err(String::from);
         ServiceFacts {
             name: s.clone(),
             url,

@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::transport::ssh::SshSession;
 use crate::transport::tunnel::HttpsTunnel;
+use crate::transport::ProbeError;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,12 +79,15 @@ impl HttpsClient {
     }
 
     /// GET `url` within `limit`: the status code, or the reason there is none.
-    pub async fn get_status(&self, url: &str, limit: Duration) -> std::result::Result<u16, String> {
+    pub async fn get_status(
+        &self,
+        url: &str,
+        limit: Duration,
+    ) -> std::result::Result<u16, ProbeError> {
         if self.tunnel.as_ref().is_some_and(|t| !t.has_route()) {
-            return Err(
-                "not asked: the ingress is reached through the nodes' SSH connections, and none is up"
-                    .into(),
-            );
+            return Err(ProbeError::not_asked(
+                "not asked: the ingress is reached through the nodes' SSH connections, and none is up",
+            ));
         }
         let mut req = self.client.get(url).timeout(limit);
         if let Some(token) = &self.token {
@@ -94,7 +98,9 @@ impl HttpsClient {
         tracing::debug!(url, ms = started.elapsed().as_millis() as u64, "https");
         match result {
             Ok(resp) => Ok(resp.status().as_u16()),
-            Err(e) => Err(describe(&e)),
+            Err(e) if e.is_timeout() => Err(ProbeError::timed_out(describe(&e))),
+            Err(e) if e.is_connect() => Err(ProbeError::unreachable(describe(&e))),
+            Err(e) => Err(ProbeError::failed(describe(&e))),
         }
     }
 }

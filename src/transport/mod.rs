@@ -37,19 +37,3 @@ impl Deadline {
         self.0
     }
 }
-
-/// Runs `fut` until `limit`; on expiry says what timed out.
-pub async fn with_timeout<T, E: std::fmt::Display>(
-    what: &str,
-    limit: Duration,
-    fut: impl std::future::Future<Output = Result<T, E>>,
-) -> Result<T, String> {
-    match tokio::time::timeout(limit, fut).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(format!("{what}: {e}")),
-        Err(_) => Err(format!(
-            "{what}: timed out after {}",
-            crate::format::human_duration(limit)
-        )),
-    }
-}

@@ -1,6 +1,7 @@
 //! Galera over SQL (mysql_async): one short-lived TCP connection per node per query round.
 
 use crate::config::GaleraTls;
+use crate::transport::ProbeError;
 use mysql_async::prelude::Queryable;
 use mysql_async::{ClientIdentity, Conn, OptsBuilder, SslOpts};
 use std::net::IpAddr;
@@ -40,7 +41,7 @@ pub async fn query_pairs(
     password: Option<&str>,
     query: &str,
     limit: Duration,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, ProbeError> {
     let (host, port) = match target.via {
         Some(via) => (via.ip().to_string(), via.port()),
         None => (target.address.to_string(), target.port),
@@ -63,24 +64,24 @@ pub async fn query_pairs(
     let run = async {
         let mut conn = Conn::new(opts)
             .await
-            .map_err(|e| format!("cannot connect: {e}"))?;
+            .map_err(|e| ProbeError::unreachable(format!("cannot connect: {e}")))?;
         let rows: Vec<(String, String)> = conn
             .query(query)
             .await
-            .map_err(|e| format!("query failed: {e}"))?;
+            .map_err(|e| ProbeError::failed(format!("query failed: {e}")))?;
         // A polite close costs a round trip; a dropped connection is closed by the server.
         tokio::spawn(async move {
             let _ = conn.disconnect().await;
         });
-        Ok::<_, String>(rows)
+        Ok::<_, ProbeError>(rows)
     };
     let started = std::time::Instant::now();
     let result = tokio::time::timeout(limit, run).await;
     tracing::debug!(node = %target.name, ms = started.elapsed().as_millis() as u64, "sql");
     match result {
         Ok(Ok(rows)) => Ok(rows),
-        Ok(Err(e)) => Err(format!(
-            "{}: MariaDB {}:{}{}: {e}",
+        Ok(Err(e)) => Err(e.context(format_args!(
+            "{}: MariaDB {}:{}{}",
             target.name,
             target.address,
             target.port,
@@ -89,13 +90,13 @@ pub async fn query_pairs(
             } else {
                 ""
             }
-        )),
-        Err(_) => Err(format!(
+        ))),
+        Err(_) => Err(ProbeError::timed_out(format!(
             "{}: MariaDB {}:{} did not answer within {}",
             target.name,
             target.address,
             target.port,
             crate::format::human_duration(limit)
-        )),
+        ))),
     }
 }
