@@ -312,3 +312,71 @@ fn unreachable_pair_in_the_monitoring_formats() {
         "{text}"
     );
 }
+
+#[test]
+fn watch_ends_on_ctrl_c_even_in_the_middle_of_a_round() {
+    use std::io::BufRead;
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+    // Nodes that accept TCP and never send an SSH banner: every round lasts its connect
+    // deadline, and each round's connection attempt shows on the listeners.
+    let a = TcpListener::bind("127.0.0.2:0").unwrap();
+    let port = a.local_addr().unwrap().port();
+    let b = TcpListener::bind(("127.0.0.3", port)).unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    for l in [a, b] {
+        let accepted = accepted.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for s in l.incoming().flatten() {
+                held.push(s);
+                accepted.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(dir.path(), "");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "[ssh]\nport = 1",
+        &format!("[ssh]\nport = {port}\nconnect_timeout = \"8s\""),
+    );
+    write(&path, &text);
+    let mut child = crate::common::pairctl_process()
+        .arg("-c")
+        .arg(&path)
+        .args(["status", "--watch", "0.1", "-o", "json", "--timeout", "60s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The first round connects twice, each attempt waits its 8 s deadline; the document
+    // comes after it. Then the second round is under way once both nodes see a new attempt.
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.contains("pairctl.status/1"), "{first}");
+    assert!(
+        crate::common::wait_until(Duration::from_secs(20), || accepted.load(Ordering::SeqCst)
+            >= 4),
+        "no second round"
+    );
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    // The round in flight would last up to 8 s more: Ctrl-C ends the watch now.
+    let ended = crate::common::wait_until(Duration::from_secs(5), || {
+        child.try_wait().unwrap().is_some()
+    });
+    if !ended {
+        let _ = child.kill();
+    }
+    assert!(
+        ended,
+        "status --watch ignored Ctrl-C during a refresh round"
+    );
+}

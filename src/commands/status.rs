@@ -39,6 +39,10 @@ pub async fn run(ctx: &Context, watch: Option<Duration>) -> Result<u8> {
         return Ok(first.verdict.exit_code());
     };
 
+    // One listener for the whole watch: a Ctrl-C during a refresh round is not lost (a
+    // listener created after the signal would never see it, and the handler keeps the
+    // default action from ending the process).
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
     let mut last = first;
     loop {
         // The screen is redrawn only where the table is drawn, and only on a terminal:
@@ -49,12 +53,28 @@ pub async fn run(ctx: &Context, watch: Option<Duration>) -> Result<u8> {
         print(ctx, &last, true);
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(last.verdict.exit_code()),
+            _ = interrupted(&mut sigint) => return Ok(last.verdict.exit_code()),
         }
         let round_started = Instant::now();
         let deadline = Deadline::after(ctx.timeout_or(super::DEFAULT_TIMEOUT));
-        refresh_links(&cfg, &mut links, deadline).await;
-        last = report_with_witness(&cfg, &links, &https, deadline, round_started).await;
+        let round = async {
+            refresh_links(&cfg, &mut links, deadline).await;
+            report_with_witness(&cfg, &links, &https, deadline, round_started).await
+        };
+        tokio::select! {
+            report = round => last = report,
+            _ = interrupted(&mut sigint) => return Ok(last.verdict.exit_code()),
+        }
+    }
+}
+
+/// Resolves at the next SIGINT (never, when no listener could be installed).
+async fn interrupted(sigint: &mut Option<tokio::signal::unix::Signal>) {
+    match sigint {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
     }
 }
 
