@@ -9,10 +9,11 @@
 //! machinery with the same active.
 
 use super::actions::{self, run_ok, StepResult};
+use super::swap::check_ok;
 use super::{describe, record_with};
 use super::{plan, Executor, Interrupt, OperationReport, Outcome, Precondition};
 use crate::config::Config;
-use crate::model::{CheckResult, ClusterReport, Verdict};
+use crate::model::{ClusterReport, Verdict};
 use crate::probe::collect::NodeLink;
 use crate::probe::galera::{self, ClusterStatus, GaleraFacts, LocalState};
 use crate::probe::node::{shell_quote, FENCE_FILE};
@@ -640,17 +641,6 @@ pub fn target(
     Ok((node, active))
 }
 
-fn check_ok(report: &ClusterReport, name: &str, node: &str) -> (bool, String) {
-    match report
-        .checks
-        .iter()
-        .find(|c| c.name == name && c.node == node)
-    {
-        Some(c) => (c.result == CheckResult::Ok, c.detail.clone()),
-        None => (false, format!("no {name} check for {node}")),
-    }
-}
-
 /// Is there anything to do: a standby at the active's epoch, unfenced, a Synced member.
 pub fn already_standby(report: &ClusterReport, d: &Divergence) -> bool {
     let (Some(n), Some(a)) = (report.node(&d.node), report.node(&d.active)) else {
@@ -1164,14 +1154,44 @@ async fn join(c: &Ctx<'_>, running: bool, sst: bool) -> StepResult<()> {
     .await
     .map_err(|e| format!("mariadb did not start: {e}"))?;
     let donor = actions::galera_local(c.donor, c.deadline.cap(CALL)).await?;
-    let synced = super::poll(c.deadline.remaining(), actions::POLL * 3, || async {
-        actions::galera_local(c.s, c.deadline.cap(CALL))
+    let wait_synced = |limit: Duration| {
+        let uuid = donor.cluster_state_uuid.clone();
+        async move {
+            super::poll(limit, actions::POLL * 3, || async {
+                actions::galera_local(c.s, c.deadline.cap(CALL))
+                    .await
+                    .ok()
+                    .filter(|g| is_member(Some(g), &uuid))
+            })
             .await
-            .ok()
-            .filter(|g| is_member(Some(g), &donor.cluster_state_uuid))
-    })
-    .await
-    .ok_or_else(|| format!("not Synced in {}'s component at the deadline", c.active))?;
+        }
+    };
+    let mut restarted = String::new();
+    let mut synced = wait_synced(c.deadline.cap(Duration::from_secs(90))).await;
+    if synced.is_none() {
+        // Galera can fail a join and leave the server up but out ("Receiving IST failed, node
+        // restart required" was seen here after an SST): one restart joins from the new position.
+        let failure = join_failure(c, &since).await;
+        if failure.contains("restart required") {
+            run_ok(
+                c.s,
+                &format!("timeout {secs} systemctl restart mariadb"),
+                c.deadline.cap(Duration::from_secs(secs + 5)),
+            )
+            .await
+            .map_err(|e| format!("{failure}; the restart failed: {e}"))?;
+            restarted = format!(" (restarted once after: {failure})");
+            synced = wait_synced(c.deadline.remaining()).await;
+        }
+        if synced.is_none() {
+            return Err(format!(
+                "not Synced in {}'s component at the deadline{restarted}: {}",
+                c.active,
+                join_failure(c, &since).await
+            ));
+        }
+    }
+    let synced = synced.ok_or_else(|| "not Synced".to_string())?;
     let journal = run_ok(
         c.s,
         &format!("journalctl -u mariadb --since @{} --no-pager -o cat 2>/dev/null | grep -E 'completed on joiner|IST received|SST received|Receiving IST: ' | tail -n 8 | head -c 4000; true", shell_quote(&since)),
@@ -1182,7 +1202,7 @@ async fn join(c: &Ctx<'_>, running: bool, sst: bool) -> StepResult<()> {
     Ok((
         (),
         format!(
-            "Synced at seqno {}, size {}; {}",
+            "Synced at seqno {}, size {}; {}{restarted}",
             synced
                 .last_committed
                 .map(|s| s.to_string())
@@ -1191,6 +1211,24 @@ async fn join(c: &Ctx<'_>, running: bool, sst: bool) -> StepResult<()> {
             transfer_seen(&journal)
         ),
     ))
+}
+
+/// The joiner's last errors since `since` (its journal), for a join that did not complete.
+async fn join_failure(c: &Ctx<'_>, since: &str) -> String {
+    let text = run_ok(
+        c.s,
+        &format!(
+            "journalctl -u mariadb --since @{} --no-pager -o cat 2>/dev/null | grep -E '\\[ERROR\\]|Failed to JOIN' | grep -v 'Set options returned' | tail -n 3 | head -c 1500; true",
+            shell_quote(since)
+        ),
+        c.deadline.cap(CALL),
+    )
+    .await
+    .unwrap_or_default();
+    match text.trim() {
+        "" => "no error in its journal".into(),
+        t => t.lines().collect::<Vec<_>>().join(" / "),
+    }
 }
 
 /// What the joiner's journal says it received. The SST script runs on every join and says

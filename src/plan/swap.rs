@@ -28,7 +28,8 @@ pub const FORCEABLE: &[&str] = &[
     "keepalived",
 ];
 
-fn check_ok(report: &ClusterReport, name: &str, node: &str) -> (bool, String) {
+/// A check's result (ok or not) and detail; a missing check is not ok.
+pub fn check_ok(report: &ClusterReport, name: &str, node: &str) -> (bool, String) {
     match report
         .checks
         .iter()

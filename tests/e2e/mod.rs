@@ -226,7 +226,8 @@ pub fn fenced() -> Vec<&'static str> {
         .collect()
 }
 
-/// The rejoin of a fenced node, by hand (`lab.sh rejoin`: what `pairctl rejoin` is to do).
+/// The rejoin of a fenced node, by hand (`lab.sh rejoin`), so that tests of other features do
+/// not depend on `pairctl rejoin` (tests/e2e/rejoin.rs tests that).
 pub fn rejoin_by_hand(lab: &Lab, node: &str) {
     let out = lab_sh(&["rejoin", node]);
     assert!(

@@ -12,7 +12,7 @@
 #   lab.sh ssh NODE [CMD…]        a shell or a command on a node (nsenter: works without sshd)
 #   lab.sh fault NODE KIND [ARG]  power | link | partition | unit UNIT | vip | service NAME | latency MS | sshd
 #   lab.sh heal NODE KIND [ARG]   undo the fault, bring the node back into the cluster
-#   lab.sh rejoin NODE            a fenced node back as standby, by hand (until pairctl rejoin)
+#   lab.sh rejoin NODE            a fenced node back as standby, by hand (tests of other features)
 set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
@@ -1040,7 +1040,8 @@ cmd_status() {
     return 0
 }
 
-# rejoin NODE: what `pairctl rejoin` is to do, by hand: a fenced node back as a healthy standby
+# rejoin NODE: a fenced node back as a healthy standby by hand, for tests of other features
+# (`pairctl rejoin` is the real one)
 # (its database from a full state transfer, the fence gone, role standby at the peer's epoch).
 cmd_rejoin() {
     need_root
