@@ -28,6 +28,7 @@ WITNESS_FILE=$DIR/witness
 MAINTENANCE_RECORD=$ROOT/var/lib/pairctl/maintenance.json
 HISTORY_FILE=$ROOT/var/lib/pairctl/history.jsonl
 TAKEOVER_FILE=$ROOT/run/pairctl/takeover-since
+STEPOUT_FILE=$ROOT/run/pairctl/stepout-since
 
 role() {
     if [ -e "$FENCE_FILE" ]; then echo fenced; else r=$(cat "$ROLE_FILE" 2>/dev/null) && echo "${r:-unset}" || echo unset; fi
@@ -42,6 +43,9 @@ weight() {
 }
 # One client run per check (the lab's nodes share two loaded cores: every start counts).
 sql() { timeout 5 mariadb --force -N -B -e "$1" 2>/dev/null; }
+
+# witness_value KEY: a line KEY=VALUE of the witness file.
+witness_value() { sed -n "s/^$1=//p" "$WITNESS_FILE" 2> /dev/null | head -n 1; }
 
 # fence REASON: the durable marker that keeps this node from being the active until a rejoin.
 fence() {
@@ -72,9 +76,15 @@ frozen() {
 # epoch into the cluster's database and its epoch and role files: chk_role lets keepalived take
 # the VIP, and the notify script starts k3s from the litestream replica.
 takeover() {
-    lease=$(sed -n 's/^lease=//p' "$WITNESS_FILE" 2> /dev/null)
+    lease=$(witness_value lease)
     case $lease in '' | *[!0-9]*) lease=5 ;; esac
     members=$(echo "$2" | tr ',' '\n' | grep -c ':')
+    if [ "$1" = 3 ] && [ "$members" = 2 ]; then
+        rm -f "$TAKEOVER_FILE"
+        stepout "$lease"
+        return 0
+    fi
+    rm -f "$STEPOUT_FILE"
     if [ "$1" != 2 ] || [ "$members" != 1 ] || [ -e "$MAINTENANCE_FILE" ] || frozen; then
         rm -f "$TAKEOVER_FILE"
         return 0
@@ -87,7 +97,7 @@ takeover() {
     fi
     since=$(cat "$TAKEOVER_FILE" 2> /dev/null)
     [ $((now - ${since:-$now})) -ge "$lease" ] 2> /dev/null || return 0
-    name=$(sed -n 's/^node=//p' "$WITNESS_FILE" 2> /dev/null)
+    name=$(witness_value node)
     name=${name:-$(hostname)}
     case $name in *[!A-Za-z0-9._-]*) return 0 ;; esac
     mine=$(cat "$EPOCH_FILE" 2> /dev/null) || mine=0
@@ -108,6 +118,44 @@ takeover() {
     logger -t pairctl-quorum "takeover: this node ($name) is the active of epoch $next" 2> /dev/null
 }
 
+# reaches HOST PORT: a TCP connection within a second (bash's /dev/tcp).
+reaches() { timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2> /dev/null; }
+
+# stepout LEASE — a standby with a witness in a whole cluster (size 3) that cannot reach the
+# active directly: garbd relays between the two, so Galera stays one Primary component, but
+# this node no longer gets the k3s state replica and is no safe takeover target. When the
+# witness still reaches the active (it is alive: a partition, not a death, which Galera would
+# turn into an eviction and a takeover), the standby steps out after twice LEASE seconds (a
+# short glitch of the link costs nothing): it fences
+# itself and stops its database, so that the active and garbd are the cluster. A rejoin brings
+# it back.
+stepout() {
+    peer=$(witness_value peer)
+    witness=$(witness_value witness)
+    case $peer$witness in '' | *[!0-9.:a-fA-F]*) return 0 ;; esac
+    if reaches "$peer" 4567; then
+        rm -f "$STEPOUT_FILE"
+        return 0
+    fi
+    # The witness's view: does it reach the active? (root's inter-node key; w's host key pinned)
+    if ! timeout 4 ssh -o BatchMode=yes -o ConnectTimeout=2 -o StrictHostKeyChecking=yes -o LogLevel=ERROR \
+        "root@$witness" "timeout 1 bash -c 'exec 3<>/dev/tcp/$peer/4567'" > /dev/null 2>&1; then
+        rm -f "$STEPOUT_FILE"
+        return 0
+    fi
+    now=$(date +%s)
+    if [ ! -s "$STEPOUT_FILE" ]; then
+        mkdir -p "${STEPOUT_FILE%/*}" && echo "$now" > "$STEPOUT_FILE"
+        logger -t pairctl-quorum "step-out: the active $peer is cut off from this node but the witness reaches it; stepping out in $((2 * $1))s" 2> /dev/null
+        return 0
+    fi
+    since=$(cat "$STEPOUT_FILE" 2> /dev/null)
+    [ $((now - ${since:-$now})) -ge $((2 * $1)) ] 2> /dev/null || return 0
+    rm -f "$STEPOUT_FILE"
+    fence "partitioned from the active ($peer), which the witness still reaches: stepped out of the cluster (database stopped)" "$(cat "$EPOCH_FILE" 2> /dev/null || echo 0)"
+    systemctl --no-block stop mariadb 2> /dev/null
+}
+
 case ${1:-} in
 role)
     [ "$(role)" = active ] && [ ! -e "$MAINTENANCE_FILE" ]
@@ -124,7 +172,7 @@ galera)
     if [ -n "$have" ] && [ "$have" != "$want" ] && { [ "$cluster" = Primary ] || [ "$want" = 0 ]; }; then
         sql "SET GLOBAL wsrep_provider_options = 'pc.weight=$want'" > /dev/null
     fi
-    if [ "$cluster" != Primary ] || [ "$state" != Synced ] || [ "$r" != standby ]; then rm -f "$TAKEOVER_FILE"; fi
+    if [ "$cluster" != Primary ] || [ "$state" != Synced ] || [ "$r" != standby ]; then rm -f "$TAKEOVER_FILE" "$STEPOUT_FILE"; fi
     [ "$cluster" = Primary ] || exit 1
     case $state in Synced | Donor* | Desynced) ;; *) exit 1 ;; esac
     if [ "$r" = standby ] && [ -e "$WITNESS_FILE" ]; then

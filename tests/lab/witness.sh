@@ -78,7 +78,7 @@ EOF
     # finds the cluster through it too).
     for n in "${NODES[@]}"; do
         m=$(node_dir "$n")/merged
-        printf 'witness=%s\nnode=%s\nlease=%s\n' "$WITNESS_IP" "$n" "$WITNESS_LEASE" > "$m/etc/pairctl/witness"
+        printf 'witness=%s\nnode=%s\npeer=%s\nlease=%s\n' "$WITNESS_IP" "$n" "${NODE_IP[${PEER[$n]}]}" "$WITNESS_LEASE" > "$m/etc/pairctl/witness"
         sed -i "s#^wsrep_cluster_address = .*#wsrep_cluster_address = gcomm://${NODE_IP[n1]},${NODE_IP[n2]},$WITNESS_IP#" \
             "$m/etc/mysql/mariadb.conf.d/90-pairlab-galera.cnf"
         printf '%s,%s %s\n' "$WITNESS" "$WITNESS_IP" "$(cut -d' ' -f1,2 "$(node_dir "$WITNESS")/ssh_host_ed25519_key.pub")" >> "$m/root/.ssh/known_hosts"
