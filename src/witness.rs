@@ -90,6 +90,27 @@ pub async fn gather(
     })
 }
 
+/// The witness's own view of `address` (pairctl connects to the witness with the nodes' SSH
+/// settings): Ok(true) when it still reaches it (ping or its SSH port), Ok(false) when it
+/// does not, Err when the witness cannot be asked.
+pub async fn reaches(
+    cfg: &crate::config::Config,
+    witness: &Node,
+    address: &str,
+    deadline: Deadline,
+) -> Result<bool, String> {
+    let link = crate::probe::collect::connect_one(cfg, witness, deadline).await;
+    let session = link.session.map_err(|e| e.message)?;
+    let down = crate::plan::actions::confirm_down_from(
+        &session,
+        address,
+        deadline.cap(Duration::from_secs(5)),
+    )
+    .await;
+    session.close().await;
+    down.map(|down| !down)
+}
+
 /// Members of the node's component that announce no incoming address: garbd.
 fn garbd_members(g: &GaleraFacts) -> u64 {
     g.cluster_size

@@ -117,18 +117,44 @@ pub async fn prepare(
                 false,
             ));
         } else {
-            let seen = match &survivor {
-                Some(s) => {
-                    actions::confirm_down_from(
-                        s,
-                        &from_address,
-                        deadline.cap(Duration::from_secs(5)),
-                    )
-                    .await
+            let seen = async {
+                match &survivor {
+                    Some(s) => {
+                        actions::confirm_down_from(
+                            s,
+                            &from_address,
+                            deadline.cap(Duration::from_secs(5)),
+                        )
+                        .await
+                    }
+                    None => Err("no session".into()),
                 }
-                None => Err("no session".into()),
             };
+            // With a witness, its view too (asked at the same time): a live old active it
+            // still reaches is a partition, and bootstrapping the survivor would make a
+            // second primary.
+            let witness_view = async {
+                match &cfg.witness {
+                    Some(w) => Some(crate::witness::reaches(cfg, w, &from_address, deadline).await),
+                    None => None,
+                }
+            };
+            let (seen, witness_view) = tokio::join!(seen, witness_view);
             from_confirmed_down = seen == Ok(true);
+            if let (Some(w), Some(view)) = (&cfg.witness, witness_view) {
+                let mut p = Precondition::new(
+                    "witness-view",
+                    view != Ok(true),
+                    match &view {
+                        Ok(true) => format!("the witness {} still reaches {from}: it is alive (a partition), a failover would make a second primary", w.name),
+                        Ok(false) => format!("the witness {} cannot reach {from} either", w.name),
+                        Err(e) => format!("the witness {} cannot be asked ({e}): its view is not part of the decision", w.name),
+                    },
+                    true,
+                );
+                p.forced = force && !p.ok;
+                pre.push(p);
+            }
             let mut p = Precondition::new(
                 "old-active-down",
                 from_confirmed_down,
