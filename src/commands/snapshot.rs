@@ -74,10 +74,16 @@ async fn create(ctx: &Context, args: SnapshotArgs) -> Result<u8> {
     // Leave time to write what was collected once items are cut off.
     let deadline = Deadline::after(total.saturating_sub((total / 10).min(Duration::from_secs(15))));
     let https = HttpsClient::new(&cfg)?;
-    let links = connect_all(&cfg, deadline).await;
+    let (links, witness) = tokio::join!(connect_all(&cfg, deadline), async {
+        match &cfg.witness {
+            Some(w) => Some(crate::probe::collect::connect_one(&cfg, w, deadline).await),
+            None => None,
+        }
+    });
     super::status::warn_connect_problems(ctx, &links);
     let status_deadline = Deadline::after(deadline.cap(STATUS_BUDGET));
-    let status = crate::round::report(&cfg, &links, &https, status_deadline, Instant::now());
+    let status =
+        crate::round::report_with_witness(&cfg, &links, &https, status_deadline, Instant::now());
 
     let opts = Options {
         output: args.output_file.clone(),
@@ -87,7 +93,7 @@ async fn create(ctx: &Context, args: SnapshotArgs) -> Result<u8> {
         deadline,
     };
     let bars = Bars::new(&ctx.style);
-    let work = snap::create(&cfg, &opts, &links, status, &bars);
+    let work = snap::create(&cfg, &opts, &links, witness.as_ref(), status, &bars);
     let bundle = tokio::select! {
         r = tokio::time::timeout(total, work) => match r {
             Ok(Ok(b)) => b,
@@ -101,7 +107,7 @@ async fn create(ctx: &Context, args: SnapshotArgs) -> Result<u8> {
             return Err(Error::failed("interrupted; no bundle written (temporary files removed)"));
         }
     };
-    for link in &links {
+    for link in links.iter().chain(witness.iter()) {
         if let Ok(s) = &link.session {
             s.close().await;
         }

@@ -190,6 +190,96 @@ impl ItemSpec {
     }
 }
 
+/// The witness's part of a bundle (`[witness]`): garbd's and glusterd's journals and config,
+/// garbd's log file when it keeps one, its Gluster view (peers, volumes) and its own view of
+/// the nodes (ping and garbd's peer port, 4567, of each), plus the basic system facts.
+pub fn witness_items(cfg: &Config, window: &Window) -> Vec<ItemSpec> {
+    let (since, until) = (window.since_epoch(), window.until_epoch());
+    let journal = |units: &[&str], ids: &[&str]| {
+        let mut m: Vec<String> = units
+            .iter()
+            .flat_map(|u| [format!("_SYSTEMD_UNIT={u}"), format!("UNIT={u}")])
+            .collect();
+        m.extend(ids.iter().map(|i| format!("SYSLOG_IDENTIFIER={i}")));
+        format!(
+            "exec journalctl --no-pager -o short-iso --since @{since} --until @{until} {}",
+            m.join(" + ")
+        )
+    };
+    let view: String = cfg
+        .nodes
+        .iter()
+        .map(|n| {
+            let a = n.address;
+            format!(
+                "echo \"{name} {a}: ping $(ping -c 1 -W 1 {a} >/dev/null 2>&1 && echo yes || echo no), \
+garbd port $(timeout 2 bash -c 'exec 3<>/dev/tcp/{a}/4567' 2>/dev/null && echo open || echo closed)\"; ",
+                name = n.name
+            )
+        })
+        .collect();
+    let mut items = vec![
+        ItemSpec::new(
+            "journal",
+            "garbd.log",
+            journal(&["garb.service", "garbd.service"], &["garbd"]),
+            JOURNAL,
+        ),
+        ItemSpec::new(
+            "journal",
+            "glusterd.log",
+            journal(&["glusterd.service"], &[]),
+            JOURNAL,
+        ),
+        ItemSpec::new(
+            "configs",
+            "etc/default/garb",
+            cat_if_present("/etc/default/garb"),
+            SHORT,
+        ),
+        ItemSpec::new(
+            "logs",
+            "garbd/garbd.log",
+            cat_if_present("/var/log/garbd/garbd.log"),
+            SHORT,
+        ),
+        ItemSpec::new(
+            "witness",
+            "view-of-the-nodes.txt",
+            format!("{view}true"),
+            SHORT,
+        ),
+        ItemSpec::new(
+            "gluster",
+            "peer-status.txt",
+            "exec gluster --mode=script peer status",
+            SHORT,
+        ),
+        ItemSpec::new(
+            "gluster",
+            "volume-info.txt",
+            "exec gluster --mode=script volume info",
+            SHORT,
+        ),
+        ItemSpec::new(
+            "system",
+            "units.txt",
+            "systemctl status --no-pager -l -n 20 garb glusterd ssh; true",
+            SHORT,
+        ),
+    ];
+    for (name, command) in [
+        ("hostname.txt", "hostname; true"),
+        ("uptime.txt", "exec uptime"),
+        ("free.txt", "exec free -m"),
+        ("ip-addr.txt", "exec ip addr"),
+        ("ss-listening.txt", "exec ss -tlnp"),
+    ] {
+        items.push(ItemSpec::new("system", name, command, SHORT));
+    }
+    items
+}
+
 /// `cat` that exits `ABSENT_EXIT` when the file is not there.
 fn cat_if_present(path: &str) -> String {
     let q = shell_quote(path);
@@ -744,6 +834,36 @@ mod tests {
         let n = names.len();
         names.dedup();
         assert_eq!(names.len(), n);
+    }
+
+    #[test]
+    fn the_witness_part_is_garbd_gluster_and_its_view_of_the_nodes() {
+        let items = witness_items(&cfg(), &window());
+        let names: Vec<String> = items
+            .iter()
+            .map(|i| format!("{}/{}", i.collector, i.name))
+            .collect();
+        for n in [
+            "journal/garbd.log",
+            "configs/etc/default/garb",
+            "witness/view-of-the-nodes.txt",
+            "gluster/peer-status.txt",
+        ] {
+            assert!(names.iter().any(|x| x == n), "{n} not in {names:?}");
+        }
+        let view = &items
+            .iter()
+            .find(|i| i.collector == "witness")
+            .unwrap()
+            .command;
+        assert!(
+            view.contains("/dev/tcp/10.213.57.11/4567") && view.contains("n2 10.213.57.12"),
+            "{view}"
+        );
+        // Nothing of a node's database or k3s on the witness.
+        assert!(items
+            .iter()
+            .all(|i| !i.command.contains("mariadb") && !i.command.contains("kubectl")));
     }
 
     #[test]

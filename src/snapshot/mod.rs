@@ -178,6 +178,7 @@ pub async fn create(
     cfg: &Config,
     opts: &Options,
     links: &[NodeLink],
+    witness: Option<&NodeLink>,
     status: impl Future<Output = ClusterReport>,
     progress: &dyn Progress,
 ) -> Result<Bundle, BundleError> {
@@ -207,9 +208,12 @@ pub async fn create(
         cfg: Arc::new(cfg.clone()),
         started,
     };
-    let selected: Vec<&NodeLink> = links
+    // The witness's part is its own item list (it runs no database, no k3s).
+    let selected: Vec<(&NodeLink, Vec<ItemSpec>)> = links
         .iter()
-        .filter(|l| opts.node.as_deref().is_none_or(|n| n == l.node.name))
+        .map(|l| (l, collectors::static_items(cfg, &opts.window)))
+        .chain(witness.map(|l| (l, collectors::witness_items(cfg, &opts.window))))
+        .filter(|(l, _)| opts.node.as_deref().is_none_or(|n| n == l.node.name))
         .collect();
     let status_item = async {
         let t0 = Instant::now();
@@ -236,11 +240,9 @@ pub async fn create(
                 });
         (report, item)
     };
-    let nodes = futures::future::join_all(
-        selected
-            .iter()
-            .map(|link| collect_node(&run, link, progress.node(&link.node.name))),
-    );
+    let nodes = futures::future::join_all(selected.iter().map(|(link, items)| {
+        collect_node(&run, link, items.clone(), progress.node(&link.node.name))
+    }));
     let ((report, status_item), nodes) = tokio::join!(status_item, nodes);
     // Every item task has ended: the writer is ours alone again.
     drop(run);
@@ -250,11 +252,12 @@ pub async fn create(
         Err(e) => return Err(writer_failure(writer, e).await),
     }];
     let mut node_entries = Vec::new();
-    for (link, collected) in selected.iter().zip(nodes) {
-        let role = report
-            .node(&link.node.name)
-            .map(|n| role_name(n.role))
-            .unwrap_or("unknown");
+    for ((link, _), collected) in selected.iter().zip(nodes) {
+        let role = match report.node(&link.node.name) {
+            Some(n) => role_name(n.role),
+            None if witness.is_some_and(|w| w.node.name == link.node.name) => "witness",
+            None => "unknown",
+        };
         let collected = match collected {
             Ok(c) => c,
             Err(e) => return Err(writer_failure(writer, e).await),
@@ -604,10 +607,11 @@ fn not_collected(node: &str, spec: ItemSpec, error: &str, timed_out: bool) -> Ve
 async fn collect_node(
     run: &Run,
     link: &NodeLink,
+    items: Vec<ItemSpec>,
     progress: Arc<dyn NodeProgress>,
 ) -> Result<Vec<Collected>, BundleError> {
     let node = link.node.name.as_str();
-    let mut queue: VecDeque<ItemSpec> = collectors::static_items(&run.cfg, &run.window).into();
+    let mut queue: VecDeque<ItemSpec> = items.into();
     progress.planned(queue.len());
     let session = match &link.session {
         Ok(s) => s.clone(),
