@@ -29,7 +29,20 @@ pub async fn report(
     started: Instant,
 ) -> ClusterReport {
     let facts = gather(cfg, links, https, deadline).await;
-    judge(&facts, &expectations(cfg), started.elapsed())
+    judge_pair(cfg, &facts, started)
+}
+
+/// The pair's judgement; with a witness, of the facts without its Gluster parts (its own
+/// checks judge those: see `crate::witness::without_witness`).
+fn judge_pair(cfg: &Config, facts: &crate::probe::ClusterFacts, started: Instant) -> ClusterReport {
+    match &cfg.witness {
+        Some(w) => judge(
+            &crate::witness::without_witness(facts, w),
+            &expectations(cfg),
+            started.elapsed(),
+        ),
+        None => judge(facts, &expectations(cfg), started.elapsed()),
+    }
 }
 
 /// `report`, plus the witness's row and checks when the config has a `[witness]` (asked of
@@ -45,7 +58,7 @@ pub async fn report_with_witness(
     let round = gather(cfg, links, https, deadline);
     let witness = crate::witness::gather(cfg, links, deadline);
     let (facts, witness) = tokio::join!(round, witness);
-    let mut report = judge(&facts, &expectations(cfg), started.elapsed());
+    let mut report = judge_pair(cfg, &facts, started);
     if let Some(w) = witness {
         crate::witness::amend(&mut report, &facts, &w);
         report.elapsed_ms = started.elapsed().as_millis() as u64;

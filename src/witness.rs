@@ -111,6 +111,35 @@ pub async fn reaches(
     down.map(|down| !down)
 }
 
+/// The facts of the pair without the witness's Gluster parts (its peer entry, its arbiter
+/// bricks): the pair's own checks judge the nodes, and the witness's checks judge the witness,
+/// so that a witness that is down degrades through its own checks only (and a swap with the
+/// witness down finds the nodes' volumes healed).
+pub fn without_witness(facts: &ClusterFacts, witness: &Node) -> ClusterFacts {
+    let names = [witness.name.clone(), witness.address.to_string()];
+    let is_witness = |host: &str| names.iter().any(|n| n == host);
+    let mut facts = facts.clone();
+    for node in &mut facts.nodes {
+        if let Ok(p) = &mut node.gluster_peers {
+            p.peers.retain(|peer| !is_witness(&peer.hostname));
+        }
+        for v in &mut node.volumes {
+            if let Ok(s) = &mut v.status {
+                s.bricks.retain(|b| !is_witness(&b.host));
+                s.self_heal_daemons.retain(|d| !is_witness(&d.host));
+            }
+            if let Ok(h) = &mut v.heal {
+                h.bricks.retain(|b| {
+                    !b.name
+                        .split_once(':')
+                        .is_some_and(|(host, _)| is_witness(host))
+                });
+            }
+        }
+    }
+    facts
+}
+
 /// Members of the node's component that announce no incoming address: garbd.
 fn garbd_members(g: &GaleraFacts) -> u64 {
     g.cluster_size
@@ -220,7 +249,7 @@ pub fn amend(report: &mut ClusterReport, facts: &ClusterFacts, w: &WitnessFacts)
                 "gluster-arbiter",
                 name,
                 format!(
-                    "{}: no brick on {name} (not replica 3 arbiter 1): the files have no third vote",
+                    "{}: no brick of {name} in the volume status ({name} down, or the volume is not replica 3 arbiter 1): the files have no third vote",
                     v.name
                 ),
             ),

@@ -27,8 +27,14 @@ pub async fn run(ctx: &Context, kind: Kind, dry_run: bool) -> Result<u8> {
     let started = Instant::now();
     let timeout = ctx.timeout_or(DEFAULT_TIMEOUT);
     let deadline = Deadline::after(timeout.saturating_sub(Duration::from_millis(200)));
-    // The preflight gets a short share: a dead node must not eat the time to act.
-    let look = Deadline::after(deadline.cap(Duration::from_secs(8)));
+    // The preflight gets a short share: a dead node must not eat the time to act. A swap with
+    // a witness gets more: with the witness down, Gluster's heal info waits about 10 s for its
+    // arbiter brick, and the swap needs that answer (the standby's brick healed).
+    let look_share = match (&kind, &cfg.witness) {
+        (Kind::Swap { .. }, Some(_)) => Duration::from_secs(16),
+        _ => Duration::from_secs(8),
+    };
+    let look = Deadline::after(deadline.cap(look_share));
     let links = connect_all(&cfg, look).await;
     super::status::warn_connect_problems(ctx, &links);
     // One role change at a time, cluster-wide: taken before anything is looked at or done.

@@ -76,6 +76,12 @@ EOF
     [ "$(cat "$STATE/mode")" = full ] || return 0
     # Full mode: the nodes in witness mode, and Galera knows w's address (a restarted node
     # finds the cluster through it too).
+    # glusterd gives up on a dead peer within seconds (its default is never: a powered-off
+    # witness would hold every volume command behind "Another transaction is in progress").
+    for n in "${NODES[@]}" "$WITNESS"; do
+        sed -i 's/option ping-timeout 0/option ping-timeout 5/; /option transport.socket.keepalive-interval/a\    option transport.tcp-user-timeout 5' \
+            "$(node_dir "$n")/merged/etc/glusterfs/glusterd.vol"
+    done
     for n in "${NODES[@]}"; do
         m=$(node_dir "$n")/merged
         printf 'witness=%s\nnode=%s\npeer=%s\nlease=%s\n' "$WITNESS_IP" "$n" "${NODE_IP[${PEER[$n]}]}" "$WITNESS_LEASE" > "$m/etc/pairctl/witness"
@@ -111,6 +117,9 @@ witness_gluster_create() {
     poll 30 "gluster: $WITNESS sees its peers connected" witness_gluster_peers
     node_exec n1 "gluster --mode=script volume create $VOLUME replica 3 arbiter 1 n1:/srv/bricks/$VOLUME n2:/srv/bricks/$VOLUME $WITNESS:/srv/bricks/$VOLUME force" > /dev/null ||
         die "gluster volume create (replica 3 arbiter 1) failed"
+    # The clients (the mounts, heal info) give up on a dead brick in 5 s, not 42.
+    node_exec n1 "gluster --mode=script volume set $VOLUME network.ping-timeout 5" > /dev/null ||
+        die "gluster volume set $VOLUME network.ping-timeout failed"
 }
 witness_gluster_peers() { [ "$(node_exec "$WITNESS" "gluster --mode=script peer status" 2> /dev/null | grep -c 'Peer in Cluster (Connected)')" = 2 ]; }
 
