@@ -66,6 +66,21 @@ frozen() {
     [ "$(stat -c %Y "$MAINTENANCE_RECORD" 2> /dev/null || echo 0)" -gt "$(date +%s)" ]
 }
 
+# held FILE SECONDS MESSAGE — a condition seen now: the first time, FILE records when (and
+# MESSAGE goes to the journal); true once it has held SECONDS (held_for: for how long). The
+# caller removes FILE when the condition ends.
+held() {
+    now=$(date +%s)
+    if [ ! -s "$1" ]; then
+        mkdir -p "${1%/*}" && echo "$now" > "$1"
+        logger -t pairctl-quorum "$3" 2> /dev/null
+        return 1
+    fi
+    since=$(cat "$1" 2> /dev/null)
+    held_for=$((now - ${since:-$now}))
+    [ "$held_for" -ge "$2" ] 2> /dev/null
+}
+
 # takeover SIZE INCOMING_ADDRESSES STATUS_OUTPUT — a standby with a witness, its Galera Primary
 # and Synced. The standby takes over by itself when its Primary component is itself and garbd
 # only (size 2, one incoming address: garbd has none): the active is out of the component, and
@@ -89,14 +104,7 @@ takeover() {
         rm -f "$TAKEOVER_FILE"
         return 0
     fi
-    now=$(date +%s)
-    if [ ! -s "$TAKEOVER_FILE" ]; then
-        mkdir -p "${TAKEOVER_FILE%/*}" && echo "$now" > "$TAKEOVER_FILE"
-        logger -t pairctl-quorum "takeover: the active is out of the Primary component (this node and the witness only); taking over in ${lease}s" 2> /dev/null
-        return 0
-    fi
-    since=$(cat "$TAKEOVER_FILE" 2> /dev/null)
-    [ $((now - ${since:-$now})) -ge "$lease" ] 2> /dev/null || return 0
+    held "$TAKEOVER_FILE" "$lease" "takeover: the active is out of the Primary component (this node and the witness only); taking over in ${lease}s" || return 0
     name=$(witness_value node)
     name=${name:-$(hostname)}
     case $name in *[!A-Za-z0-9._-]*) return 0 ;; esac
@@ -111,10 +119,9 @@ takeover() {
     echo "$next" > "$EPOCH_FILE.new" && echo active > "$ROLE_FILE.new" &&
         mv -f "$EPOCH_FILE.new" "$EPOCH_FILE" && mv -f "$ROLE_FILE.new" "$ROLE_FILE" && sync
     rm -f "$TAKEOVER_FILE"
-    waited=$((now - since))
     mkdir -p "${HISTORY_FILE%/*}"
     printf '{"time":"%s","kind":"takeover","from":%s,"to":"%s","outcome":"promoted","duration_ms":%d,"by":"pairctl-quorum@%s","detail":"automatic takeover with the witness: epoch %s, the active out of the Primary component for %ss"}\n' \
-        "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$from" "$name" "$((waited * 1000))" "$name" "$next" "$waited" >> "$HISTORY_FILE"
+        "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$from" "$name" "$((held_for * 1000))" "$name" "$next" "$held_for" >> "$HISTORY_FILE"
     logger -t pairctl-quorum "takeover: this node ($name) is the active of epoch $next" 2> /dev/null
 }
 
@@ -143,14 +150,7 @@ stepout() {
         rm -f "$STEPOUT_FILE"
         return 0
     fi
-    now=$(date +%s)
-    if [ ! -s "$STEPOUT_FILE" ]; then
-        mkdir -p "${STEPOUT_FILE%/*}" && echo "$now" > "$STEPOUT_FILE"
-        logger -t pairctl-quorum "step-out: the active $peer is cut off from this node but the witness reaches it; stepping out in $((2 * $1))s" 2> /dev/null
-        return 0
-    fi
-    since=$(cat "$STEPOUT_FILE" 2> /dev/null)
-    [ $((now - ${since:-$now})) -ge $((2 * $1)) ] 2> /dev/null || return 0
+    held "$STEPOUT_FILE" $((2 * $1)) "step-out: the active $peer is cut off from this node but the witness reaches it; stepping out in $((2 * $1))s" || return 0
     rm -f "$STEPOUT_FILE"
     fence "partitioned from the active ($peer), which the witness still reaches: stepped out of the cluster (database stopped)" "$(cat "$EPOCH_FILE" 2> /dev/null || echo 0)"
     systemctl --no-block stop mariadb 2> /dev/null

@@ -364,7 +364,7 @@ mod tests {
             std::fs::write(r.join("db/weight"), "1").unwrap();
             std::fs::write(r.join("db/row"), row).unwrap();
             let stub = format!(
-                "#!/bin/sh\nd={}\nq=\"$5\"\ncase $q in *pc.weight=*) echo \"$q\" | sed -n \"s/.*pc.weight=\\([0-9]*\\).*/\\1/p\" > $d/weight; exit 0 ;; esac\ncase $q in *GLOBAL\\ STATUS*) cat $d/status ;; esac\ncase $q in *provider_options\\'*) echo \"wsrep_provider_options\tbase_port = 4567; pc.weight = $(cat $d/weight); pc.wait_prim = true\" ;; esac\ncase $q in *pairctl.epoch*) [ -s $d/row ] && printf 'epoch\\t%s' \"$(cat $d/row)\" ;; esac\nexit 0\n",
+                "#!/bin/sh\nd={}\nq=\"$5\"\ncase $q in *pc.weight=*) echo \"$q\" | sed -n \"s/.*pc.weight=\\([0-9]*\\).*/\\1/p\" > $d/weight; exit 0 ;; esac\ncase $q in *GLOBAL\\ STATUS*) cat $d/status ;; esac\ncase $q in *provider_options\\'*) echo \"wsrep_provider_options\tbase_port = 4567; pc.weight = $(cat $d/weight); pc.wait_prim = true\" ;; esac\ncase $q in REPLACE*) echo \"$q\" | sed -n \"s/.*VALUES (1, \\([0-9]*\\), '\\([^']*\\)').*/\\1\\t\\2/p\" > $d/row; exit 0 ;; esac\ncase $q in 'SELECT epoch FROM'*) cut -f1 $d/row; exit 0 ;; esac\ncase $q in *pairctl.epoch*) [ -s $d/row ] && printf 'epoch\\t%s' \"$(cat $d/row)\" ;; esac\nexit 0\n",
                 r.join("db").display()
             );
             std::fs::write(r.join("bin/mariadb"), stub).unwrap();
@@ -437,6 +437,94 @@ mod tests {
         // No epoch row (an older deploy): no fence, the quorum alone decides.
         let plain = Node::new("active", 2, "Primary", "Synced", "");
         assert!(plain.run("galera") && plain.file("etc/pairctl/fenced").is_none());
+    }
+
+    /// With a witness: equal votes, and the standby whose Primary component is itself and garbd
+    /// (size 2, one incoming address) takes over once the lease has run out — not without
+    /// garbd in the component, not under a maintenance record.
+    #[test]
+    fn with_a_witness_the_standby_takes_over_after_the_lease() {
+        let witness = |n: &Node, lease: u32| {
+            std::fs::write(
+                n.root.path().join("etc/pairctl/witness"),
+                format!("witness=10.0.0.3\nnode=n2\npeer=10.0.0.1\nlease={lease}\n"),
+            )
+            .unwrap();
+        };
+        let members = |n: &Node, size: u32, incoming: &str| {
+            let status = n.root.path().join("db/status");
+            let mut text = std::fs::read_to_string(&status).unwrap();
+            text.push_str(&format!(
+                "wsrep_cluster_size\t{size}\nwsrep_incoming_addresses\t{incoming}\n"
+            ));
+            std::fs::write(status, text).unwrap();
+        };
+        // The active: vote 1 while garbd is a member (size 3), 2 while it is not.
+        let a = Node::new("active", 1, "Primary", "Synced", "1\tn1\n");
+        witness(&a, 5);
+        members(&a, 3, "10.0.0.1:0,10.0.0.2:0,");
+        assert!(a.run("galera"));
+        assert_eq!(a.file("db/weight").unwrap().trim(), "1");
+        let a2 = Node::new("active", 1, "Primary", "Synced", "1\tn1\n");
+        witness(&a2, 5);
+        members(&a2, 2, "10.0.0.1:0,10.0.0.2:0,");
+        assert!(a2.run("galera"));
+        assert_eq!(a2.file("db/weight").unwrap().trim(), "2");
+
+        // The standby with garbd only: the first check records it, the next one after the
+        // lease (0 here) promotes: the epoch row, the epoch and role files, the history.
+        let s = Node::new("standby", 1, "Primary", "Synced", "1\tn1\n");
+        witness(&s, 0);
+        members(&s, 2, "10.0.0.2:0,");
+        s.run("galera");
+        assert_eq!(s.file("etc/pairctl/role").unwrap().trim(), "standby");
+        assert!(s.file("run/pairctl/takeover-since").is_some());
+        s.run("galera");
+        assert_eq!(s.file("etc/pairctl/role").unwrap().trim(), "active");
+        assert_eq!(s.file("etc/pairctl/epoch").unwrap().trim(), "2");
+        assert_eq!(s.file("db/row").unwrap().trim(), "2\tn2");
+        let history = s.file("var/lib/pairctl/history.jsonl").unwrap();
+        let record: crate::plan::actions::HistoryRecord =
+            serde_json::from_str(history.trim()).unwrap();
+        assert_eq!(
+            (
+                record.kind.as_str(),
+                record.from.as_deref(),
+                record.to.as_deref()
+            ),
+            ("takeover", Some("n1"), Some("n2"))
+        );
+
+        // Both nodes in the component, garbd not (size 2, two addresses): never.
+        let both = Node::new("standby", 1, "Primary", "Synced", "1\tn1\n");
+        witness(&both, 0);
+        members(&both, 2, "10.0.0.1:0,10.0.0.2:0,");
+        both.run("galera");
+        both.run("galera");
+        assert_eq!(both.file("etc/pairctl/role").unwrap().trim(), "standby");
+        // A live maintenance record freezes it; without a witness file nothing of this runs.
+        let frozen = Node::new("standby", 1, "Primary", "Synced", "1\tn1\n");
+        witness(&frozen, 0);
+        members(&frozen, 2, "10.0.0.2:0,");
+        let record = frozen.root.path().join("var/lib/pairctl/maintenance.json");
+        std::fs::create_dir_all(record.parent().unwrap()).unwrap();
+        std::fs::write(&record, "{}").unwrap();
+        let until = std::time::SystemTime::now() + std::time::Duration::from_secs(600);
+        std::fs::File::options()
+            .write(true)
+            .open(&record)
+            .unwrap()
+            .set_modified(until)
+            .unwrap();
+        frozen.run("galera");
+        frozen.run("galera");
+        assert_eq!(frozen.file("etc/pairctl/role").unwrap().trim(), "standby");
+        let plain = Node::new("standby", 1, "Primary", "Synced", "1\tn1\n");
+        members(&plain, 2, "10.0.0.2:0,");
+        plain.run("galera");
+        plain.run("galera");
+        assert_eq!(plain.file("etc/pairctl/role").unwrap().trim(), "standby");
+        assert!(plain.file("run/pairctl/takeover-since").is_none());
     }
 
     #[test]
