@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::model::{ClusterReport, Role};
 use crate::probe::collect::NodeLink;
 use crate::transport::ssh::{Output, SshSession};
-use crate::transport::Deadline;
+use crate::transport::{Deadline, ProbeErrorKind};
 use archive::{ArchiveWriter, Body, Entry, ItemSink, OutputPaths, SpoolDir, TempArchive};
 use collectors::{Discovery, ItemSpec};
 use manifest::{Item, Manifest, NodeEntry, Outcome};
@@ -334,11 +334,6 @@ async fn writer_failure(writer: Arc<ArchiveWriter>, e: BundleError) -> BundleErr
     }
 }
 
-/// The transport's words for a channel the server would not open.
-fn is_channel_refused(error: &str) -> bool {
-    error.contains("cannot open a channel")
-}
-
 fn role_name(r: Role) -> &'static str {
     match r {
         Role::Active => "active",
@@ -489,7 +484,7 @@ impl Run {
                 // so try again shortly — for as long as the item's own limit allows (a
                 // loaded node frees its sessions late; a count of tries would give up early).
                 match r {
-                    Err(e) if is_channel_refused(&e) && sink.is_untouched() => {
+                    Err(e) if e.kind == ProbeErrorKind::Unreachable && sink.is_untouched() => {
                         attempt += 1;
                         let backoff = Duration::from_millis(100 * attempt.min(5));
                         tokio::time::sleep(backoff).await;
@@ -509,7 +504,7 @@ impl Run {
                     crate::format::human_duration(limit)
                 )),
             ),
-            Ok(Err(e)) => (None, false, Some(e)),
+            Ok(Err(e)) => (None, false, Some(e.message)),
             Ok(Ok(out)) if out.success() => (Some(out), false, None),
             Ok(Ok(out)) => {
                 let summary = out.failure_summary();

@@ -463,7 +463,7 @@ impl SshSession {
             .slots
             .acquire()
             .await
-            .map_err(|e| ProbeError::unreachable(e.to_string()))?;
+            .map_err(|e| ProbeError::failed(e.to_string()))?;
         let mut channel = self
             .handle
             .channel_open_session()
@@ -518,16 +518,20 @@ impl SshSession {
         sink: &mut W,
         limit: Duration,
         max_output: u64,
-    ) -> Result<Output, String> {
+    ) -> Result<Output, ProbeError> {
         let name = self.target.name.clone();
         let short = short_command(command);
         let run = async {
-            let _slot = self.slots.acquire().await.map_err(|e| e.to_string())?;
+            let _slot = self
+                .slots
+                .acquire()
+                .await
+                .map_err(|e| ProbeError::failed(e.to_string()))?;
             let mut channel = self
                 .handle
                 .channel_open_session()
                 .await
-                .map_err(|e| format!("cannot open a channel: {e}"))?;
+                .map_err(|e| ProbeError::unreachable(format!("cannot open a channel: {e}")))?;
             channel
                 .exec(true, command)
                 .await
@@ -545,7 +549,7 @@ impl SshSession {
                         if received > max_output {
                             let _ = channel.close().await;
                             let _ = sink.flush().await;
-                            return Err(too_large(max_output as usize));
+                            return Err(ProbeError::failed(too_large(max_output as usize)));
                         }
                         sink.write_all(&data)
                             .await
@@ -565,15 +569,15 @@ impl SshSession {
             sink.flush()
                 .await
                 .map_err(|e| format!("write failed: {e}"))?;
-            Ok::<_, String>(out)
+            Ok::<_, ProbeError>(out)
         };
         match tokio::time::timeout(limit, run).await {
             Ok(Ok(out)) => Ok(out),
-            Ok(Err(e)) => Err(format!("{name}: `{short}`: {e}")),
-            Err(_) => Err(format!(
+            Ok(Err(e)) => Err(e.context(format_args!("{name}: `{short}`"))),
+            Err(_) => Err(ProbeError::timed_out(format!(
                 "{name}: `{short}` timed out after {}",
                 crate::format::human_duration(limit)
-            )),
+            ))),
         }
     }
 
