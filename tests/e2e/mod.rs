@@ -15,6 +15,7 @@ mod role_change;
 mod snapshot;
 mod ssh;
 mod status;
+mod witness;
 
 use crate::common::{pairctl, repo_root, wait_until};
 use std::fs::File;

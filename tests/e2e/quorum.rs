@@ -143,7 +143,7 @@ pub fn missing_on(host: &str, ids: &[i64]) -> Vec<i64> {
         .collect()
 }
 
-fn check_writes(w: &Written, hosts: &[&str], what: &str) {
+pub(super) fn check_writes(w: &Written, hosts: &[&str], what: &str) {
     assert!(
         !w.ids.is_empty(),
         "{what}: the writer got no INSERT acknowledged"
@@ -219,7 +219,7 @@ impl Holders {
     }
 }
 
-fn galera_status(host: &str) -> String {
+pub(super) fn galera_status(host: &str) -> String {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -242,7 +242,7 @@ fn galera_status(host: &str) -> String {
     })
 }
 
-fn node_ip(n: &str) -> String {
+pub(super) fn node_ip(n: &str) -> String {
     std::env::var(if n == "n1" { "LAB_N1" } else { "LAB_N2" }).unwrap()
 }
 
@@ -258,11 +258,11 @@ fn lab_verb(verb: &str, node: &str, kind: &[&str]) {
     );
 }
 
-fn fault(node: &str, kind: &[&str]) {
+pub(super) fn fault(node: &str, kind: &[&str]) {
     lab_verb("fault", node, kind);
 }
 
-fn heal(node: &str, kind: &[&str]) {
+pub(super) fn heal(node: &str, kind: &[&str]) {
     lab_verb("heal", node, kind);
 }
 
@@ -276,7 +276,7 @@ fn partition_until_out(cut_off: &str) {
     );
 }
 
-fn on(node: &str, cmd: &str) -> String {
+pub(super) fn on(node: &str, cmd: &str) -> String {
     let out = lab_sh(&["ssh", node, cmd]);
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }

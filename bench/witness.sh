@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Benchmark of the witness on the lab: the automatic takeover (the active powered off → every
+# service answering 200 through the VIP from the new active, no pairctl command run), split
+# into Galera's eviction (the standby's component becomes itself + garbd), the lease, and the
+# VIP + k3s start; then failover with the witness (the active powered off while the witness
+# is down, so that nothing takes over by itself: start → services Ready). Also the witness's
+# cost: memory (PSS of w's processes) and what `up --witness` adds to `up`.
+# Run as root from the project root; brings the witness lab up itself (RUNS times, default 3)
+# and leaves a witness lab up. PAIRLAB_ID selects the lab instance as everywhere.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+LAB=tests/lab/lab.sh
+if [ -z "${PAIRCTL:-}" ]; then cargo build --release --quiet; fi
+P=${PAIRCTL:-target/release/pairctl}
+exec 9>/run/pairctl-lab$(t=${PAIRLAB_ID:-0}; echo ${t#0}).lock; flock 9
+
+ms() { date +%s%3N; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
+m() { printf '%s\n' "$@" | median; }
+ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 --cacert "$LAB_CA" "https://$LAB_VIP/v1/tenant/health")" = 200 ]; }
+on() { "$LAB" ssh "$@" 2> /dev/null; }
+up() {
+  local t0; t0=$(ms)
+  "$LAB" up "$@" > /tmp/witness-bench-up.log 2>&1 || { tail -n 3 /tmp/witness-bench-up.log >&2; exit 1; }
+  echo $(( $(ms) - t0 ))
+  eval "$("$LAB" env)"
+}
+# The journal time (ms) of the first line of a tag matching a pattern on a node.
+journal_ms() {
+  on "$1" "journalctl -t $2 -o short-unix --no-pager 2>/dev/null | grep -m1 -- '$3' | cut -d' ' -f1" | awk '{printf "%d", $1 * 1000}'
+}
+
+plain_up=$(up)
+witness_up=(); take=(); evict=(); lease=(); start=(); fo=()
+for i in $(seq "$RUNS"); do
+  witness_up+=("$(up --witness)")
+  if [ "$i" = 1 ]; then
+    # w's memory: the PSS of every process in its PID namespace (garbd, glusterd, sshd, systemd).
+    w_pss=$(on w "cat /proc/[0-9]*/smaps_rollup 2>/dev/null" | awk '/^Pss:/ {s += $2} END {printf "%d", s / 1024}')
+    garbd_rss=$(on w "ps -C garbd -o rss=" | awk '{printf "%d", $1 / 1024}')
+  fi
+  t0=$(ms)
+  "$LAB" fault n1 power > /dev/null 2>&1
+  end=$(( $(date +%s) + 120 ))
+  until ready && [ "$(on n2 "cat /etc/pairctl/role")" = active ]; do
+    [ "$(date +%s)" -lt "$end" ] || { echo "no automatic takeover within 120 s" >&2; exit 1; }
+    sleep 0.2
+  done
+  t1=$(ms)
+  seen=$(journal_ms n2 pairctl-quorum 'taking over in')
+  promoted=$(journal_ms n2 pairctl-quorum 'is the active of epoch')
+  take+=($(( t1 - t0 ))); evict+=($(( seen - t0 ))); lease+=($(( promoted - seen ))); start+=($(( t1 - promoted )))
+done
+
+# failover with the witness: the witness down first (no automatic takeover), then the active.
+for _ in $(seq "$RUNS"); do
+  up --witness > /dev/null
+  "$LAB" fault w power > /dev/null 2>&1
+  until "$P" -c "$LAB_CONFIG_WITNESS" status -o json 2> /dev/null | grep -q '"member": 0'; do sleep 0.5; done
+  "$LAB" fault n1 power > /dev/null 2>&1
+  t0=$(ms)
+  "$P" -c "$LAB_CONFIG_WITNESS" failover --yes -q > /dev/null 2>&1 || { echo "failover failed" >&2; exit 1; }
+  until ready; do sleep 0.2; done
+  fo+=($(( $(ms) - t0 )))
+done
+
+printf '%-70s %s\n' "what (median of $RUNS; 2 shared cores)" "ms"
+printf '%-70s %s\n' "automatic takeover: n1 powered off -> services 200 via the VIP on n2" "$(m "${take[@]}")"
+printf '%-70s %s\n' "  of which: power off -> n2 sees itself + garbd Primary (Galera eviction)" "$(m "${evict[@]}")"
+printf '%-70s %s\n' "  of which: the lease (the standby waits for the active's demotion)" "$(m "${lease[@]}")"
+printf '%-70s %s\n' "  of which: role written -> VIP, k3s restored from the replica, services" "$(m "${start[@]}")"
+printf '%-70s %s\n' "failover, witness down + n1 powered off: command start -> services 200" "$(m "${fo[@]}")"
+printf '%-70s %s\n' "lab up (plain) / lab up --witness" "$plain_up / $(m "${witness_up[@]}")"
+printf '%-70s %s\n' "witness w: memory (PSS of all its processes, MiB) / garbd RSS (MiB)" "${w_pss:-?} / ${garbd_rss:-?}"
+echo "target: automatic takeover <= 10000 ms; failover with the active powered off <= 5000 ms"

@@ -1,0 +1,310 @@
+//! The witness on the lab (`lab.sh up --witness`): a third vote that makes the automatic
+//! takeover safe. Healthy with the witness (Galera size 3, the witness row and its checks),
+//! the active powered off (the standby takes over by itself: no pairctl command, no acked
+//! write lost, the old active fences itself on its return), a partition between the nodes
+//! (exactly one side keeps the VIP and the database), the witness down (degraded only, swap
+//! works, and an active lost then is not taken over).
+//!
+//! tests/run.sh runs these in a second phase on a witness lab (the first phase skips them).
+//! Run alone on a plain lab they bring the witness lab up themselves and put the plain lab
+//! back afterwards (`WitnessLab`), so that they never leave the other tests a different lab.
+
+use super::quorum::{check_writes, fault, galera_status, heal, node_ip, on, Holders, Writer};
+use super::{lab, lab_sh, status_until, vip_holders, Lab};
+use crate::common::wait_until;
+use std::time::Duration;
+
+/// The witness lab for one test: `lab` with `config` = `LAB_CONFIG_WITNESS` (so its status,
+/// pairctl runs and fault guards use the witness's config); when the lab was a plain one it is
+/// brought up with `--witness` first and back without it on drop.
+struct WitnessLab {
+    lab: Lab,
+    upgraded: bool,
+}
+
+fn witness_config() -> Option<String> {
+    let out = lab_sh(&["env"]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("export LAB_CONFIG_WITNESS='"))
+        .map(|v| v.trim_end_matches('\'').to_string())
+        .filter(|p| std::path::Path::new(p).exists())
+}
+
+fn up(args: &[&str]) {
+    let mut all = vec!["up"];
+    all.extend_from_slice(args);
+    let out = lab_sh(&all);
+    assert!(
+        out.status.success(),
+        "lab.sh {all:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn witness_lab() -> WitnessLab {
+    let mut lab = lab();
+    let (config, upgraded) = match witness_config() {
+        Some(c) => (c, false),
+        None => {
+            eprintln!("[witness] the lab is not a witness lab: lab.sh up --witness");
+            up(&["--witness"]);
+            (
+                witness_config().expect("no LAB_CONFIG_WITNESS after up --witness"),
+                true,
+            )
+        }
+    };
+    lab.config = config;
+    WitnessLab { lab, upgraded }
+}
+
+impl Drop for WitnessLab {
+    fn drop(&mut self) {
+        if self.upgraded {
+            eprintln!("[witness] putting the plain lab back: lab.sh up");
+            up(&[]);
+        }
+    }
+}
+
+impl WitnessLab {
+    /// The lab is healthy with its witness (the lab's own health check, then pairctl's).
+    fn wait_healthy(&self) {
+        let out = lab_sh(&["wait", "120"]);
+        assert!(
+            out.status.success(),
+            "lab.sh wait: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.lab.wait_healthy();
+    }
+    fn status(&self) -> (i32, serde_json::Value) {
+        self.lab.status_json(&[])
+    }
+    fn status_until(
+        &self,
+        limit: Duration,
+        pred: impl Fn(i32, &serde_json::Value) -> bool,
+    ) -> (i32, serde_json::Value) {
+        status_until(&self.lab, limit, pred)
+    }
+}
+
+fn check<'a>(doc: &'a serde_json::Value, name: &str, node: &str) -> &'a serde_json::Value {
+    super::check(doc, name, node)
+}
+
+fn result(doc: &serde_json::Value, name: &str, node: &str) -> String {
+    check(doc, name, node)["result"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+fn node_row<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    doc["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == name)
+        .unwrap_or_else(|| panic!("no node row {name}: {doc:#}"))
+}
+
+/// Healthy with the witness; then the active loses power and nobody runs pairctl: the standby
+/// takes over by itself (VIP, k3s restored from the replica, services), every acknowledged
+/// write is on it, status is degraded, the history names the takeover, and the old active,
+/// back, fences itself on the newer epoch.
+#[test]
+#[ignore = "needs the lab: run through tests/run.sh"]
+fn with_a_witness_the_standby_takes_over_by_itself_when_the_active_dies() {
+    let w = witness_lab();
+    w.wait_healthy();
+    let (code, doc) = w.status();
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(node_row(&doc, "w")["role"], "witness", "{doc:#}");
+    assert_eq!(node_row(&doc, "w")["status"], "up", "{doc:#}");
+    for n in ["n1", "n2"] {
+        assert_eq!(
+            check(&doc, "galera", n)["values"]["cluster_size"],
+            3,
+            "{doc:#}"
+        );
+        assert_eq!(result(&doc, "witness-reach", n), "ok", "{doc:#}");
+    }
+    assert_eq!(result(&doc, "witness", "w"), "ok", "{doc:#}");
+    assert_eq!(result(&doc, "gluster-arbiter", "w"), "ok", "{doc:#}");
+    // Without [witness] in the config the same lab shows no witness row.
+    let plain = crate::common::pairctl()
+        .args([
+            "-c",
+            &std::env::var("LAB_CONFIG").unwrap(),
+            "status",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let plain: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
+    assert!(plain["nodes"].as_array().unwrap().len() == 2, "{plain:#}");
+
+    let writer = Writer::start(&w.lab.vip);
+    assert!(
+        wait_until(Duration::from_secs(20), || writer.count() > 5),
+        "the writer got nothing acknowledged"
+    );
+    let holders = Holders::watch(&w.lab.vip);
+    fault("n1", &["power"]);
+    let (code, doc) = w.status_until(Duration::from_secs(90), |code, doc| {
+        doc["active"] == "n2"
+            && doc["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["name"].as_str().unwrap_or("").starts_with("service:"))
+                .all(|c| c["result"] == "ok")
+            && code == 1
+    });
+    assert_eq!(doc["verdict"], "degraded", "{doc:#}");
+    assert_eq!(code, 1);
+    assert_eq!(vip_holders(&w.lab), ["n2"]);
+    assert_eq!(galera_status(&node_ip("n2")), "Primary");
+    assert_eq!(
+        on("n2", "cat /etc/pairctl/role /etc/pairctl/epoch"),
+        "active\n2"
+    );
+    assert!(
+        on(
+            "n2",
+            "grep '\"kind\":\"takeover\"' /var/lib/pairctl/history.jsonl"
+        )
+        .contains("\"to\":\"n2\""),
+        "no takeover record in n2's history"
+    );
+    let restore = on("n2", "cat /run/pairctl/state-restore.json");
+    assert!(
+        restore.contains("\"action\": \"restored\""),
+        "k3s state not restored from the replica: {restore}"
+    );
+    // Writes acknowledged before, during and after the takeover are all on the new active.
+    std::thread::sleep(Duration::from_secs(1));
+    let written = writer.stop();
+    check_writes(&written, &[&node_ip("n2")], "automatic takeover");
+    holders.assert_never_two("automatic takeover");
+
+    // The old active comes back (lab.sh heal boots it and starts its database): it joins,
+    // finds epoch 2 and fences itself; n2 stays the active.
+    heal("n1", &["power"]);
+    let (_, doc) = w.status_until(Duration::from_secs(90), |_, doc| {
+        node_row(doc, "n1")["role"] == "fenced"
+    });
+    assert_eq!(doc["active"], "n2", "{doc:#}");
+    assert_eq!(vip_holders(&w.lab), ["n2"]);
+}
+
+/// A partition between the nodes, both still seeing the witness: garbd relays between them, and
+/// the standby, which the witness tells the active is alive, steps out (fenced, database
+/// stopped); never two holders, then exactly one Primary holding the VIP, every acknowledged
+/// write on it; after the heal the other side stays fenced until a rejoin.
+#[test]
+#[ignore = "needs the lab: run through tests/run.sh"]
+fn with_a_witness_a_partition_leaves_exactly_one_side_in_charge() {
+    let w = witness_lab();
+    w.wait_healthy();
+    let writer = Writer::start(&w.lab.vip);
+    let holders = Holders::watch(&w.lab.vip);
+    fault("n1", &["partition"]);
+    // Settled: exactly one Primary and it holds the VIP with the services answering.
+    let settled = wait_until(Duration::from_secs(60), || {
+        let p: Vec<&str> = ["n1", "n2"]
+            .into_iter()
+            .filter(|n| galera_status(&node_ip(n)) == "Primary")
+            .collect();
+        p.len() == 1 && vip_holders(&w.lab) == p
+    });
+    let primaries: Vec<&str> = ["n1", "n2"]
+        .into_iter()
+        .filter(|n| galera_status(&node_ip(n)) == "Primary")
+        .collect();
+    assert!(
+        settled,
+        "partition: Primary on {primaries:?}, VIP on {:?}",
+        vip_holders(&w.lab)
+    );
+    let winner = primaries[0];
+    let (_, doc) = w.status_until(Duration::from_secs(60), |_, doc| doc["active"] == winner);
+    eprintln!(
+        "[witness] partition: {winner} kept the database and the VIP; verdict {}",
+        doc["verdict"]
+    );
+    let written = writer.stop();
+    holders.assert_never_two("partition with a witness");
+    heal("n1", &["partition"]);
+    check_writes(&written, &[&node_ip(winner)], "partition with a witness");
+    // The other side is fenced: a standby that stepped out (the witness told it the active
+    // lives), or an old active that found the newer epoch when the partition healed.
+    let loser = if winner == "n1" { "n2" } else { "n1" };
+    let (_, doc) = w.status_until(Duration::from_secs(90), |_, doc| {
+        node_row(doc, loser)["role"] == "fenced"
+    });
+    assert_eq!(doc["active"], winner, "{doc:#}");
+    assert_eq!(vip_holders(&w.lab), [winner]);
+}
+
+/// The witness powered off: degraded only (the witness checks say why), no role change, swap
+/// still works; then the (new) active powered off while the witness is down: no takeover,
+/// and status says there is no witness.
+#[test]
+#[ignore = "needs the lab: run through tests/run.sh"]
+fn with_the_witness_down_the_pair_only_degrades_and_never_takes_over() {
+    let w = witness_lab();
+    w.wait_healthy();
+    let _witness_off = w.lab.fault("w", &["power"]);
+    let (code, doc) = w.status_until(Duration::from_secs(60), |_, doc| {
+        node_row(doc, "w")["status"] == "down"
+    });
+    assert_eq!(
+        (code, doc["verdict"].as_str()),
+        (1, Some("degraded")),
+        "{doc:#}"
+    );
+    let why = check(&doc, "witness", "w")["detail"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(why.contains("no automatic takeover"), "{why}");
+    assert_eq!(result(&doc, "witness-reach", "n1"), "warn", "{doc:#}");
+    assert_eq!(doc["active"], "n1");
+    let swap = w.lab.pairctl(&["swap", "--yes"]);
+    assert_eq!(
+        swap.status.code(),
+        Some(0),
+        "swap with the witness down: {}",
+        String::from_utf8_lossy(&swap.stdout)
+    );
+    w.status_until(Duration::from_secs(60), |code, doc| {
+        code == 1 && doc["active"] == "n2"
+    });
+
+    // The active (n2) dies while the witness is down: n1 alone has 1 of 3 votes and must
+    // stay out. Sampled for longer than the eviction plus the lease.
+    fault("n2", &["power"]);
+    let end = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < end {
+        assert!(
+            vip_holders(&w.lab).is_empty(),
+            "n1 took over with the witness down"
+        );
+        assert_eq!(
+            on("n1", "cat /etc/pairctl/role"),
+            "standby",
+            "n1 promoted itself with the witness down"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let (code, doc) = w.status();
+    heal("n2", &["power"]);
+    assert_eq!(code, 2, "no active: critical: {doc:#}");
+    assert_eq!(result(&doc, "witness", "w"), "warn", "{doc:#}");
+    // The witness's fault heals on drop (and the lab's health is awaited).
+}
