@@ -1165,10 +1165,17 @@ cmd_fault() {
     latency)
         [[ $arg =~ ^[0-9]+$ ]] || die "usage: lab.sh fault NODE latency MS"
         latency_stop "$n"
-        (close_fds; exec ip netns exec "$(netns "$n")" /usr/bin/python3 "$LAB_DIR/netdelay.py" "$arg") < /dev/null >> "$(node_dir "$n")/netdelay.log" 2>&1 &
+        local ready; ready="$(node_dir "$n")/netdelay.ready"
+        rm -f "$ready"
+        (close_fds; NETDELAY_READY=$ready exec ip netns exec "$(netns "$n")" /usr/bin/python3 "$LAB_DIR/netdelay.py" "$arg") < /dev/null >> "$(node_dir "$n")/netdelay.log" 2>&1 &
         echo $! > "$(node_dir "$n")/netdelay.pid"
-        sleep 0.2
-        grep -q netdelay "/proc/$!/cmdline" 2> /dev/null || die "the packet delayer did not start: $(tail -n 1 "$(node_dir "$n")/netdelay.log")"
+        # Only once it is bound to the queue do packets wait (before, --queue-bypass passes them).
+        local delayer=$! end=$((SECONDS + 20))
+        until [ -e "$ready" ]; do
+            kill -0 "$delayer" 2> /dev/null || die "the packet delayer did not start: $(tail -n 1 "$(node_dir "$n")/netdelay.log")"
+            ((SECONDS < end)) || die "the packet delayer did not bind its queue within 20 s"
+            sleep 0.1
+        done
         ip netns exec "$(netns "$n")" iptables -I OUTPUT -o eth0 -j NFQUEUE --queue-num 0 --queue-bypass ||
             die "cannot add the NFQUEUE rule in $n's namespace"
         ;;

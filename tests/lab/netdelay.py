@@ -7,7 +7,7 @@ namespace and sends the node's outgoing packets to queue 0 with an iptables NFQU
 (--queue-bypass: if this program is gone, packets pass). Every packet is held for DELAY_MS
 and then accepted, in order, so every round trip through the node's link gets DELAY_MS longer.
 
-usage: netdelay.py DELAY_MS [QUEUE]
+usage: netdelay.py DELAY_MS [QUEUE]   ($NETDELAY_READY: a file created once the queue is bound)
 """
 import collections
 import os
@@ -63,6 +63,10 @@ def main():
         if kind == NLMSG_ERROR and struct.unpack_from("=i", reply, 16)[0] != 0:
             sys.exit("netdelay: binding queue %d failed: errno %d" % (queue, -struct.unpack_from("=i", reply, 16)[0]))
         seq += 1
+    # Bound: from now on a queued packet waits for us (before, --queue-bypass lets it pass).
+    ready = os.environ.get("NETDELAY_READY")
+    if ready:
+        open(ready, "w").close()
 
     pending = collections.deque()  # (release time, packet id), in arrival order
 
