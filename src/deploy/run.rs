@@ -875,27 +875,29 @@ mod tests {
 
     #[test]
     fn combined_checks_run_at_once_and_split_back() {
+        // Each part waits (bounded) for the other to have started: run one after the other,
+        // the first would give up and say so.
+        let d = tempfile::tempdir().unwrap();
+        let d = d.path().display();
+        let meet = |me: &str, other: &str, said: &str| {
+            format!(
+                "echo '@@pairctl:a'; touch {d}/{me}; i=0; until [ -e {d}/{other} ]; do i=$((i+1)); [ $i -gt 200 ] && break; sleep 0.05; done; \
+if [ -e {d}/{other} ]; then echo {said}; else echo alone; fi"
+            )
+        };
         let stages = vec![
-            (
-                Stage::Galera,
-                vec!["echo '@@pairctl:a'; sleep 0.3; echo one".to_string()],
-            ),
+            (Stage::Galera, vec![meet("g", "r", "one")]),
             (
                 Stage::Record,
-                vec!["echo '@@pairctl:a'; sleep 0.3; echo two; cat <<'X'\nheredoc\nX".to_string()],
+                vec![format!("{}; cat <<'X'\nheredoc\nX", meet("r", "g", "two"))],
             ),
         ];
         let script = combine(&stages, 0);
-        let started = Instant::now();
         let out = std::process::Command::new("bash")
             .arg("-c")
             .arg(format!("bash -s <<'SCRIPT_END'\n{script}\nSCRIPT_END"))
             .output()
             .unwrap();
-        assert!(
-            started.elapsed() < Duration::from_millis(550),
-            "not concurrent"
-        );
         let parts = split(&String::from_utf8_lossy(&out.stdout), &stages);
         assert_eq!(parts[0].0, Stage::Galera);
         assert_eq!(parts[0].1.get("a"), "one\n");
