@@ -20,10 +20,11 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : int((a[NR
 m() { printf '%s\n' "$@" | median; }
 ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 --cacert "$LAB_CA" "https://$LAB_VIP/v1/tenant/health")" = 200 ]; }
 on() { "$LAB" ssh "$@" 2> /dev/null; }
+# up [ARGS]: the lab up, its environment in this shell; UP_MS: how long it took.
 up() {
   local t0; t0=$(ms)
   "$LAB" up "$@" > /tmp/witness-bench-up.log 2>&1 || { tail -n 3 /tmp/witness-bench-up.log >&2; exit 1; }
-  echo $(( $(ms) - t0 ))
+  UP_MS=$(( $(ms) - t0 ))
   eval "$("$LAB" env)"
 }
 # The journal time (ms) of the first line of a tag matching a pattern on a node.
@@ -31,10 +32,10 @@ journal_ms() {
   on "$1" "journalctl -t $2 -o short-unix --no-pager 2>/dev/null | grep -m1 -- '$3' | cut -d' ' -f1" | awk '{printf "%d", $1 * 1000}'
 }
 
-plain_up=$(up)
+up; plain_up=$UP_MS
 witness_up=(); take=(); evict=(); lease=(); start=(); fo=()
 for i in $(seq "$RUNS"); do
-  witness_up+=("$(up --witness)")
+  up --witness; witness_up+=("$UP_MS")
   if [ "$i" = 1 ]; then
     # w's memory: the PSS of every process in its PID namespace (garbd, glusterd, sshd, systemd).
     w_pss=$(on w "cat /proc/[0-9]*/smaps_rollup 2>/dev/null" | awk '/^Pss:/ {s += $2} END {printf "%d", s / 1024}')
@@ -55,7 +56,7 @@ done
 
 # failover with the witness: the witness down first (no automatic takeover), then the active.
 for _ in $(seq "$RUNS"); do
-  up --witness > /dev/null
+  up --witness
   "$LAB" fault w power > /dev/null 2>&1
   until "$P" -c "$LAB_CONFIG_WITNESS" status -o json 2> /dev/null | grep -q '"member": 0'; do sleep 0.5; done
   "$LAB" fault n1 power > /dev/null 2>&1
