@@ -342,13 +342,7 @@ pub async fn execute(
         ),
         None => summary,
     };
-    if status.is_some() {
-        op.status = status;
-    }
-    op.steps = ex.records;
-    op.outcome = outcome;
-    op.summary = summary;
-    op.elapsed_ms = started.elapsed().as_millis() as u64;
+    op.finish(ex.records, outcome, summary, status, started);
     record_with(links, &op, "failover", situation.survivor_seqno).await;
     op
 }

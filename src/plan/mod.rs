@@ -185,6 +185,27 @@ pub struct OperationReport {
     pub elapsed_ms: u64,
 }
 
+impl OperationReport {
+    /// What the act observed, filled in at its end: the steps run, the outcome and summary,
+    /// the last status round (kept from before when the act took none) and the time it took.
+    pub fn finish(
+        &mut self,
+        steps: Vec<StepRecord>,
+        outcome: Outcome,
+        summary: String,
+        status: Option<ClusterReport>,
+        started: Instant,
+    ) {
+        if status.is_some() {
+            self.status = status;
+        }
+        self.steps = steps;
+        self.outcome = outcome;
+        self.summary = summary;
+        self.elapsed_ms = started.elapsed().as_millis() as u64;
+    }
+}
+
 /// Runs steps in order, timing each and telling the reporter.
 pub struct Executor<'a> {
     reporter: &'a dyn Reporter,

@@ -264,10 +264,7 @@ pub async fn execute(
         ),
         None => summary,
     };
-    op.steps = ex.records;
-    op.outcome = outcome;
-    op.summary = summary;
-    op.elapsed_ms = started.elapsed().as_millis() as u64;
+    op.finish(ex.records, outcome, summary, None, started);
     record(links, &op, "swap").await;
     op
 }

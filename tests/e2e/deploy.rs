@@ -5,7 +5,7 @@
 //! re-run after healing resumes. The lab lock is held throughout, and the full lab is put
 //! back (`lab.sh up`) when the test ends, also when it fails.
 
-use super::{lab_sh, lock_lab};
+use super::{json, lab_sh, lock_lab};
 use crate::common::{pairctl, wait_until};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -68,16 +68,6 @@ fn bare_lab() -> BareLab {
         }
     }
     lab
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not one JSON document ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
 }
 
 /// `stage node: summary` of every change in a deploy report.

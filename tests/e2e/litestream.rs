@@ -2,21 +2,12 @@
 //! replicated from the active to the standby, judged by status from litestream's own view, and
 //! handed over by `litestream restore` when the roles change.
 
-use super::{lab, lab_sh, restore_n1, vip_holders, Lab};
+use super::{json, lab, lab_sh, restore_n1, step, vip_holders, Lab};
 use crate::common::wait_until;
 use std::time::Duration;
 
 const STATE: &str = "/var/lib/rancher/k3s/server/db/state.db";
 const REPLICA: &str = "/var/lib/litestream/replica";
-
-fn json(out: &std::process::Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not one JSON document ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
 
 fn on(node: &str, cmd: &str) -> String {
     let out = lab_sh(&["ssh", node, cmd]);
@@ -90,15 +81,6 @@ fn replica_check(lab: &Lab) -> serde_json::Value {
         .find(|c| c["name"] == "replica")
         .cloned()
         .unwrap_or(serde_json::Value::Null)
-}
-
-fn step<'a>(doc: &'a serde_json::Value, action: &str) -> &'a serde_json::Value {
-    doc["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["action"] == action)
-        .unwrap_or_else(|| panic!("no step {action:?}: {doc:#}"))
 }
 
 #[test]

@@ -153,6 +153,27 @@ impl Drop for Fault<'_> {
     }
 }
 
+/// The one JSON document a command printed (its stdout and stderr in the panic otherwise).
+pub fn json(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not one JSON document ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Finds an executed step of an operation report by its action.
+pub fn step<'a>(doc: &'a serde_json::Value, action: &str) -> &'a serde_json::Value {
+    doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["action"] == action)
+        .unwrap_or_else(|| panic!("no step {action:?}: {doc:#}"))
+}
+
 /// Finds a check by name and node in a status JSON document.
 pub fn check<'a>(doc: &'a serde_json::Value, name: &str, node: &str) -> &'a serde_json::Value {
     doc["checks"]

@@ -8,7 +8,7 @@
 //! pairctl); no sample may show two. The figures (longest gap between acknowledged writes,
 //! longest two-holder window) are printed, never asserted on.
 
-use super::{lab, lab_sh, rejoin_by_hand, restore_n1, status_until, vip_holders, Lab};
+use super::{json, lab, lab_sh, rejoin_by_hand, restore_n1, status_until, vip_holders, Lab};
 use crate::common::wait_until;
 use mysql_async::prelude::Queryable;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -279,15 +279,6 @@ fn partition_until_out(cut_off: &str) {
 pub(super) fn on(node: &str, cmd: &str) -> String {
     let out = lab_sh(&["ssh", node, cmd]);
     String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn json(out: &std::process::Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not one JSON document ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
 }
 
 /// Asserts the standby's loss left the active in charge: degraded (exit 1), n1 active and

@@ -6,7 +6,7 @@
 //! through the VIP all along (`quorum::Writer`). Timings are printed, never asserted on.
 
 use super::quorum::{missing_on, Writer};
-use super::{lab, lab_sh, status_until, vip_holders, Lab};
+use super::{lab, lab_sh, status_until, step, vip_holders, Lab};
 use crate::common::wait_until;
 use std::time::{Duration, Instant};
 
@@ -46,15 +46,6 @@ fn precondition<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::V
         .iter()
         .find(|p| p["name"] == name)
         .unwrap_or_else(|| panic!("no precondition {name}: {doc:#}"))
-}
-
-fn step<'a>(doc: &'a serde_json::Value, action: &str) -> &'a serde_json::Value {
-    doc["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["action"] == action)
-        .unwrap_or_else(|| panic!("no step {action}: {doc:#}"))
 }
 
 fn node_ip(n: &str) -> String {

@@ -1,17 +1,8 @@
 //! swap and failover on the lab. The VIP holder is read independently of pairctl (through
 //! `lab.sh ssh`). Every test leaves n1 active again.
 
-use super::{lab, lab_sh, rejoin_by_hand, restore_n1, vip_holders};
+use super::{json, lab, lab_sh, rejoin_by_hand, restore_n1, vip_holders};
 use std::time::{Duration, Instant};
-
-fn json(out: &std::process::Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not one JSON document ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
 
 #[test]
 #[ignore = "needs the lab: tests/run.sh"]
