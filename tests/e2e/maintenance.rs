@@ -9,10 +9,16 @@ use std::time::Duration;
 
 const RECORD: &str = "/var/lib/pairctl/maintenance.json";
 
-fn holds_record(node: &str) -> bool {
-    lab_sh(&["ssh", node, &format!("test -e {RECORD}")])
-        .status
-        .success()
+/// A maintenance in force on the node: a record that is not the ended one `off` leaves
+/// behind (an earlier test's `off` may have left one).
+fn in_force(node: &str) -> bool {
+    lab_sh(&[
+        "ssh",
+        node,
+        &format!("test -e {RECORD} && ! grep -q '\"ended\"' {RECORD}"),
+    ])
+    .status
+    .success()
 }
 
 /// What the node holds: the record `maintenance on` wrote, or the ended one `off` leaves.
@@ -55,7 +61,7 @@ fn cluster_maintenance_blocks_swaps_and_expires_on_the_nodes() {
         String::from_utf8_lossy(&out.stdout)
     );
     // In force before the command returned: on both nodes, without waiting.
-    assert!(holds_record("n1") && holds_record("n2"));
+    assert!(in_force("n1") && in_force("n2"));
 
     let (code, doc) = lab.status_json(&[]);
     assert_eq!(code, 1, "status in maintenance: {doc:#}");
@@ -75,8 +81,8 @@ fn cluster_maintenance_blocks_swaps_and_expires_on_the_nodes() {
 
     // The nodes end it by themselves: no pairctl runs while it expires.
     assert!(
-        wait_until(Duration::from_secs(40), || !holds_record("n1")
-            && !holds_record("n2")),
+        wait_until(Duration::from_secs(40), || !in_force("n1")
+            && !in_force("n2")),
         "the maintenance record outlived its expiry on the nodes"
     );
     for n in ["n1", "n2"] {
@@ -106,7 +112,7 @@ fn off_ends_it_and_the_active_needs_force() {
         "node maintenance of the active without --force"
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("active"));
-    assert!(!holds_record("n1") && !holds_record("n2"));
+    assert!(!in_force("n1") && !in_force("n2"));
 
     let out = lab.pairctl(&["maintenance", "on", "--reason", "patching", "--yes"]);
     assert_eq!(out.status.code(), Some(0));
