@@ -12,8 +12,8 @@ use crate::model::{Check, CheckResult, ClusterReport, Impact, NodeReport, NodeSt
 use crate::probe::collect::NodeLink;
 use crate::probe::galera::{ClusterStatus, GaleraFacts};
 use crate::probe::{ClusterFacts, ParseError, Probe};
-use crate::transport::Deadline;
 use crate::transport::Exec;
+use crate::transport::{Deadline, ProbeError, ProbeErrorKind};
 use futures::future::join_all;
 use std::time::Duration;
 
@@ -73,10 +73,10 @@ pub async fn gather(
         let command = command.clone();
         async move {
             let seen = match l.session() {
-                None => Err("not asked: the node is unreachable".to_string()),
+                None => Err(ProbeError::not_asked("not asked: the node is unreachable")),
                 Some(s) => match s.exec(&command, deadline.cap(REACH_LIMIT)).await {
-                    Ok(out) => parse_reach(&out.stdout_str(), port).map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
+                    Ok(out) => parse_reach(&out.stdout_str(), port).map_err(ProbeError::from),
+                    Err(e) => Err(e),
                 },
             };
             (l.node.name.clone(), seen)
@@ -98,9 +98,9 @@ pub async fn reaches(
     witness: &Node,
     address: &str,
     deadline: Deadline,
-) -> Result<bool, String> {
+) -> Result<bool, ProbeError> {
     let link = crate::probe::collect::connect_one(cfg, witness, deadline).await;
-    let session = link.session.map_err(|e| e.message)?;
+    let session = link.session.map_err(|e| e.error())?;
     let down = crate::plan::actions::confirm_down_from(
         &session,
         address,
@@ -220,7 +220,7 @@ pub fn amend(report: &mut ClusterReport, facts: &ClusterFacts, w: &WitnessFacts)
                 )
                 .with("reachable", 0u8)
             }
-            Err(e) if e.starts_with("not asked") => continue,
+            Err(e) if e.kind == ProbeErrorKind::NotAsked => continue,
             Err(e) => Check::warn("witness-reach", node, format!("cannot ask: {e}")),
         });
     }

@@ -254,7 +254,6 @@ async fn with_restore_trial(
             deadline.remaining(),
         )
         .await
-        .map_err(String::from)
         .and_then(|out| litestream::parse_restore(&out.stdout_str()))
         .map(|r| format!("trial restore to txid {:x} in {} ms", r.txid, r.duration_ms))
         .map_err(|e| format!("the replica on {standby} cannot be restored: {e}"));

@@ -1102,7 +1102,7 @@ fn replica_judgement(
     };
     let lag = match litestream::lag(&a, &s) {
         Ok(lag) => lag,
-        Err(e) => return (fail(e), None),
+        Err(e) => return (fail(e.to_string()), None),
     };
     let position = if lag.behind() == 0 {
         format!("replica at txid {:x} like the database", lag.replica_txid)

@@ -94,7 +94,8 @@ fn workloads_for(services: &[&str], not_ready: &[&str]) -> Vec<kube::Workload> {
 fn node(name: &str, ip: &str, active: bool) -> NodeFacts {
     let wsrep =
         galera::parse_wsrep_text(include_str!("../../fixtures/galera/synced-primary.tsv")).unwrap();
-    let refused = "the Kubernetes API server refused the connection".to_string();
+    let refused =
+        crate::transport::ProbeError::failed("the Kubernetes API server refused the connection");
     NodeFacts {
         name: name.into(),
         address: ip.into(),
@@ -160,7 +161,8 @@ fn check<'a>(r: &'a ClusterReport, name: &str, node: &str) -> &'a Check {
 }
 
 pub(crate) fn down(f: &mut ClusterFacts, i: usize) {
-    let reason = "SSH to 10.213.57.12:22 timed out after 3.0 s".to_string();
+    let reason =
+        crate::transport::ProbeError::unreachable("SSH to 10.213.57.12:22 timed out after 3.0 s");
     let n = &mut f.nodes[i];
     n.ssh = Err(reason.clone());
     n.basics = Err(reason.clone());

@@ -14,7 +14,7 @@ use crate::probe::node::{
 use crate::probe::{galera, ip};
 use crate::transport::https::HttpsClient;
 use crate::transport::Deadline;
-use crate::transport::Exec;
+use crate::transport::{Exec, ProbeError};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
@@ -22,16 +22,20 @@ use std::time::{Duration, Instant};
 pub const POLL: Duration = Duration::from_millis(100);
 const CALL: Duration = Duration::from_secs(5);
 
-/// A step's outcome: its value and detail, or why it failed.
-pub type StepResult<T> = Result<(T, String), String>;
+/// A step's outcome: its value and detail, or why it failed (a step fails like the remote
+/// calls it is made of: unreachable, timed out, or failed).
+pub type StepResult<T> = Result<(T, String), ProbeError>;
 
 /// Runs `cmd`; its stdout, or what the failure looked like.
-pub async fn run_ok(s: &impl Exec, cmd: &str, limit: Duration) -> Result<String, String> {
+pub async fn run_ok(s: &impl Exec, cmd: &str, limit: Duration) -> Result<String, ProbeError> {
     let out = s.exec(cmd, limit).await?;
     if out.success() {
         Ok(out.stdout_str())
     } else {
-        Err(format!("`{cmd}`: {}", out.failure_summary()))
+        Err(ProbeError::failed(format!(
+            "`{cmd}`: {}",
+            out.failure_summary()
+        )))
     }
 }
 
@@ -83,13 +87,13 @@ pub async fn fence(s: &impl Exec, fence: &Fence, deadline: Deadline) -> StepResu
         )
         .await?;
     if !out.success() {
-        return Err(out.failure_summary());
+        return Err(ProbeError::failed(out.failure_summary()));
     }
     Ok(((), format!("{FENCE_FILE} written")))
 }
 
 /// Reads back whether the fence marker is there (the summary says what was observed).
-pub async fn fence_present(s: &impl Exec, limit: Duration) -> Result<bool, String> {
+pub async fn fence_present(s: &impl Exec, limit: Duration) -> Result<bool, ProbeError> {
     let out = run_ok(
         s,
         &format!("test -e {FENCE_FILE} && echo fenced; true"),
@@ -116,10 +120,10 @@ pub async fn set_weight(s: &impl Exec, weight: u8, deadline: Deadline) -> StepRe
         .map(|w| w.trim().to_string());
     match seen {
         Some(w) if w == weight.to_string() => Ok(((), format!("pc.weight {weight}"))),
-        other => Err(format!(
+        other => Err(ProbeError::failed(format!(
             "pc.weight reads {} after setting {weight}",
             other.unwrap_or_else(|| "nothing".into())
-        )),
+        ))),
     }
 }
 
@@ -164,16 +168,16 @@ pub async fn wait_vrrp(s: &impl Exec, states: &[&str], deadline: Deadline) -> St
                 crate::format::human_duration(started.elapsed())
             ),
         )),
-        None => Err(format!(
+        None => Err(ProbeError::timed_out(format!(
             "keepalived did not reach {} in time",
             states.join(" or ")
-        )),
+        ))),
     }
 }
 
-pub async fn holds_vip(s: &impl Exec, vip: &str, limit: Duration) -> Result<bool, String> {
+pub async fn holds_vip(s: &impl Exec, vip: &str, limit: Duration) -> Result<bool, ProbeError> {
     let text = run_ok(s, "ip -j addr", limit).await?;
-    let ifaces = ip::parse_ip_addr(&text).map_err(|e| e.to_string())?;
+    let ifaces = ip::parse_ip_addr(&text)?;
     Ok(ip::holds_address(&ifaces, vip).is_some())
 }
 
@@ -196,11 +200,11 @@ pub async fn wait_vip(s: &impl Exec, vip: &str, want: bool, deadline: Deadline) 
                 crate::format::human_duration(started.elapsed())
             ),
         )),
-        None => Err(format!(
+        None => Err(ProbeError::timed_out(format!(
             "{} still {} {vip} at the deadline",
             s.node_name(),
             if want { "does not hold" } else { "holds" }
-        )),
+        ))),
     }
 }
 
@@ -237,7 +241,7 @@ pub async fn ensure_k3s(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
                 crate::format::human_duration(started.elapsed())
             ),
         )),
-        None => Err("k3s.service did not become active".to_string()),
+        None => Err(ProbeError::timed_out("k3s.service did not become active")),
     }
 }
 
@@ -287,19 +291,25 @@ pub async fn wait_services(
                 crate::format::human_duration(started.elapsed())
             ),
         )),
-        None => Err(format!("not Ready at the deadline: {}", last.borrow())),
+        None => Err(ProbeError::timed_out(format!(
+            "not Ready at the deadline: {}",
+            last.borrow()
+        ))),
     }
 }
 
 /// Galera facts read on the node itself (root over the unix socket: no password on argv).
-pub async fn galera_local(s: &impl Exec, limit: Duration) -> Result<galera::GaleraFacts, String> {
+pub async fn galera_local(
+    s: &impl Exec,
+    limit: Duration,
+) -> Result<galera::GaleraFacts, ProbeError> {
     let text = run_ok(
         s,
         "mariadb -N -B -e \"SHOW GLOBAL STATUS LIKE 'wsrep%'\"",
         limit,
     )
     .await?;
-    galera::parse_wsrep_text(&text).map_err(|e| e.to_string())
+    Ok(galera::parse_wsrep_text(&text)?)
 }
 
 /// Makes the node's component Primary again after its peer was confirmed gone.
@@ -319,7 +329,9 @@ pub async fn galera_bootstrap(s: &impl Exec, deadline: Deadline) -> StepResult<(
     .await;
     match hit {
         Some(size) => Ok(((), format!("Primary again, size {size}"))),
-        None => Err("still not Primary after pc.bootstrap".into()),
+        None => Err(ProbeError::timed_out(
+            "still not Primary after pc.bootstrap",
+        )),
     }
 }
 
@@ -329,7 +341,7 @@ pub async fn confirm_down_from(
     s: &impl Exec,
     address: &str,
     limit: Duration,
-) -> Result<bool, String> {
+) -> Result<bool, ProbeError> {
     let a = shell_quote(address);
     let cmd = format!(
         "if ping -c 2 -i 0.2 -W 1 {a} >/dev/null 2>&1; then echo ping; fi; \
@@ -479,7 +491,7 @@ pub async fn verify_step(
     deadline: Deadline,
     problems: &[String],
     accept: impl Fn(&ClusterReport) -> bool,
-) -> (Result<(), String>, Option<ClusterReport>) {
+) -> (Result<(), ProbeError>, Option<ClusterReport>) {
     let mut last = None;
     let verified = ex
         .step("cluster", "verify", async {
@@ -495,8 +507,11 @@ pub async fn verify_step(
             last = report;
             match (ok, problems.is_empty()) {
                 (true, true) => Ok(((), detail)),
-                (_, true) => Err(detail),
-                (_, false) => Err(format!("{detail}; {}", problems.join("; "))),
+                (_, true) => Err(ProbeError::failed(detail)),
+                (_, false) => Err(ProbeError::failed(format!(
+                    "{detail}; {}",
+                    problems.join("; ")
+                ))),
             }
         })
         .await;
@@ -514,9 +529,9 @@ pub async fn state_restored(s: &impl Exec, deadline: Deadline) -> StepResult<()>
     )
     .await?;
     if text.trim().is_empty() {
-        return Err(format!(
+        return Err(ProbeError::failed(format!(
             "no {RESTORE_RECORD}: k3s started without the litestream hand-over"
-        ));
+        )));
     }
     Ok(((), parse_restore_record(&text)?.summary()))
 }
@@ -530,7 +545,7 @@ pub async fn start_services(
     cfg: &Config,
     https: &HttpsClient,
     deadline: Deadline,
-) -> Result<(), String> {
+) -> Result<(), ProbeError> {
     ex.step(node, "k3s running", ensure_k3s(s, deadline))
         .await?;
     ex.step(

@@ -17,7 +17,7 @@ use crate::probe::node::Fence;
 use crate::render::progress::Reporter;
 use crate::transport::https::HttpsClient;
 use crate::transport::Deadline;
-use crate::transport::Exec;
+use crate::transport::{Exec, ProbeError};
 use std::time::{Duration, Instant};
 
 /// What failover found before acting.
@@ -398,7 +398,7 @@ async fn act(
                 if out.success() {
                     Ok(((), "mariadb stopped".to_string()))
                 } else {
-                    Err(out.failure_summary())
+                    Err(ProbeError::failed(out.failure_summary()))
                 }
             };
             if let Err(e) = ex.step(&s.from, "fence: stop mariadb", stop).await {
@@ -464,10 +464,10 @@ async fn act(
                     g.cluster_status != ClusterStatus::Primary,
                     format!("{}, size {}", g.cluster_status.as_str(), g.cluster_size),
                 )),
-                None => Err(format!(
+                None => Err(ProbeError::timed_out(format!(
                     "{}'s Galera still counts {} as a member",
                     s.to, s.from
-                )),
+                ))),
             }
         };
         match ex.step(&s.to, "Galera: the old active is gone", gone).await {
@@ -509,13 +509,13 @@ async fn act(
         )
         .await
     {
-        problems.push(e);
+        problems.push(e.to_string());
     }
     if let Err(e) = ex
         .step(&s.to, "Galera vote", actions::set_weight(new, 2, deadline))
         .await
     {
-        problems.push(e);
+        problems.push(e.to_string());
     }
     if let Err(e) = ex
         .step(
@@ -537,11 +537,11 @@ async fn act(
         if out.success() {
             Ok(((), "active".to_string()))
         } else {
-            Err(out.failure_summary())
+            Err(ProbeError::failed(out.failure_summary()))
         }
     };
     if let Err(e) = ex.step(&s.to, "keepalived running", keepalived).await {
-        problems.push(e);
+        problems.push(e.to_string());
     }
     if let Err(e) = ex
         .step(
@@ -551,11 +551,11 @@ async fn act(
         )
         .await
     {
-        problems.push(e);
+        problems.push(e.to_string());
     }
     if problems.is_empty() {
         if let Err(e) = actions::start_services(ex, &s.to, new, cfg, https, deadline).await {
-            problems.push(e);
+            problems.push(e.to_string());
         }
     }
     let to = s.to.clone();

@@ -12,6 +12,7 @@ pub mod swap;
 use crate::model::ClusterReport;
 use crate::probe::collect::NodeLink;
 use crate::render::progress::Reporter;
+use crate::transport::ProbeError;
 use serde::Serialize;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -235,8 +236,8 @@ impl<'a> Executor<'a> {
         &mut self,
         node: &str,
         action: &str,
-        fut: impl Future<Output = Result<(T, String), String>>,
-    ) -> Result<T, String> {
+        fut: impl Future<Output = actions::StepResult<T>>,
+    ) -> Result<T, ProbeError> {
         let label = format!("{node}: {action}");
         self.interrupt.set_current(&label);
         self.reporter.step_started(&label);
@@ -245,7 +246,7 @@ impl<'a> Executor<'a> {
         let took = started.elapsed();
         let (ok, detail) = match &result {
             Ok((_, d)) => (true, d.clone()),
-            Err(e) => (false, e.clone()),
+            Err(e) => (false, e.message.clone()),
         };
         self.reporter.step_finished(&label, ok, &detail, took);
         self.records.push(StepRecord {

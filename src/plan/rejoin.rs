@@ -21,7 +21,7 @@ use crate::render::progress::Reporter;
 use crate::transport::https::HttpsClient;
 use crate::transport::ssh::SshSession;
 use crate::transport::Deadline;
-use crate::transport::Exec;
+use crate::transport::{Exec, ProbeError};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -278,7 +278,7 @@ async fn returning_position(
     s: &SshSession,
     r: &Returning,
     deadline: Deadline,
-) -> std::result::Result<Position, String> {
+) -> std::result::Result<Position, ProbeError> {
     if let Some(g) = &r.live {
         return Ok(Position {
             uuid: g.cluster_state_uuid.clone(),
@@ -294,7 +294,9 @@ async fn returning_position(
         });
     }
     if r.mariadb_active {
-        return Err("mariadb runs but its wsrep status cannot be read".into());
+        return Err(ProbeError::failed(
+            "mariadb runs but its wsrep status cannot be read",
+        ));
     }
     let out = run_ok(
         s,
@@ -303,10 +305,10 @@ async fn returning_position(
     )
     .await?;
     let (uuid, seqno) = parse_recovered(&out).ok_or_else(|| {
-        format!(
+        ProbeError::parse(format!(
             "galera_recovery gave no position: {}",
             out.trim().chars().take(200).collect::<String>()
-        )
+        ))
     })?;
     Ok(Position {
         uuid,
@@ -411,7 +413,7 @@ pub async fn gather(
         let r = parse_returning(text.as_deref().unwrap_or(""));
         let pos = match &text {
             Ok(_) => returning_position(rs, &r, deadline).await,
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e.clone()),
         };
         (r, pos)
     };
@@ -1054,18 +1056,18 @@ async fn act(
         }
     }
     if let Err(e) = ex.step(a, "Gluster healed", gluster_healed(c)).await {
-        return stuck(e);
+        return stuck(e.to_string());
     }
     if f.divergence.k3s_state.is_some() {
         if let Err(e) = ex.step(n, "archive the k3s state", archive_k3s(c)).await {
-            return stuck(e);
+            return stuck(e.to_string());
         }
     }
     if let Err(e) = ex
         .step(n, "clear the fence", clear_fence(c.s, c.deadline))
         .await
     {
-        return stuck(e);
+        return stuck(e.to_string());
     }
     let mut problems = Vec::new();
     if let Err(e) = ex
@@ -1173,16 +1175,16 @@ async fn join(c: &Ctx<'_>, running: bool, sst: bool) -> StepResult<()> {
                 c.deadline.cap(Duration::from_secs(secs + 5)),
             )
             .await
-            .map_err(|e| format!("{failure}; the restart failed: {e}"))?;
+            .map_err(|e| e.map_message(|e| format!("{failure}; the restart failed: {e}")))?;
             restarted = format!(" (restarted once after: {failure})");
             synced = wait_synced(c.deadline.remaining()).await;
         }
         if synced.is_none() {
-            return Err(format!(
+            return Err(ProbeError::timed_out(format!(
                 "not Synced in {}'s component at the deadline{restarted}: {}",
                 c.active,
                 join_failure(c, &since).await
-            ));
+            )));
         }
     }
     let synced = synced.ok_or_else(|| "not Synced".to_string())?;
@@ -1276,14 +1278,14 @@ async fn gluster_healed(c: &Ctx<'_>) -> StepResult<()> {
         .await;
         if done.is_none() {
             let g = gluster_on(c.donor, v).await;
-            return Err(format!(
+            return Err(ProbeError::timed_out(format!(
                 "{v}: {} at the deadline",
                 match (g.pending, g.error) {
                     (Some(p), _) => format!("{p} entr(ies) still pending heal"),
                     (None, Some(e)) => e,
                     (None, None) => "heal info unreadable".into(),
                 }
-            ));
+            )));
         }
         healed.push(v.clone());
     }
@@ -1327,7 +1329,7 @@ async fn clear_fence(s: &SshSession, deadline: Deadline) -> StepResult<()> {
     )
     .await?;
     if actions::fence_present(s, deadline.cap(CALL)).await? {
-        return Err(format!("{FENCE_FILE} is still there"));
+        return Err(ProbeError::failed(format!("{FENCE_FILE} is still there")));
     }
     Ok(((), format!("{FENCE_FILE} removed")))
 }

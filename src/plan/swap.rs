@@ -16,7 +16,7 @@ use crate::probe::collect::NodeLink;
 use crate::render::progress::Reporter;
 use crate::transport::https::HttpsClient;
 use crate::transport::ssh::SshSession;
-use crate::transport::{Deadline, Exec};
+use crate::transport::{Deadline, Exec, ProbeError};
 use std::time::{Duration, Instant};
 
 /// The preconditions `--force` may override by name.
@@ -212,8 +212,9 @@ pub fn prepare(
     }
 }
 
-fn session<'a>(links: &'a [NodeLink], name: &str) -> Result<&'a SshSession, String> {
-    crate::probe::collect::session_of(links, name).ok_or_else(|| format!("{name} is not connected"))
+fn session<'a>(links: &'a [NodeLink], name: &str) -> Result<&'a SshSession, ProbeError> {
+    crate::probe::collect::session_of(links, name)
+        .ok_or_else(|| ProbeError::unreachable(format!("{name} is not connected")))
 }
 
 pub async fn execute(
@@ -286,7 +287,7 @@ async fn put_back(
     old: &impl Exec,
     new: &impl Exec,
     demoted: bool,
-) -> Result<(), String> {
+) -> Result<(), ProbeError> {
     let back = Deadline::after(Duration::from_secs(10));
     let before = p.epoch - 1;
     if demoted {
@@ -320,9 +321,9 @@ async fn act(
     ex: &mut Executor<'_>,
 ) -> Result<ClusterReport, Failure> {
     let (from, to, vip) = (p.from, p.to, p.vip);
-    let old = session(links, from).map_err(|e| (Outcome::Failed, e, None))?;
-    let new = session(links, to).map_err(|e| (Outcome::Failed, e, None))?;
-    let put_back_failed = |e: String| {
+    let old = session(links, from).map_err(|e| (Outcome::Failed, e.to_string(), None))?;
+    let new = session(links, to).map_err(|e| (Outcome::Failed, e.to_string(), None))?;
+    let put_back_failed = |e: ProbeError| {
         (
             Outcome::NotConverged,
             format!(
@@ -394,7 +395,9 @@ async fn act(
                 format!("the VIP did not move ({e}); roles put back, {from} is still active"),
                 None,
             ),
-            Err(b) => put_back_failed(format!("the VIP did not move ({e}); {b}")),
+            Err(b) => {
+                put_back_failed(b.map_message(|b| format!("the VIP did not move ({e}); {b}")))
+            }
         });
     }
     let mut problems = Vec::new();
@@ -428,7 +431,7 @@ async fn act(
         problems.push(format!("epoch row: {e}"));
     }
     if let Err(e) = actions::start_services(ex, to, new, cfg, https, deadline).await {
-        problems.push(e);
+        problems.push(e.to_string());
     }
     let to_owned = to.to_string();
     let (verified, last) = actions::verify_step(ex, cfg, links, https, deadline, &problems, |r| {
@@ -537,7 +540,7 @@ mod tests {
         let e = put_back(&mut ex, &pair(), &old, &new, true)
             .await
             .unwrap_err();
-        assert!(e.contains("cannot open a channel"), "{e}");
+        assert!(e.message.contains("cannot open a channel"), "{e}");
         let last = ex.records.last().unwrap();
         assert_eq!((last.node.as_str(), last.ok), ("n2", false));
         // The VIP wait is not attempted once a role could not be put back.

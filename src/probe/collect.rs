@@ -9,7 +9,7 @@ use crate::transport::https::HttpsClient;
 use crate::transport::sql::{query_pairs, SqlTarget};
 use crate::transport::ssh::{ConnectError, SshSession, SshTarget};
 use crate::transport::Deadline;
-use crate::transport::Exec;
+use crate::transport::{Exec, ProbeError};
 use futures::future::join_all;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -115,10 +115,7 @@ pub async fn gather(
     }));
     let services = join_all(cfg.k3s.services.iter().map(|s| async move {
         let url = cfg.health_url(s);
-        let status = https
-            .get_status(&url, deadline.remaining())
-            .await
-            .map_err(String::from);
+        let status = https.get_status(&url, deadline.remaining()).await;
         ServiceFacts {
             name: s.clone(),
             url,
@@ -146,8 +143,8 @@ pub async fn gather(
 /// kubectl's JSON lists every workload with its full spec: more room than the other probes.
 const KUBECTL_OUTPUT_LIMIT: usize = 4 * 1024 * 1024;
 
-fn not_collected(why: &str) -> String {
-    format!("not collected: {why}")
+fn not_collected(why: &str) -> ProbeError {
+    ProbeError::not_asked(format!("not collected: {why}"))
 }
 
 /// Which volume questions a node's gluster run asks.
@@ -195,7 +192,7 @@ async fn gather_gluster(
             limit,
         ),
     };
-    let answers: Result<Vec<String>, String> = async {
+    let answers: Probe<Vec<String>> = async {
         let out = s.exec(&command, limit).await?;
         let stdout = out.stdout_str();
         let mut text = stdout.as_str();
@@ -220,9 +217,13 @@ async fn gather_gluster(
         Ok(a) => a.into_iter().map(Ok).collect::<Vec<_>>().into_iter(),
         Err(e) => vec![Err(e); questions.len()].into_iter(),
     };
-    let mut next = || answers.next().unwrap_or_else(|| Err("no answer".into()));
+    let mut next = || {
+        answers
+            .next()
+            .unwrap_or_else(|| Err(ProbeError::failed("no answer")))
+    };
     let peer_facts = if peers {
-        next().and_then(|t| gluster::parse_peer_status(&t).map_err(|e| e.to_string()))
+        next().and_then(|t| Ok(gluster::parse_peer_status(&t)?))
     } else {
         Err(not_collected("not asked"))
     };
@@ -230,14 +231,14 @@ async fn gather_gluster(
     if volumes_asked {
         for v in &cfg.gluster.volumes {
             let status = next()
-                .and_then(|t| gluster::parse_volume_status(&t).map_err(|e| e.to_string()))
+                .and_then(|t| Ok(gluster::parse_volume_status(&t)?))
                 .and_then(|all| {
-                    all.into_iter()
-                        .find(|x| &x.volume == v)
-                        .ok_or_else(|| format!("volume {v} not in the status output"))
+                    all.into_iter().find(|x| &x.volume == v).ok_or_else(|| {
+                        ProbeError::parse(format!("volume {v} not in the status output"))
+                    })
                 });
             let heal = if heal {
-                next().and_then(|t| gluster::parse_heal_summary(&t).map_err(|e| e.to_string()))
+                next().and_then(|t| Ok(gluster::parse_heal_summary(&t)?))
             } else {
                 Err(not_collected(
                     "the peer does not answer (heal info would wait on its brick)",
@@ -276,10 +277,9 @@ async fn gather_node(
         let mut sql_target = sql_target.clone();
         if crate::transport::ssh_config::tunnels(&cfg.ssh, &link.node) {
             let Ok(session) = &link.session else {
-                return Err(
-                    "not asked: MariaDB is reached through the node's SSH connection, which failed"
-                        .to_string(),
-                );
+                return Err(ProbeError::not_asked(
+                    "not asked: MariaDB is reached through the node's SSH connection, which failed",
+                ));
             };
             sql_target.via = Some(session.forward("127.0.0.1", cfg.galera.port).await?);
         }
@@ -291,22 +291,22 @@ async fn gather_node(
             deadline.cap(cfg.ssh.connect_timeout),
         )
         .await?;
-        galera::parse_wsrep_rows(&rows).map_err(|e| e.to_string())
+        Ok(galera::parse_wsrep_rows(&rows)?)
     };
     let session = match &link.session {
         Ok(s) => s.clone(),
         Err(e) => {
-            let reason = format!("unreachable: {e}");
+            let reason = ProbeError::unreachable(format!("unreachable: {e}"));
             // A node that did not answer TCP would make the SQL connection wait as long.
             let galera = if e.silent {
-                Err(format!("not asked: {}", e.message))
+                Err(ProbeError::not_asked(format!("not asked: {}", e.message)))
             } else {
                 galera.await
             };
             return NodeFacts {
                 name: link.node.name.clone(),
                 address: link.node.address.to_string(),
-                ssh: Err(e.message.clone()),
+                ssh: Err(e.error()),
                 basics: Err(reason.clone()),
                 galera,
                 gluster_peers: Err(reason.clone()),
@@ -330,8 +330,11 @@ async fn gather_node(
                 &cfg.k3s.replica_path,
             ))
             .await?;
-            node::parse_basics(&out.stdout_str(), &vip, &cfg.k3s.state_path)
-                .map_err(|e| e.to_string())
+            Ok(node::parse_basics(
+                &out.stdout_str(),
+                &vip,
+                &cfg.k3s.state_path,
+            )?)
         }
         .await;
         let (k3s_here, vip_here) = match &basics {
@@ -350,15 +353,14 @@ async fn gather_node(
                     KUBECTL_OUTPUT_LIMIT,
                 )
                 .await?;
-            kubectl_result(&out)
-                .and_then(|t| kube::parse_nodes_and_workloads(&t).map_err(|e| e.to_string()))
+            kubectl_result(&out).and_then(|t| Ok(kube::parse_nodes_and_workloads(&t)?))
         };
         let peer_ssh = async {
             if !vip_here {
                 return Err(not_collected("asked from the VIP holder only"));
             }
             let Some(peer) = &peer else {
-                return Err("no peer configured".to_string());
+                return Err(ProbeError::not_asked("no peer configured"));
             };
             if let Some(why) = &peer_silent {
                 return Err(not_collected(why));
@@ -381,7 +383,11 @@ async fn gather_node(
             if out.success() {
                 Ok(())
             } else {
-                Err(format!("ssh {}: {}", peer.address, out.failure_summary()))
+                Err(ProbeError::failed(format!(
+                    "ssh {}: {}",
+                    peer.address,
+                    out.failure_summary()
+                )))
             }
         };
         let (kube, peer_ssh) = tokio::join!(kube, peer_ssh);
@@ -429,12 +435,15 @@ fn gluster_result(out: &crate::transport::ssh::Output) -> Probe<String> {
     if text.trim_start().starts_with('<') {
         Ok(text)
     } else if !out.stderr_str().is_empty() || !text.trim().is_empty() {
-        Err(format!(
+        Err(ProbeError::failed(format!(
             "gluster: {}",
             first_line(&format!("{}{}", text.trim(), out.stderr_str()))
-        ))
+        )))
     } else {
-        Err(format!("gluster: {}", out.failure_summary()))
+        Err(ProbeError::failed(format!(
+            "gluster: {}",
+            out.failure_summary()
+        )))
     }
 }
 
@@ -443,7 +452,9 @@ fn kubectl_result(out: &crate::transport::ssh::Output) -> Probe<String> {
         Ok(out.stdout_str())
     } else {
         let err = out.stderr_str();
-        Err(kube::classify_kubectl_error(&err).to_string())
+        Err(ProbeError::failed(
+            kube::classify_kubectl_error(&err).to_string(),
+        ))
     }
 }
 

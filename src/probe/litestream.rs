@@ -12,6 +12,7 @@
 //! the nodes enters an age.
 
 use super::{ParseError, Probe};
+use crate::transport::ProbeError;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -136,23 +137,23 @@ pub fn parse_list(text: &str, rc: Option<i32>, db_path: &str) -> Probe<Daemon> {
             if why.contains("control socket")
                 && (why.contains("no such file or directory") || why.contains("connection refused"))
             {
-                "not running (no control socket)".to_string()
+                ProbeError::unreachable("not running (no control socket)")
             } else if why.contains("deadline exceeded") || why.contains("Timeout") {
-                "not answering on its control socket (stopped or hung)".to_string()
+                ProbeError::timed_out("not answering on its control socket (stopped or hung)")
             } else if why.contains("not found") && why.contains("litestream") {
-                "litestream is not installed".to_string()
+                ProbeError::failed("litestream is not installed")
             } else {
-                why
+                ProbeError::failed(why)
             },
         );
     }
     let list: List = serde_json::from_str(text.trim())
-        .map_err(|e| ParseError::new("litestream list", e.to_string()).to_string())?;
+        .map_err(|e| ParseError::new("litestream list", e.to_string()))?;
     let entry = list
         .databases
         .into_iter()
         .find(|d| d.path == db_path)
-        .ok_or_else(|| format!("does not replicate {db_path}"))?;
+        .ok_or_else(|| ProbeError::failed(format!("does not replicate {db_path}")))?;
     Ok(Daemon {
         status: entry.status,
         last_sync_at: entry.last_sync_at.as_deref().and_then(rfc3339_secs),
@@ -167,12 +168,13 @@ pub fn parse_status(text: &str) -> Probe<LocalDb> {
         local_txid: String,
         wal_size: String,
     }
-    let entries: Vec<Entry> =
-        serde_json::from_str(text.trim()).map_err(|_| format!("status: {}", clip(text)))?;
+    // Not JSON: litestream's complaint (no config, no database) in place of the status.
+    let entries: Vec<Entry> = serde_json::from_str(text.trim())
+        .map_err(|_| ProbeError::failed(format!("status: {}", clip(text))))?;
     let e = entries
         .into_iter()
         .next()
-        .ok_or("status: no database in the output")?;
+        .ok_or_else(|| ProbeError::parse("status: no database in the output"))?;
     Ok(LocalDb {
         txid: parse_txid(&e.local_txid),
         status: e.status,
@@ -183,19 +185,19 @@ pub fn parse_status(text: &str) -> Probe<LocalDb> {
 /// `litestream ltx` of a replica, reduced to its header and last line (see `command`).
 pub fn parse_ltx(text: &str, rc: Option<i32>) -> Probe<ReplicaPos> {
     if rc != Some(0) {
-        return Err(clip(text));
+        return Err(ProbeError::failed(clip(text)));
     }
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let header: Vec<&str> = lines
         .next()
-        .ok_or("ltx: no output")?
+        .ok_or_else(|| ProbeError::parse("ltx: no output"))?
         .split_whitespace()
         .collect();
     let col = |name: &str| {
         header
             .iter()
             .position(|h| *h == name)
-            .ok_or_else(|| format!("ltx: no {name} column in the header"))
+            .ok_or_else(|| ProbeError::parse(format!("ltx: no {name} column in the header")))
     };
     let (max_col, created_col) = (col("max_txid")?, col("created")?);
     let Some(last) = lines.next_back() else {
@@ -208,7 +210,7 @@ pub fn parse_ltx(text: &str, rc: Option<i32>) -> Probe<ReplicaPos> {
     let max_txid = fields
         .get(max_col)
         .and_then(|s| parse_txid(s))
-        .ok_or_else(|| format!("ltx: unreadable line {:?}", clip(last)))?;
+        .ok_or_else(|| ProbeError::parse(format!("ltx: unreadable line {:?}", clip(last))))?;
     let newest = fields.get(created_col).and_then(|s| rfc3339_secs(s));
     Ok(ReplicaPos {
         max_txid: Some(max_txid),
@@ -287,41 +289,66 @@ fn secs(d: f64) -> Duration {
     Duration::try_from_secs_f64(d.max(0.0)).unwrap_or(Duration::MAX)
 }
 
+/// Why there is no lag to speak of.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NoLag {
+    /// The active's daemon (or its status) did not answer.
+    #[error("litestream {0}")]
+    Daemon(ProbeError),
+    /// The active's `litestream status` did not answer.
+    #[error("litestream {0}")]
+    Status(ProbeError),
+    #[error("litestream is {0}, not replicating")]
+    NotReplicating(String),
+    #[error("litestream status was not asked")]
+    StatusNotAsked,
+    #[error("the database is {0} (no local TXID)")]
+    NoLocalTxid(String),
+    #[error("replica unreadable: {0}")]
+    ReplicaUnreadable(ProbeError),
+    #[error("litestream also runs on the standby")]
+    DaemonOnStandby,
+    #[error("the replica was not asked")]
+    ReplicaNotAsked,
+    #[error("no replica: litestream lists no LTX file")]
+    EmptyReplica,
+    #[error("litestream has not synced to the replica yet")]
+    NeverSynced,
+}
+
 /// The replication judged from the active's daemon and the standby's replica: the lag, or
 /// why there is none to speak of (stopped, never synced, replica empty or unreadable).
-pub fn lag(active: &LitestreamFacts, standby: &LitestreamFacts) -> Result<Lag, String> {
+pub fn lag(active: &LitestreamFacts, standby: &LitestreamFacts) -> Result<Lag, NoLag> {
     let daemon = active
         .daemon
         .as_ref()
-        .map_err(|e| format!("litestream {e}"))?;
+        .map_err(|e| NoLag::Daemon(e.clone()))?;
     if daemon.status != "replicating" {
-        return Err(format!("litestream is {}, not replicating", daemon.status));
+        return Err(NoLag::NotReplicating(daemon.status.clone()));
     }
     let local = match &active.local {
         Some(Ok(l)) => l,
-        Some(Err(e)) => return Err(format!("litestream {e}")),
-        None => return Err("litestream status was not asked".into()),
+        Some(Err(e)) => return Err(NoLag::Status(e.clone())),
+        None => return Err(NoLag::StatusNotAsked),
     };
     let local_txid = local
         .txid
-        .ok_or_else(|| format!("the database is {} (no local TXID)", local.status))?;
+        .ok_or_else(|| NoLag::NoLocalTxid(local.status.clone()))?;
     let replica = match &standby.replica {
         Some(Ok(r)) => r,
-        Some(Err(e)) => return Err(format!("replica unreadable: {e}")),
+        Some(Err(e)) => return Err(NoLag::ReplicaUnreadable(e.clone())),
         None => {
             return Err(match &standby.daemon {
-                Ok(_) => "litestream also runs on the standby".to_string(),
-                Err(_) => "the replica was not asked".to_string(),
+                Ok(_) => NoLag::DaemonOnStandby,
+                Err(_) => NoLag::ReplicaNotAsked,
             })
         }
     };
-    let replica_txid = replica
-        .max_txid
-        .ok_or("no replica: litestream lists no LTX file")?;
+    let replica_txid = replica.max_txid.ok_or(NoLag::EmptyReplica)?;
     let since_sync = daemon
         .last_sync_at
         .map(|t| secs(active.now - t))
-        .ok_or("litestream has not synced to the replica yet")?;
+        .ok_or(NoLag::NeverSynced)?;
     Ok(Lag {
         local_txid,
         replica_txid,
@@ -366,8 +393,8 @@ impl RestoreRecord {
     }
 }
 
-pub fn parse_restore_record(text: &str) -> Result<RestoreRecord, String> {
-    serde_json::from_str(text.trim()).map_err(|e| format!("{RESTORE_RECORD}: {e}"))
+pub fn parse_restore_record(text: &str) -> Result<RestoreRecord, ParseError> {
+    serde_json::from_str(text.trim()).map_err(|e| ParseError::new(RESTORE_RECORD, e.to_string()))
 }
 
 /// A trial restore of the replica a node holds, into a scratch directory beside it (removed
@@ -393,7 +420,7 @@ pub struct Restored {
     pub duration_ms: u64,
 }
 
-pub fn parse_restore(text: &str) -> Result<Restored, String> {
+pub fn parse_restore(text: &str) -> Probe<Restored> {
     #[derive(Deserialize)]
     struct Out {
         txid: String,
@@ -406,10 +433,11 @@ pub fn parse_restore(text: &str) -> Result<Restored, String> {
     });
     match (rc, json.and_then(|j| serde_json::from_str::<Out>(j).ok())) {
         (Some(0), Some(o)) => Ok(Restored {
-            txid: parse_txid(&o.txid).ok_or_else(|| format!("bad txid {:?}", clip(&o.txid)))?,
+            txid: parse_txid(&o.txid)
+                .ok_or_else(|| ProbeError::parse(format!("bad txid {:?}", clip(&o.txid))))?,
             duration_ms: o.duration_ms,
         }),
-        _ => Err(clip(&body)),
+        _ => Err(ProbeError::failed(clip(&body))),
     }
 }
 
@@ -469,7 +497,10 @@ mod tests {
             list(127, "bash: line 1: litestream: command not found\n").unwrap_err(),
             "litestream is not installed"
         );
-        assert!(list(0, "[{").unwrap_err().contains("litestream list"));
+        assert!(list(0, "[{")
+            .unwrap_err()
+            .message
+            .contains("litestream list"));
     }
 
     #[test]
@@ -485,6 +516,7 @@ mod tests {
         assert!(
             parse_status("Error: open /etc/litestream.yml: no such file or directory\n")
                 .unwrap_err()
+                .message
                 .contains("open /etc/litestream.yml")
         );
     }
@@ -530,6 +562,7 @@ mod tests {
         );
         assert!(parse_ltx("level  min_txid\n0 1\n", Some(0))
             .unwrap_err()
+            .message
             .contains("no max_txid column"));
     }
 
@@ -592,6 +625,7 @@ mod tests {
             "../../fixtures/litestream/restore-corrupt.txt"
         ))
         .unwrap_err()
+        .message
         .contains("decompress block"),);
         let cmd = restore_trial_command("/var/lib/litestream/replica");
         assert!(
@@ -648,11 +682,14 @@ mod tests {
                 &active(Err("not running (no control socket)".into()), 1),
                 &standby(at(Some(1), t))
             )
-            .unwrap_err(),
+            .unwrap_err()
+            .to_string(),
             "litestream not running (no control socket)"
         );
         assert_eq!(
-            lag(&active(syncing(), 1), &standby(at(None, t))).unwrap_err(),
+            lag(&active(syncing(), 1), &standby(at(None, t)))
+                .unwrap_err()
+                .to_string(),
             "no replica: litestream lists no LTX file"
         );
         assert_eq!(
@@ -660,7 +697,8 @@ mod tests {
                 &active(syncing(), 1),
                 &standby(Err("readdirent x: EIO".into()))
             )
-            .unwrap_err(),
+            .unwrap_err()
+            .to_string(),
             "replica unreadable: readdirent x: EIO"
         );
     }

@@ -31,7 +31,7 @@ mod properties;
 use std::time::Duration;
 
 /// A probe's outcome: its facts, or why there are none (unreachable, timed out, unparsable).
-pub type Probe<T> = Result<T, String>;
+pub type Probe<T> = Result<T, crate::transport::ProbeError>;
 
 /// Everything gathered about the pair in one round.
 #[derive(Debug, Clone)]

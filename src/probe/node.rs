@@ -4,6 +4,7 @@
 //! last role change, and the quorum arrangement's facts: the node's role, epoch and fence marker.
 
 use super::ParseError;
+use crate::transport::ProbeError;
 use serde::{Deserialize, Serialize};
 
 pub const DEPLOYMENT_RECORD: &str = "/etc/pairctl/deployment.json";
@@ -53,7 +54,7 @@ pub struct BasicFacts {
     pub vrrp_state: Option<String>,
     pub maintenance: bool,
     /// litestream's view from this node: its daemon, or the replica it holds.
-    pub litestream: Result<super::litestream::LitestreamFacts, String>,
+    pub litestream: super::Probe<super::litestream::LitestreamFacts>,
     pub deployment: Option<Deployment>,
     pub last_change: Option<serde_json::Value>,
     /// The live maintenance record (`pairctl maintenance on`), if any.
@@ -172,7 +173,7 @@ pub fn parse_basics(text: &str, vip: &str, state_path: &str) -> Result<BasicFact
         Some(sections[2].trim().to_string()).filter(|s| !s.is_empty())
     };
     let maintenance = sections[3].trim() == "maintenance";
-    let litestream = super::litestream::parse(sections[4], state_path).map_err(|e| e.to_string());
+    let litestream = super::litestream::parse(sections[4], state_path).map_err(ProbeError::from);
     if sections[5].len() > RECORD_LIMIT {
         return Err(ParseError::new(
             "deployment record",

@@ -86,3 +86,30 @@ impl From<String> for ProbeError {
         Self::failed(message)
     }
 }
+
+impl From<&str> for ProbeError {
+    fn from(message: &str) -> Self {
+        Self::failed(message)
+    }
+}
+
+/// An answer its parser could not read.
+impl From<crate::probe::ParseError> for ProbeError {
+    fn from(e: crate::probe::ParseError) -> Self {
+        Self::parse(e.to_string())
+    }
+}
+
+/// Tests and callers compare the sentence an operator reads.
+impl PartialEq<&str> for ProbeError {
+    fn eq(&self, other: &&str) -> bool {
+        self.message == *other
+    }
+}
+
+/// Serialised as the sentence, exactly as the `String` it replaced.
+impl serde::Serialize for ProbeError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.message)
+    }
+}

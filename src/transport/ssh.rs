@@ -230,6 +230,15 @@ impl ConnectError {
             silent: false,
         }
     }
+    /// The probe error a node's SSH check reports: a host-key problem is a refusal of the
+    /// answer, anything else a node not reached.
+    pub fn error(&self) -> ProbeError {
+        if self.host_key {
+            ProbeError::failed(self.message.clone())
+        } else {
+            ProbeError::unreachable(self.message.clone())
+        }
+    }
     pub fn into_error(self) -> Error {
         let kind = if self.host_key {
             ErrorKind::Refused
@@ -355,16 +364,16 @@ impl SshSession {
         &self,
         host: &str,
         port: u16,
-    ) -> Result<russh::ChannelStream<client::Msg>, String> {
+    ) -> Result<russh::ChannelStream<client::Msg>, ProbeError> {
         self.handle
             .channel_open_direct_tcpip(host, u32::from(port), "127.0.0.1", 0)
             .await
             .map(|c| c.into_stream())
             .map_err(|e| {
-                format!(
+                ProbeError::unreachable(format!(
                     "{}: cannot open a tunnel to {host}:{port}: {e}",
                     self.target.name
-                )
+                ))
             })
     }
 
@@ -372,7 +381,7 @@ impl SshSession {
     /// node to `host:port` (for clients that only speak TCP, like the MariaDB driver). One per
     /// destination, for as long as the session; connections from other local users are
     /// refused, so the port opens the node to nobody else on this machine.
-    pub async fn forward(&self, host: &str, port: u16) -> Result<SocketAddr, String> {
+    pub async fn forward(&self, host: &str, port: u16) -> Result<SocketAddr, ProbeError> {
         let key = (host.to_string(), port);
         let mut forwards = self.forwards.lock().await;
         if let Some((_, addr)) = forwards.iter().find(|(k, _)| *k == key) {
@@ -380,10 +389,12 @@ impl SshSession {
         }
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await
-            .map_err(|e| format!("cannot listen on loopback for a tunnel: {e}"))?;
-        let local = listener
-            .local_addr()
-            .map_err(|e| format!("cannot listen on loopback for a tunnel: {e}"))?;
+            .map_err(|e| {
+                ProbeError::failed(format!("cannot listen on loopback for a tunnel: {e}"))
+            })?;
+        let local = listener.local_addr().map_err(|e| {
+            ProbeError::failed(format!("cannot listen on loopback for a tunnel: {e}"))
+        })?;
         let handle = self.handle.clone();
         let name = self.target.name.clone();
         let host = host.to_string();
@@ -800,6 +811,15 @@ async fn rsa_hash(handle: &Handle<ClientHandler>, is_rsa: bool) -> Option<HashAl
         .flatten()
 }
 
+/// Why the agent could not be asked for a signature (the socket, the cause).
+#[derive(Debug, thiserror::Error)]
+enum AgentError {
+    #[error("cannot reach the agent at {0}: {1}")]
+    Unreachable(String, String),
+    #[error("the agent at {0} does not answer: {1}")]
+    Silent(String, String),
+}
+
 /// Tries the agent's keys (only those in `wanted` when given); Ok(false) when none was
 /// accepted, with what happened recorded in `attempts`.
 async fn try_agent(
@@ -808,15 +828,15 @@ async fn try_agent(
     user: &str,
     wanted: Option<&[PublicKey]>,
     attempts: &mut Attempts,
-) -> Result<bool, String> {
+) -> Result<bool, AgentError> {
     let socket = socket_path.display();
     let mut agent = keys::agent::client::AgentClient::connect_uds(socket_path)
         .await
-        .map_err(|e| format!("cannot reach the agent at {socket}: {e}"))?;
+        .map_err(|e| AgentError::Unreachable(socket.to_string(), e.to_string()))?;
     let identities = agent
         .request_identities()
         .await
-        .map_err(|e| format!("the agent at {socket} does not answer: {e}"))?;
+        .map_err(|e| AgentError::Silent(socket.to_string(), e.to_string()))?;
     if identities.is_empty() {
         attempts.agent_note = Some(format!("ssh-agent at {socket} holds no keys"));
         return Ok(false);
