@@ -206,31 +206,46 @@ impl NodeResult {
 }
 
 /// The reason an operator gives: required, one line, short, printable.
-pub fn validate_reason(reason: &str) -> Result<String, String> {
+pub fn validate_reason(reason: &str) -> Result<String, Invalid> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err("--reason must say why (it is shown in status and kept in the history)".into());
+        return Err(Invalid::NoReason);
     }
     if reason.chars().count() > MAX_REASON {
-        return Err(format!("--reason is longer than {MAX_REASON} characters"));
+        return Err(Invalid::ReasonTooLong);
     }
     if reason.chars().any(char::is_control) {
-        return Err("--reason must be one line of printable text".into());
+        return Err(Invalid::ReasonNotOneLine);
     }
     Ok(reason.to_string())
 }
 
-pub fn validate_duration(d: Duration) -> Result<Duration, String> {
+pub fn validate_duration(d: Duration) -> Result<Duration, Invalid> {
     if d < Duration::from_secs(1) {
-        return Err("--for must be at least 1s".into());
+        return Err(Invalid::TooShort);
     }
     if d > MAX_DURATION {
-        return Err(format!(
-            "--for is longer than {} (a maintenance window expires; this would disable HA for weeks)",
-            humantime::format_duration(MAX_DURATION)
-        ));
+        return Err(Invalid::TooLong);
     }
     Ok(d)
+}
+
+/// A `--reason` or `--for` that maintenance does not accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Invalid {
+    #[error("--reason must say why (it is shown in status and kept in the history)")]
+    NoReason,
+    #[error("--reason is longer than {} characters", MAX_REASON)]
+    ReasonTooLong,
+    #[error("--reason must be one line of printable text")]
+    ReasonNotOneLine,
+    #[error("--for must be at least 1s")]
+    TooShort,
+    #[error(
+        "--for is longer than {} (a maintenance window expires; this would disable HA for weeks)",
+        humantime::format_duration(MAX_DURATION)
+    )]
+    TooLong,
 }
 
 fn rfc3339(epoch: u64) -> String {

@@ -143,7 +143,12 @@ pub enum Command {
     },
 }
 
-pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+/// A duration flag's value that is not one (the text given, and humantime's reason).
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not a duration ({1}); e.g. 10s, 500ms, 2m")]
+pub struct DurationError(String, humantime::DurationError);
+
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, DurationError> {
     let s = s.trim();
     // A bare number means seconds, as in `--watch 2`.
     if let Ok(secs) = s.parse::<f64>() {
@@ -151,6 +156,5 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
             return Ok(std::time::Duration::from_secs_f64(secs));
         }
     }
-    humantime::parse_duration(s)
-        .map_err(|e| format!("`{s}` is not a duration ({e}); e.g. 10s, 500ms, 2m"))
+    humantime::parse_duration(s).map_err(|e| DurationError(s.to_string(), e))
 }

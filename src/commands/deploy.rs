@@ -17,8 +17,8 @@ use std::time::Duration;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
 pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
-    let stages =
-        crate::deploy::select(args.only.as_deref(), args.from.as_deref()).map_err(Error::usage)?;
+    let stages = crate::deploy::select(args.only.as_deref(), args.from.as_deref())
+        .map_err(|e| Error::usage(e.to_string()))?;
     let cfg = ctx.load_config()?;
     let deadline = Deadline::after(
         ctx.timeout_or(DEFAULT_TIMEOUT)
@@ -38,7 +38,10 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
         match super::role_change::take_lock(ctx, &links, "deploy", args.force, ttl).await {
             Ok(l) => l,
             Err(detail) => {
-                return Err(Error::new(crate::error::ErrorKind::Refused, detail));
+                return Err(Error::new(
+                    crate::error::ErrorKind::Refused,
+                    detail.to_string(),
+                ));
             }
         }
     };

@@ -67,8 +67,10 @@ pub async fn run(ctx: &Context, action: Action) -> Result<u8> {
                 }
                 n => n,
             };
-            let reason = maintenance::validate_reason(&reason).map_err(Error::usage)?;
-            let duration = maintenance::validate_duration(duration).map_err(Error::usage)?;
+            let reason =
+                maintenance::validate_reason(&reason).map_err(|e| Error::usage(e.to_string()))?;
+            let duration = maintenance::validate_duration(duration)
+                .map_err(|e| Error::usage(e.to_string()))?;
             on(ctx, &cfg, node, reason, duration, force, dry_run).await?
         }
         Action::Off { dry_run } => off(ctx, &cfg, dry_run).await?,

@@ -43,7 +43,7 @@ pub async fn run(ctx: &Context, o: Options) -> Result<u8> {
         match take_lock(ctx, &links, "rejoin", o.force, timeout).await {
             Ok(l) => l,
             Err(detail) => {
-                let op = rejoin::refused(&cfg, "cluster-lock", detail);
+                let op = rejoin::refused(&cfg, "cluster-lock", detail.to_string());
                 print(ctx, &op, None);
                 close(lock_none(), &links).await;
                 return Ok(op.outcome.exit_code());

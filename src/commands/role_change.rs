@@ -48,7 +48,7 @@ pub async fn run(ctx: &Context, kind: Kind, dry_run: bool) -> Result<u8> {
         match take_lock(ctx, &links, what, force, timeout).await {
             Ok(l) => l,
             Err(detail) => {
-                let op = refused(&cfg, what, detail);
+                let op = refused(&cfg, what, detail.to_string());
                 print(ctx, &op);
                 return Ok(op.outcome.exit_code());
             }
@@ -77,7 +77,7 @@ pub async fn take_lock(
     what: &str,
     force: bool,
     timeout: Duration,
-) -> std::result::Result<Option<lock::ClusterLock>, String> {
+) -> std::result::Result<Option<lock::ClusterLock>, LockRefused> {
     let req = lock::Request {
         what: what.to_string(),
         by: plan::actions::operator(),
@@ -99,16 +99,26 @@ pub async fn take_lock(
         }
         // No node answers: nothing can be changed either, and the preflight says why.
         Err(lock::Refusal::Unreachable) => Ok(None),
-        Err(r) => Err(format!(
-            "refused, nothing changed: {}; wait until it is done{}",
-            r.describe(),
-            match what {
-                "swap" => ", or take the lock over with --force lock",
-                "failover" => ", or take the lock over with --force",
-                _ => ", or take the lock over with --force",
-            }
-        )),
+        Err(refusal) => Err(LockRefused {
+            refusal,
+            force_flag: if what == "swap" {
+                "--force lock"
+            } else {
+                "--force"
+            },
+        }),
     }
+}
+
+/// The cluster lock was not taken: who holds it, and the flag that takes it over.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "refused, nothing changed: {}; wait until it is done, or take the lock over with {force_flag}",
+    refusal.describe()
+)]
+pub struct LockRefused {
+    refusal: lock::Refusal,
+    force_flag: &'static str,
 }
 
 fn refused(cfg: &crate::config::Config, kind: &'static str, detail: String) -> OperationReport {
@@ -256,7 +266,7 @@ async fn with_restore_trial(
         .await
         .and_then(|out| litestream::parse_restore(&out.stdout_str()))
         .map(|r| format!("trial restore to txid {:x} in {} ms", r.txid, r.duration_ms))
-        .map_err(|e| format!("the replica on {standby} cannot be restored: {e}"));
+        .map_err(|e| e.context(format!("the replica on {standby} cannot be restored")));
     report.amend_replica(&standby, trial);
     report
 }

@@ -196,7 +196,7 @@ async fn inspect(ctx: &Context, file: PathBuf) -> Result<u8> {
     let (manifest, verification) = tokio::task::spawn_blocking(move || archive::verify(&path))
         .await
         .map_err(|e| Error::failed(format!("cannot read {}", file.display())).cause(e.to_string()))?
-        .map_err(Error::failed)?;
+        .map_err(|e| Error::failed(e.to_string()))?;
     match ctx.style.format {
         Format::Json => out(&render::json(&serde_json::json!({
             "manifest": manifest,

@@ -77,16 +77,25 @@ impl Stage {
     }
 }
 
+/// Why `--only`/`--from` select no stages.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectError {
+    #[error("--only and --from cannot be combined")]
+    OnlyAndFrom,
+    /// The flag and the name given.
+    #[error("{0} {1}: no such stage (stages: {names})", names = Stage::names())]
+    NoSuchStage(&'static str, String),
+}
+
 /// Which stages run: all, `--only STAGE`, or `--from STAGE` onwards. The preflight's
 /// observation always runs (later stages need what it finds: interfaces, subnets); it changes
 /// nothing.
-pub fn select(only: Option<&str>, from: Option<&str>) -> Result<Vec<Stage>, String> {
-    let lookup = |flag: &str, name: &str| {
-        Stage::parse(name)
-            .ok_or_else(|| format!("{flag} {name}: no such stage (stages: {})", Stage::names()))
+pub fn select(only: Option<&str>, from: Option<&str>) -> Result<Vec<Stage>, SelectError> {
+    let lookup = |flag: &'static str, name: &str| {
+        Stage::parse(name).ok_or_else(|| SelectError::NoSuchStage(flag, name.to_string()))
     };
     match (only, from) {
-        (Some(_), Some(_)) => Err("--only and --from cannot be combined".into()),
+        (Some(_), Some(_)) => Err(SelectError::OnlyAndFrom),
         (Some(name), None) => Ok(vec![lookup("--only", name)?]),
         (None, Some(name)) => {
             let first = lookup("--from", name)?;
@@ -286,7 +295,7 @@ mod tests {
             select(None, Some("record")),
             Ok(vec![Stage::Record, Stage::Keepalived])
         );
-        let e = select(Some("glusterfs"), None).unwrap_err();
+        let e = select(Some("glusterfs"), None).unwrap_err().to_string();
         assert!(e.contains("--only glusterfs: no such stage"), "{e}");
         assert!(e.contains("preflight, ssh-trust, ingress, galera"), "{e}");
         assert!(select(Some("galera"), Some("galera")).is_err());

@@ -660,7 +660,11 @@ impl ClusterReport {
     /// Joins what a role change learned beyond the status round to the `replica` check of
     /// `node` (litestream's trial restore of the replica there): appended to an ok check's
     /// detail, or the check fails with it (and the verdict follows).
-    pub fn amend_replica(&mut self, node: &str, outcome: Result<String, String>) {
+    pub fn amend_replica(
+        &mut self,
+        node: &str,
+        outcome: Result<String, crate::transport::ProbeError>,
+    ) {
         let Some(c) = self
             .checks
             .iter_mut()
@@ -677,7 +681,7 @@ impl ClusterReport {
                     node,
                     Impact::Degraded,
                     if c.result == CheckResult::Ok {
-                        why
+                        why.message
                     } else {
                         format!("{}; {why}", c.detail)
                     },

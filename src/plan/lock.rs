@@ -11,7 +11,7 @@
 
 use crate::probe::collect::NodeLink;
 use crate::probe::node::shell_quote;
-use crate::transport::Exec;
+use crate::transport::{Exec, ProbeError};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -192,7 +192,7 @@ fn holder(node: &str, rest: &str) -> Holder {
 }
 
 /// Reads the script's output (its last line counts; a take-over line comes first).
-pub fn parse_answer(node: &str, text: &str) -> Result<Answer, String> {
+pub fn parse_answer(node: &str, text: &str) -> Result<Answer, ProbeError> {
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
@@ -209,10 +209,10 @@ pub fn parse_answer(node: &str, text: &str) -> Result<Answer, String> {
         }),
         Some(&"busy") => Ok(Answer::Busy),
         Some(l) if l.starts_with("held|") => Ok(Answer::Held(holder(node, &l[5..]))),
-        _ => Err(format!(
+        _ => Err(ProbeError::parse(format!(
             "unexpected answer from {node}: {:?}",
             text.chars().take(200).collect::<String>()
-        )),
+        ))),
     }
 }
 
@@ -237,8 +237,11 @@ pub async fn acquire(
             .await
         {
             Ok(out) if out.success() => parse_answer(name, &out.stdout_str()),
-            Ok(out) => Err(format!("{name}: {}", out.failure_summary())),
-            Err(e) => Err(format!("{name}: {e}")),
+            Ok(out) => Err(ProbeError::failed(format!(
+                "{name}: {}",
+                out.failure_summary()
+            ))),
+            Err(e) => Err(e.context(name)),
         };
         let refusal = match answer {
             Ok(Answer::Acquired) => None,
@@ -248,7 +251,7 @@ pub async fn acquire(
             }
             Ok(Answer::Held(h)) => Some(Refusal::Held(h)),
             Ok(Answer::Busy) => Some(Refusal::Busy(name.clone())),
-            Err(e) => Some(Refusal::Failed(e)),
+            Err(e) => Some(Refusal::Failed(e.message)),
         };
         if let Some(r) = refusal {
             lock.release(links, limit).await;

@@ -442,10 +442,11 @@ fn cli_output(what: &'static str, text: &str) -> Result<CliOutput, ParseError> {
 }
 
 /// `N/A`, `-`, `-1` and absence mean "none"; anything else must be a number.
-fn optional_number<N: std::str::FromStr>(value: Option<&str>) -> Result<Option<N>, String> {
+/// The error is the text that is not a number.
+fn optional_number<N: std::str::FromStr>(value: Option<&str>) -> Result<Option<N>, &str> {
     match value.map(str::trim) {
         None | Some("" | "N/A" | "-" | "-1") => Ok(None),
-        Some(text) => text.parse().map(Some).map_err(|_| text.to_owned()),
+        Some(text) => text.parse().map(Some).map_err(|_| text),
     }
 }
 

@@ -38,23 +38,51 @@ pub struct OutputPaths {
     pub spool_dir: PathBuf,
 }
 
+/// Why `-O` names no place for the bundle.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("output directory {} does not exist", .0.display())]
+    NoDirectory(PathBuf),
+    #[error("{} is not a file name", .0.display())]
+    NotAFileName(PathBuf),
+}
+
+/// Why a bundle could not be read through (its path, then what went wrong).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot open {path}: {1}", path = .0.display())]
+    Open(PathBuf, io::Error),
+    #[error("{path}: not a zstd stream: {1}", path = .0.display())]
+    NotZstd(PathBuf, io::Error),
+    #[error("{path}: cannot read the archive: {1}", path = .0.display())]
+    Read(PathBuf, io::Error),
+    #[error("{path}: no {name} inside: not a pairctl snapshot", path = .0.display(), name = manifest::FILE_NAME)]
+    NoManifest(PathBuf),
+    #[error("{path}: {name} is not valid: {1}", path = .0.display(), name = manifest::FILE_NAME)]
+    BadManifest(PathBuf, serde_json::Error),
+}
+
 impl OutputPaths {
     /// `output`: a file, an existing directory (or a path ending in `/`), or None for the
     /// current directory. The generated name is
     /// `pairctl-snapshot-<cluster>-<YYYYmmddTHHMMSSZ>.tar.zst`.
-    pub fn new(output: Option<&Path>, cluster: &str, created: SystemTime) -> Result<Self, String> {
+    pub fn new(
+        output: Option<&Path>,
+        cluster: &str,
+        created: SystemTime,
+    ) -> Result<Self, OutputError> {
         let name = archive_name(cluster, created);
         let archive = match output {
             None => PathBuf::from(".").join(&name),
             Some(p) if p.is_dir() => p.join(&name),
             Some(p) if p.as_os_str().to_string_lossy().ends_with('/') => {
-                return Err(format!("output directory {} does not exist", p.display()))
+                return Err(OutputError::NoDirectory(p.to_path_buf()))
             }
             Some(p) => {
                 let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
                 if let Some(dir) = parent {
                     if !dir.is_dir() {
-                        return Err(format!("output directory {} does not exist", dir.display()));
+                        return Err(OutputError::NoDirectory(dir.to_path_buf()));
                     }
                 }
                 p.to_path_buf()
@@ -68,7 +96,7 @@ impl OutputPaths {
         let file_name = archive
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
-            .ok_or_else(|| format!("{} is not a file name", archive.display()))?;
+            .ok_or_else(|| OutputError::NotAFileName(archive.clone()))?;
         let pid = std::process::id();
         Ok(OutputPaths {
             temp: dir.join(format!(".{file_name}.partial-{pid}")),
@@ -624,19 +652,19 @@ impl Verification {
 
 /// Reads the whole bundle once: hashes every file, then checks them against the manifest
 /// (which is written last). Memory stays bounded: files are streamed through the hash.
-pub fn verify(path: &Path) -> Result<(Manifest, Verification), String> {
-    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+pub fn verify(path: &Path) -> Result<(Manifest, Verification), ReadError> {
+    let file = File::open(path).map_err(|e| ReadError::Open(path.to_path_buf(), e))?;
     let reader = HashingReader {
         inner: file,
         hasher: Sha256::new(),
     };
-    let decoder = zstd::Decoder::new(reader)
-        .map_err(|e| format!("{}: not a zstd stream: {e}", path.display()))?;
+    let decoder =
+        zstd::Decoder::new(reader).map_err(|e| ReadError::NotZstd(path.to_path_buf(), e))?;
     let mut archive = tar::Archive::new(decoder);
     let mut found: HashMap<String, (String, u64)> = HashMap::new();
     let mut manifest_text: Option<Vec<u8>> = None;
     let mut problems = Vec::new();
-    let bad = |e: io::Error| format!("{}: cannot read the archive: {e}", path.display());
+    let bad = |e: io::Error| ReadError::Read(path.to_path_buf(), e);
     let mut buf = vec![0u8; 256 << 10];
     for entry in archive.entries().map_err(bad)? {
         let mut entry = entry.map_err(bad)?;
@@ -673,20 +701,9 @@ pub fn verify(path: &Path) -> Result<(Manifest, Verification), String> {
     io::copy(&mut rest, &mut io::sink()).map_err(bad)?;
     let archive_sha256 = hex::encode(rest.into_inner().hasher.finalize());
 
-    let text = manifest_text.ok_or_else(|| {
-        format!(
-            "{}: no {} inside: not a pairctl snapshot",
-            path.display(),
-            manifest::FILE_NAME
-        )
-    })?;
-    let manifest: Manifest = serde_json::from_slice(&text).map_err(|e| {
-        format!(
-            "{}: {} is not valid: {e}",
-            path.display(),
-            manifest::FILE_NAME
-        )
-    })?;
+    let text = manifest_text.ok_or_else(|| ReadError::NoManifest(path.to_path_buf()))?;
+    let manifest: Manifest =
+        serde_json::from_slice(&text).map_err(|e| ReadError::BadManifest(path.to_path_buf(), e))?;
 
     let mut checks = HashMap::new();
     for item in &manifest.items {
@@ -997,7 +1014,10 @@ mod tests {
         std::fs::write(&paths.archive, &bytes).unwrap();
         match verify(&paths.archive) {
             Ok((_, v)) => assert!(!v.ok()),
-            Err(e) => assert!(e.contains("cannot read") || e.contains("not valid"), "{e}"),
+            Err(e) => assert!(
+                matches!(e, ReadError::Read(..) | ReadError::BadManifest(..)),
+                "{e}"
+            ),
         }
     }
 

@@ -61,30 +61,39 @@ fn epoch(t: SystemTime) -> u64 {
 
 /// `2h`, `90m`, `1d` (back from `now`), or a UTC time: `2024-05-01`, `2024-05-01 10:00`,
 /// `2024-05-01T10:00:00Z`, `@1714557600`.
-pub fn parse_time(s: &str, now: SystemTime) -> Result<SystemTime, String> {
+pub fn parse_time(s: &str, now: SystemTime) -> Result<SystemTime, TimeError> {
     let s = s.trim();
     if let Ok(d) = humantime::parse_duration(s) {
         return now
             .checked_sub(d)
-            .ok_or_else(|| format!("`{s}` goes back before 1970"));
+            .ok_or_else(|| TimeError::BeforeEpoch(s.to_string()));
     }
     if let Some(secs) = s.strip_prefix('@') {
         return secs
             .parse::<u64>()
             .map(|n| SystemTime::UNIX_EPOCH + Duration::from_secs(n))
-            .map_err(|_| format!("`{s}` is not @<seconds since 1970>"));
+            .map_err(|_| TimeError::BadSeconds(s.to_string()));
     }
     let full = match s.len() {
         10 => format!("{s}T00:00:00Z"),
         16 => format!("{s}:00Z"),
         _ => s.to_string(),
     };
-    humantime::parse_rfc3339_weak(&full).map_err(|_| {
-        format!(
-            "`{s}` is neither a duration (2h, 30m, 1d) nor a UTC time \
+    humantime::parse_rfc3339_weak(&full).map_err(|_| TimeError::Unreadable(s.to_string()))
+}
+
+/// A `--since`/`--until` that names no time (the text given).
+#[derive(Debug, thiserror::Error)]
+pub enum TimeError {
+    #[error("`{0}` goes back before 1970")]
+    BeforeEpoch(String),
+    #[error("`{0}` is not @<seconds since 1970>")]
+    BadSeconds(String),
+    #[error(
+        "`{0}` is neither a duration (2h, 30m, 1d) nor a UTC time \
 (2024-05-01, 2024-05-01 10:00, 2024-05-01T10:00:00Z, @1714557600)"
-        )
-    })
+    )]
+    Unreadable(String),
 }
 
 pub fn rfc3339(t: SystemTime) -> String {
@@ -185,8 +194,8 @@ pub async fn create(
     let started = Instant::now();
     let created = SystemTime::now();
     let rules = opts.redact.then(|| rules_for(cfg));
-    let paths =
-        OutputPaths::new(opts.output.as_deref(), &cfg.name, created).map_err(BundleError)?;
+    let paths = OutputPaths::new(opts.output.as_deref(), &cfg.name, created)
+        .map_err(|e| BundleError(e.to_string()))?;
     let spool = Arc::new(
         SpoolDir::create(&paths.spool_dir).map_err(io_error(&format!(
             "cannot create {}",
@@ -689,7 +698,7 @@ mod tests {
             may1 + Duration::from_secs(36_000)
         );
         assert_eq!(parse_time("@1714521600", now).unwrap(), may1);
-        let e = parse_time("yesterday-ish", now).unwrap_err();
+        let e = parse_time("yesterday-ish", now).unwrap_err().to_string();
         assert!(e.contains("neither a duration"), "{e}");
         assert_eq!(rfc3339(may1), "2024-05-01T00:00:00Z");
     }

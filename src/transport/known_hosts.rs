@@ -59,11 +59,11 @@ pub fn host_port_name(host: &str, port: u16) -> String {
 }
 
 impl KnownHosts {
-    pub fn load(path: &Path) -> Result<Self, String> {
+    pub fn load(path: &Path) -> std::io::Result<Self> {
         match std::fs::read_to_string(path) {
             Ok(text) => Ok(Self::parse(&text)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e),
         }
     }
 
@@ -210,20 +210,19 @@ impl KnownHosts {
 }
 
 /// Appends `name key` (what accept-new learns), creating the file and its directory.
-pub fn append(path: &Path, host: &str, port: u16, key: &PublicKey) -> Result<(), String> {
+pub fn append(path: &Path, host: &str, port: u16, key: &PublicKey) -> std::io::Result<()> {
     use std::io::Write;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(dir)?;
     }
     let mut openssh = key.clone();
     openssh.set_comment("");
-    let encoded = openssh.to_openssh().map_err(|e| e.to_string())?;
+    let encoded = openssh.to_openssh().map_err(std::io::Error::other)?;
     let existing = std::fs::read(path).unwrap_or_default();
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(path)
-        .map_err(|e| e.to_string())?;
+        .open(path)?;
     let newline = if existing.last().is_some_and(|b| *b != b'\n') {
         "\n"
     } else {
@@ -235,7 +234,6 @@ pub fn append(path: &Path, host: &str, port: u16, key: &PublicKey) -> Result<(),
         host_port_name(host, port),
         encoded.trim()
     )
-    .map_err(|e| e.to_string())
 }
 
 /// A comma-separated pattern list against one name: a negated pattern that matches excludes

@@ -157,7 +157,7 @@ impl client::Handler for ClientHandler {
                             Ok(true)
                         }
                         Err(e) => {
-                            self.record(HostKeyProblem::LearnFailed(e));
+                            self.record(HostKeyProblem::LearnFailed(e.to_string()));
                             Ok(false)
                         }
                     }

@@ -151,9 +151,9 @@ impl SshConfigFile {
                 file: path.to_path_buf(),
                 line: i + 1,
             };
-            let err = |reason: String| ParseError {
+            let err = |reason: LineError| ParseError {
                 origin: origin.clone(),
-                reason,
+                reason: reason.to_string(),
             };
             let Some((keyword, args)) = split_line(raw).map_err(err)? else {
                 continue;
@@ -166,7 +166,7 @@ impl SshConfigFile {
             match keyword.as_str() {
                 "host" => {
                     if args.is_empty() {
-                        return Err(err("Host needs at least one pattern".into()));
+                        return Err(err(LineError::NoPattern));
                     }
                     block = Some(args);
                     in_match = false;
@@ -182,12 +182,10 @@ impl SshConfigFile {
                         continue;
                     }
                     if depth >= MAX_INCLUDE_DEPTH {
-                        return Err(err(format!(
-                            "Include nested deeper than {MAX_INCLUDE_DEPTH} levels"
-                        )));
+                        return Err(err(LineError::TooDeep));
                     }
                     if args.is_empty() {
-                        return Err(err("Include needs a file".into()));
+                        return Err(err(LineError::NoFile));
                     }
                     let conditions = conditions();
                     for pattern in &args {
@@ -202,7 +200,7 @@ impl SshConfigFile {
                 }
                 k if KEYWORDS.contains(&k) => {
                     if args.is_empty() {
-                        return Err(err(format!("{k} needs a value")));
+                        return Err(err(LineError::NoValue(k.to_string())));
                     }
                     validate(k, &args).map_err(err)?;
                     self.directives.push(Directive {
@@ -252,9 +250,34 @@ pub fn host_matches(patterns: &[String], host: &str) -> bool {
     positive
 }
 
+/// What is wrong with one line of an ssh_config file (or a ProxyJump value).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    #[error("unterminated quote")]
+    UnterminatedQuote,
+    #[error("Host needs at least one pattern")]
+    NoPattern,
+    #[error("Include nested deeper than {} levels", MAX_INCLUDE_DEPTH)]
+    TooDeep,
+    #[error("Include needs a file")]
+    NoFile,
+    /// The keyword (lowercased, as OpenSSH compares it).
+    #[error("{0} needs a value")]
+    NoValue(String),
+    /// The keyword, its value, and the values it takes.
+    #[error("{0} `{1}`: expected one of {2}")]
+    NotOneOf(String, String, String),
+    #[error("Port `{0}` is not a port number")]
+    BadPort(String),
+    #[error("ConnectTimeout `{0}` is not a number of seconds")]
+    BadTimeout(String),
+    #[error("`{0}` is not [user@]host[:port]")]
+    BadJump(String),
+}
+
 /// One line: keyword (lowercased) and arguments, `Keyword value`, `Keyword=value` or
 /// `Keyword = value`, double quotes around arguments with spaces, `#` comments.
-fn split_line(raw: &str) -> Result<Option<(String, Vec<String>)>, String> {
+fn split_line(raw: &str) -> Result<Option<(String, Vec<String>)>, LineError> {
     let line = raw.trim();
     if line.is_empty() || line.starts_with('#') {
         return Ok(None);
@@ -282,7 +305,7 @@ fn split_line(raw: &str) -> Result<Option<(String, Vec<String>)>, String> {
                 match chars.next() {
                     Some('"') => break,
                     Some(c) => arg.push(c),
-                    None => return Err("unterminated quote".into()),
+                    None => return Err(LineError::UnterminatedQuote),
                 }
             }
         } else {
@@ -295,27 +318,28 @@ fn split_line(raw: &str) -> Result<Option<(String, Vec<String>)>, String> {
     Ok(Some((keyword, args)))
 }
 
-fn validate(keyword: &str, args: &[String]) -> Result<(), String> {
+fn validate(keyword: &str, args: &[String]) -> Result<(), LineError> {
     let value = args[0].as_str();
     let yes_no = |allowed: &[&str]| {
         if allowed.contains(&value.to_ascii_lowercase().as_str()) {
             Ok(())
         } else {
-            Err(format!(
-                "{keyword} `{value}`: expected one of {}",
-                allowed.join(", ")
+            Err(LineError::NotOneOf(
+                keyword.to_string(),
+                value.to_string(),
+                allowed.join(", "),
             ))
         }
     };
     match keyword {
         "port" => match value.parse::<u16>() {
             Ok(p) if p > 0 => Ok(()),
-            _ => Err(format!("Port `{value}` is not a port number")),
+            _ => Err(LineError::BadPort(value.to_string())),
         },
         "connecttimeout" => value
             .parse::<u64>()
             .map(|_| ())
-            .map_err(|_| format!("ConnectTimeout `{value}` is not a number of seconds")),
+            .map_err(|_| LineError::BadTimeout(value.to_string())),
         "identitiesonly" => yes_no(&["yes", "no"]),
         "stricthostkeychecking" => yes_no(&["yes", "no", "ask", "accept-new", "off"]),
         "proxyjump" => parse_jump_list(value).map(|_| ()),
@@ -431,15 +455,15 @@ impl std::fmt::Display for JumpHost {
 }
 
 /// A ProxyJump value: `none`, or hops separated by commas (the first is connected to first).
-pub fn parse_jump_list(value: &str) -> Result<Vec<JumpHost>, String> {
+pub fn parse_jump_list(value: &str) -> Result<Vec<JumpHost>, LineError> {
     if value.eq_ignore_ascii_case("none") {
         return Ok(Vec::new());
     }
     value.split(',').map(|hop| parse_jump(hop.trim())).collect()
 }
 
-fn parse_jump(hop: &str) -> Result<JumpHost, String> {
-    let bad = || format!("`{hop}` is not [user@]host[:port]");
+fn parse_jump(hop: &str) -> Result<JumpHost, LineError> {
+    let bad = || LineError::BadJump(hop.to_string());
     let rest = hop.strip_prefix("ssh://").unwrap_or(hop);
     let (user, rest) = match rest.rsplit_once('@') {
         Some((u, r)) if !u.is_empty() => (Some(u.to_string()), r),

@@ -73,21 +73,22 @@ fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
 
 /// Reads `gluster --xml volume info`: every volume's name, whether it is started and its
 /// bricks (`host:/path`). Empty when there are none.
-pub fn parse_volume_info(text: &str) -> Result<Vec<VolumeInfo>, String> {
+pub fn parse_volume_info(text: &str) -> Result<Vec<VolumeInfo>, crate::probe::ParseError> {
+    const WHAT: &str = "gluster volume info";
     let trimmed = text.trim();
     if trimmed.is_empty() || trimmed.contains("No volumes present") {
         return Ok(Vec::new());
     }
     if !trimmed.starts_with('<') {
-        return Err(format!(
-            "gluster volume info: {}",
-            trimmed.lines().next().unwrap_or("")
+        return Err(crate::probe::ParseError::new(
+            WHAT,
+            trimmed.lines().next().unwrap_or(""),
         ));
     }
     if let Some(ret) = between(trimmed, "<opRet>", "</opRet>") {
         if ret.trim() != "0" {
             let err = between(trimmed, "<opErrstr>", "</opErrstr>").unwrap_or("failed");
-            return Err(format!("gluster volume info: {err}"));
+            return Err(crate::probe::ParseError::new(WHAT, err));
         }
     }
     let mut out = Vec::new();

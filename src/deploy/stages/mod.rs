@@ -191,16 +191,14 @@ pub(crate) mod script_tests {
         child.wait_with_output().unwrap()
     }
 
-    fn bash_parses(script: &str) -> Result<(), String> {
+    /// Panics with bash's complaint and the script when `bash -n` rejects it.
+    fn bash_parses(script: &str) {
         let out = bash_with_script(Command::new("bash").arg("-n"), script);
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{}\n---\n{script}",
-                String::from_utf8_lossy(&out.stderr)
-            ))
-        }
+        assert!(
+            out.status.success(),
+            "{}\n---\n{script}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     #[test]
@@ -214,7 +212,7 @@ pub(crate) mod script_tests {
             env.ca_pem = ca.map(String::from);
             for stage in Stage::ALL {
                 for node in 0..2 {
-                    bash_parses(&script(stage, &env, node)).unwrap();
+                    bash_parses(&script(stage, &env, node));
                 }
             }
         }
@@ -433,7 +431,7 @@ pub(crate) mod script_tests {
         }
         assert!(scripts.len() > 20, "{}", scripts.len());
         for s in scripts {
-            bash_parses(&s).unwrap();
+            bash_parses(&s);
         }
     }
 }
