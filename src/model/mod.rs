@@ -221,87 +221,75 @@ const CLUSTER: &str = "cluster";
 
 /// Turns the facts of both nodes into the report. Pure: same facts, same report.
 pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> ClusterReport {
-    let mut checks = Vec::new();
-    let reachable: Vec<&NodeFacts> = facts.nodes.iter().filter(|n| n.ssh.is_ok()).collect();
-
-    for node in &facts.nodes {
-        checks.push(match &node.ssh {
-            Ok(took) => Check::ok(
-                "ssh",
-                &node.name,
-                format!("connected in {} ms", took.as_millis()),
-            )
-            .with("connect_seconds", took.as_millis() as f64 / 1000.0),
-            Err(e) => Check::fail("ssh", &node.name, Impact::Degraded, e.clone()),
-        });
+    let roles = roles_of(facts);
+    let mut checks = ssh_checks(facts);
+    checks.push(vip_check(facts, exp, &roles.holders));
+    checks.extend(node_checks(facts, roles.k3s));
+    checks.extend(galera_checks(facts, roles.k3s));
+    checks.extend(gluster_peer_checks(facts));
+    for vol in &exp.volumes {
+        checks.push(volume_check(facts, vol));
     }
+    if let Some(a) = roles.active {
+        checks.extend(standby_checks(facts, a, exp.replica_max_age));
+    }
+    // Kubernetes state consistent with the enabled services (on the active).
+    if let Some(k) = roles.k3s {
+        checks.push(workloads_check(&facts.nodes[k], exp));
+    }
+    checks.extend(facts.services.iter().map(service_check));
 
-    // Who holds the VIP, among the nodes we could ask.
+    let nodes = node_reports(facts, &roles.roles, &checks);
+    let maintenance = maintenance_in_force(facts);
+    if let Some(m) = &maintenance {
+        explain_by_maintenance(&mut checks, m, facts);
+    }
+    let nothing_reachable = facts.nodes.iter().all(|n| n.ssh.is_err());
+    let verdict = verdict_of(&checks, nothing_reachable);
+    let last_change = last_change_of(facts);
+    let last_change_timestamp = last_change
+        .as_ref()
+        .and_then(|c| c.get("time")?.as_str())
+        .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs());
+
+    ClusterReport {
+        schema: STATUS_SCHEMA,
+        cluster: exp.cluster.clone(),
+        verdict,
+        vip: exp.vip.clone(),
+        active: roles.active.map(|a| facts.nodes[a].name.clone()),
+        nodes,
+        checks,
+        deployment: deployment_of(facts, roles.active),
+        last_change,
+        maintenance,
+        last_change_timestamp,
+        elapsed_ms: elapsed.as_millis() as u64,
+    }
+}
+
+/// Who plays which part, as far as the facts tell.
+struct Roles<'a> {
+    /// Per node, in config order.
+    roles: Vec<Role>,
+    /// The nodes that hold the VIP, among those that could be asked.
+    holders: Vec<&'a NodeFacts>,
+    /// The one active (holds the VIP and runs k3s), if there is exactly one.
+    active: Option<usize>,
+    /// Where to look for k3s: the active, else the only VIP holder.
+    k3s: Option<usize>,
+}
+
+/// Roles: fenced = the fence marker; active = holds the VIP and runs k3s; standby = neither;
+/// otherwise unknown.
+fn roles_of(facts: &ClusterFacts) -> Roles<'_> {
     let holders: Vec<&NodeFacts> = facts
         .nodes
         .iter()
         .filter(|n| n.basics.as_ref().map(|b| b.holds_vip).unwrap_or(false))
         .collect();
-    let unasked: Vec<&NodeFacts> = facts.nodes.iter().filter(|n| n.basics.is_err()).collect();
-    let services_ok =
-        !facts.services.is_empty() && facts.services.iter().all(|s| s.status == Ok(200));
-    checks.push(match (holders.len(), unasked.len()) {
-        (2, _) => Check::fail(
-            "vip",
-            CLUSTER,
-            Impact::Critical,
-            format!(
-                "split brain: {} is held by {} and {}",
-                exp.vip, holders[0].name, holders[1].name
-            ),
-        ),
-        (1, 0) => Check::ok(
-            "vip",
-            CLUSTER,
-            format!("{} on {}", exp.vip, holders[0].name),
-        ),
-        (1, _) => Check::warn(
-            "vip",
-            CLUSTER,
-            format!(
-                "{} on {}; {} cannot be asked, a second holder is not ruled out",
-                exp.vip,
-                holders[0].name,
-                names(&unasked)
-            ),
-        ),
-        (_, 0) => Check::fail(
-            "vip",
-            CLUSTER,
-            Impact::Critical,
-            format!("no node holds {}", exp.vip),
-        ),
-        (_, n) if n == facts.nodes.len() => Check::fail(
-            "vip",
-            CLUSTER,
-            Impact::Unknown,
-            "no node could be asked".to_string(),
-        ),
-        _ if services_ok => Check::fail(
-            "vip",
-            CLUSTER,
-            Impact::Unknown,
-            format!(
-                "no reachable node holds {} but it answers: presumably {}",
-                exp.vip,
-                names(&unasked)
-            ),
-        ),
-        _ => Check::fail(
-            "vip",
-            CLUSTER,
-            Impact::Critical,
-            format!("no reachable node holds {} and it does not answer", exp.vip),
-        ),
-    });
-
-    // Roles: fenced = the fence marker; active = holds the VIP and runs k3s; standby = neither;
-    // otherwise unknown.
     let roles: Vec<Role> = facts
         .nodes
         .iter()
@@ -318,19 +306,100 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
         .filter(|(_, r)| **r == Role::Active)
         .map(|(i, _)| i)
         .collect();
-    let active_index = match actives.as_slice() {
+    let active = match actives.as_slice() {
         [one] => Some(*one),
         _ => None,
     };
-    // Where to look for k3s: the active, else the VIP holder.
-    let k3s_index = active_index.or_else(|| {
+    let k3s = active.or_else(|| {
         facts
             .nodes
             .iter()
             .position(|n| holders.len() == 1 && n.name == holders[0].name)
     });
-    let both_up = reachable.len() == facts.nodes.len();
+    Roles {
+        roles,
+        holders,
+        active,
+        k3s,
+    }
+}
 
+fn ssh_checks(facts: &ClusterFacts) -> Vec<Check> {
+    facts
+        .nodes
+        .iter()
+        .map(|node| match &node.ssh {
+            Ok(took) => Check::ok(
+                "ssh",
+                &node.name,
+                format!("connected in {} ms", took.as_millis()),
+            )
+            .with("connect_seconds", took.as_millis() as f64 / 1000.0),
+            Err(e) => Check::fail("ssh", &node.name, Impact::Degraded, e.clone()),
+        })
+        .collect()
+}
+
+/// Exactly one holder of the VIP among the nodes; with some not asked, what can be said.
+fn vip_check(facts: &ClusterFacts, exp: &Expectations, holders: &[&NodeFacts]) -> Check {
+    let unasked: Vec<&NodeFacts> = facts.nodes.iter().filter(|n| n.basics.is_err()).collect();
+    let services_ok =
+        !facts.services.is_empty() && facts.services.iter().all(|s| s.status == Ok(200));
+    let vip = &exp.vip;
+    match (holders.len(), unasked.len()) {
+        (2, _) => Check::fail(
+            "vip",
+            CLUSTER,
+            Impact::Critical,
+            format!(
+                "split brain: {vip} is held by {} and {}",
+                holders[0].name, holders[1].name
+            ),
+        ),
+        (1, 0) => Check::ok("vip", CLUSTER, format!("{vip} on {}", holders[0].name)),
+        (1, _) => Check::warn(
+            "vip",
+            CLUSTER,
+            format!(
+                "{vip} on {}; {} cannot be asked, a second holder is not ruled out",
+                holders[0].name,
+                names(&unasked)
+            ),
+        ),
+        (_, 0) => Check::fail(
+            "vip",
+            CLUSTER,
+            Impact::Critical,
+            format!("no node holds {vip}"),
+        ),
+        (_, n) if n == facts.nodes.len() => Check::fail(
+            "vip",
+            CLUSTER,
+            Impact::Unknown,
+            "no node could be asked".to_string(),
+        ),
+        _ if services_ok => Check::fail(
+            "vip",
+            CLUSTER,
+            Impact::Unknown,
+            format!(
+                "no reachable node holds {vip} but it answers: presumably {}",
+                names(&unasked)
+            ),
+        ),
+        _ => Check::fail(
+            "vip",
+            CLUSTER,
+            Impact::Critical,
+            format!("no reachable node holds {vip} and it does not answer"),
+        ),
+    }
+}
+
+/// Per node: why its facts are missing, its fence, keepalived, and k3s where it should (or
+/// must not) run.
+fn node_checks(facts: &ClusterFacts, k3s_index: Option<usize>) -> Vec<Check> {
+    let mut checks = Vec::new();
     for (i, node) in facts.nodes.iter().enumerate() {
         let is_active = Some(i) == k3s_index;
         let Ok(basics) = &node.basics else {
@@ -363,15 +432,21 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
             ));
         }
     }
+    checks
+}
 
-    // Galera: every node a synced member of one Primary component. Whether each node is in a
-    // Primary component decides whether a lone Primary is the active keeping quorum (the
-    // standby cut off) or one of two primaries.
+/// Galera: every node a synced member of one Primary component. Whether each node is in a
+/// Primary component decides whether a lone Primary is the active keeping quorum (the
+/// standby cut off) or one of two primaries.
+fn galera_checks(facts: &ClusterFacts, k3s_index: Option<usize>) -> Vec<Check> {
+    use crate::probe::galera::ClusterStatus;
+    let both_up = facts.nodes.iter().all(|n| n.ssh.is_ok());
     let primary: Vec<bool> = facts
         .nodes
         .iter()
-        .map(|n| matches!(&n.galera, Ok(g) if g.cluster_status == crate::probe::galera::ClusterStatus::Primary))
+        .map(|n| matches!(&n.galera, Ok(g) if g.cluster_status == ClusterStatus::Primary))
         .collect();
+    let mut checks = Vec::new();
     let mut uuids: Vec<(&str, &str)> = Vec::new();
     for (i, node) in facts.nodes.iter().enumerate() {
         let impact_if_down = if Some(i) == k3s_index {
@@ -390,147 +465,151 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
                         .with("cluster_size", g.cluster_size as f64)
                         .with(
                             "primary",
-                            u8::from(
-                                g.cluster_status == crate::probe::galera::ClusterStatus::Primary,
-                            ),
+                            u8::from(g.cluster_status == ClusterStatus::Primary),
                         ),
                 );
             }
         }
     }
-    if uuids.len() == 2 {
-        let (a, b) = (uuids[0], uuids[1]);
-        checks.push(if a.1 == b.1 {
-            Check::ok(
-                "galera-state",
-                CLUSTER,
-                format!("state UUID {} on both", short_uuid(a.1)),
-            )
-        } else {
-            Check::fail(
-                "galera-state",
-                CLUSTER,
-                Impact::Critical,
-                format!(
-                    "state UUIDs differ: {} {} / {} {}",
-                    a.0,
-                    short_uuid(a.1),
-                    b.0,
-                    short_uuid(b.1)
-                ),
-            )
-        });
+    if let [a, b] = uuids[..] {
+        checks.push(galera_state_check(a, b));
     }
+    checks
+}
 
-    // Gluster: peers per node; each volume once (from the first node that answered).
-    for node in &facts.nodes {
-        if node.ssh.is_err() {
-            continue;
-        }
-        let peer_counts = |c: Check| match &node.gluster_peers {
-            Ok(p) => c.with_count("peers", p.peers.len()).with_count(
-                "peers_connected",
-                p.peers.iter().filter(|x| x.connected).count(),
+/// Both nodes' Galera state UUIDs (name, UUID): one history, or two.
+fn galera_state_check(a: (&str, &str), b: (&str, &str)) -> Check {
+    if a.1 == b.1 {
+        Check::ok(
+            "galera-state",
+            CLUSTER,
+            format!("state UUID {} on both", short_uuid(a.1)),
+        )
+    } else {
+        Check::fail(
+            "galera-state",
+            CLUSTER,
+            Impact::Critical,
+            format!(
+                "state UUIDs differ: {} {} / {} {}",
+                a.0,
+                short_uuid(a.1),
+                b.0,
+                short_uuid(b.1)
             ),
-            Err(_) => c,
-        };
-        checks.push(peer_counts(match &node.gluster_peers {
-            Err(e) => Check::fail("gluster-peers", &node.name, Impact::Degraded, e.clone()),
-            Ok(p) if p.peers.is_empty() => Check::fail(
-                "gluster-peers",
-                &node.name,
-                Impact::Degraded,
-                "no peers in the trusted pool",
-            ),
-            Ok(p) => {
-                let down: Vec<&str> = p
-                    .peers
-                    .iter()
-                    .filter(|x| !x.connected)
-                    .map(|x| x.hostname.as_str())
-                    .collect();
-                if down.is_empty() {
-                    Check::ok(
-                        "gluster-peers",
-                        &node.name,
-                        format!(
-                            "{} connected",
-                            p.peers
-                                .iter()
-                                .map(|x| x.hostname.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    )
-                } else {
-                    Check::fail(
-                        "gluster-peers",
-                        &node.name,
-                        Impact::Degraded,
-                        format!("disconnected: {}", down.join(", ")),
-                    )
-                }
-            }
-        }));
+        )
     }
-    for vol in &exp.volumes {
-        checks.push(volume_check(facts, vol));
-    }
+}
 
-    // The standby reachable over SSH from the active; the state replica fresh on the standby.
-    if let Some(a) = active_index {
-        let active = &facts.nodes[a];
-        for (i, other) in facts.nodes.iter().enumerate() {
-            if i == a {
-                continue;
-            }
-            checks.push(match &active.peer_ssh {
-                Ok(()) => Check::ok(
-                    "standby-ssh",
-                    &other.name,
-                    format!("reachable over SSH from {}", active.name),
-                ),
-                Err(e) => Check::fail(
-                    "standby-ssh",
-                    &other.name,
-                    Impact::Degraded,
-                    format!("from {}: {e}", active.name),
-                ),
-            });
-            if other.basics.is_ok() {
-                checks.push(replica_check(active, other, exp.replica_max_age));
-            }
-        }
-    }
-
-    // Kubernetes state consistent with the enabled services (on the active).
-    if let Some(k) = k3s_index {
-        checks.push(workloads_check(&facts.nodes[k], exp));
-    }
-
-    // Every enabled service answering through the VIP.
-    for s in &facts.services {
-        let name = format!("service:{}", s.name);
-        let with_status = |c: Check| match &s.status {
-            Ok(code) => c.with("http_status", *code),
-            Err(_) => c,
-        };
-        checks.push(with_status(match &s.status {
-            Ok(200) => Check::ok(&name, CLUSTER, "ready (HTTP 200 via VIP)"),
-            Ok(code) => Check::fail(
-                &name,
-                CLUSTER,
-                Impact::Critical,
-                format!("HTTP {code} via VIP"),
-            ),
-            Err(e) => Check::fail(&name, CLUSTER, Impact::Critical, e.clone()),
-        }));
-    }
-
-    let nodes: Vec<NodeReport> = facts
+/// Gluster: the trusted pool as each reachable node sees it.
+fn gluster_peer_checks(facts: &ClusterFacts) -> Vec<Check> {
+    facts
         .nodes
         .iter()
-        .zip(&roles)
+        .filter(|node| node.ssh.is_ok())
+        .map(|node| {
+            let check = gluster_peers_check(node);
+            match &node.gluster_peers {
+                Ok(p) => check.with_count("peers", p.peers.len()).with_count(
+                    "peers_connected",
+                    p.peers.iter().filter(|x| x.connected).count(),
+                ),
+                Err(_) => check,
+            }
+        })
+        .collect()
+}
+
+fn gluster_peers_check(node: &NodeFacts) -> Check {
+    let p = match &node.gluster_peers {
+        Err(e) => return Check::fail("gluster-peers", &node.name, Impact::Degraded, e.clone()),
+        Ok(p) => p,
+    };
+    if p.peers.is_empty() {
+        return Check::fail(
+            "gluster-peers",
+            &node.name,
+            Impact::Degraded,
+            "no peers in the trusted pool",
+        );
+    }
+    let down: Vec<&str> = p
+        .peers
+        .iter()
+        .filter(|x| !x.connected)
+        .map(|x| x.hostname.as_str())
+        .collect();
+    if down.is_empty() {
+        let all: Vec<&str> = p.peers.iter().map(|x| x.hostname.as_str()).collect();
+        Check::ok(
+            "gluster-peers",
+            &node.name,
+            format!("{} connected", all.join(", ")),
+        )
+    } else {
+        Check::fail(
+            "gluster-peers",
+            &node.name,
+            Impact::Degraded,
+            format!("disconnected: {}", down.join(", ")),
+        )
+    }
+}
+
+/// The standby reachable over SSH from the active; the state replica fresh on the standby.
+fn standby_checks(facts: &ClusterFacts, a: usize, replica_max_age: Duration) -> Vec<Check> {
+    let active = &facts.nodes[a];
+    let mut checks = Vec::new();
+    for (i, other) in facts.nodes.iter().enumerate() {
+        if i == a {
+            continue;
+        }
+        checks.push(match &active.peer_ssh {
+            Ok(()) => Check::ok(
+                "standby-ssh",
+                &other.name,
+                format!("reachable over SSH from {}", active.name),
+            ),
+            Err(e) => Check::fail(
+                "standby-ssh",
+                &other.name,
+                Impact::Degraded,
+                format!("from {}: {e}", active.name),
+            ),
+        });
+        if other.basics.is_ok() {
+            checks.push(replica_check(active, other, replica_max_age));
+        }
+    }
+    checks
+}
+
+/// An enabled service answering through the VIP.
+fn service_check(s: &crate::probe::ServiceFacts) -> Check {
+    let name = format!("service:{}", s.name);
+    let code = match &s.status {
+        Err(e) => return Check::fail(&name, CLUSTER, Impact::Critical, e.clone()),
+        Ok(code) => *code,
+    };
+    let check = if code == 200 {
+        Check::ok(&name, CLUSTER, "ready (HTTP 200 via VIP)")
+    } else {
+        Check::fail(
+            &name,
+            CLUSTER,
+            Impact::Critical,
+            format!("HTTP {code} via VIP"),
+        )
+    };
+    check.with("http_status", code)
+}
+
+/// Each node's row: its role, and down, degraded (a check about it is not ok) or up.
+fn node_reports(facts: &ClusterFacts, roles: &[Role], checks: &[Check]) -> Vec<NodeReport> {
+    facts
+        .nodes
+        .iter()
+        .zip(roles)
         .map(|(n, role)| {
             let status = if n.ssh.is_err() {
                 NodeStatus::Down
@@ -552,14 +631,12 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
                 fence: basics.and_then(|b| b.fence.clone()),
             }
         })
-        .collect();
+        .collect()
+}
 
-    let maintenance = maintenance_in_force(facts);
-    if let Some(m) = &maintenance {
-        explain_by_maintenance(&mut checks, m, facts);
-    }
-    let verdict = verdict_of(&checks, reachable.is_empty());
-    let deployment = active_index
+/// The deployment record of the active, else of any node that has one.
+fn deployment_of(facts: &ClusterFacts, active: Option<usize>) -> Option<Deployment> {
+    active
         .and_then(|a| facts.nodes[a].basics.as_ref().ok())
         .and_then(|b| b.deployment.clone())
         .or_else(|| {
@@ -567,8 +644,12 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
                 .nodes
                 .iter()
                 .find_map(|n| n.basics.as_ref().ok().and_then(|b| b.deployment.clone()))
-        });
-    let last_change = facts
+        })
+}
+
+/// The newest role change either node recorded.
+fn last_change_of(facts: &ClusterFacts) -> Option<serde_json::Value> {
+    facts
         .nodes
         .iter()
         .filter_map(|n| n.basics.as_ref().ok().and_then(|b| b.last_change.clone()))
@@ -576,29 +657,7 @@ pub fn judge(facts: &ClusterFacts, exp: &Expectations, elapsed: Duration) -> Clu
             a.get("time")
                 .map(|v| v.to_string())
                 .cmp(&b.get("time").map(|v| v.to_string()))
-        });
-
-    let last_change_timestamp = last_change
-        .as_ref()
-        .and_then(|c| c.get("time")?.as_str())
-        .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_secs());
-
-    ClusterReport {
-        schema: STATUS_SCHEMA,
-        cluster: exp.cluster.clone(),
-        verdict,
-        vip: exp.vip.clone(),
-        active: active_index.map(|a| facts.nodes[a].name.clone()),
-        nodes,
-        checks,
-        deployment,
-        last_change,
-        maintenance,
-        last_change_timestamp,
-        elapsed_ms: elapsed.as_millis() as u64,
-    }
+        })
 }
 
 /// The maintenance in force, by the newest record any node holds (each keeps its own copy).
