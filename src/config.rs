@@ -607,7 +607,58 @@ fn env_secret(name: &str) -> Option<Secret> {
 
 pub fn parse(path: &Path, text: &str) -> Result<Config> {
     let loc = Locator { path, text };
-    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+    let raw = parse_toml(&loc)?;
+    let base = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+
+    let name = raw.name.get_ref().trim().to_string();
+    if !is_name(&name) {
+        return Err(loc.error(Some(raw.name.span()), "name", NAME_RULE));
+    }
+    let vip: IpAddr = raw.vip.get_ref().parse().map_err(|_| {
+        loc.error(
+            Some(raw.vip.span()),
+            "vip",
+            &format!("`{}` is not an IP address", raw.vip.get_ref()),
+        )
+    })?;
+    let nodes = parse_nodes(&loc, raw.node.as_ref(), vip)?;
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"));
+    let ssh = parse_ssh(&loc, raw.ssh, &base, &home)?;
+    let galera = parse_galera(&loc, &raw.galera, &base)?;
+    let gluster = parse_gluster(&loc, &raw.gluster)?;
+    let k3s = parse_k3s(&loc, &raw.k3s, &base)?;
+    let ingress = parse_ingress(&loc, &raw.ingress, vip, &base)?;
+    let deploy = parse_deploy(&loc, raw.deploy, &base, ingress.ca_file.is_some())?;
+    let witness = match &raw.witness {
+        None => None,
+        Some(w) => Some(parse_witness(&loc, w, vip, &nodes)?),
+    };
+
+    Ok(Config {
+        path: path.to_path_buf(),
+        name,
+        vip,
+        nodes,
+        ssh,
+        galera,
+        gluster,
+        k3s,
+        ingress,
+        deploy,
+        witness,
+    })
+}
+
+/// The file as TOML, or where it is not (the offending line shown, a secret in it masked).
+fn parse_toml(loc: &Locator) -> Result<RawConfig> {
+    let text = loc.text;
+    toml::from_str(text).map_err(|e| {
         let reason = match e.span() {
             // Show the offending line: TOML's own messages do not always name the key. A
             // secret someone wrote into the file is shown masked, in the line and in the
@@ -631,33 +682,19 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         };
         loc.error(e.span(), "", &reason)
             .hint("see the configuration reference in README.md")
-    })?;
-    let base = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
+    })
+}
 
-    let name = raw.name.get_ref().trim().to_string();
-    if !is_name(&name) {
-        return Err(loc.error(Some(raw.name.span()), "name", NAME_RULE));
-    }
-    let vip: IpAddr = raw.vip.get_ref().parse().map_err(|_| {
-        loc.error(
-            Some(raw.vip.span()),
-            "vip",
-            &format!("`{}` is not an IP address", raw.vip.get_ref()),
-        )
-    })?;
-
-    let raw_nodes = raw
-        .node
-        .as_ref()
-        .map(|n| n.get_ref().as_slice())
-        .unwrap_or(&[]);
+/// `[[node]]`: exactly two, each name and address unique, no address the VIP's.
+fn parse_nodes(
+    loc: &Locator,
+    node: Option<&Spanned<Vec<RawNode>>>,
+    vip: IpAddr,
+) -> Result<Vec<Node>> {
+    let raw_nodes = node.map(|n| n.get_ref().as_slice()).unwrap_or(&[]);
     if raw_nodes.len() != 2 {
         return Err(loc.error(
-            raw.node.as_ref().map(|n| n.span()),
+            node.map(|n| n.span()),
             "node",
             &format!(
                 "a pair has exactly 2 [[node]] entries, this file has {}",
@@ -697,31 +734,31 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
             address,
         });
     }
+    Ok(nodes)
+}
 
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/root"));
-    if raw.ssh.user.as_deref().is_some_and(|u| !is_user(u)) {
+fn parse_ssh(loc: &Locator, raw: RawSsh, base: &Path, home: &Path) -> Result<SshConfig> {
+    if raw.user.as_deref().is_some_and(|u| !is_user(u)) {
         return Err(loc.error(None, "ssh.user", USER_RULE));
     }
     let explicit = SshExplicit {
-        user: raw.ssh.user.is_some(),
-        port: raw.ssh.port.is_some(),
-        known_hosts: raw.ssh.known_hosts.is_some(),
-        host_key_policy: raw.ssh.host_key_policy.is_some(),
-        connect_timeout: raw.ssh.connect_timeout.is_some(),
+        user: raw.user.is_some(),
+        port: raw.port.is_some(),
+        known_hosts: raw.known_hosts.is_some(),
+        host_key_policy: raw.host_key_policy.is_some(),
+        connect_timeout: raw.connect_timeout.is_some(),
     };
-    let (ssh_config, jump) = parse_ssh_client(&loc, &raw.ssh, &base, &home)?;
-    let ssh = SshConfig {
+    let (ssh_config, jump) = parse_ssh_client(loc, &raw, base, home)?;
+    Ok(SshConfig {
         ssh_config,
         jump,
-        tunnel: raw.ssh.tunnel.unwrap_or(false),
+        tunnel: raw.tunnel.unwrap_or(false),
         explicit,
-        user: raw.ssh.user.unwrap_or_else(|| "root".into()),
-        port: raw.ssh.port.unwrap_or(22),
-        identity_file: match &raw.ssh.identity_file {
+        user: raw.user.unwrap_or_else(|| "root".into()),
+        port: raw.port.unwrap_or(22),
+        identity_file: match &raw.identity_file {
             Some(v) => {
-                let p = resolve(&base, v.get_ref());
+                let p = resolve(base, v.get_ref());
                 if !p.is_file() {
                     return Err(loc.error(
                         Some(v.span()),
@@ -734,24 +771,25 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
             None => None,
         },
         known_hosts: raw
-            .ssh
             .known_hosts
             .as_deref()
-            .map(|v| resolve(&base, v))
+            .map(|v| resolve(base, v))
             .unwrap_or_else(|| home.join(".ssh/known_hosts")),
-        host_key_policy: raw.ssh.host_key_policy.unwrap_or(HostKeyPolicy::Strict),
-        connect_timeout: match &raw.ssh.connect_timeout {
-            Some(v) => parse_duration(&loc, v, "ssh.connect_timeout")?,
+        host_key_policy: raw.host_key_policy.unwrap_or(HostKeyPolicy::Strict),
+        connect_timeout: match &raw.connect_timeout {
+            Some(v) => parse_duration(loc, v, "ssh.connect_timeout")?,
             None => Duration::from_secs(3),
         },
         agent_socket: std::env::var_os("SSH_AUTH_SOCK")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from),
-    };
+    })
+}
 
-    let (password_file, mut password, mut password_source) = match &raw.galera.password_file {
+fn parse_galera(loc: &Locator, raw: &RawGalera, base: &Path) -> Result<GaleraConfig> {
+    let (password_file, mut password, mut password_source) = match &raw.password_file {
         Some(v) => {
-            let (p, s) = read_secret_file(&loc, v, "galera.password_file", &base)?;
+            let (p, s) = read_secret_file(loc, v, "galera.password_file", base)?;
             let source = format!("file {}", p.display());
             (Some(p), Some(s), Some(source))
         }
@@ -761,11 +799,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         password = Some(secret);
         password_source = Some(format!("${ENV_DB_PASSWORD}"));
     }
-    let galera_tls = match (
-        &raw.galera.ca_file,
-        &raw.galera.cert_file,
-        &raw.galera.key_file,
-    ) {
+    let galera_tls = match (&raw.ca_file, &raw.cert_file, &raw.key_file) {
         (None, Some(v), _) | (None, _, Some(v)) => {
             return Err(loc.error(
                 Some(v.span()),
@@ -782,7 +816,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         }
         (Some(ca), cert, key) => {
             let existing = |v: &Spanned<String>, key: &str| {
-                let p = resolve(&base, v.get_ref());
+                let p = resolve(base, v.get_ref());
                 if p.is_file() {
                     Ok(p)
                 } else {
@@ -795,7 +829,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
             };
             let client = match (cert, key) {
                 (Some(c), Some(k)) => {
-                    let (key_path, _) = read_secret_file(&loc, k, "galera.key_file", &base)?;
+                    let (key_path, _) = read_secret_file(loc, k, "galera.key_file", base)?;
                     Some((existing(c, "galera.cert_file")?, key_path))
                 }
                 _ => None,
@@ -807,10 +841,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         }
         (None, None, None) => None,
     };
-    let galera = GaleraConfig {
+    Ok(GaleraConfig {
         tls: galera_tls,
-        port: raw.galera.port.unwrap_or(3306),
-        user: match &raw.galera.user {
+        port: raw.port.unwrap_or(3306),
+        user: match &raw.user {
             Some(v) if !is_user(v.get_ref()) => {
                 return Err(loc.error(Some(v.span()), "galera.user", USER_RULE))
             }
@@ -820,10 +854,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         password,
         password_source,
         password_file,
-    };
+    })
+}
 
-    let gluster = GlusterConfig {
-        volumes: match &raw.gluster.volumes {
+fn parse_gluster(loc: &Locator, raw: &RawGluster) -> Result<GlusterConfig> {
+    Ok(GlusterConfig {
+        volumes: match &raw.volumes {
             Some(list) => {
                 if let Some(bad) = list.get_ref().iter().find(|v| !is_name(v)) {
                     return Err(loc.error(
@@ -836,9 +872,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
             }
             None => Vec::new(),
         },
-    };
+    })
+}
 
-    let services = match &raw.k3s.services {
+fn parse_k3s(loc: &Locator, raw: &RawK3s, base: &Path) -> Result<K3sConfig> {
+    let services = match &raw.services {
         Some(list) => {
             for s in list.get_ref() {
                 if !is_name(s) {
@@ -856,9 +894,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         }
         None => DEFAULT_SERVICES.iter().map(|s| s.to_string()).collect(),
     };
-    let k3s = K3sConfig {
+    Ok(K3sConfig {
         services,
-        namespace: match &raw.k3s.namespace {
+        namespace: match &raw.namespace {
             Some(v) if !is_name(v.get_ref()) => {
                 return Err(loc.error(Some(v.span()), "k3s.namespace", NAME_RULE))
             }
@@ -866,25 +904,32 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
             None => "efa".into(),
         },
         state_path: remote_path(
-            &loc,
-            &raw.k3s.state_path,
+            loc,
+            &raw.state_path,
             "k3s.state_path",
             "/var/lib/rancher/k3s/server/db/state.db",
         )?,
         replica_path: remote_path(
-            &loc,
-            &raw.k3s.replica_path,
+            loc,
+            &raw.replica_path,
             "k3s.replica_path",
             "/var/lib/litestream/replica",
         )?,
-        replica_max_age: match &raw.k3s.replica_max_age {
-            Some(v) => parse_duration(&loc, v, "k3s.replica_max_age")?,
+        replica_max_age: match &raw.replica_max_age {
+            Some(v) => parse_duration(loc, v, "k3s.replica_max_age")?,
             None => Duration::from_secs(30),
         },
-        bundle_dir: raw.k3s.bundle_dir.as_deref().map(|v| resolve(&base, v)),
-    };
+        bundle_dir: raw.bundle_dir.as_deref().map(|v| resolve(base, v)),
+    })
+}
 
-    let url = match &raw.ingress.url {
+fn parse_ingress(
+    loc: &Locator,
+    raw: &RawIngress,
+    vip: IpAddr,
+    base: &Path,
+) -> Result<IngressConfig> {
+    let url = match &raw.url {
         Some(v) => {
             let u = v.get_ref().trim_end_matches('/').to_string();
             if !u.starts_with("https://") {
@@ -901,9 +946,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
             IpAddr::V6(v6) => format!("https://[{v6}]"),
         },
     };
-    let ca_file = match &raw.ingress.ca_file {
+    let ca_file = match &raw.ca_file {
         Some(v) => {
-            let p = resolve(&base, v.get_ref());
+            let p = resolve(base, v.get_ref());
             if !p.is_file() {
                 return Err(loc.error(
                     Some(v.span()),
@@ -915,9 +960,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         }
         None => None,
     };
-    let (token_file, mut token) = match &raw.ingress.token_file {
+    let (token_file, mut token) = match &raw.token_file {
         Some(v) => {
-            let (p, s) = read_secret_file(&loc, v, "ingress.token_file", &base)?;
+            let (p, s) = read_secret_file(loc, v, "ingress.token_file", base)?;
             (Some(p), Some(s))
         }
         None => (None, None),
@@ -925,7 +970,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
     if let Some(secret) = env_secret(ENV_INGRESS_TOKEN) {
         token = Some(secret);
     }
-    let health_path = match &raw.ingress.health_path {
+    let health_path = match &raw.health_path {
         Some(v) if !v.get_ref().starts_with('/') || !v.get_ref().contains("{service}") => {
             return Err(loc.error(
                 Some(v.span()),
@@ -936,31 +981,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         Some(v) => v.get_ref().clone(),
         None => "/v1/{service}/health".into(),
     };
-
-    let deploy = parse_deploy(&loc, raw.deploy, &base, ca_file.is_some())?;
-    let witness = match &raw.witness {
-        None => None,
-        Some(w) => Some(parse_witness(&loc, w, vip, &nodes)?),
-    };
-
-    Ok(Config {
-        path: path.to_path_buf(),
-        name,
-        vip,
-        nodes,
-        ssh,
-        galera,
-        gluster,
-        k3s,
-        ingress: IngressConfig {
-            url,
-            ca_file,
-            token,
-            token_file,
-            health_path,
-        },
-        deploy,
-        witness,
+    Ok(IngressConfig {
+        url,
+        ca_file,
+        token,
+        token_file,
+        health_path,
     })
 }
 
@@ -1055,66 +1081,123 @@ fn parse_deploy(
         })
     };
     let vrrp_router_id = match &raw.vrrp_router_id {
-        Some(v) => u8::try_from(*v.get_ref())
-            .ok()
-            .filter(|id| *id >= 1)
-            .ok_or_else(|| {
-                loc.error(
-                    Some(v.span()),
-                    "deploy.vrrp_router_id",
-                    "must be between 1 and 255",
-                )
-            })?,
+        Some(v) => vrrp_router_id(loc, v)?,
         None => defaults.vrrp_router_id,
     };
     let db_client_hosts = match &raw.db_client_hosts {
-        Some(list) => {
-            for h in list.get_ref() {
-                if h.is_empty() || h.contains(['\'', '"', '`', '\\', ' ']) {
-                    return Err(loc.error(
-                        Some(list.span()),
-                        "deploy.db_client_hosts",
-                        &format!("`{h}` is not a MariaDB host pattern"),
-                    ));
-                }
-            }
-            list.get_ref().clone()
-        }
+        Some(list) => db_client_hosts(loc, list)?,
         None => Vec::new(),
     };
     let innodb_buffer_pool_size = match &raw.innodb_buffer_pool_size {
-        Some(v) => {
-            let size = v.get_ref().trim();
-            let digits = size.trim_end_matches(['K', 'M', 'G', 'k', 'm', 'g']);
-            if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
-                return Err(loc.error(
-                    Some(v.span()),
-                    "deploy.innodb_buffer_pool_size",
-                    &format!("`{size}` is not a size; write e.g. \"256M\""),
-                ));
-            }
-            Some(size.to_string())
-        }
+        Some(v) => Some(buffer_pool_size(loc, v)?),
         None => None,
     };
     let ingress_upstream = match &raw.ingress_upstream {
-        Some(v) if !v.get_ref().starts_with("http://") && !v.get_ref().starts_with("https://") => {
-            return Err(loc.error(
-                Some(v.span()),
-                "deploy.ingress_upstream",
-                "must be an http:// or https:// URL",
-            ))
-        }
-        Some(v) if v.get_ref().contains([';', '{', '}', ' ', '\n']) => {
-            return Err(loc.error(
-                Some(v.span()),
-                "deploy.ingress_upstream",
-                "must be a plain URL",
-            ))
-        }
-        Some(v) => v.get_ref().clone(),
+        Some(v) => ingress_upstream(loc, v)?,
         None => defaults.ingress_upstream.clone(),
     };
+    let (tls_cert_file, tls_key_file, tls_key) = deploy_tls(loc, &raw, base)?;
+    let (ca_key_file, ca_key) = match &raw.ca_key_file {
+        Some(v) if !has_ca_file => {
+            return Err(loc.error(
+                Some(v.span()),
+                "deploy.ca_key_file",
+                "is the key of ingress.ca_file, which is not set",
+            ))
+        }
+        Some(v) => {
+            let (p, s) = read_secret_file(loc, v, "deploy.ca_key_file", base)?;
+            (Some(p), Some(s))
+        }
+        None => (None, None),
+    };
+    Ok(DeployConfig {
+        version: raw.version.unwrap_or(defaults.version),
+        build: raw.build.unwrap_or(defaults.build),
+        mode: raw.mode.unwrap_or(defaults.mode),
+        deployment_type: raw.deployment_type.unwrap_or(defaults.deployment_type),
+        platform: raw.platform.unwrap_or(defaults.platform),
+        suite: raw.suite.unwrap_or(defaults.suite),
+        vrrp_router_id,
+        brick_root: absolute(&raw.brick_root, "deploy.brick_root", defaults.brick_root)?,
+        mount_root: absolute(&raw.mount_root, "deploy.mount_root", defaults.mount_root)?,
+        db_client_hosts,
+        innodb_buffer_pool_size,
+        ingress_upstream,
+        tls_cert_file,
+        tls_key,
+        tls_key_file,
+        ca_key,
+        ca_key_file,
+    })
+}
+
+fn vrrp_router_id(loc: &Locator, v: &Spanned<i64>) -> Result<u8> {
+    u8::try_from(*v.get_ref())
+        .ok()
+        .filter(|id| *id >= 1)
+        .ok_or_else(|| {
+            loc.error(
+                Some(v.span()),
+                "deploy.vrrp_router_id",
+                "must be between 1 and 255",
+            )
+        })
+}
+
+/// MariaDB host patterns, spliced into GRANT statements: nothing that could end the quote.
+fn db_client_hosts(loc: &Locator, list: &Spanned<Vec<String>>) -> Result<Vec<String>> {
+    for h in list.get_ref() {
+        if h.is_empty() || h.contains(['\'', '"', '`', '\\', ' ']) {
+            return Err(loc.error(
+                Some(list.span()),
+                "deploy.db_client_hosts",
+                &format!("`{h}` is not a MariaDB host pattern"),
+            ));
+        }
+    }
+    Ok(list.get_ref().clone())
+}
+
+fn buffer_pool_size(loc: &Locator, v: &Spanned<String>) -> Result<String> {
+    let size = v.get_ref().trim();
+    let digits = size.trim_end_matches(['K', 'M', 'G', 'k', 'm', 'g']);
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(loc.error(
+            Some(v.span()),
+            "deploy.innodb_buffer_pool_size",
+            &format!("`{size}` is not a size; write e.g. \"256M\""),
+        ));
+    }
+    Ok(size.to_string())
+}
+
+/// The URL nginx proxies to: written into its configuration, so a plain URL only.
+fn ingress_upstream(loc: &Locator, v: &Spanned<String>) -> Result<String> {
+    let url = v.get_ref();
+    if !url.starts_with("http://") && !url.starts_with("https://") {
+        return Err(loc.error(
+            Some(v.span()),
+            "deploy.ingress_upstream",
+            "must be an http:// or https:// URL",
+        ));
+    }
+    if url.contains([';', '{', '}', ' ', '\n']) {
+        return Err(loc.error(
+            Some(v.span()),
+            "deploy.ingress_upstream",
+            "must be a plain URL",
+        ));
+    }
+    Ok(url.clone())
+}
+
+/// The ingress's own certificate and key (both or neither): cert file, key file, key.
+fn deploy_tls(
+    loc: &Locator,
+    raw: &RawDeploy,
+    base: &Path,
+) -> Result<(Option<PathBuf>, Option<PathBuf>, Option<Secret>)> {
     let tls_cert_file = match &raw.tls_cert_file {
         Some(v) => {
             let p = resolve(base, v.get_ref());
@@ -1153,39 +1236,7 @@ fn parse_deploy(
         }
         _ => {}
     }
-    let (ca_key_file, ca_key) = match &raw.ca_key_file {
-        Some(v) if !has_ca_file => {
-            return Err(loc.error(
-                Some(v.span()),
-                "deploy.ca_key_file",
-                "is the key of ingress.ca_file, which is not set",
-            ))
-        }
-        Some(v) => {
-            let (p, s) = read_secret_file(loc, v, "deploy.ca_key_file", base)?;
-            (Some(p), Some(s))
-        }
-        None => (None, None),
-    };
-    Ok(DeployConfig {
-        version: raw.version.unwrap_or(defaults.version),
-        build: raw.build.unwrap_or(defaults.build),
-        mode: raw.mode.unwrap_or(defaults.mode),
-        deployment_type: raw.deployment_type.unwrap_or(defaults.deployment_type),
-        platform: raw.platform.unwrap_or(defaults.platform),
-        suite: raw.suite.unwrap_or(defaults.suite),
-        vrrp_router_id,
-        brick_root: absolute(&raw.brick_root, "deploy.brick_root", defaults.brick_root)?,
-        mount_root: absolute(&raw.mount_root, "deploy.mount_root", defaults.mount_root)?,
-        db_client_hosts,
-        innodb_buffer_pool_size,
-        ingress_upstream,
-        tls_cert_file,
-        tls_key,
-        tls_key_file,
-        ca_key,
-        ca_key_file,
-    })
+    Ok((tls_cert_file, tls_key_file, tls_key))
 }
 
 #[cfg(test)]
