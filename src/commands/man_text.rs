@@ -90,229 +90,309 @@ const ROLE_CHANGE_EXIT: &[(&str, &str)] = &[
     CONFIG_ERROR,
 ];
 
+/// The man page's EXIT STATUS, FILES, EXAMPLES and SEE ALSO of one command.
 pub fn for_command(sub: &str) -> CommandDoc {
     match sub {
-        "status" => CommandDoc {
-            exit: &[
-                ("0", "Healthy: every check ok."),
-                ("1", "Degraded: the pair serves but lost redundancy or a guarantee."),
-                ("2", "Critical: no active, split brain, services down or no Galera quorum."),
-                ("3", "Unknown: the truth could not be established (no node answered)."),
-                USAGE,
-                CONFIG_ERROR,
-            ],
-            files: &[],
-            examples: &[
-                ("The table, as show efa status prints it:", "pairctl status"),
-                (
-                    "As a Nagios/Icinga check (the plugin line with perfdata; exit 0-3):",
-                    "pairctl -c /etc/pairctl/fabric-a.toml status -o nagios",
-                ),
-                (
-                    "One JSON document for scripts (schema/pairctl.status-1.json):",
-                    "pairctl status -o json | jq -r .verdict",
-                ),
-                (
-                    "Prometheus text exposition, once:",
-                    "pairctl status -o prometheus | promtool check metrics",
-                ),
-                (
-                    "Redraw every 2 s on the same connections:",
-                    "pairctl status --watch 2",
-                ),
-            ],
-            see_also: &["promtool(1)"],
-        },
-        "swap" => CommandDoc {
-            exit: ROLE_CHANGE_EXIT,
-            files: &[],
-            examples: &[
-                ("See the preflight and the plan; change nothing:", "pairctl swap --dry-run"),
-                ("Swap roles without a prompt (scripts):", "pairctl swap --yes"),
-            ],
-            see_also: &[],
-        },
-        "rejoin" => CommandDoc {
-            exit: ROLE_CHANGE_EXIT,
-            files: &[(
-                "/var/lib/pairctl/archive/k3s-state-TIME/",
-                "On the rejoined node: its superseded k3s state database, archived (never deleted).",
-            )],
-            examples: &[
-                (
-                    "The divergence report (IST or SST, writes that would be lost, heal backlog):",
-                    "pairctl rejoin n1 --dry-run",
-                ),
-                ("Bring n1 back as the standby, then fail back:", "pairctl rejoin n1 --yes && pairctl swap --yes"),
-            ],
-            see_also: &[],
-        },
-        "failover" => CommandDoc {
-            exit: ROLE_CHANGE_EXIT,
-            files: &[],
-            examples: &[
-                ("What would happen if the standby took over now:", "pairctl failover --dry-run"),
-                (
-                    "The active is gone and confirmed down: take over.",
-                    "pairctl failover --yes",
-                ),
-            ],
-            see_also: &[],
-        },
-        "history" => CommandDoc {
-            exit: &[
-                ("0", "The history was read."),
-                ("3", "No node could be reached: there is nothing to read."),
-                USAGE,
-                CONFIG_ERROR,
-            ],
-            files: &[],
-            examples: &[
-                ("The role changes recorded on the nodes:", "pairctl history"),
-                (
-                    "The last one, for scripts:",
-                    "pairctl history -o json | jq '.changes[-1]'",
-                ),
-            ],
-            see_also: &[],
-        },
-        "snapshot" => CommandDoc {
-            exit: &[
-                ("0", "Everything was collected (inspect: every checksum matches)."),
-                (
-                    "1",
-                    "A partial bundle: a node down, an item failed or timed out (inspect: what does not match is named).",
-                ),
-                USAGE,
-                CONFIG_ERROR,
-            ],
-            files: &[(
-                "pairctl-snapshot-CLUSTER-TIME.tar.zst, .sha256",
-                "The bundle and its checksum, in the current directory or -O.",
-            )],
-            examples: &[
-                ("The last day from both nodes, redacted:", "pairctl snapshot --since 24h -O /var/tmp"),
-                ("Verify a bundle someone sent:", "pairctl snapshot inspect pairctl-snapshot-lab-20261201T080000Z.tar.zst"),
-            ],
-            see_also: &["zstd(1)", "tar(1)"],
-        },
-        "deploy" => CommandDoc {
-            exit: &[
-                ("0", "Deployed, unchanged, or (--dry-run) planned."),
-                ("1", "Failed with nothing changed."),
-                ("2", "Failed after changing something, or not healthy at the end."),
-                ("3", "Refused (a precondition, or a cluster-wide maintenance)."),
-                USAGE,
-                CONFIG_ERROR,
-            ],
-            files: &[],
-            examples: &[
-                ("Exactly what would change, per stage and node:", "pairctl deploy --dry-run"),
-                ("Install without a prompt:", "pairctl deploy --yes"),
-                ("Re-run one stage:", "pairctl deploy --only keepalived --yes"),
-            ],
-            see_also: &[],
-        },
-        "maintenance" => CommandDoc {
-            exit: &[
-                ("0", "Recorded (or ended) on every node, read back."),
-                ("1", "Recorded on no node."),
-                ("2", "Recorded on some nodes only."),
-                ("3", "Refused (e.g. node maintenance of the active without --force)."),
-                USAGE,
-                CONFIG_ERROR,
-            ],
-            files: &[(
-                "/var/lib/pairctl/maintenance.json",
-                "On the nodes: the maintenance in force, with its expiry.",
-            )],
-            examples: &[
-                (
-                    "Freeze role changes for a patch window:",
-                    "pairctl maintenance on --reason \"kernel update\" --for 2h",
-                ),
-                ("End it now:", "pairctl maintenance off"),
-            ],
-            see_also: &[],
-        },
-        "exporter" => CommandDoc {
-            exit: &[
-                (
-                    "0",
-                    "Stopped by SIGTERM or SIGINT after in-flight scrapes finished; with --once, every cluster healthy.",
-                ),
-                (
-                    "1",
-                    "Cannot listen on the address, or cannot write the textfile (--once: the worst verdict, 1-3).",
-                ),
-                USAGE,
-                CONFIG_ERROR,
-            ],
-            files: &[
-                (
-                    "/etc/pairctl/clusters.d/*.toml",
-                    "A directory of configurations, one per cluster, for -c DIR.",
-                ),
-                (
-                    "DIR/pairctl.prom",
-                    "With --textfile DIR: replaced whole (temporary file, fsync, rename) after each round.",
-                ),
-                (
-                    "contrib/systemd/pairctl-exporter.service",
-                    "In the source: a systemd unit to start from.",
-                ),
-            ],
-            examples: &[
-                (
-                    "Serve every cluster configured in a directory:",
-                    "pairctl -c /etc/pairctl/clusters.d exporter --listen 127.0.0.1:9181",
-                ),
-                (
-                    "One cluster of many (as Prometheus multi-target jobs ask):",
-                    "curl -s 'http://127.0.0.1:9181/metrics?cluster=fabric-a'",
-                ),
-                (
-                    "For node_exporter's textfile collector, every 30 s:",
-                    "pairctl exporter --textfile /var/lib/prometheus/node-exporter --interval 30s",
-                ),
-            ],
-            see_also: &["prometheus(1)", "prometheus-node-exporter(1)", "systemd.service(5)"],
-        },
-        "completions" => CommandDoc {
-            exit: &[("0", "The script was printed."), USAGE],
-            files: &[],
-            examples: &[(
-                "Install bash completion:",
-                "pairctl completions bash > /etc/bash_completion.d/pairctl",
-            )],
-            see_also: &[],
-        },
-        "man" => CommandDoc {
-            exit: &[("0", "The pages were written."), ("1", "DIR could not be written."), USAGE],
-            files: &[],
-            examples: &[("Install the man pages:", "pairctl man --dir /usr/local/share/man/man1")],
-            see_also: &["man(1)"],
-        },
-        // pairctl(1), and any command without its own text.
-        _ => CommandDoc {
-            exit: &[
-                ("0", "OK: healthy, or the operation verified."),
-                ("1", "Degraded (status), or the operation failed and the cluster was left as it was."),
-                ("2", "Critical (status), or the operation acted but did not converge."),
-                ("3", "Unknown (status), or refused by a safety precondition."),
-                USAGE,
-                CONFIG_ERROR,
-            ],
-            files: &[],
-            examples: &[
-                ("The health of the pair:", "pairctl -c /etc/pairctl/fabric-a.toml status"),
-                ("A planned role exchange:", "pairctl swap"),
-                ("A support bundle from both nodes:", "pairctl snapshot"),
-            ],
-            see_also: &[],
-        },
+        "status" => STATUS_DOC,
+        "swap" => SWAP_DOC,
+        "rejoin" => REJOIN_DOC,
+        "failover" => FAILOVER_DOC,
+        "history" => HISTORY_DOC,
+        "snapshot" => SNAPSHOT_DOC,
+        "deploy" => DEPLOY_DOC,
+        "maintenance" => MAINTENANCE_DOC,
+        "exporter" => EXPORTER_DOC,
+        "completions" => COMPLETIONS_DOC,
+        "man" => MAN_DOC,
+        _ => PAIRCTL_DOC,
     }
 }
+
+const STATUS_DOC: CommandDoc = CommandDoc {
+    exit: &[
+        ("0", "Healthy: every check ok."),
+        (
+            "1",
+            "Degraded: the pair serves but lost redundancy or a guarantee.",
+        ),
+        (
+            "2",
+            "Critical: no active, split brain, services down or no Galera quorum.",
+        ),
+        (
+            "3",
+            "Unknown: the truth could not be established (no node answered).",
+        ),
+        USAGE,
+        CONFIG_ERROR,
+    ],
+    files: &[],
+    examples: &[
+        ("The table, as show efa status prints it:", "pairctl status"),
+        (
+            "As a Nagios/Icinga check (the plugin line with perfdata; exit 0-3):",
+            "pairctl -c /etc/pairctl/fabric-a.toml status -o nagios",
+        ),
+        (
+            "One JSON document for scripts (schema/pairctl.status-1.json):",
+            "pairctl status -o json | jq -r .verdict",
+        ),
+        (
+            "Prometheus text exposition, once:",
+            "pairctl status -o prometheus | promtool check metrics",
+        ),
+        (
+            "Redraw every 2 s on the same connections:",
+            "pairctl status --watch 2",
+        ),
+    ],
+    see_also: &["promtool(1)"],
+};
+
+const SWAP_DOC: CommandDoc = CommandDoc {
+    exit: ROLE_CHANGE_EXIT,
+    files: &[],
+    examples: &[
+        (
+            "See the preflight and the plan; change nothing:",
+            "pairctl swap --dry-run",
+        ),
+        (
+            "Swap roles without a prompt (scripts):",
+            "pairctl swap --yes",
+        ),
+    ],
+    see_also: &[],
+};
+
+const REJOIN_DOC: CommandDoc = CommandDoc {
+    exit: ROLE_CHANGE_EXIT,
+    files: &[(
+        "/var/lib/pairctl/archive/k3s-state-TIME/",
+        "On the rejoined node: its superseded k3s state database, archived (never deleted).",
+    )],
+    examples: &[
+        (
+            "The divergence report (IST or SST, writes that would be lost, heal backlog):",
+            "pairctl rejoin n1 --dry-run",
+        ),
+        (
+            "Bring n1 back as the standby, then fail back:",
+            "pairctl rejoin n1 --yes && pairctl swap --yes",
+        ),
+    ],
+    see_also: &[],
+};
+
+const FAILOVER_DOC: CommandDoc = CommandDoc {
+    exit: ROLE_CHANGE_EXIT,
+    files: &[],
+    examples: &[
+        (
+            "What would happen if the standby took over now:",
+            "pairctl failover --dry-run",
+        ),
+        (
+            "The active is gone and confirmed down: take over.",
+            "pairctl failover --yes",
+        ),
+    ],
+    see_also: &[],
+};
+
+const HISTORY_DOC: CommandDoc = CommandDoc {
+    exit: &[
+        ("0", "The history was read."),
+        ("3", "No node could be reached: there is nothing to read."),
+        USAGE,
+        CONFIG_ERROR,
+    ],
+    files: &[],
+    examples: &[
+        ("The role changes recorded on the nodes:", "pairctl history"),
+        (
+            "The last one, for scripts:",
+            "pairctl history -o json | jq '.changes[-1]'",
+        ),
+    ],
+    see_also: &[],
+};
+
+const SNAPSHOT_DOC: CommandDoc = CommandDoc {
+    exit: &[
+        ("0", "Everything was collected (inspect: every checksum matches)."),
+        (
+            "1",
+            "A partial bundle: a node down, an item failed or timed out (inspect: what does not match is named).",
+        ),
+        USAGE,
+        CONFIG_ERROR,
+    ],
+    files: &[(
+        "pairctl-snapshot-CLUSTER-TIME.tar.zst, .sha256",
+        "The bundle and its checksum, in the current directory or -O.",
+    )],
+    examples: &[
+        ("The last day from both nodes, redacted:", "pairctl snapshot --since 24h -O /var/tmp"),
+        ("Verify a bundle someone sent:", "pairctl snapshot inspect pairctl-snapshot-lab-20261201T080000Z.tar.zst"),
+    ],
+    see_also: &["zstd(1)", "tar(1)"],
+};
+
+const DEPLOY_DOC: CommandDoc = CommandDoc {
+    exit: &[
+        ("0", "Deployed, unchanged, or (--dry-run) planned."),
+        ("1", "Failed with nothing changed."),
+        (
+            "2",
+            "Failed after changing something, or not healthy at the end.",
+        ),
+        (
+            "3",
+            "Refused (a precondition, or a cluster-wide maintenance).",
+        ),
+        USAGE,
+        CONFIG_ERROR,
+    ],
+    files: &[],
+    examples: &[
+        (
+            "Exactly what would change, per stage and node:",
+            "pairctl deploy --dry-run",
+        ),
+        ("Install without a prompt:", "pairctl deploy --yes"),
+        (
+            "Re-run one stage:",
+            "pairctl deploy --only keepalived --yes",
+        ),
+    ],
+    see_also: &[],
+};
+
+const MAINTENANCE_DOC: CommandDoc = CommandDoc {
+    exit: &[
+        ("0", "Recorded (or ended) on every node, read back."),
+        ("1", "Recorded on no node."),
+        ("2", "Recorded on some nodes only."),
+        (
+            "3",
+            "Refused (e.g. node maintenance of the active without --force).",
+        ),
+        USAGE,
+        CONFIG_ERROR,
+    ],
+    files: &[(
+        "/var/lib/pairctl/maintenance.json",
+        "On the nodes: the maintenance in force, with its expiry.",
+    )],
+    examples: &[
+        (
+            "Freeze role changes for a patch window:",
+            "pairctl maintenance on --reason \"kernel update\" --for 2h",
+        ),
+        ("End it now:", "pairctl maintenance off"),
+    ],
+    see_also: &[],
+};
+
+const EXPORTER_DOC: CommandDoc = CommandDoc {
+    exit: &[
+        (
+            "0",
+            "Stopped by SIGTERM or SIGINT after in-flight scrapes finished; with --once, every cluster healthy.",
+        ),
+        (
+            "1",
+            "Cannot listen on the address, or cannot write the textfile (--once: the worst verdict, 1-3).",
+        ),
+        USAGE,
+        CONFIG_ERROR,
+    ],
+    files: &[
+        (
+            "/etc/pairctl/clusters.d/*.toml",
+            "A directory of configurations, one per cluster, for -c DIR.",
+        ),
+        (
+            "DIR/pairctl.prom",
+            "With --textfile DIR: replaced whole (temporary file, fsync, rename) after each round.",
+        ),
+        (
+            "contrib/systemd/pairctl-exporter.service",
+            "In the source: a systemd unit to start from.",
+        ),
+    ],
+    examples: &[
+        (
+            "Serve every cluster configured in a directory:",
+            "pairctl -c /etc/pairctl/clusters.d exporter --listen 127.0.0.1:9181",
+        ),
+        (
+            "One cluster of many (as Prometheus multi-target jobs ask):",
+            "curl -s 'http://127.0.0.1:9181/metrics?cluster=fabric-a'",
+        ),
+        (
+            "For node_exporter's textfile collector, every 30 s:",
+            "pairctl exporter --textfile /var/lib/prometheus/node-exporter --interval 30s",
+        ),
+    ],
+    see_also: &["prometheus(1)", "prometheus-node-exporter(1)", "systemd.service(5)"],
+};
+
+const COMPLETIONS_DOC: CommandDoc = CommandDoc {
+    exit: &[("0", "The script was printed."), USAGE],
+    files: &[],
+    examples: &[(
+        "Install bash completion:",
+        "pairctl completions bash > /etc/bash_completion.d/pairctl",
+    )],
+    see_also: &[],
+};
+
+const MAN_DOC: CommandDoc = CommandDoc {
+    exit: &[
+        ("0", "The pages were written."),
+        ("1", "DIR could not be written."),
+        USAGE,
+    ],
+    files: &[],
+    examples: &[(
+        "Install the man pages:",
+        "pairctl man --dir /usr/local/share/man/man1",
+    )],
+    see_also: &["man(1)"],
+};
+
+/// pairctl(1), and any command without its own text.
+const PAIRCTL_DOC: CommandDoc = CommandDoc {
+    exit: &[
+        ("0", "OK: healthy, or the operation verified."),
+        (
+            "1",
+            "Degraded (status), or the operation failed and the cluster was left as it was.",
+        ),
+        (
+            "2",
+            "Critical (status), or the operation acted but did not converge.",
+        ),
+        (
+            "3",
+            "Unknown (status), or refused by a safety precondition.",
+        ),
+        USAGE,
+        CONFIG_ERROR,
+    ],
+    files: &[],
+    examples: &[
+        (
+            "The health of the pair:",
+            "pairctl -c /etc/pairctl/fabric-a.toml status",
+        ),
+        ("A planned role exchange:", "pairctl swap"),
+        ("A support bundle from both nodes:", "pairctl snapshot"),
+    ],
+    see_also: &[],
+};
 
 pub const CONFIG_INTRO: &[&str] = &[
     "One TOML file describes one two-node cluster. pairctl reads it from -c FILE, else $PAIRCTL_CONFIG, else ./pairctl.toml, ~/.config/pairctl/pairctl.toml and /etc/pairctl/pairctl.toml. Relative paths are relative to the file.",
