@@ -217,11 +217,11 @@ _pairctl() {
             fi
             case "${prev}" in
                 --only)
-                    COMPREPLY=($(compgen -W "preflight ssh-trust ingress galera gluster k3s record keepalived" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "preflight ssh-trust ingress galera gluster witness k3s record keepalived" -- "${cur}"))
                     return 0
                     ;;
                 --from)
-                    COMPREPLY=($(compgen -W "preflight ssh-trust ingress galera gluster k3s record keepalived" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "preflight ssh-trust ingress galera gluster witness k3s record keepalived" -- "${cur}"))
                     return 0
                     ;;
                 --config)

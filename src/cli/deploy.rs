@@ -1,12 +1,13 @@
 use clap::Args;
 
 /// The stage names, in the order they run (`pairctl::deploy::Stage`).
-const STAGES: [&str; 8] = [
+const STAGES: [&str; 9] = [
     "preflight",
     "ssh-trust",
     "ingress",
     "galera",
     "gluster",
+    "witness",
     "k3s",
     "record",
     "keepalived",
@@ -20,6 +21,8 @@ Stages, in order (each checks, then changes only what differs; a re-run changes 
   galera      MariaDB + Galera config, bootstrap the first node, join the second,
               the monitoring user (password from galera.password_file)
   gluster     trusted pool, replica-2 volumes, mounts
+  witness     with [witness]: garbd (Galera size 3), arbiter bricks (replica 3
+              arbiter 1, healed), /etc/pairctl/witness and keys for the takeover
   ingress     nginx on 443 with a certificate for the VIP and both nodes
   k3s         k3s, litestream and the services list from k3s.bundle_dir
   record      the deployment record status shows

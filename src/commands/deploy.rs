@@ -6,8 +6,9 @@ use crate::cli::deploy::DeployArgs;
 use crate::deploy::progress::{Silent, Terminal};
 use crate::deploy::report::{self, DeployReport, Outcome};
 use crate::deploy::run::{Deploy, Options};
+use crate::deploy::Stage;
 use crate::error::{Error, Result};
-use crate::probe::collect::connect_all;
+use crate::probe::collect::{connect_all, connect_one};
 use crate::render::Format;
 use crate::render::{self, diag, out};
 use crate::transport::Deadline;
@@ -17,15 +18,36 @@ use std::time::Duration;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
 pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
-    let stages = crate::deploy::select(args.only.as_deref(), args.from.as_deref())
+    let mut stages = crate::deploy::select(args.only.as_deref(), args.from.as_deref())
         .map_err(|e| Error::usage(e.to_string()))?;
     let cfg = ctx.load_config()?;
+    if cfg.witness.is_none() {
+        if args.only.as_deref() == Some(Stage::Witness.name()) {
+            return Err(Error::usage(
+                "--only witness: the config has no [witness] section".to_string(),
+            ));
+        }
+        stages.retain(|s| *s != Stage::Witness);
+    }
     let deadline = Deadline::after(
         ctx.timeout_or(DEFAULT_TIMEOUT)
             .saturating_sub(ctx.started.elapsed()),
     );
-    let links = connect_all(&cfg, deadline).await;
-    if let Some(note) = super::maintenance::refuse_deploy(&links, args.force).await? {
+    // The witness stage works on the witness too: its connection follows the nodes'.
+    let witness = cfg
+        .witness
+        .as_ref()
+        .filter(|_| stages.contains(&Stage::Witness));
+    let (mut links, witness_link) = tokio::join!(connect_all(&cfg, deadline), async {
+        match witness {
+            Some(w) => Some(connect_one(&cfg, w, deadline).await),
+            None => None,
+        }
+    });
+    links.extend(witness_link);
+    let hosts = links;
+    let links = &hosts[..cfg.nodes.len()];
+    if let Some(note) = super::maintenance::refuse_deploy(links, args.force).await? {
         if !ctx.style.quiet {
             diag(&note);
         }
@@ -35,7 +57,7 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
         None
     } else {
         let ttl = ctx.timeout_or(DEFAULT_TIMEOUT);
-        match super::role_change::take_lock(ctx, &links, "deploy", args.force, ttl).await {
+        match super::role_change::take_lock(ctx, links, "deploy", args.force, ttl).await {
             Ok(l) => l,
             Err(detail) => {
                 return Err(Error::new(
@@ -51,17 +73,14 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
         // A partial run (--only) leaves the rest as it is: no verdict on the whole.
         verify: args.only.is_none(),
     };
-    let deploy = Deploy::prepare(&cfg, &links, opts, deadline, &Silent).await;
+    let deploy = Deploy::prepare(&cfg, &hosts, opts, deadline, &Silent).await;
     // The bars count the stages that act (the preflight only checks).
-    let acting = stages
-        .iter()
-        .filter(|s| **s != crate::deploy::Stage::Preflight)
-        .count();
+    let acting = stages.iter().filter(|s| **s != Stage::Preflight).count();
     let report = if !deploy.can_act() {
         deploy.report
     } else if deploy.report.change_count() == 0 {
         // Nothing to change, nothing to confirm: check that the cluster is healthy.
-        let names: Vec<String> = cfg.nodes.iter().map(|n| n.name.clone()).collect();
+        let names: Vec<String> = hosts.iter().map(|l| l.node.name.clone()).collect();
         let progress = Terminal::new(&ctx.style, &names, acting);
         let r = deploy.execute(&progress).await;
         progress.finish();
@@ -78,13 +97,13 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
             Err(e) => {
                 // Refused at the prompt: the lock goes back at once, not when it expires.
                 if let Some(l) = &lock {
-                    l.release(&links, Duration::from_secs(5)).await;
+                    l.release(links, Duration::from_secs(5)).await;
                 }
                 return Err(e);
             }
         };
         if confirmed {
-            let names: Vec<String> = cfg.nodes.iter().map(|n| n.name.clone()).collect();
+            let names: Vec<String> = hosts.iter().map(|l| l.node.name.clone()).collect();
             let progress = Terminal::new(&ctx.style, &names, acting);
             let r = deploy.execute(&progress).await;
             progress.finish();
@@ -95,9 +114,9 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
     };
     print(ctx, &report);
     if let Some(l) = lock {
-        l.release(&links, Duration::from_secs(5)).await;
+        l.release(links, Duration::from_secs(5)).await;
     }
-    for link in &links {
+    for link in &hosts {
         if let Some(s) = link.session() {
             s.close().await;
         }

@@ -5,7 +5,8 @@
 //! run finds nothing to do and restarts nothing.
 //!
 //! Stage order: preflight (checks only), ssh-trust, ingress (TLS + nginx; before galera, whose
-//! TLS uses the same certificate), galera, gluster, k3s (the offline bundle: k3s, litestream, their units, the services list), record (the
+//! TLS uses the same certificate), galera, gluster, witness (garbd and the arbiter bricks on
+//! the `[witness]` host, when the config has one), k3s (the offline bundle: k3s, litestream, their units, the services list), record (the
 //! deployment record), keepalived. keepalived comes last: starting it is what makes a node
 //! active, and its notify script starts k3s, the ingress and the replication, which must be
 //! installed by then.
@@ -37,19 +38,23 @@ pub enum Stage {
     Ingress,
     Galera,
     Gluster,
+    Witness,
     K3s,
     Record,
     Keepalived,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 8] = [
+    pub const ALL: [Stage; 9] = [
         Stage::Preflight,
         Stage::SshTrust,
         // Before galera: MariaDB serves TLS with the ingress certificate from its first start.
         Stage::Ingress,
         Stage::Galera,
         Stage::Gluster,
+        // After gluster (it converts the volumes to replica 3 arbiter 1) and galera (garbd
+        // joins the running cluster).
+        Stage::Witness,
         Stage::K3s,
         Stage::Record,
         Stage::Keepalived,
@@ -61,6 +66,7 @@ impl Stage {
             Stage::SshTrust => "ssh-trust",
             Stage::Galera => "galera",
             Stage::Gluster => "gluster",
+            Stage::Witness => "witness",
             Stage::Ingress => "ingress",
             Stage::K3s => "k3s",
             Stage::Record => "record",
@@ -74,6 +80,16 @@ impl Stage {
 
     pub fn names() -> String {
         Stage::ALL.map(Stage::name).join(", ")
+    }
+}
+
+/// The host a change or a check's output belongs to: a node by its index in the config, or
+/// the witness (index `nodes.len()`, present when the config has a `[witness]`).
+pub fn host(cfg: &crate::config::Config, i: usize) -> &crate::config::Node {
+    match (cfg.nodes.get(i), &cfg.witness) {
+        (Some(n), _) => n,
+        (None, Some(w)) => w,
+        (None, None) => &cfg.nodes[i],
     }
 }
 
@@ -289,11 +305,16 @@ mod tests {
 
     #[test]
     fn stage_selection() {
-        assert_eq!(select(None, None).unwrap_or_default().len(), 8);
+        assert_eq!(select(None, None).unwrap_or_default().len(), 9);
         assert_eq!(select(Some("gluster"), None), Ok(vec![Stage::Gluster]));
         assert_eq!(
             select(None, Some("record")),
             Ok(vec![Stage::Record, Stage::Keepalived])
+        );
+        assert_eq!(
+            select(None, Some("witness")).map(|s| s.len()),
+            Ok(4),
+            "witness, k3s, record, keepalived"
         );
         let e = select(Some("glusterfs"), None).unwrap_err().to_string();
         assert!(e.contains("--only glusterfs: no such stage"), "{e}");

@@ -90,7 +90,7 @@ pub struct ChangeReport {
 impl ChangeReport {
     pub fn planned(cfg: &Config, c: &Change) -> Self {
         ChangeReport {
-            node: cfg.nodes[c.node].name.clone(),
+            node: crate::deploy::host(cfg, c.node).name.clone(),
             phase: c.phase,
             action: c.action.kind(),
             summary: c.summary.clone(),
@@ -461,9 +461,9 @@ deploy: dry run: 3 changes in 1 stage; nothing was changed
         assert_eq!(v["outcome"], "planned");
         assert_eq!(v["stages"][0]["stage"], "ssh-trust");
         assert_eq!(v["stages"][0]["state"], "skipped");
-        assert_eq!(v["stages"][6]["stage"], "keepalived");
+        assert_eq!(v["stages"][7]["stage"], "keepalived");
         assert_eq!(
-            v["stages"][6]["changes"][1]["summary"],
+            v["stages"][7]["changes"][1]["summary"],
             "restart keepalived"
         );
         assert_eq!(v["preflight"][1]["ok"], false);

@@ -50,6 +50,8 @@ impl Options {
 /// A deploy between planning and acting.
 pub struct Deploy<'a> {
     cfg: &'a Config,
+    /// The nodes' connections, then the witness's when the witness stage runs (its index is
+    /// `nodes.len()`: see `deploy::host`).
     links: &'a [NodeLink],
     sessions: Vec<Arc<SshSession>>,
     bundle: Bundle,
@@ -219,6 +221,20 @@ pub fn split(text: &str, stages: &[(Stage, Vec<String>)]) -> Vec<(Stage, Section
         .collect()
 }
 
+/// A stage's check script for each of `hosts` hosts (the nodes, then the witness when it is
+/// connected): only the witness stage checks the witness; for the others it runs `true`.
+fn host_scripts(env: &Env, stage: Stage, hosts: usize) -> Vec<String> {
+    (0..hosts)
+        .map(|i| {
+            if i < env.cfg.nodes.len() || stage == Stage::Witness {
+                stages::script(stage, env, i)
+            } else {
+                "true".to_string()
+            }
+        })
+        .collect()
+}
+
 fn sorted(mut plan: StagePlan) -> StagePlan {
     plan.changes.sort_by_key(|c| c.phase);
     plan
@@ -241,7 +257,7 @@ impl<'a> Deploy<'a> {
             .stages
             .iter()
             .any(|s| s.changes.iter().any(|c| c.done == Some(true)));
-        let node_name = node.map(|i| self.cfg.nodes[i].name.clone());
+        let node_name = node.map(|i| super::host(self.cfg, i).name.clone());
         self.report.outcome = if acted {
             Outcome::FailedPartway
         } else {
@@ -286,7 +302,7 @@ impl<'a> Deploy<'a> {
             "refused: {}{}: {}; nothing was changed",
             stage.name(),
             p.node
-                .map(|i| format!(" on {}", self.cfg.nodes[i].name))
+                .map(|i| format!(" on {}", super::host(self.cfg, i).name))
                 .unwrap_or_default(),
             p.message
         );
@@ -329,12 +345,12 @@ impl<'a> Deploy<'a> {
         // check in a full run).
         let first = d.opts.stages.first().copied().unwrap_or(Stage::Preflight);
 
-        for link in links {
+        for (i, link) in links.iter().enumerate() {
             match &link.session {
                 Ok(s) => d.sessions.push(s.clone()),
                 Err(e) => {
                     let host_key = e.host_key;
-                    let i = cfg.nodes.iter().position(|n| n.name == link.node.name);
+                    let i = Some(i);
                     d.fail(
                         first,
                         i,
@@ -416,14 +432,7 @@ impl<'a> Deploy<'a> {
             let env = d.env();
             std::iter::once(Stage::Preflight)
                 .chain(selected.iter().copied())
-                .map(|s| {
-                    (
-                        s,
-                        (0..cfg.nodes.len())
-                            .map(|i| stages::script(s, &env, i))
-                            .collect(),
-                    )
-                })
+                .map(|s| (s, host_scripts(&env, s, d.sessions.len())))
                 .collect()
         };
         // The status round of a re-run that finds nothing to change: run it alongside the
@@ -435,12 +444,13 @@ impl<'a> Deploy<'a> {
             None
         };
         let sessions = d.sessions.clone();
+        let node_links = &links[..links.len().min(cfg.nodes.len())];
         let status = async {
             match &https {
                 Some(h) => {
                     let t = Instant::now();
                     let round = Deadline::after(deadline.cap(Duration::from_secs(8)));
-                    Some(crate::round::report(cfg, links, h, round, t).await)
+                    Some(crate::round::report_with_witness(cfg, node_links, h, round, t).await)
                 }
                 None => None,
             }
@@ -471,7 +481,11 @@ impl<'a> Deploy<'a> {
                 return d;
             }
         };
-        for (stage, seen) in results {
+        for (stage, mut seen) in results {
+            if stage != Stage::Witness {
+                // The witness ran no check of this stage (see host_scripts).
+                seen.truncate(cfg.nodes.len());
+            }
             if stage == Stage::Preflight {
                 let sections: Vec<Sections> = seen.iter().map(|(s, _)| s.clone()).collect();
                 let judged: Vec<preflight::Seen> = seen
@@ -585,9 +599,11 @@ impl<'a> Deploy<'a> {
             if stale {
                 let scripts: Vec<String> = {
                     let env = self.env();
-                    (0..self.cfg.nodes.len())
-                        .map(|i| stages::script(stage, &env, i))
-                        .collect()
+                    let mut all = host_scripts(&env, stage, self.sessions.len());
+                    if stage != Stage::Witness {
+                        all.truncate(self.cfg.nodes.len());
+                    }
+                    all
                 };
                 match observe(&self.sessions, scripts, self.deadline).await {
                     Ok(seen) => {
@@ -676,7 +692,7 @@ impl<'a> Deploy<'a> {
         progress: &dyn DeployProgress,
     ) -> Result<(), (usize, usize, Failure)> {
         for phase in plan.phases() {
-            let per_node: Vec<Vec<(usize, &Change)>> = (0..self.cfg.nodes.len())
+            let per_node: Vec<Vec<(usize, &Change)>> = (0..self.sessions.len())
                 .map(|n| {
                     plan.changes
                         .iter()
@@ -691,7 +707,7 @@ impl<'a> Deploy<'a> {
             let runs = per_node.into_iter().map(|changes| async move {
                 let mut done = Vec::new();
                 for (index, change) in changes {
-                    let node = &cfg.nodes[change.node].name;
+                    let node = &super::host(cfg, change.node).name;
                     progress.change_started(stage, node, &change.summary);
                     let t = Instant::now();
                     let r = exec::apply(sessions, change, deadline).await;
@@ -789,7 +805,10 @@ impl<'a> Deploy<'a> {
         let last = loop {
             let round_started = Instant::now();
             let round = Deadline::after(limit.cap(Duration::from_secs(8)));
-            let report = crate::round::report(&cfg, self.links, &https, round, round_started).await;
+            let node_links = &self.links[..self.links.len().min(cfg.nodes.len())];
+            let report =
+                crate::round::report_with_witness(&cfg, node_links, &https, round, round_started)
+                    .await;
             let healthy = report.verdict == crate::model::Verdict::Healthy;
             if !healthy {
                 let failing: Vec<String> = report

@@ -129,7 +129,13 @@ vrrp_instance VI_1 {{
 /// The Galera part of MariaDB's config for node `me`.
 pub fn galera_cnf(cfg: &Config, me: usize) -> String {
     let this = &cfg.nodes[me];
-    let members: Vec<String> = cfg.nodes.iter().map(|n| host(n.address)).collect();
+    // With a witness, garbd is a member too: a restarting node finds the cluster through it.
+    let members: Vec<String> = cfg
+        .nodes
+        .iter()
+        .chain(cfg.witness.iter())
+        .map(|n| host(n.address))
+        .collect();
     let mut s = format!(
         "# Written by pairctl deploy for cluster {cluster}: do not edit, re-run deploy.
 [mysqld]

@@ -13,22 +13,24 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-struct BareLab {
+pub(super) struct BareLab {
     env: BTreeMap<String, String>,
     _lock: File,
+    /// What `lab.sh up` gets when the test ends (the witness tests' lab: `--witness`).
+    restore: &'static [&'static str],
 }
 
 impl BareLab {
-    fn get(&self, key: &str) -> &str {
+    pub(super) fn get(&self, key: &str) -> &str {
         self.env
             .get(key)
             .map(String::as_str)
             .unwrap_or_else(|| panic!("lab.sh env has no {key}"))
     }
-    fn config(&self) -> &str {
+    pub(super) fn config(&self) -> &str {
         self.get("LAB_CONFIG")
     }
-    fn pairctl(&self, config: &str, args: &[&str]) -> Output {
+    pub(super) fn pairctl(&self, config: &str, args: &[&str]) -> Output {
         pairctl().args(["-c", config]).args(args).output().unwrap()
     }
 }
@@ -37,7 +39,9 @@ impl Drop for BareLab {
     /// Leaves the full lab for the others (the lock is released after this).
     fn drop(&mut self) {
         let _ = lab_sh(&["heal", "n2", "sshd"]);
-        let out = lab_sh(&["up"]);
+        let mut up = vec!["up"];
+        up.extend_from_slice(self.restore);
+        let out = lab_sh(&up);
         if !out.status.success() {
             eprintln!(
                 "lab.sh up (restoring the full lab) failed: {}",
@@ -48,13 +52,21 @@ impl Drop for BareLab {
 }
 
 fn bare_lab() -> BareLab {
+    bare_lab_with(&[])
+}
+
+/// `lab.sh up --bare` plus `extra` (e.g. `--witness`); `lab.sh up` plus `extra` at the end.
+pub(super) fn bare_lab_with(extra: &'static [&'static str]) -> BareLab {
     let lock = lock_lab();
     // From here on the guard puts the full lab back, whatever happens.
     let mut lab = BareLab {
         env: BTreeMap::new(),
         _lock: lock,
+        restore: extra,
     };
-    let out = lab_sh(&["up", "--bare"]);
+    let mut up = vec!["up", "--bare"];
+    up.extend_from_slice(extra);
+    let out = lab_sh(&up);
     assert!(
         out.status.success(),
         "lab.sh up --bare failed: {}",
@@ -71,7 +83,7 @@ fn bare_lab() -> BareLab {
 }
 
 /// `stage node: summary` of every change in a deploy report.
-fn changes(doc: &serde_json::Value) -> Vec<String> {
+pub(super) fn changes(doc: &serde_json::Value) -> Vec<String> {
     doc["stages"]
         .as_array()
         .unwrap()
@@ -108,7 +120,7 @@ fn start_times() -> String {
         .join("\n")
 }
 
-fn assert_healthy(lab: &BareLab, config: &str) {
+pub(super) fn assert_healthy(lab: &BareLab, config: &str) {
     let mut last = None;
     let ok = wait_until(Duration::from_secs(30), || {
         let out = lab.pairctl(config, &["status", "-o", "json"]);

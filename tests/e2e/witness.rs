@@ -308,3 +308,155 @@ fn with_the_witness_down_the_pair_only_degrades_and_never_takes_over() {
     assert_eq!(result(&doc, "witness", "w"), "warn", "{doc:#}");
     // The witness's fault heals on drop (and the lab's health is awaited).
 }
+
+/// `systemctl show -p ActiveEnterTimestampMonotonic` of the units deploy manages on each host
+/// (the nodes' and the witness's): equal before and after a run that restarts nothing.
+fn start_times() -> String {
+    [
+        ("n1", "keepalived mariadb glusterd"),
+        ("n2", "keepalived mariadb glusterd"),
+        ("w", "garb glusterd"),
+    ]
+    .iter()
+    .map(|(host, units)| {
+        let out = lab_sh(&[
+            "ssh",
+            host,
+            &format!("systemctl show -p ActiveEnterTimestampMonotonic {units}"),
+        ]);
+        assert!(out.status.success());
+        format!(
+            "{host}: {}",
+            String::from_utf8_lossy(&out.stdout).replace('\n', " ")
+        )
+    })
+    .collect::<Vec<_>>()
+    .join("\n")
+}
+
+fn on_host(host: &str, command: &str) -> String {
+    let out = lab_sh(&["ssh", host, command]);
+    assert!(
+        out.status.success(),
+        "{host}: {command}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// deploy with a witness, from bare hosts (`lab.sh up --bare --witness`): first the pair
+/// without it (a replica-2 volume that then holds files), then with the `[witness]` section:
+/// garbd configured and joined (Galera size 3), the volume converted to replica 3 arbiter 1
+/// and healed (the arbiter brick holds every file's entry), the witness file and keys on the
+/// nodes (the standby reaches the witness over SSH with its host key checked), status healthy
+/// with the witness's checks ok; a re-run changes and restarts nothing. The witness lab is put
+/// back at the end.
+#[test]
+#[ignore = "needs the lab: run through tests/run.sh"]
+fn deploy_adds_a_witness_to_a_pair_and_a_rerun_changes_nothing() {
+    let lab = super::deploy::bare_lab_with(&["--witness"]);
+    let plain = lab.config().to_string();
+    let with = lab.get("LAB_CONFIG_WITNESS").to_string();
+    let w_ip = lab.get("LAB_W").to_string();
+
+    let out = lab.pairctl(&plain, &["deploy", "--yes", "-o", "json"]);
+    let doc = super::json(&out);
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+    let witness_stage = |doc: &serde_json::Value| {
+        doc["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stage"] == "witness")
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        witness_stage(&doc)["state"],
+        "skipped",
+        "no [witness]: {doc:#}"
+    );
+    on_host(
+        "n1",
+        "mkdir -p /mnt/shared/e2e && for i in $(seq 1 40); do echo $i > /mnt/shared/e2e/f$i; done",
+    );
+
+    // The pair gets its witness: the dry run names the conversion, the run does it.
+    let out = lab.pairctl(&with, &["deploy", "--dry-run", "-o", "json"]);
+    let plan = super::json(&out);
+    assert_eq!(out.status.code(), Some(0), "{plan:#}");
+    let planned = super::deploy::changes(&plan);
+    assert!(
+        planned
+            .iter()
+            .any(|c| c.starts_with("witness n1: convert volume shared to replica 3 arbiter 1")),
+        "{planned:#?}"
+    );
+    assert!(
+        planned
+            .iter()
+            .any(|c| c == "witness w: enable and start garbd"),
+        "{planned:#?}"
+    );
+    let out = lab.pairctl(&with, &["deploy", "--yes", "-o", "json"]);
+    let doc = super::json(&out);
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+    assert_eq!(doc["outcome"], "deployed", "{doc:#}");
+    assert_eq!(witness_stage(&doc)["state"], "changed", "{doc:#}");
+    super::deploy::assert_healthy(&lab, &with);
+
+    let (_, status) = {
+        let out = lab.pairctl(&with, &["status", "-o", "json"]);
+        (out.status.code(), super::json(&out))
+    };
+    for node in ["n1", "n2"] {
+        let g = check(&status, "galera", node)["detail"]
+            .as_str()
+            .unwrap_or("");
+        assert!(g.contains("size 3"), "{node}: {g}");
+    }
+    assert_eq!(result(&status, "witness", "w"), "ok", "{status:#}");
+    assert_eq!(result(&status, "gluster-arbiter", "w"), "ok", "{status:#}");
+    assert_eq!(node_row(&status, "w")["status"], "up", "{status:#}");
+
+    // The volume is replica 3 arbiter 1 with the witness's brick, healed: nothing pending on
+    // three connected bricks, and the arbiter holds an entry for every file written before.
+    let info = on_host("n1", "gluster --mode=script volume info shared");
+    assert!(info.contains("Number of Bricks: 1 x (2 + 1) = 3"), "{info}");
+    assert!(
+        info.contains(&format!("Brick3: {w_ip}:/srv/bricks/shared (arbiter)")),
+        "{info}"
+    );
+    let heal = on_host(
+        "n1",
+        "gluster --mode=script volume heal shared info summary",
+    );
+    assert_eq!(heal.matches("Status: Connected").count(), 3, "{heal}");
+    assert_eq!(
+        heal.matches("Total Number of entries: 0").count(),
+        3,
+        "{heal}"
+    );
+    let entries = on_host("w", "ls /srv/bricks/shared/e2e | wc -l");
+    assert_eq!(entries.trim(), "40", "arbiter brick entries");
+    // The takeover rule's needs: the quorum script's file, and the standby's root reaches the
+    // witness over SSH with its key authorised and the witness's host key checked.
+    let file = on_host("n2", "cat /etc/pairctl/witness");
+    assert!(
+        file.contains(&format!("witness={w_ip}\n")) && file.contains("node=n2\n"),
+        "{file}"
+    );
+    on_host(
+        "n2",
+        &format!("ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=5 root@{w_ip} true"),
+    );
+
+    // A re-run: every stage unchanged, nothing restarted on any of the three hosts.
+    let before = start_times();
+    let out = lab.pairctl(&with, &["deploy", "--yes", "-o", "json"]);
+    let doc = super::json(&out);
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+    assert_eq!(doc["outcome"], "unchanged", "{doc:#}");
+    assert!(super::deploy::changes(&doc).is_empty(), "{doc:#}");
+    assert_eq!(start_times(), before, "the re-run restarted something");
+}

@@ -50,16 +50,6 @@ witness_prepare() {
     done
     mkdir -p "$r/var/cache/pairlab-debs"
     cp "$GARBD_DEBS"/*.deb "$r/var/cache/pairlab-debs/"
-    # garbd: the third member of the cluster the nodes form (Debian's unit reads /etc/default/garb).
-    cat > "$r/etc/default/garb" << EOF
-# garbd, the Galera arbitrator of the pair (written by the pairctl lab)
-GALERA_NODES="${NODE_IP[n1]}:4567 ${NODE_IP[n2]}:4567"
-GALERA_GROUP="pairlab"
-GALERA_OPTIONS="gmcast.listen_addr=tcp://0.0.0.0:4567"
-LOG_FILE="/var/log/garbd/garbd.log"
-EOF
-    mkdir -p "$r/var/log/garbd" && chown 65534:65534 "$r/var/log/garbd"
-    ln -sf /lib/systemd/system/glusterd.service "$r/etc/systemd/system/multi-user.target.wants/glusterd.service"
     printf '%s %s\n' "$WITNESS_IP" "$(cut -d' ' -f1,2 "$(node_dir "$WITNESS")/ssh_host_ed25519_key.pub")" >> "$STATE/known_hosts"
     {
         printf '\nHost %s %s\n    HostName %s\n' "$WITNESS" "$WITNESS_IP" "$WITNESS_IP"
@@ -73,7 +63,19 @@ EOF
         echo "name = \"$WITNESS\""
         echo "address = \"$WITNESS_IP\""
     } | cat "$STATE/pairctl.toml" - > "$STATE/pairctl-witness.toml"
+    # Bare mode (`up --bare --witness`): w has sshd, the root key and the packages (garbd
+    # installed, disabled) but nothing configured: pairctl deploy does the rest.
     [ "$(cat "$STATE/mode")" = full ] || return 0
+    # garbd: the third member of the cluster the nodes form (Debian's unit reads /etc/default/garb).
+    cat > "$r/etc/default/garb" << EOF
+# garbd, the Galera arbitrator of the pair (written by the pairctl lab)
+GALERA_NODES="${NODE_IP[n1]}:4567 ${NODE_IP[n2]}:4567"
+GALERA_GROUP="pairlab"
+GALERA_OPTIONS="gmcast.listen_addr=tcp://0.0.0.0:4567"
+LOG_FILE="/var/log/garbd/garbd.log"
+EOF
+    mkdir -p "$r/var/log/garbd" && chown 65534:65534 "$r/var/log/garbd"
+    ln -sf /lib/systemd/system/glusterd.service "$r/etc/systemd/system/multi-user.target.wants/glusterd.service"
     # Full mode: the nodes in witness mode, and Galera knows w's address (a restarted node
     # finds the cluster through it too).
     # glusterd gives up on a dead peer within seconds (its default is never: a powered-off

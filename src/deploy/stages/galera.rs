@@ -222,7 +222,6 @@ fn run(node: usize, phase: u8, summary: String, shown: &str, script: String, sec
 }
 
 pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
-    let cfg = env.cfg;
     let mut plan = StagePlan::default();
     let Some(pw) = password(env) else {
         return Err(Problem::new(
@@ -230,74 +229,102 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
             "galera.password_file is not set (or the password has a line break): deploy creates the monitoring user with it",
         ));
     };
-
     let mut states = Vec::new();
     let mut config_changed = Vec::new();
     for (i, s) in seen.iter().enumerate() {
-        let desired = [Desired::file(
-            templates::GALERA_CNF,
-            templates::galera_cnf(cfg, i),
-            0o644,
-            &[],
-        )];
-        let (changes, _) = files::plan_files(i, 0, &desired, &files::parse_states(s.get("files")));
-        config_changed.push(!changes.is_empty());
-        plan.extend(changes);
-
-        let units = parse_units(s.get("units"));
-        plan.extend(files::disable_autostart(
-            i,
-            0,
-            &units,
-            UNITS,
-            "Galera starts in bootstrap order",
-        ));
-
-        let mut state = db_state(i, env, s)?;
-        if state == Db::Standalone {
-            plan.push(files::systemctl(
-                i,
-                0,
-                "stop mariadb (it runs outside a Galera cluster)".into(),
-                "stop mariadb.service",
-                Duration::from_secs(120),
-            ));
-            state = Db::Down;
-        }
-        if let Db::NotPrimary(status) = &state {
-            return Err(Problem::new(
-                Some(i),
-                format!(
-                    "mariadb on {} is in a {status} component: the cluster has lost quorum",
-                    env.node_name(i)
-                ),
-            )
-            .hint("recover the cluster first (pairctl failover, or bootstrap the most advanced node by hand), then re-run deploy"));
-        }
+        let (state, changed) = plan_node(env, i, s, &mut plan)?;
         states.push(state);
+        config_changed.push(changed);
     }
-
     let members: Vec<usize> = (0..states.len())
         .filter(|i| matches!(states[*i], Db::Member { .. }))
         .collect();
-    let join = |plan: &mut StagePlan, joiner: usize, host: usize| {
-        plan.push(run(
-            joiner,
-            3,
-            format!(
-                "start mariadb: {} joins the cluster on {} (state transfer), wait until Synced",
-                env.node_name(joiner),
-                env.node_name(host)
-            ),
-            "systemctl start mariadb",
-            format!(
-                "set -e\nsystemctl start mariadb.service\n{}\n",
-                remote::wait_until(&synced_with_peer(), 120, "Synced with 2 members")
-            ),
-            300,
+    let cluster_node = plan_cluster(env, seen, &states, &members, &mut plan)?;
+    plan_user_and_epoch(env, seen, &members, cluster_node, pw, &mut plan);
+    plan_rolling_restart(&members, &config_changed, &mut plan);
+    Ok(plan)
+}
+
+/// One node: its config file, no autostart, a standalone server stopped; its database state
+/// and whether its config changes. A node outside a Primary component refuses the stage.
+fn plan_node(
+    env: &Env,
+    i: usize,
+    s: &Sections,
+    plan: &mut StagePlan,
+) -> Result<(Db, bool), Problem> {
+    let desired = [Desired::file(
+        templates::GALERA_CNF,
+        templates::galera_cnf(env.cfg, i),
+        0o644,
+        &[],
+    )];
+    let (changes, _) = files::plan_files(i, 0, &desired, &files::parse_states(s.get("files")));
+    let changed = !changes.is_empty();
+    plan.extend(changes);
+
+    let units = parse_units(s.get("units"));
+    plan.extend(files::disable_autostart(
+        i,
+        0,
+        &units,
+        UNITS,
+        "Galera starts in bootstrap order",
+    ));
+
+    let mut state = db_state(i, env, s)?;
+    if state == Db::Standalone {
+        plan.push(files::systemctl(
+            i,
+            0,
+            "stop mariadb (it runs outside a Galera cluster)".into(),
+            "stop mariadb.service",
+            Duration::from_secs(120),
         ));
-    };
-    let cluster_node = match members.as_slice() {
+        state = Db::Down;
+    }
+    if let Db::NotPrimary(status) = &state {
+        return Err(Problem::new(
+            Some(i),
+            format!(
+                "mariadb on {} is in a {status} component: the cluster has lost quorum",
+                env.node_name(i)
+            ),
+        )
+        .hint("recover the cluster first (pairctl failover, or bootstrap the most advanced node by hand), then re-run deploy"));
+    }
+    Ok((state, changed))
+}
+
+/// `joiner` starts mariadb and joins the cluster running on `host`.
+fn join(env: &Env, plan: &mut StagePlan, joiner: usize, host: usize) {
+    plan.push(run(
+        joiner,
+        3,
+        format!(
+            "start mariadb: {} joins the cluster on {} (state transfer), wait until Synced",
+            env.node_name(joiner),
+            env.node_name(host)
+        ),
+        "systemctl start mariadb",
+        format!(
+            "set -e\nsystemctl start mariadb.service\n{}\n",
+            remote::wait_until(&synced_with_peer(), 120, "Synced with 2 members")
+        ),
+        300,
+    ));
+}
+
+/// The cluster: kept when both nodes are members of one, joined when one runs, bootstrapped
+/// when none does. Returns the node the cluster runs on (or is bootstrapped on).
+fn plan_cluster(
+    env: &Env,
+    seen: &[Sections],
+    states: &[Db],
+    members: &[usize],
+    plan: &mut StagePlan,
+) -> Result<usize, Problem> {
+    match members {
         [a, b] => {
             if let (Db::Member { size: sa, uuid: ua }, Db::Member { size: sb, uuid: ub }) =
                 (&states[*a], &states[*b])
@@ -314,56 +341,68 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
                 .hint("keep the node with the data you want, stop mariadb on the other and remove its /var/lib/mysql/grastate.dat, then re-run deploy"));
                 }
             }
-            *a
+            Ok(*a)
         }
         [m] => {
-            join(&mut plan, 1 - m, *m);
-            *m
+            join(env, plan, 1 - m, *m);
+            Ok(*m)
         }
-        _ => {
-            // No cluster runs: bootstrap from a node that may (a fresh node, or the last one
-            // to leave: safe_to_bootstrap: 1), the first node when both may.
-            let may: Vec<usize> = (0..seen.len())
-                .filter(|i| safe_to_bootstrap(&seen[*i]) != Some(false))
-                .collect();
-            let Some(&boot) = may.first() else {
-                return Err(Problem::new(
-                    None,
-                    "mariadb is down on both nodes and neither may bootstrap (safe_to_bootstrap: 0 in grastate.dat: both stopped uncleanly)",
-                )
-                .hint("find the node with the highest seqno (galera_recovery), set safe_to_bootstrap: 1 there, then re-run deploy"));
-            };
-            plan.push(run(
-                boot,
-                1,
-                format!(
-                    "bootstrap a new Galera cluster on {} (galera_new_cluster), wait until ready",
-                    env.node_name(boot)
-                ),
-                "galera_new_cluster",
-                format!(
-                    "set -e\ngalera_new_cluster\n{}\n",
-                    remote::wait_until(&wsrep_is("wsrep_ready", "ON"), 60, "wsrep_ready ON")
-                ),
-                180,
-            ));
-            if seen.len() == 2 {
-                join(&mut plan, 1 - boot, boot);
-            }
-            boot
-        }
-    };
+        _ => bootstrap(env, seen, plan),
+    }
+}
 
-    // The monitoring user: checked where a cluster already runs; created after a bootstrap.
+/// No cluster runs: bootstrap from a node that may (a fresh node, or the last one to leave:
+/// safe_to_bootstrap: 1), the first node when both may; the other joins.
+fn bootstrap(env: &Env, seen: &[Sections], plan: &mut StagePlan) -> Result<usize, Problem> {
+    let may: Vec<usize> = (0..seen.len())
+        .filter(|i| safe_to_bootstrap(&seen[*i]) != Some(false))
+        .collect();
+    let Some(&boot) = may.first() else {
+        return Err(Problem::new(
+            None,
+            "mariadb is down on both nodes and neither may bootstrap (safe_to_bootstrap: 0 in grastate.dat: both stopped uncleanly)",
+        )
+        .hint("find the node with the highest seqno (galera_recovery), set safe_to_bootstrap: 1 there, then re-run deploy"));
+    };
+    plan.push(run(
+        boot,
+        1,
+        format!(
+            "bootstrap a new Galera cluster on {} (galera_new_cluster), wait until ready",
+            env.node_name(boot)
+        ),
+        "galera_new_cluster",
+        format!(
+            "set -e\ngalera_new_cluster\n{}\n",
+            remote::wait_until(&wsrep_is("wsrep_ready", "ON"), 60, "wsrep_ready ON")
+        ),
+        180,
+    ));
+    if seen.len() == 2 {
+        join(env, plan, 1 - boot, boot);
+    }
+    Ok(boot)
+}
+
+/// The monitoring user (checked where a cluster already runs; created after a bootstrap) and
+/// the epoch row, on the node the cluster runs on.
+fn plan_user_and_epoch(
+    env: &Env,
+    seen: &[Sections],
+    members: &[usize],
+    cluster_node: usize,
+    pw: &str,
+    plan: &mut StagePlan,
+) {
+    let cfg = env.cfg;
     let user_ok = members
         .first()
         .map(|m| users_missing(env, seen[*m].get("user")).is_empty())
         .unwrap_or(false);
     if !user_ok {
-        let on = cluster_node;
         let hosts = user_hosts(env);
         plan.push(run(
-            on,
+            cluster_node,
             2,
             format!(
                 "create or update the monitoring user {} for {} (password from {})",
@@ -382,8 +421,6 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
             60,
         ));
     }
-
-    // The epoch row, where the cluster runs (or once it is bootstrapped).
     let row_ok = members
         .first()
         .map(|m| !seen[*m].get("epoch_row").trim().is_empty())
@@ -411,10 +448,12 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
             60,
         ));
     }
+}
 
-    // A changed config on a running member: restart one node at a time (the second node
-    // first), each waiting until it is Synced with its peer again.
-    let mut order: Vec<usize> = members.clone();
+/// A changed config on a running member: restart one node at a time (the second node
+/// first), each waiting until it is Synced with its peer again.
+fn plan_rolling_restart(members: &[usize], config_changed: &[bool], plan: &mut StagePlan) {
+    let mut order: Vec<usize> = members.to_vec();
     order.sort_by_key(|i| std::cmp::Reverse(*i));
     for (k, i) in order.into_iter().enumerate() {
         if config_changed[i] {
@@ -431,7 +470,6 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
             ));
         }
     }
-    Ok(plan)
 }
 
 #[cfg(test)]

@@ -63,6 +63,8 @@ pub struct VolumeInfo {
     pub name: String,
     pub started: bool,
     pub bricks: Vec<String>,
+    /// The volume's reconfigured options (`volume set`), name and value.
+    pub options: Vec<(String, String)>,
 }
 
 fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
@@ -107,10 +109,24 @@ pub fn parse_volume_info(text: &str) -> Result<Vec<VolumeInfo>, crate::probe::Pa
                     .collect()
             })
             .unwrap_or_default();
+        let options = between(chunk, "<options>", "</options>")
+            .map(|o| {
+                o.split("<option>")
+                    .skip(1)
+                    .filter_map(|x| {
+                        Some((
+                            between(x, "<name>", "</name>")?.to_string(),
+                            between(x, "<value>", "</value>")?.to_string(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         out.push(VolumeInfo {
             name: name.to_string(),
             started,
             bricks,
+            options,
         });
     }
     Ok(out)
@@ -140,65 +156,92 @@ const CONNECTED: &str =
     "gluster --mode=script peer status 2>/dev/null | grep -q 'Peer in Cluster (Connected)'";
 
 pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
-    let cfg = env.cfg;
     let mut plan = StagePlan::default();
     let mut started_glusterd = false;
     let mut peers = Vec::new();
     for (i, s) in seen.iter().enumerate() {
-        let units = parse_units(s.get("units"));
-        let unit = units.get("glusterd.service").cloned().unwrap_or_default();
-        let (summary, args) = match (unit.is_enabled(), unit.is_active()) {
-            (true, true) => (None, ""),
-            (false, true) => (
-                Some("enable glusterd (start at boot)"),
-                "enable glusterd.service",
-            ),
-            (true, false) => (Some("start glusterd"), "start glusterd.service"),
-            (false, false) => (
-                Some("enable and start glusterd"),
-                "enable --now glusterd.service",
-            ),
-        };
-        if let Some(summary) = summary {
-            started_glusterd |= !unit.is_active();
-            plan.push(files::systemctl(
-                i,
-                0,
-                summary.into(),
-                args,
-                Duration::from_secs(60),
-            ));
-        }
-        if s.get("bricks").trim() != "present" {
-            plan.push(run(
-                i,
-                0,
-                format!("create the brick directory {}", cfg.deploy.brick_root),
-                format!("install -d {}", cfg.deploy.brick_root),
-                format!(
-                    "install -d -m 0755 {}\n",
-                    shell_quote(&cfg.deploy.brick_root)
-                ),
-                10,
-            ));
-        }
-        let p = if unit.is_active() {
-            gluster::parse_peer_status(s.get("peers"))
-                .map(|p| p.peers)
-                .map_err(|e| Problem::new(Some(i), format!("{}: {e}", env.node_name(i))))?
-        } else {
-            Vec::new()
-        };
-        peers.push(p);
+        started_glusterd |= plan_daemon(env, i, s, &mut plan);
+        peers.push(peers_of(env, i, s)?);
     }
+    plan_pool(env, &peers, started_glusterd, seen.len(), &mut plan)?;
+    plan_volumes(env, seen, &mut plan)?;
+    plan_mounts(env, seen, &mut plan);
+    Ok(plan)
+}
 
-    // The trusted pool: each node sees exactly its peer (by name or address).
-    let is_node = |p: &gluster::Peer, k: usize| {
-        let n = &cfg.nodes[k];
-        p.hostname == n.name || p.hostname == n.address.to_string()
+/// glusterd enabled and running, the brick directory present; true when glusterd starts.
+fn plan_daemon(env: &Env, i: usize, s: &Sections, plan: &mut StagePlan) -> bool {
+    let cfg = env.cfg;
+    let units = parse_units(s.get("units"));
+    let unit = units.get("glusterd.service").cloned().unwrap_or_default();
+    let (summary, args) = match (unit.is_enabled(), unit.is_active()) {
+        (true, true) => (None, ""),
+        (false, true) => (
+            Some("enable glusterd (start at boot)"),
+            "enable glusterd.service",
+        ),
+        (true, false) => (Some("start glusterd"), "start glusterd.service"),
+        (false, false) => (
+            Some("enable and start glusterd"),
+            "enable --now glusterd.service",
+        ),
+    };
+    if let Some(summary) = summary {
+        plan.push(files::systemctl(
+            i,
+            0,
+            summary.into(),
+            args,
+            Duration::from_secs(60),
+        ));
+    }
+    if s.get("bricks").trim() != "present" {
+        plan.push(run(
+            i,
+            0,
+            format!("create the brick directory {}", cfg.deploy.brick_root),
+            format!("install -d {}", cfg.deploy.brick_root),
+            format!(
+                "install -d -m 0755 {}\n",
+                shell_quote(&cfg.deploy.brick_root)
+            ),
+            10,
+        ));
+    }
+    summary.is_some() && !unit.is_active()
+}
+
+/// The peers a node's glusterd lists (none while it is down).
+fn peers_of(env: &Env, i: usize, s: &Sections) -> Result<Vec<gluster::Peer>, Problem> {
+    let units = parse_units(s.get("units"));
+    if units.get("glusterd.service").map(|u| u.is_active()) != Some(true) {
+        return Ok(Vec::new());
+    }
+    gluster::parse_peer_status(s.get("peers"))
+        .map(|p| p.peers)
+        .map_err(|e| Problem::new(Some(i), format!("{}: {e}", env.node_name(i))))
+}
+
+/// Whether `host` (a peer's or a brick's host) names `node`, by name or address.
+fn names(host: &str, node: &crate::config::Node) -> bool {
+    host == node.name || host == node.address.to_string()
+}
+
+/// The trusted pool: each node sees exactly its peer (by name or address), and the witness
+/// when the config has one (the witness stage adds it).
+fn plan_pool(
+    env: &Env,
+    peers: &[Vec<gluster::Peer>],
+    started_glusterd: bool,
+    nodes: usize,
+    plan: &mut StagePlan,
+) -> Result<(), Problem> {
+    let cfg = env.cfg;
+    let allowed = |p: &gluster::Peer, k: usize| {
+        names(&p.hostname, &cfg.nodes[k]) || cfg.witness.iter().any(|w| names(&p.hostname, w))
     };
     for (i, p) in peers.iter().enumerate() {
-        if let Some(stranger) = p.iter().find(|p| !is_node(p, 1 - i)) {
+        if let Some(stranger) = p.iter().find(|p| !allowed(p, 1 - i)) {
             return Err(Problem::new(
                 Some(i),
                 format!(
@@ -211,8 +254,13 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
             .hint("detach it (gluster peer detach) or fix the node list, then re-run deploy"));
         }
     }
-    let pooled = peers.len() == 2 && (!peers[0].is_empty() || !peers[1].is_empty());
-    if !pooled && seen.len() == 2 {
+    let pooled = peers.len() == 2
+        && (0..2).any(|i| {
+            peers[i]
+                .iter()
+                .any(|p| names(&p.hostname, &cfg.nodes[1 - i]))
+        });
+    if !pooled && nodes == 2 {
         let peer = &cfg.nodes[1];
         plan.push(run(
             0,
@@ -230,7 +278,7 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
             60,
         ));
     }
-    if (!pooled || started_glusterd) && seen.len() == 2 {
+    if (!pooled || started_glusterd) && nodes == 2 {
         for i in 0..2 {
             plan.push(run(
                 i,
@@ -249,8 +297,13 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
             ));
         }
     }
+    Ok(())
+}
 
-    // Volumes: cluster-wide, so the first node that answered tells.
+/// Each volume: created as replica 2 and started (the witness stage adds the arbiter).
+fn plan_volumes(env: &Env, seen: &[Sections], plan: &mut StagePlan) -> Result<(), Problem> {
+    let cfg = env.cfg;
+    // Cluster-wide, so the first node that answered tells.
     let mut known: Option<Vec<VolumeInfo>> = None;
     for (i, s) in seen.iter().enumerate() {
         let units = parse_units(s.get("units"));
@@ -264,60 +317,79 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
     }
     let known = known.unwrap_or_default();
     for v in &cfg.gluster.volumes {
-        let bricks: Vec<String> = cfg
-            .nodes
-            .iter()
-            .map(|n| format!("{}:{}", n.address, templates::brick_path(cfg, v)))
-            .collect();
-        let q = shell_quote(v);
         match known.iter().find(|x| &x.name == v) {
-            None => plan.push(run(
-                0,
-                3,
-                format!(
-                    "create volume {v} (replica 2: {}) and start it",
-                    bricks.join(", ")
-                ),
-                format!("gluster volume create {v} replica 2 {} force", bricks.join(" ")),
-                // Idempotent: when glusterd was down at the check, the volume may exist.
-                format!(
-                    "set -e\ngluster --mode=script volume info {q} >/dev/null 2>&1 || \
-gluster --mode=script volume create {q} replica 2 {} force\n\
-gluster --mode=script volume info {q} | grep -q '^Status: Started' || gluster --mode=script volume start {q}\n",
-                    bricks.iter().map(|b| shell_quote(b)).collect::<Vec<_>>().join(" ")
-                ),
-                120,
-            )),
-            Some(info) if !info.started => plan.push(run(
-                0,
-                3,
-                format!("start volume {v}"),
-                format!("gluster volume start {v}"),
-                format!(
-                    "gluster --mode=script volume info {q} | grep -q '^Status: Started' || gluster --mode=script volume start {q}\n"
-                ),
-                60,
-            )),
-            Some(info) => {
-                let named: Vec<&str> = info.bricks.iter().map(String::as_str).collect();
-                let ours = named.len() == 2
-                    && named.iter().all(|b| {
-                        cfg.nodes.iter().any(|n| {
-                            b.strip_suffix(&format!(":{}", templates::brick_path(cfg, v)))
-                                .is_some_and(|h| h == n.name || h == n.address.to_string())
-                        })
-                    });
-                if !ours {
-                    plan.notes.push(format!(
-                        "volume {v} exists with bricks {}: left as it is",
-                        named.join(", ")
-                    ));
-                }
+            None => plan.push(create_volume(env, v)),
+            Some(info) if !info.started => {
+                let q = shell_quote(v);
+                plan.push(run(
+                    0,
+                    3,
+                    format!("start volume {v}"),
+                    format!("gluster volume start {v}"),
+                    format!(
+                        "gluster --mode=script volume info {q} | grep -q '^Status: Started' || gluster --mode=script volume start {q}\n"
+                    ),
+                    60,
+                ))
             }
+            Some(info) if !is_ours(env, v, info) => plan.notes.push(format!(
+                "volume {v} exists with bricks {}: left as it is",
+                info.bricks.join(", ")
+            )),
+            Some(_) => {}
         }
     }
+    Ok(())
+}
 
-    // Mounts: through fstab and systemd (the FUSE client then runs in the node's cgroups).
+fn create_volume(env: &Env, v: &str) -> Change {
+    let cfg = env.cfg;
+    let bricks: Vec<String> = cfg
+        .nodes
+        .iter()
+        .map(|n| format!("{}:{}", n.address, templates::brick_path(cfg, v)))
+        .collect();
+    let q = shell_quote(v);
+    run(
+        0,
+        3,
+        format!(
+            "create volume {v} (replica 2: {}) and start it",
+            bricks.join(", ")
+        ),
+        format!("gluster volume create {v} replica 2 {} force", bricks.join(" ")),
+        // Idempotent: when glusterd was down at the check, the volume may exist.
+        format!(
+            "set -e\ngluster --mode=script volume info {q} >/dev/null 2>&1 || \
+gluster --mode=script volume create {q} replica 2 {} force\n\
+gluster --mode=script volume info {q} | grep -q '^Status: Started' || gluster --mode=script volume start {q}\n",
+            bricks.iter().map(|b| shell_quote(b)).collect::<Vec<_>>().join(" ")
+        ),
+        120,
+    )
+}
+
+/// The volume is the pair's: a brick on each node (and, with a witness, its arbiter brick
+/// third), at the brick path.
+fn is_ours(env: &Env, v: &str, info: &VolumeInfo) -> bool {
+    let cfg = env.cfg;
+    let suffix = format!(":{}", templates::brick_path(cfg, v));
+    let on =
+        |b: &str, n: &crate::config::Node| b.strip_suffix(&suffix).is_some_and(|h| names(h, n));
+    let pair = info.bricks.len() >= 2
+        && info.bricks[..2]
+            .iter()
+            .all(|b| cfg.nodes.iter().any(|n| on(b, n)));
+    match (info.bricks.len(), &cfg.witness) {
+        (2, _) => pair,
+        (3, Some(w)) => pair && on(&info.bricks[2], w),
+        _ => false,
+    }
+}
+
+/// Mounts: through fstab and systemd (the FUSE client then runs in the node's cgroups).
+fn plan_mounts(env: &Env, seen: &[Sections], plan: &mut StagePlan) {
+    let cfg = env.cfg;
     for (i, s) in seen.iter().enumerate() {
         let mounted: Vec<&str> = s.get("mounts").lines().map(str::trim).collect();
         let fstab = s.get("fstab");
@@ -361,7 +433,6 @@ gluster --mode=script volume info {q} | grep -q '^Status: Started' || gluster --
             }
         }
     }
-    Ok(plan)
 }
 
 #[cfg(test)]
@@ -405,7 +476,8 @@ mod tests {
                 bricks: vec![
                     "10.213.57.11:/srv/bricks/shared".into(),
                     "10.213.57.12:/srv/bricks/shared".into()
-                ]
+                ],
+                options: vec![("cluster.granular-entry-heal".into(), "on".into())],
             }]
         );
         assert_eq!(parse_volume_info("No volumes present\n").unwrap(), vec![]);

@@ -9,6 +9,7 @@ pub mod keepalived;
 pub mod preflight;
 pub mod record;
 pub mod trust;
+pub mod witness;
 
 use super::bundle::Bundle;
 use super::remote::Sections;
@@ -36,8 +37,9 @@ pub struct Env<'a> {
 }
 
 impl Env<'_> {
+    /// A node's name, or the witness's (index `nodes.len()`).
     pub fn node_name(&self, i: usize) -> &str {
-        &self.cfg.nodes[i].name
+        &crate::deploy::host(self.cfg, i).name
     }
     pub fn interface(&self, i: usize) -> Result<&str, Problem> {
         self.net
@@ -63,6 +65,7 @@ pub fn script(stage: Stage, env: &Env, node: usize) -> String {
         Stage::SshTrust => trust::script(env, node),
         Stage::Galera => galera::script(env, node),
         Stage::Gluster => gluster::script(env, node),
+        Stage::Witness => witness::script(env, node),
         Stage::Ingress => ingress::script(env, node),
         Stage::K3s => k3s::script(env, node),
         Stage::Record => record::script(env, node),
@@ -77,6 +80,7 @@ pub fn plan(stage: Stage, env: &Env, seen: &[Sections]) -> Result<StagePlan, Pro
         Stage::SshTrust => trust::plan(env, seen),
         Stage::Galera => galera::plan(env, seen),
         Stage::Gluster => gluster::plan(env, seen),
+        Stage::Witness => witness::plan(env, seen),
         Stage::Ingress => ingress::plan(env, seen),
         Stage::K3s => k3s::plan(env, seen),
         Stage::Record => record::plan(env, seen),
@@ -310,6 +314,7 @@ pub(crate) mod script_tests {
             "runuser",
             "su",
             "touch",
+            "apt-get",
         ] {
             stub(name, "exit 0");
         }
@@ -328,6 +333,10 @@ pub(crate) mod script_tests {
         cfg.deploy.mount_root = format!("/mnt/m{evil}");
         cfg.deploy.db_client_hosts = vec![format!("10.%{evil}")];
         cfg.deploy.version = format!("3{evil}");
+        cfg.witness = Some(crate::config::Node {
+            name: format!("w{evil}"),
+            address: "10.213.57.14".parse().unwrap(),
+        });
         let env = env_for(&cfg);
         let bare = Sections::parse(
             "@@pairctl:hostkeys\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost root@n\n",
@@ -373,6 +382,20 @@ pub(crate) mod script_tests {
                         scripts.push(script);
                     }
                 }
+            }
+        }
+        // The witness's own check and the witness stage's actions (three hosts).
+        scripts.push(script(Stage::Witness, &env, 2));
+        let witness = plan(
+            Stage::Witness,
+            &env,
+            &[bare.clone(), bare.clone(), bare.clone()],
+        );
+        let witness = witness.unwrap();
+        assert!(witness.changes.len() > 5, "{:?}", witness.changes);
+        for c in witness.changes {
+            if let Action::Run { script, .. } = c.action {
+                scripts.push(script);
             }
         }
         assert!(scripts.len() > 30, "{}", scripts.len());
