@@ -181,7 +181,10 @@ impl DeployReport {
             preflight: Vec::new(),
             stages: Stage::ALL
                 .iter()
-                .filter(|s| **s != Stage::Preflight)
+                // The witness stage only exists for a config with a `[witness]`.
+                .filter(|s| {
+                    **s != Stage::Preflight && (**s != Stage::Witness || cfg.witness.is_some())
+                })
                 .map(|s| StageReport {
                     stage: *s,
                     state: if selected.contains(s) {
@@ -461,9 +464,9 @@ deploy: dry run: 3 changes in 1 stage; nothing was changed
         assert_eq!(v["outcome"], "planned");
         assert_eq!(v["stages"][0]["stage"], "ssh-trust");
         assert_eq!(v["stages"][0]["state"], "skipped");
-        assert_eq!(v["stages"][7]["stage"], "keepalived");
+        assert_eq!(v["stages"][6]["stage"], "keepalived");
         assert_eq!(
-            v["stages"][7]["changes"][1]["summary"],
+            v["stages"][6]["changes"][1]["summary"],
             "restart keepalived"
         );
         assert_eq!(v["preflight"][1]["ok"], false);

@@ -208,7 +208,15 @@ fn synced_with_peer() -> String {
     )
 }
 
-fn run(node: usize, phase: u8, summary: String, shown: &str, script: String, secs: u64) -> Change {
+/// A `Run` change: `script` for `bash -s`, `shown` what the operator sees, `secs` its limit.
+pub(super) fn run(
+    node: usize,
+    phase: u8,
+    summary: String,
+    shown: &str,
+    script: String,
+    secs: u64,
+) -> Change {
     Change::new(
         node,
         phase,

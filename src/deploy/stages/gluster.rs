@@ -25,16 +25,8 @@ pub fn script(env: &Env, _node: usize) -> String {
             )
         })
         .collect();
-    Script::new()
-        .section("units", &remote::units_fragment(&["glusterd.service"]))
-        .section(
-            "peers",
-            "if systemctl is-active -q glusterd; then gluster --mode=script --xml peer status; fi",
-        )
-        .section(
-            "volumes",
-            "if systemctl is-active -q glusterd; then gluster --mode=script --xml volume info; fi",
-        )
+    let script = Script::new().section("units", &remote::units_fragment(&["glusterd.service"]));
+    pool_sections(script)
         .section(
             "mounts",
             &format!(
@@ -55,6 +47,20 @@ pub fn script(env: &Env, _node: usize) -> String {
             ),
         )
         .build()
+}
+
+/// The `peers` and `volumes` sections: the trusted pool and every volume, as XML (empty while
+/// glusterd is down).
+pub fn pool_sections(script: Script) -> Script {
+    script
+        .section(
+            "peers",
+            "if systemctl is-active -q glusterd; then gluster --mode=script --xml peer status; fi",
+        )
+        .section(
+            "volumes",
+            "if systemctl is-active -q glusterd; then gluster --mode=script --xml volume info; fi",
+        )
 }
 
 /// One volume as `gluster --xml volume info` describes it.

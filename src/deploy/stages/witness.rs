@@ -10,6 +10,7 @@
 //! lease) and the witness's host key in root's known_hosts. Without `[witness]` the stage
 //! does not run. The checks run on the nodes and on the witness (its index is `nodes.len()`).
 
+use super::galera::run;
 use super::Env;
 use crate::deploy::files::{self, Desired, Effect};
 use crate::deploy::remote::{self, parse_units, Script, Sections};
@@ -49,15 +50,7 @@ pub fn script(env: &Env, node: usize) -> String {
         );
     if node == 0 {
         // The pool and the volumes are cluster-wide: the first node tells.
-        s = s
-            .section(
-                "peers",
-                "if systemctl is-active -q glusterd; then gluster --mode=script --xml peer status; fi",
-            )
-            .section(
-                "volumes",
-                "if systemctl is-active -q glusterd; then gluster --mode=script --xml volume info; fi",
-            );
+        s = gluster_stage::pool_sections(s);
     }
     s.build()
 }
@@ -127,19 +120,6 @@ fn home_of(s: &Sections) -> &str {
         "" => "/root",
         h => h,
     }
-}
-
-fn run(node: usize, phase: u8, summary: String, shown: &str, script: String, secs: u64) -> Change {
-    Change::new(
-        node,
-        phase,
-        summary,
-        Action::Run {
-            shown: shown.to_string(),
-            script,
-            limit: Duration::from_secs(secs),
-        },
-    )
 }
 
 pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
