@@ -192,15 +192,45 @@ chmod 0644 \"$t/crt\"\nchmod 0600 \"$t/key\"\nmv -f \"$t/key\" {INGRESS_KEY}\nmv
 }
 
 pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
-    let cfg = env.cfg;
     let mut plan = StagePlan::default();
     let states: Vec<_> = seen
         .iter()
         .map(|s| files::parse_states(s.get("files")))
         .collect();
     let mut touched = vec![false; seen.len()];
+    site_changes(env, seen, &states, &mut plan, &mut touched)?;
+    if env.cfg.deploy.tls_cert_file.is_none() {
+        certificate_changes(env, seen, &states, &mut plan, &mut touched)?;
+    }
+    for (i, s) in seen.iter().enumerate() {
+        if touched[i] {
+            plan.extend(reload_changes(i, 3, s));
+        }
+        let same = |a: &str, b: &str| match (states[i].get(a), states[i].get(b)) {
+            (Some(FileState::File { sha256: x, .. }), Some(FileState::File { sha256: y, .. })) => {
+                x == y
+            }
+            _ => false,
+        };
+        if touched[i] || !same(INGRESS_CERT, DB_TLS_CERT) || !same(INGRESS_KEY, DB_TLS_KEY) {
+            plan.push(db_tls_change(i));
+        }
+    }
+    Ok(plan)
+}
 
-    // nginx's site, from the bundle or built in; the distribution's default site off.
+type States = std::collections::BTreeMap<String, FileState>;
+
+/// nginx's site, from the bundle or built in; the distribution's default site off; the
+/// certificate given in deploy.tls_cert_file/tls_key_file; nginx's autostart off.
+fn site_changes(
+    env: &Env,
+    seen: &[Sections],
+    states: &[States],
+    plan: &mut StagePlan,
+    touched: &mut [bool],
+) -> Result<(), Problem> {
+    let cfg = env.cfg;
     let site = env
         .bundle
         .get("ingress.nginx.conf")
@@ -240,152 +270,162 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
             ));
         }
     }
+    Ok(())
+}
 
-    if cfg.deploy.tls_cert_file.is_none() {
-        let mut wanted: Vec<IpAddr> = vec![cfg.vip];
-        wanted.extend(cfg.nodes.iter().map(|n| n.address));
-        let trust = match &cfg.ingress.ca_file {
-            Some(p) => format!("the CA in {}", p.display()),
-            None => format!("the cluster CA on {}", env.node_name(0)),
-        };
-        let sha = |i: usize, path: &str| match states[i].get(path) {
-            Some(FileState::File { sha256, .. }) => Some(sha256.clone()),
-            _ => None,
-        };
-        let mut facts: Vec<CertFacts> = seen
-            .iter()
-            .map(|s| parse_cert(s.get("cert"), s.get("verify")))
-            .collect();
-        // Without ingress.ca_file only the first node has the CA: the second node's
-        // certificate is good when it is the first node's.
-        if env.ca_pem.is_none() && facts.len() == 2 && !facts[1].verified {
-            facts[1].verified = facts[0].verified
-                && sha(1, INGRESS_CERT).is_some()
-                && sha(1, INGRESS_CERT) == sha(0, INGRESS_CERT)
-                && sha(1, INGRESS_KEY) == sha(0, INGRESS_KEY);
-        }
-        let problems: Vec<Vec<String>> =
-            facts.iter().map(|f| f.problems(&wanted, &trust)).collect();
-        let good: Vec<usize> = (0..facts.len())
-            .filter(|i| problems[*i].is_empty())
-            .collect();
-        let files = vec![
-            (INGRESS_CERT.to_string(), files::ROOT, 0o644),
-            (INGRESS_KEY.to_string(), files::ROOT, 0o600),
-        ];
-        match good.first() {
-            Some(&from) => {
-                for i in (0..facts.len()).filter(|i| !good.contains(i)) {
-                    plan.push(Change::new(
-                        i,
-                        2,
-                        format!(
-                            "copy the ingress certificate and key from {} (this node's {})",
-                            env.node_name(from),
-                            problems[i].join(", ")
-                        ),
-                        Action::CopyFiles {
-                            source: from,
-                            files: files.clone(),
-                        },
-                    ));
-                    touched[i] = true;
-                }
-            }
-            None => {
-                let ca_here = matches!(
-                    (states[0].get(CA_CERT), states[0].get(CA_KEY)),
-                    (Some(FileState::File { .. }), Some(FileState::File { .. }))
-                );
-                let new_ca = match (&env.ca_pem, &cfg.deploy.ca_key) {
-                    (Some(pem), Some(key)) => {
-                        let ca = [
-                            Desired::file(CA_CERT, pem.clone(), 0o644, &[]),
-                            Desired::file(
-                                CA_KEY,
-                                format!("{}\n", key.expose().trim_end()),
-                                0o600,
-                                &[],
-                            ),
-                        ];
-                        let (changes, _) = files::plan_files(0, 0, &ca, &states[0]);
-                        plan.extend(changes);
-                        false
-                    }
-                    (Some(pem), None) => {
-                        if !(ca_here && sha(0, CA_CERT) == Some(files::sha256_hex(pem.as_bytes())))
-                        {
-                            return Err(Problem::new(
-                                Some(0),
-                                format!(
-                                    "the ingress certificate must be (re)issued ({}: {}) and the key of {} is not available",
-                                    env.node_name(0),
-                                    problems[0].join(", "),
-                                    cfg.ingress.ca_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
-                                ),
-                            )
-                            .hint("set deploy.ca_key_file to the CA's key (0600), or install a certificate with deploy.tls_cert_file and deploy.tls_key_file"));
-                        }
-                        false
-                    }
-                    (None, _) => !ca_here,
-                };
-                let why = problems[0].join(", ");
-                plan.push(Change::new(
-                    0,
-                    1,
-                    if new_ca {
-                        format!(
-                            "generate the cluster CA ({CA_CERT}) and issue the ingress certificate for {} (the current one: {why})",
-                            wanted.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(", ")
-                        )
-                    } else {
-                        format!(
-                            "issue the ingress certificate for {} with {trust} (the current one: {why})",
-                            wanted.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(", ")
-                        )
-                    },
-                    Action::Run {
-                        shown: "openssl x509 -req … (issue the ingress certificate)".into(),
-                        script: issue_script(env, new_ca),
-                        limit: Duration::from_secs(60),
-                    },
-                ));
-                touched[0] = true;
-                for (i, t) in touched.iter_mut().enumerate().skip(1) {
-                    plan.push(Change::new(
-                        i,
-                        2,
-                        format!(
-                            "copy the new ingress certificate and key from {}",
-                            env.node_name(0)
-                        ),
-                        Action::CopyFiles {
-                            source: 0,
-                            files: files.clone(),
-                        },
-                    ));
-                    *t = true;
-                }
-            }
-        }
-    }
+/// What a node copies from another: the ingress certificate and its key.
+fn cert_files() -> Vec<(String, &'static str, u32)> {
+    vec![
+        (INGRESS_CERT.to_string(), files::ROOT, 0o644),
+        (INGRESS_KEY.to_string(), files::ROOT, 0o600),
+    ]
+}
 
-    for (i, s) in seen.iter().enumerate() {
-        if touched[i] {
-            plan.extend(reload_changes(i, 3, s));
-        }
-        let same = |a: &str, b: &str| match (states[i].get(a), states[i].get(b)) {
-            (Some(FileState::File { sha256: x, .. }), Some(FileState::File { sha256: y, .. })) => {
-                x == y
-            }
-            _ => false,
-        };
-        if touched[i] || !same(INGRESS_CERT, DB_TLS_CERT) || !same(INGRESS_KEY, DB_TLS_KEY) {
-            plan.push(db_tls_change(i));
-        }
+/// The SHA-256 of `path` on the node whose file states are `states`, if it is a file.
+fn sha(states: &States, path: &str) -> Option<String> {
+    match states.get(path) {
+        Some(FileState::File { sha256, .. }) => Some(sha256.clone()),
+        _ => None,
     }
-    Ok(plan)
+}
+
+/// Without deploy.tls_cert_file: each node's certificate good for the VIP and both
+/// addresses, signed by the cluster CA and not expiring soon; else copied from a node whose
+/// certificate is good, else issued on the first node (with a new CA if there is none).
+fn certificate_changes(
+    env: &Env,
+    seen: &[Sections],
+    states: &[States],
+    plan: &mut StagePlan,
+    touched: &mut [bool],
+) -> Result<(), Problem> {
+    let cfg = env.cfg;
+    let mut wanted: Vec<IpAddr> = vec![cfg.vip];
+    wanted.extend(cfg.nodes.iter().map(|n| n.address));
+    let trust = match &cfg.ingress.ca_file {
+        Some(p) => format!("the CA in {}", p.display()),
+        None => format!("the cluster CA on {}", env.node_name(0)),
+    };
+    let mut facts: Vec<CertFacts> = seen
+        .iter()
+        .map(|s| parse_cert(s.get("cert"), s.get("verify")))
+        .collect();
+    // Without ingress.ca_file only the first node has the CA: the second node's
+    // certificate is good when it is the first node's.
+    if env.ca_pem.is_none() && facts.len() == 2 && !facts[1].verified {
+        facts[1].verified = facts[0].verified
+            && sha(&states[1], INGRESS_CERT).is_some()
+            && sha(&states[1], INGRESS_CERT) == sha(&states[0], INGRESS_CERT)
+            && sha(&states[1], INGRESS_KEY) == sha(&states[0], INGRESS_KEY);
+    }
+    let problems: Vec<Vec<String>> = facts.iter().map(|f| f.problems(&wanted, &trust)).collect();
+    let good: Vec<usize> = (0..facts.len())
+        .filter(|i| problems[*i].is_empty())
+        .collect();
+    let files = cert_files();
+    let Some(&from) = good.first() else {
+        return issue_changes(env, states, &wanted, &trust, &problems, plan, touched);
+    };
+    for i in (0..facts.len()).filter(|i| !good.contains(i)) {
+        plan.push(Change::new(
+            i,
+            2,
+            format!(
+                "copy the ingress certificate and key from {} (this node's {})",
+                env.node_name(from),
+                problems[i].join(", ")
+            ),
+            Action::CopyFiles {
+                source: from,
+                files: files.clone(),
+            },
+        ));
+        touched[i] = true;
+    }
+    Ok(())
+}
+
+/// No node has a good certificate: issue one on the first node, then copy it to the others.
+fn issue_changes(
+    env: &Env,
+    states: &[States],
+    wanted: &[IpAddr],
+    trust: &str,
+    problems: &[Vec<String>],
+    plan: &mut StagePlan,
+    touched: &mut [bool],
+) -> Result<(), Problem> {
+    let cfg = env.cfg;
+    let files = cert_files();
+    let ca_here = matches!(
+        (states[0].get(CA_CERT), states[0].get(CA_KEY)),
+        (Some(FileState::File { .. }), Some(FileState::File { .. }))
+    );
+    let new_ca = match (&env.ca_pem, &cfg.deploy.ca_key) {
+        (Some(pem), Some(key)) => {
+            let ca = [
+                Desired::file(CA_CERT, pem.clone(), 0o644, &[]),
+                Desired::file(CA_KEY, format!("{}\n", key.expose().trim_end()), 0o600, &[]),
+            ];
+            let (changes, _) = files::plan_files(0, 0, &ca, &states[0]);
+            plan.extend(changes);
+            false
+        }
+        (Some(pem), None) => {
+            if !(ca_here && sha(&states[0], CA_CERT) == Some(files::sha256_hex(pem.as_bytes()))) {
+                return Err(Problem::new(
+                    Some(0),
+                    format!(
+                        "the ingress certificate must be (re)issued ({}: {}) and the key of {} is not available",
+                        env.node_name(0),
+                        problems[0].join(", "),
+                        cfg.ingress.ca_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+                    ),
+                )
+                .hint("set deploy.ca_key_file to the CA's key (0600), or install a certificate with deploy.tls_cert_file and deploy.tls_key_file"));
+            }
+            false
+        }
+        (None, _) => !ca_here,
+    };
+    let why = problems[0].join(", ");
+    plan.push(Change::new(
+        0,
+        1,
+        if new_ca {
+            format!(
+                "generate the cluster CA ({CA_CERT}) and issue the ingress certificate for {} (the current one: {why})",
+                wanted.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(", ")
+            )
+        } else {
+            format!(
+                "issue the ingress certificate for {} with {trust} (the current one: {why})",
+                wanted.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(", ")
+            )
+        },
+        Action::Run {
+            shown: "openssl x509 -req … (issue the ingress certificate)".into(),
+            script: issue_script(env, new_ca),
+            limit: Duration::from_secs(60),
+        },
+    ));
+    touched[0] = true;
+    for (i, t) in touched.iter_mut().enumerate().skip(1) {
+        plan.push(Change::new(
+            i,
+            2,
+            format!(
+                "copy the new ingress certificate and key from {}",
+                env.node_name(0)
+            ),
+            Action::CopyFiles {
+                source: 0,
+                files: files.clone(),
+            },
+        ));
+        *t = true;
+    }
+    Ok(())
 }
 
 /// MariaDB's copy of this node's ingress certificate and key; a running server reloads it

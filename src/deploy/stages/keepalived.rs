@@ -136,6 +136,56 @@ pub fn roles(seen: &[Sections]) -> (Vec<String>, Vec<(usize, &'static str, Strin
     (out, writes)
 }
 
+/// keepalived started where it is stopped: with both stopped, the active first (until it
+/// holds the VIP), then the other; the changes, and whether any starts.
+fn start_changes(env: &Env, active: &[bool], first: usize) -> (Vec<Change>, bool) {
+    let cfg = env.cfg;
+    let vip_cond = format!("ip -o addr show | grep -q ' {}/'", cfg.vip);
+    // A standby settles in FAULT (held out of the election by its role).
+    let settled = format!("grep -qxE 'BACKUP|MASTER|FAULT' {VRRP_STATE_FILE} 2>/dev/null");
+    let mut plan = Vec::new();
+    let mut started = false;
+    match (active.first(), active.get(1)) {
+        (Some(false), Some(false)) => {
+            plan.push(start(
+                first,
+                1,
+                format!(
+                    "start keepalived, wait until {} (the active) holds the VIP {}",
+                    env.node_name(first),
+                    cfg.vip
+                ),
+                &vip_cond,
+                "the VIP",
+            ));
+            plan.push(start(
+                1 - first,
+                2,
+                "start keepalived, wait until it has a VRRP state (a standby is held in FAULT)"
+                    .into(),
+                &settled,
+                "a VRRP state",
+            ));
+            started = true;
+        }
+        _ => {
+            for (i, a) in active.iter().enumerate() {
+                if !a {
+                    plan.push(start(
+                        i,
+                        2,
+                        "start keepalived, wait until it has a VRRP state".into(),
+                        &settled,
+                        "a VRRP state",
+                    ));
+                    started = true;
+                }
+            }
+        }
+    }
+    (plan, started)
+}
+
 pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
     let cfg = env.cfg;
     let mut plan = StagePlan::default();
@@ -202,48 +252,8 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
         }
         reloads.push(files::effect_changes(i, 3, &effects, &units));
     }
-    let vip_cond = format!("ip -o addr show | grep -q ' {}/'", cfg.vip);
-    // A standby settles in FAULT (held out of the election by its role).
-    let settled = format!("grep -qxE 'BACKUP|MASTER|FAULT' {VRRP_STATE_FILE} 2>/dev/null");
-    let mut started = false;
-    match (active.first(), active.get(1)) {
-        (Some(false), Some(false)) => {
-            plan.push(start(
-                first,
-                1,
-                format!(
-                    "start keepalived, wait until {} (the active) holds the VIP {}",
-                    env.node_name(first),
-                    cfg.vip
-                ),
-                &vip_cond,
-                "the VIP",
-            ));
-            plan.push(start(
-                1 - first,
-                2,
-                "start keepalived, wait until it has a VRRP state (a standby is held in FAULT)"
-                    .into(),
-                &settled,
-                "a VRRP state",
-            ));
-            started = true;
-        }
-        _ => {
-            for (i, a) in active.iter().enumerate() {
-                if !a {
-                    plan.push(start(
-                        i,
-                        2,
-                        "start keepalived, wait until it has a VRRP state".into(),
-                        &settled,
-                        "a VRRP state",
-                    ));
-                    started = true;
-                }
-            }
-        }
-    }
+    let (starts, started) = start_changes(env, &active, first);
+    plan.extend(starts);
     // Running keepalived reads a changed config on reload (the VIP stays where it is).
     for r in reloads {
         plan.extend(r);

@@ -181,95 +181,10 @@ pub fn judge(env: &Env, seen: &[Seen]) -> (Vec<PreflightCheck>, Vec<Option<NodeN
     for (i, s) in seen.iter().enumerate() {
         let name = cfg.nodes[i].name.as_str();
         let sec = s.sections;
-        let uid = sec.get("id").trim();
-        checks.push(if uid == "0" {
-            PreflightCheck::new(name, "root", true, format!("{} is root", cfg.ssh.user))
-        } else {
-            PreflightCheck::new(
-                name,
-                "root",
-                false,
-                format!(
-                    "deploy needs root on the nodes; ssh.user {} has uid {}",
-                    cfg.ssh.user,
-                    if uid.is_empty() { "?" } else { uid }
-                ),
-            )
-        });
-
-        let mut os = sec.get("os").lines();
-        let (id, version, pretty) = (
-            os.next().unwrap_or("").trim(),
-            os.next().unwrap_or("").trim(),
-            os.next().unwrap_or("").trim(),
-        );
-        let debian_family = matches!(id, "debian" | "ubuntu");
-        checks.push(PreflightCheck::new(
-            name,
-            "os",
-            debian_family,
-            if debian_family {
-                pretty.to_string()
-            } else {
-                format!(
-                    "{} {version}: deploy knows the Debian-family layout only (/etc/mysql/mariadb.conf.d, /etc/nginx/sites-available)",
-                    if pretty.is_empty() { "unknown OS" } else { pretty }
-                )
-            },
-        ));
-
-        let state = sec.get("systemd").trim();
-        let systemd_ok = matches!(state, "running" | "degraded");
-        checks.push(PreflightCheck::new(
-            name,
-            "systemd",
-            systemd_ok,
-            match state {
-                "no-systemd" => "systemd is not the init system".to_string(),
-                s if systemd_ok => format!("systemd {s}"),
-                "" => "systemctl gave no answer".to_string(),
-                s => format!("systemd is {s}; wait until it is running"),
-            },
-        ));
-
-        let missing: Vec<&str> = sec
-            .get("missing")
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        checks.push(if missing.is_empty() {
-            PreflightCheck::new(
-                name,
-                "packages",
-                true,
-                "every command deploy uses is present",
-            )
-        } else {
-            let mut packages: Vec<&str> = missing
-                .iter()
-                .map(|m| {
-                    COMMANDS
-                        .iter()
-                        .find(|(c, _)| c == m)
-                        .map(|(_, p)| *p)
-                        .unwrap_or("galera-4")
-                })
-                .collect();
-            packages.sort_unstable();
-            packages.dedup();
-            PreflightCheck::new(
-                name,
-                "packages",
-                false,
-                format!(
-                    "missing {}: install {}",
-                    missing.join(", "),
-                    packages.join(" ")
-                ),
-            )
-        });
-
+        checks.push(root_check(env, name, sec));
+        checks.push(os_check(name, sec));
+        checks.push(systemd_check(name, sec));
+        checks.push(packages_check(name, sec));
         offsets.push(
             sec.get("clock")
                 .trim()
@@ -277,82 +192,192 @@ pub fn judge(env: &Env, seen: &[Seen]) -> (Vec<PreflightCheck>, Vec<Option<NodeN
                 .ok()
                 .map(|remote| remote - s.local_time),
         );
-
-        let mut low = Vec::new();
-        let mut lowest: Option<u64> = None;
-        for line in sec.get("disk").lines() {
-            let mut f = line.split_whitespace();
-            if let (Some(dir), Some(Ok(kib))) = (f.next(), f.next().map(str::parse::<u64>)) {
-                lowest = Some(lowest.map_or(kib, |l| l.min(kib)));
-                if kib < MIN_FREE_KIB {
-                    low.push(format!("{dir} has {}", human_kib(kib)));
-                }
-            }
-        }
-        checks.push(match (lowest, low.is_empty()) {
-            (None, _) => PreflightCheck::new(name, "disk", false, "df gave no answer"),
-            (Some(l), true) => PreflightCheck::new(
-                name,
-                "disk",
-                true,
-                format!("at least {} free", human_kib(l)),
-            ),
-            (Some(_), false) => PreflightCheck::new(
-                name,
-                "disk",
-                false,
-                format!("{} free (need {})", low.join(", "), human_kib(MIN_FREE_KIB)),
-            ),
-        });
-
+        checks.push(disk_check(name, sec));
         let (net_check, net) = network(env, i, sec.get("ip"));
         checks.push(net_check);
         nets.push(net);
+        checks.push(ports_check(env, name, sec));
+    }
+    checks.extend(clock_check(env, &offsets, seen.len()));
+    (checks, nets)
+}
 
-        let listeners = parse_listeners(sec.get("ports"));
-        let mut busy = Vec::new();
-        let mut ours = Vec::new();
-        for (port, what, unit) in ports(env) {
-            for l in listeners.iter().filter(|l| l.port == port) {
-                if l.units.iter().any(|u| u == unit) {
-                    ours.push(format!("{port}"));
-                } else {
-                    let by = if !l.units.is_empty() {
-                        l.units.join(", ")
-                    } else if !l.processes.is_empty() {
-                        l.processes.join(", ")
-                    } else {
-                        "an unknown process".to_string()
-                    };
-                    busy.push(format!("{port} ({what}) is in use by {by}"));
-                }
+fn root_check(env: &Env, name: &str, sec: &Sections) -> PreflightCheck {
+    let cfg = env.cfg;
+    let uid = sec.get("id").trim();
+    if uid == "0" {
+        PreflightCheck::new(name, "root", true, format!("{} is root", cfg.ssh.user))
+    } else {
+        PreflightCheck::new(
+            name,
+            "root",
+            false,
+            format!(
+                "deploy needs root on the nodes; ssh.user {} has uid {}",
+                cfg.ssh.user,
+                if uid.is_empty() { "?" } else { uid }
+            ),
+        )
+    }
+}
+
+fn os_check(name: &str, sec: &Sections) -> PreflightCheck {
+    let mut os = sec.get("os").lines();
+    let (id, version, pretty) = (
+        os.next().unwrap_or("").trim(),
+        os.next().unwrap_or("").trim(),
+        os.next().unwrap_or("").trim(),
+    );
+    let debian_family = matches!(id, "debian" | "ubuntu");
+    PreflightCheck::new(
+        name,
+        "os",
+        debian_family,
+        if debian_family {
+            pretty.to_string()
+        } else {
+            format!(
+                "{} {version}: deploy knows the Debian-family layout only (/etc/mysql/mariadb.conf.d, /etc/nginx/sites-available)",
+                if pretty.is_empty() { "unknown OS" } else { pretty }
+            )
+        },
+    )
+}
+
+fn systemd_check(name: &str, sec: &Sections) -> PreflightCheck {
+    let state = sec.get("systemd").trim();
+    let systemd_ok = matches!(state, "running" | "degraded");
+    PreflightCheck::new(
+        name,
+        "systemd",
+        systemd_ok,
+        match state {
+            "no-systemd" => "systemd is not the init system".to_string(),
+            s if systemd_ok => format!("systemd {s}"),
+            "" => "systemctl gave no answer".to_string(),
+            s => format!("systemd is {s}; wait until it is running"),
+        },
+    )
+}
+
+fn packages_check(name: &str, sec: &Sections) -> PreflightCheck {
+    let missing: Vec<&str> = sec
+        .get("missing")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if missing.is_empty() {
+        PreflightCheck::new(
+            name,
+            "packages",
+            true,
+            "every command deploy uses is present",
+        )
+    } else {
+        let mut packages: Vec<&str> = missing
+            .iter()
+            .map(|m| {
+                COMMANDS
+                    .iter()
+                    .find(|(c, _)| c == m)
+                    .map(|(_, p)| *p)
+                    .unwrap_or("galera-4")
+            })
+            .collect();
+        packages.sort_unstable();
+        packages.dedup();
+        PreflightCheck::new(
+            name,
+            "packages",
+            false,
+            format!(
+                "missing {}: install {}",
+                missing.join(", "),
+                packages.join(" ")
+            ),
+        )
+    }
+}
+
+/// The free space of every directory deploy writes to.
+fn disk_check(name: &str, sec: &Sections) -> PreflightCheck {
+    let mut low = Vec::new();
+    let mut lowest: Option<u64> = None;
+    for line in sec.get("disk").lines() {
+        let mut f = line.split_whitespace();
+        if let (Some(dir), Some(Ok(kib))) = (f.next(), f.next().map(str::parse::<u64>)) {
+            lowest = Some(lowest.map_or(kib, |l| l.min(kib)));
+            if kib < MIN_FREE_KIB {
+                low.push(format!("{dir} has {}", human_kib(kib)));
             }
         }
-        ours.dedup();
-        checks.push(if busy.is_empty() {
-            PreflightCheck::new(
-                name,
-                "ports",
-                true,
-                if ours.is_empty() {
-                    "the cluster's ports are free".to_string()
-                } else {
-                    format!(
-                        "free, or held by the cluster's own units ({})",
-                        ours.join(", ")
-                    )
-                },
-            )
-        } else {
-            PreflightCheck::new(name, "ports", false, busy.join("; "))
-        });
     }
+    match (lowest, low.is_empty()) {
+        (None, _) => PreflightCheck::new(name, "disk", false, "df gave no answer"),
+        (Some(l), true) => PreflightCheck::new(
+            name,
+            "disk",
+            true,
+            format!("at least {} free", human_kib(l)),
+        ),
+        (Some(_), false) => PreflightCheck::new(
+            name,
+            "disk",
+            false,
+            format!("{} free (need {})", low.join(", "), human_kib(MIN_FREE_KIB)),
+        ),
+    }
+}
 
-    // Clocks: each node against this machine is informative; the nodes against each other
-    // is what matters.
-    if let [Some(a), Some(b)] = offsets.as_slice() {
+/// The cluster's ports free, or held by the cluster's own units.
+fn ports_check(env: &Env, name: &str, sec: &Sections) -> PreflightCheck {
+    let listeners = parse_listeners(sec.get("ports"));
+    let mut busy = Vec::new();
+    let mut ours = Vec::new();
+    for (port, what, unit) in ports(env) {
+        for l in listeners.iter().filter(|l| l.port == port) {
+            if l.units.iter().any(|u| u == unit) {
+                ours.push(format!("{port}"));
+            } else {
+                let by = if !l.units.is_empty() {
+                    l.units.join(", ")
+                } else if !l.processes.is_empty() {
+                    l.processes.join(", ")
+                } else {
+                    "an unknown process".to_string()
+                };
+                busy.push(format!("{port} ({what}) is in use by {by}"));
+            }
+        }
+    }
+    ours.dedup();
+    if busy.is_empty() {
+        PreflightCheck::new(
+            name,
+            "ports",
+            true,
+            if ours.is_empty() {
+                "the cluster's ports are free".to_string()
+            } else {
+                format!(
+                    "free, or held by the cluster's own units ({})",
+                    ours.join(", ")
+                )
+            },
+        )
+    } else {
+        PreflightCheck::new(name, "ports", false, busy.join("; "))
+    }
+}
+
+/// Clocks: each node against this machine is informative; the nodes against each other
+/// is what matters.
+fn clock_check(env: &Env, offsets: &[Option<f64>], nodes: usize) -> Option<PreflightCheck> {
+    let cfg = env.cfg;
+    if let [Some(a), Some(b)] = offsets {
         let skew = (a - b).abs();
-        checks.push(PreflightCheck::new(
+        Some(PreflightCheck::new(
             "cluster",
             "clock",
             skew <= MAX_SKEW_SECS,
@@ -368,16 +393,17 @@ pub fn judge(env: &Env, seen: &[Seen]) -> (Vec<PreflightCheck>, Vec<Option<NodeN
                 cfg.nodes[1].name,
                 b
             ),
-        ));
-    } else if seen.len() == 2 {
-        checks.push(PreflightCheck::new(
+        ))
+    } else if nodes == 2 {
+        Some(PreflightCheck::new(
             "cluster",
             "clock",
             false,
             "a node did not tell its time",
-        ));
+        ))
+    } else {
+        None
     }
-    (checks, nets)
 }
 
 fn human_kib(kib: u64) -> String {

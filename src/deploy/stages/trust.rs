@@ -106,80 +106,7 @@ ssh-keygen -q -t ed25519 -N '' -C {} -f \"$HOME/.ssh/id_ed25519\" </dev/null >/d
             ));
         }
 
-        // known_hosts: both nodes under name and address; a stale key for either is replaced.
-        let text = s.get("known");
-        let mut kept = Vec::new();
-        let mut stale = Vec::new();
-        let mut present = vec![vec![false; 0]; 2];
-        for (k, keys) in host_keys.iter().enumerate() {
-            present[k] = vec![false; keys.len()];
-        }
-        for line in text.lines() {
-            let Some(entry) = parse_known(line) else {
-                kept.push(line.to_string());
-                continue;
-            };
-            let mut drop = false;
-            for (k, keys) in host_keys.iter().enumerate() {
-                let node = &cfg.nodes[k];
-                let addr = node.address.to_string();
-                let names_node = entry.hosts.iter().any(|h| *h == addr || *h == node.name);
-                if !names_node {
-                    continue;
-                }
-                match keys.iter().position(|key| *key == entry.key) {
-                    Some(at) if entry.hosts.contains(&addr) => present[k][at] = true,
-                    Some(_) => {}
-                    None if keys.iter().any(|key| key.0 == entry.key.0) => {
-                        drop = true;
-                        stale.push(node.name.clone());
-                    }
-                    None => {}
-                }
-            }
-            if !drop {
-                kept.push(line.to_string());
-            }
-        }
-        let mut added = Vec::new();
-        for (k, keys) in host_keys.iter().enumerate() {
-            let node = &cfg.nodes[k];
-            for (at, key) in keys.iter().enumerate() {
-                if !present[k][at] {
-                    kept.push(format!(
-                        "{},{} {} {}",
-                        node.name, node.address, key.0, key.1
-                    ));
-                    if !added.contains(&node.name) {
-                        added.push(node.name.clone());
-                    }
-                }
-            }
-        }
-        if !added.is_empty() || !stale.is_empty() {
-            stale.dedup();
-            let mut why = Vec::new();
-            if !added.is_empty() {
-                why.push(format!("adds the host key of {}", added.join(" and ")));
-            }
-            if !stale.is_empty() {
-                why.push(format!("replaces a stale key of {}", stale.join(" and ")));
-            }
-            let mut content = kept.join("\n");
-            content.push('\n');
-            let path = format!("{home}/.ssh/known_hosts");
-            plan.push(Change::new(
-                i,
-                0,
-                format!("write {path} ({})", why.join(", ")),
-                Action::Write {
-                    path,
-                    content: std::sync::Arc::new(content.into_bytes()),
-                    owner: files::ROOT,
-                    mode: 0o644,
-                },
-            ));
-        }
+        plan.extend(known_hosts_change(env, i, home, s.get("known"), &host_keys));
     }
     if !plan.is_empty() {
         for i in 0..seen.len() {
@@ -208,6 +135,91 @@ ssh-keygen -q -t ed25519 -N '' -C {} -f \"$HOME/.ssh/id_ed25519\" </dev/null >/d
         }
     }
     Ok(plan)
+}
+
+/// known_hosts: both nodes under name and address; a stale key for either is replaced.
+/// The new file for node `i` (whose file reads `text`), or None when it is right.
+fn known_hosts_change(
+    env: &Env,
+    i: usize,
+    home: &str,
+    text: &str,
+    host_keys: &[Vec<(String, String)>],
+) -> Option<Change> {
+    let cfg = env.cfg;
+    let mut kept = Vec::new();
+    let mut stale = Vec::new();
+    let mut present = vec![vec![false; 0]; 2];
+    for (k, keys) in host_keys.iter().enumerate() {
+        present[k] = vec![false; keys.len()];
+    }
+    for line in text.lines() {
+        let Some(entry) = parse_known(line) else {
+            kept.push(line.to_string());
+            continue;
+        };
+        let mut drop = false;
+        for (k, keys) in host_keys.iter().enumerate() {
+            let node = &cfg.nodes[k];
+            let addr = node.address.to_string();
+            let names_node = entry.hosts.iter().any(|h| *h == addr || *h == node.name);
+            if !names_node {
+                continue;
+            }
+            match keys.iter().position(|key| *key == entry.key) {
+                Some(at) if entry.hosts.contains(&addr) => present[k][at] = true,
+                Some(_) => {}
+                None if keys.iter().any(|key| key.0 == entry.key.0) => {
+                    drop = true;
+                    stale.push(node.name.clone());
+                }
+                None => {}
+            }
+        }
+        if !drop {
+            kept.push(line.to_string());
+        }
+    }
+    let mut added = Vec::new();
+    for (k, keys) in host_keys.iter().enumerate() {
+        let node = &cfg.nodes[k];
+        for (at, key) in keys.iter().enumerate() {
+            if !present[k][at] {
+                kept.push(format!(
+                    "{},{} {} {}",
+                    node.name, node.address, key.0, key.1
+                ));
+                if !added.contains(&node.name) {
+                    added.push(node.name.clone());
+                }
+            }
+        }
+    }
+    if added.is_empty() && stale.is_empty() {
+        return None;
+    }
+    stale.dedup();
+    let mut why = Vec::new();
+    if !added.is_empty() {
+        why.push(format!("adds the host key of {}", added.join(" and ")));
+    }
+    if !stale.is_empty() {
+        why.push(format!("replaces a stale key of {}", stale.join(" and ")));
+    }
+    let mut content = kept.join("\n");
+    content.push('\n');
+    let path = format!("{home}/.ssh/known_hosts");
+    Some(Change::new(
+        i,
+        0,
+        format!("write {path} ({})", why.join(", ")),
+        Action::Write {
+            path,
+            content: std::sync::Arc::new(content.into_bytes()),
+            owner: files::ROOT,
+            mode: 0o644,
+        },
+    ))
 }
 
 #[cfg(test)]
