@@ -73,135 +73,122 @@ pub async fn apply(
 ) -> Result<String, Failure> {
     let s = &sessions[change.node];
     let shown = change.action.shown();
+    if let Some((command, input, limit)) = command_of(&change.action) {
+        exec(s, &shown, &command, input, deadline.cap(limit)).await?;
+        return Ok(match &change.action {
+            Action::Write { content, .. } => format!("{} bytes", content.len()),
+            _ => String::new(),
+        });
+    }
     match &change.action {
+        Action::AuthorizeKeyOf { source } => {
+            authorize_key_of(&sessions[*source], s, &shown, deadline).await
+        }
+        Action::CopyFiles {
+            source,
+            files: list,
+        } => copy_files(&sessions[*source], s, list, deadline).await,
+        Action::EnsureRoles { vip, units } => ensure_roles(sessions, vip, units, deadline).await,
+        // The others are one command each (`command_of`).
+        _ => Ok(String::new()),
+    }
+}
+
+/// The command, its stdin and its limit, for the actions that are one command on the node.
+fn command_of(action: &Action) -> Option<(String, Option<&[u8]>, Duration)> {
+    const SHORT: Duration = Duration::from_secs(20);
+    Some(match action {
         Action::Write {
             path,
             content,
             owner,
             mode,
-        } => {
-            exec(
-                s,
-                &shown,
-                &files::write_command(path, owner, *mode),
-                Some(content),
-                deadline.cap(write_limit(content.len())),
-            )
-            .await?;
-            Ok(format!("{} bytes", content.len()))
-        }
+        } => (
+            files::write_command(path, owner, *mode),
+            Some(content.as_slice()),
+            write_limit(content.len()),
+        ),
         Action::Chmod { path, owner, mode } => {
-            exec(
-                s,
-                &shown,
-                &files::chmod_command(path, owner, *mode),
-                None,
-                deadline.cap(Duration::from_secs(20)),
-            )
-            .await?;
-            Ok(String::new())
+            (files::chmod_command(path, owner, *mode), None, SHORT)
         }
-        Action::Symlink { path, target } => {
-            exec(
-                s,
-                &shown,
-                &files::symlink_command(path, target),
-                None,
-                deadline.cap(Duration::from_secs(20)),
-            )
-            .await?;
-            Ok(String::new())
+        Action::Symlink { path, target } => (files::symlink_command(path, target), None, SHORT),
+        Action::Remove { path } => (files::remove_command(path), None, SHORT),
+        Action::AppendLine { path, line } => (
+            files::append_line_command(path),
+            Some(line.as_bytes()),
+            SHORT,
+        ),
+        Action::Run { script, limit, .. } => ("bash -s".into(), Some(script.as_bytes()), *limit),
+        Action::AuthorizeKeyOf { .. } | Action::CopyFiles { .. } | Action::EnsureRoles { .. } => {
+            return None
         }
-        Action::Remove { path } => {
-            exec(
-                s,
-                &shown,
-                &files::remove_command(path),
-                None,
-                deadline.cap(Duration::from_secs(20)),
-            )
-            .await?;
-            Ok(String::new())
-        }
-        Action::AppendLine { path, line } => {
-            exec(
-                s,
-                &shown,
-                &files::append_line_command(path),
-                Some(line.as_bytes()),
-                deadline.cap(Duration::from_secs(20)),
-            )
-            .await?;
-            Ok(String::new())
-        }
-        Action::Run { script, limit, .. } => {
-            exec(
-                s,
-                &shown,
-                "bash -s",
-                Some(script.as_bytes()),
-                deadline.cap(*limit),
-            )
-            .await?;
-            Ok(String::new())
-        }
-        Action::AuthorizeKeyOf { source } => {
-            let read = "cat \"$HOME/.ssh/id_ed25519.pub\"";
-            let out = exec(
-                &sessions[*source],
-                read,
-                read,
-                None,
-                deadline.cap(Duration::from_secs(20)),
-            )
-            .await?;
-            let key = out.stdout_str();
-            let key = key
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .trim()
-                .to_string();
-            if key.is_empty() {
-                return Err(transport(read, "the public key is empty".into()));
-            }
-            exec(
-                s,
-                &shown,
-                AUTHORIZE,
-                Some(key.as_bytes()),
-                deadline.cap(Duration::from_secs(20)),
-            )
-            .await?;
-            Ok(String::new())
-        }
-        Action::CopyFiles {
-            source,
-            files: list,
-        } => {
-            for (path, owner, mode) in list {
-                let read = format!("cat {}", shell_quote(path));
-                let out = exec(
-                    &sessions[*source],
-                    &read,
-                    &read,
-                    None,
-                    deadline.cap(Duration::from_secs(30)),
-                )
-                .await?;
-                exec(
-                    s,
-                    &format!("write {path}"),
-                    &files::write_command(path, owner, *mode),
-                    Some(&out.stdout),
-                    deadline.cap(write_limit(out.stdout.len())),
-                )
-                .await?;
-            }
-            Ok(String::new())
-        }
-        Action::EnsureRoles { vip, units } => ensure_roles(sessions, vip, units, deadline).await,
+    })
+}
+
+/// The public key of `source`'s user, added to `target`'s authorized_keys (once).
+async fn authorize_key_of(
+    source: &SshSession,
+    target: &SshSession,
+    shown: &str,
+    deadline: Deadline,
+) -> Result<String, Failure> {
+    let read = "cat \"$HOME/.ssh/id_ed25519.pub\"";
+    let out = exec(
+        source,
+        read,
+        read,
+        None,
+        deadline.cap(Duration::from_secs(20)),
+    )
+    .await?;
+    let key = out.stdout_str();
+    let key = key
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    if key.is_empty() {
+        return Err(transport(read, "the public key is empty".into()));
     }
+    exec(
+        target,
+        shown,
+        AUTHORIZE,
+        Some(key.as_bytes()),
+        deadline.cap(Duration::from_secs(20)),
+    )
+    .await?;
+    Ok(String::new())
+}
+
+/// Each file read on `source` and written on `target` with its owner and mode.
+async fn copy_files(
+    source: &SshSession,
+    target: &SshSession,
+    list: &[(String, &'static str, u32)],
+    deadline: Deadline,
+) -> Result<String, Failure> {
+    for (path, owner, mode) in list {
+        let read = format!("cat {}", shell_quote(path));
+        let out = exec(
+            source,
+            &read,
+            &read,
+            None,
+            deadline.cap(Duration::from_secs(30)),
+        )
+        .await?;
+        exec(
+            target,
+            &format!("write {path}"),
+            &files::write_command(path, owner, *mode),
+            Some(&out.stdout),
+            deadline.cap(write_limit(out.stdout.len())),
+        )
+        .await?;
+    }
+    Ok(String::new())
 }
 
 /// Waits until exactly one node holds the VIP, `units` run there and nowhere else. The notify

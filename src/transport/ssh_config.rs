@@ -565,6 +565,106 @@ impl Resolver<'_> {
             .push(format!("{}: {setting} {value} ({source})", self.label));
     }
 
+    /// The identity files to offer, and whether only those (IdentitiesOnly).
+    fn identities(
+        &mut self,
+        hc: &HostConfig,
+        path: &dyn Fn(&str) -> PathBuf,
+    ) -> (Vec<PathBuf>, bool) {
+        let cfg = self.cfg;
+        match &cfg.identity_file {
+            Some(f) => {
+                self.note(
+                    "identity",
+                    &f.display().to_string(),
+                    Source::Pairctl("identity_file"),
+                );
+                (vec![f.clone()], true)
+            }
+            None => {
+                let only = hc
+                    .get("identitiesonly")
+                    .is_some_and(|(v, _)| v.eq_ignore_ascii_case("yes"));
+                let mut files = Vec::new();
+                for (v, origin) in hc.all("identityfile") {
+                    if v.eq_ignore_ascii_case("none") {
+                        continue;
+                    }
+                    let p = path(v);
+                    self.note(
+                        "identity",
+                        &p.display().to_string(),
+                        Source::SshConfig(origin),
+                    );
+                    files.push(p);
+                }
+                if files.is_empty() {
+                    self.note(
+                        "identity",
+                        "agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa",
+                        Source::Default,
+                    );
+                }
+                (files, only)
+            }
+        }
+    }
+
+    /// The known_hosts file host keys are checked against.
+    fn known_hosts(&mut self, hc: &HostConfig, path: &dyn Fn(&str) -> PathBuf) -> PathBuf {
+        let cfg = self.cfg;
+        match hc.args("userknownhostsfile") {
+            Some((files, origin)) if !cfg.explicit.known_hosts => {
+                // pairctl checks one file: the first, where OpenSSH also learns keys.
+                let p = path(&files[0]);
+                self.note(
+                    "known_hosts",
+                    &p.display().to_string(),
+                    Source::SshConfig(origin),
+                );
+                p
+            }
+            _ => {
+                let source = if cfg.explicit.known_hosts {
+                    Source::Pairctl("known_hosts")
+                } else {
+                    Source::Default
+                };
+                self.note(
+                    "known_hosts",
+                    &cfg.known_hosts.display().to_string(),
+                    source,
+                );
+                cfg.known_hosts.clone()
+            }
+        }
+    }
+
+    /// What to do with an unknown host key.
+    fn policy(&mut self, hc: &HostConfig) -> HostKeyPolicy {
+        let cfg = self.cfg;
+        match hc.get("stricthostkeychecking") {
+            Some((v, origin)) if !cfg.explicit.host_key_policy => {
+                let p = policy_of(v);
+                self.note(
+                    "host_key_policy",
+                    &format!("{} (StrictHostKeyChecking {v})", policy_name(p)),
+                    Source::SshConfig(origin),
+                );
+                p
+            }
+            _ => {
+                let source = if cfg.explicit.host_key_policy {
+                    Source::Pairctl("host_key_policy")
+                } else {
+                    Source::Default
+                };
+                self.note("host_key_policy", policy_name(cfg.host_key_policy), source);
+                cfg.host_key_policy
+            }
+        }
+    }
+
     /// The settings of one host; `user`/`port` given by the caller (a jump spec) win.
     fn spec(
         &mut self,
@@ -598,87 +698,9 @@ impl Resolver<'_> {
         self.note("port", &port.to_string(), port_source);
         self.note("user", &user, user_source);
         let path = |v: &str| expand_tilde(&tokens(&host, port, &user, v));
-        let (identities, identities_only) = match &cfg.identity_file {
-            Some(f) => {
-                self.note(
-                    "identity",
-                    &f.display().to_string(),
-                    Source::Pairctl("identity_file"),
-                );
-                (vec![f.clone()], true)
-            }
-            None => {
-                let only = host_config
-                    .get("identitiesonly")
-                    .is_some_and(|(v, _)| v.eq_ignore_ascii_case("yes"));
-                let mut files = Vec::new();
-                for (v, origin) in host_config.all("identityfile") {
-                    if v.eq_ignore_ascii_case("none") {
-                        continue;
-                    }
-                    let p = path(v);
-                    self.note(
-                        "identity",
-                        &p.display().to_string(),
-                        Source::SshConfig(origin),
-                    );
-                    files.push(p);
-                }
-                if files.is_empty() {
-                    self.note(
-                        "identity",
-                        "agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa",
-                        Source::Default,
-                    );
-                }
-                (files, only)
-            }
-        };
-        let known_hosts = match host_config.args("userknownhostsfile") {
-            Some((files, origin)) if !cfg.explicit.known_hosts => {
-                // pairctl checks one file: the first, where OpenSSH also learns keys.
-                let p = path(&files[0]);
-                self.note(
-                    "known_hosts",
-                    &p.display().to_string(),
-                    Source::SshConfig(origin),
-                );
-                p
-            }
-            _ => {
-                let source = if cfg.explicit.known_hosts {
-                    Source::Pairctl("known_hosts")
-                } else {
-                    Source::Default
-                };
-                self.note(
-                    "known_hosts",
-                    &cfg.known_hosts.display().to_string(),
-                    source,
-                );
-                cfg.known_hosts.clone()
-            }
-        };
-        let policy = match host_config.get("stricthostkeychecking") {
-            Some((v, origin)) if !cfg.explicit.host_key_policy => {
-                let p = policy_of(v);
-                self.note(
-                    "host_key_policy",
-                    &format!("{} (StrictHostKeyChecking {v})", policy_name(p)),
-                    Source::SshConfig(origin),
-                );
-                p
-            }
-            _ => {
-                let source = if cfg.explicit.host_key_policy {
-                    Source::Pairctl("host_key_policy")
-                } else {
-                    Source::Default
-                };
-                self.note("host_key_policy", policy_name(cfg.host_key_policy), source);
-                cfg.host_key_policy
-            }
-        };
+        let (identities, identities_only) = self.identities(&host_config, &path);
+        let known_hosts = self.known_hosts(&host_config, &path);
+        let policy = self.policy(&host_config);
         let connect_timeout = match host_config.get("connecttimeout") {
             Some((v, origin)) if !cfg.explicit.connect_timeout => {
                 let secs = v.parse::<u64>().unwrap_or(3).max(1);
