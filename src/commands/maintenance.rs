@@ -136,16 +136,7 @@ async fn on(
         now_epoch(),
         duration,
     );
-    let mut report = MaintenanceReport {
-        schema: REPORT_SCHEMA,
-        cluster: cfg.name.clone(),
-        action: "on",
-        outcome: Outcome::Planned,
-        maintenance: Some(record.clone()),
-        nodes: Vec::new(),
-        warnings: Vec::new(),
-        summary: String::new(),
-    };
+    let mut report = planned(cfg, "on", Some(record.clone()));
     if let Some(n) = &node {
         if status.active.as_deref() == Some(n.as_str()) {
             let meaning = format!(
@@ -195,40 +186,7 @@ async fn on(
     }
     let json = serde_json::to_string(&record).unwrap_or_default();
     let command = maintenance::set_command(duration.as_secs(), record.until_epoch);
-    let writes = links.iter().filter_map(|l| l.session().map(|s| (l, s)));
-    let results = futures::future::join_all(writes.map(|(l, s)| {
-        let (command, json, record) = (&command, &json, &record);
-        async move {
-            let read_back = match s
-                .exec_with_input(command, Some(json.as_bytes()), NODE_LIMIT)
-                .await
-            {
-                Ok(o) if o.success() => {
-                    maintenance::parse_probe(&o.stdout_str()).map_err(|e| e.to_string())
-                }
-                Ok(o) => Err(format!(
-                    "exit status {}: {}",
-                    o.status.map_or("none".into(), |c| c.to_string()),
-                    o.stderr_str().trim()
-                )),
-                Err(e) => Err(e.into()),
-            };
-            match read_back {
-                Ok(Some(m)) if m == *record => NodeResult::new(
-                    &l.node.name,
-                    "recorded",
-                    format!("read back; the node ends it at {}", m.until),
-                ),
-                Ok(other) => NodeResult::new(
-                    &l.node.name,
-                    "failed",
-                    format!("read back {other:?} instead of the record written"),
-                ),
-                Err(e) => NodeResult::new(&l.node.name, "failed", e),
-            }
-        }
-    }))
-    .await;
+    let results = record_everywhere(&links, &command, &json, &record).await;
     report.nodes = results
         .into_iter()
         .chain(unreachable_results(&links))
@@ -272,16 +230,7 @@ async fn off(ctx: &Context, cfg: &Config, dry_run: bool) -> Result<MaintenanceRe
     let links = connect_all(cfg, deadline).await;
     super::status::warn_connect_problems(ctx, &links);
     reachable(&links)?;
-    let mut report = MaintenanceReport {
-        schema: REPORT_SCHEMA,
-        cluster: cfg.name.clone(),
-        action: "off",
-        outcome: Outcome::Planned,
-        maintenance: None,
-        nodes: Vec::new(),
-        warnings: Vec::new(),
-        summary: String::new(),
-    };
+    let mut report = planned(cfg, "off", None);
     // What each node holds now: the newest record decides what is ended where.
     let held = records(&links).await;
     let newest = maintenance::newest(held.iter().flat_map(|(_, m)| m.clone()));
@@ -340,24 +289,7 @@ async fn off(ctx: &Context, cfg: &Config, dry_run: bool) -> Result<MaintenanceRe
     // returns with its live copy is outvoted by the newer end.
     let command = maintenance::end_command(ended.until_epoch);
     let json = serde_json::to_string(&ended).unwrap_or_default();
-    let results = futures::future::join_all(targets.iter().filter_map(|l| {
-        l.session().map(|s| {
-            let (command, json) = (&command, &json);
-            async move {
-                match s
-                    .exec_with_input(command, Some(json.as_bytes()), NODE_LIMIT)
-                    .await
-                {
-                    Ok(o) if o.success() => NodeResult::new(&l.node.name, "ended", String::new()),
-                    Ok(o) => {
-                        NodeResult::new(&l.node.name, "failed", o.stderr_str().trim().to_string())
-                    }
-                    Err(e) => NodeResult::new(&l.node.name, "failed", e),
-                }
-            }
-        })
-    }))
-    .await;
+    let results = end_on(&targets, &command, &json).await;
     let untouched = links
         .iter()
         .filter(|l| l.session().is_some() && !names.contains(&l.node.name.as_str()))
@@ -388,6 +320,77 @@ async fn off(ctx: &Context, cfg: &Config, dry_run: bool) -> Result<MaintenanceRe
         history(&links, "maintenance-off", scope, "ended".into(), started).await;
     }
     Ok(report)
+}
+
+/// The report of `action` before anything is done.
+fn planned(cfg: &Config, action: &'static str, record: Option<Maintenance>) -> MaintenanceReport {
+    MaintenanceReport {
+        schema: REPORT_SCHEMA,
+        cluster: cfg.name.clone(),
+        action,
+        outcome: Outcome::Planned,
+        maintenance: record,
+        nodes: Vec::new(),
+        warnings: Vec::new(),
+        summary: String::new(),
+    }
+}
+
+/// Writes the record on every connected node and reads it back: what each node holds.
+async fn record_everywhere(
+    links: &[NodeLink],
+    command: &str,
+    json: &str,
+    record: &Maintenance,
+) -> Vec<NodeResult> {
+    let writes = links.iter().filter_map(|l| l.session().map(|s| (l, s)));
+    futures::future::join_all(writes.map(|(l, s)| async move {
+        let read_back = match s
+            .exec_with_input(command, Some(json.as_bytes()), NODE_LIMIT)
+            .await
+        {
+            Ok(o) if o.success() => {
+                maintenance::parse_probe(&o.stdout_str()).map_err(|e| e.to_string())
+            }
+            Ok(o) => Err(format!(
+                "exit status {}: {}",
+                o.status.map_or("none".into(), |c| c.to_string()),
+                o.stderr_str().trim()
+            )),
+            Err(e) => Err(e.into()),
+        };
+        match read_back {
+            Ok(Some(m)) if m == *record => NodeResult::new(
+                &l.node.name,
+                "recorded",
+                format!("read back; the node ends it at {}", m.until),
+            ),
+            Ok(other) => NodeResult::new(
+                &l.node.name,
+                "failed",
+                format!("read back {other:?} instead of the record written"),
+            ),
+            Err(e) => NodeResult::new(&l.node.name, "failed", e),
+        }
+    }))
+    .await
+}
+
+/// Writes the ended record on each target node.
+async fn end_on(targets: &[&NodeLink], command: &str, json: &str) -> Vec<NodeResult> {
+    futures::future::join_all(targets.iter().filter_map(|l| {
+        l.session().map(|s| async move {
+            match s
+                .exec_with_input(command, Some(json.as_bytes()), NODE_LIMIT)
+                .await
+            {
+                Ok(o) if o.success() => NodeResult::new(&l.node.name, "ended", String::new()),
+                Ok(o) => NodeResult::new(&l.node.name, "failed", o.stderr_str().trim().to_string()),
+                Err(e) => NodeResult::new(&l.node.name, "failed", e),
+            }
+        })
+    }))
+    .await
 }
 
 fn now_epoch() -> u64 {

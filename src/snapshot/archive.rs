@@ -881,6 +881,31 @@ mod tests {
         assert_eq!(redacted.sha256, hex::encode(Sha256::digest(data)));
     }
 
+    /// Copies the bundle `from` to `to` with n1/test/a.txt's content changed and
+    /// n1/test/b.bin left out (the manifest untouched).
+    fn rewrite_tampered(from: &Path, to: &Path) {
+        let out = zstd::Encoder::new(File::create(to).unwrap(), 3).unwrap();
+        let mut tar = tar::Builder::new(out);
+        let mut input = tar::Archive::new(zstd::Decoder::new(File::open(from).unwrap()).unwrap());
+        for e in input.entries().unwrap() {
+            let mut e = e.unwrap();
+            let name = e.path().unwrap().to_string_lossy().into_owned();
+            let mut data = Vec::new();
+            e.read_to_end(&mut data).unwrap();
+            if name == "n1/test/a.txt" {
+                data = b"alphA\n".to_vec();
+            }
+            if name == "n1/test/b.bin" {
+                continue;
+            }
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            tar.append_data(&mut h, &name, data.as_slice()).unwrap();
+        }
+        tar.into_inner().unwrap().finish().unwrap();
+    }
+
     #[tokio::test]
     async fn write_publish_then_verify_and_detect_tampering() {
         let dir = tempfile::tempdir().unwrap();
@@ -968,29 +993,7 @@ mod tests {
 
         // Rewrite the archive with one item's content changed (the manifest untouched).
         let tampered = dir.path().join("tampered.tar.zst");
-        {
-            let out = zstd::Encoder::new(File::create(&tampered).unwrap(), 3).unwrap();
-            let mut tar = tar::Builder::new(out);
-            let mut input =
-                tar::Archive::new(zstd::Decoder::new(File::open(&paths.archive).unwrap()).unwrap());
-            for e in input.entries().unwrap() {
-                let mut e = e.unwrap();
-                let name = e.path().unwrap().to_string_lossy().into_owned();
-                let mut data = Vec::new();
-                e.read_to_end(&mut data).unwrap();
-                if name == "n1/test/a.txt" {
-                    data = b"alphA\n".to_vec();
-                }
-                if name == "n1/test/b.bin" {
-                    continue;
-                }
-                let mut h = tar::Header::new_gnu();
-                h.set_size(data.len() as u64);
-                h.set_mode(0o644);
-                tar.append_data(&mut h, &name, data.as_slice()).unwrap();
-            }
-            tar.into_inner().unwrap().finish().unwrap();
-        }
+        rewrite_tampered(&paths.archive, &tampered);
         let (_, v) = verify(&tampered).unwrap();
         assert!(!v.ok());
         assert!(
