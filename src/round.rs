@@ -3,7 +3,8 @@
 
 use crate::config::Config;
 use crate::model::{judge, ClusterReport, Expectations};
-use crate::probe::collect::{gather, NodeLink};
+use crate::probe::collect::{gather, gather_with, NodeLink};
+use crate::probe::ServiceFacts;
 use crate::transport::https::HttpsClient;
 use crate::transport::Deadline;
 use std::time::Instant;
@@ -29,6 +30,20 @@ pub async fn report(
     started: Instant,
 ) -> ClusterReport {
     let facts = gather(cfg, links, https, deadline).await;
+    judge_pair(cfg, &facts, started)
+}
+
+/// `report`, with the services' answers asked before the connections were up (see
+/// `collect::gather_with`).
+pub async fn report_with_services(
+    cfg: &Config,
+    links: &[NodeLink],
+    https: &HttpsClient,
+    services: Option<Vec<ServiceFacts>>,
+    deadline: Deadline,
+    started: Instant,
+) -> ClusterReport {
+    let facts = gather_with(cfg, links, https, services, deadline).await;
     judge_pair(cfg, &facts, started)
 }
 

@@ -35,7 +35,15 @@ pub async fn run(ctx: &Context, kind: Kind, dry_run: bool) -> Result<u8> {
         _ => Duration::from_secs(8),
     };
     let look = Deadline::after(deadline.cap(look_share));
-    let links = connect_all(&cfg, look).await;
+    // A failover looks at the old active from every side while connecting (see
+    // `failover::connect`).
+    let (links, views, services) = match &kind {
+        Kind::Failover { .. } => {
+            let c = failover::connect(&cfg, &https, look).await;
+            (c.links, c.views, c.services)
+        }
+        Kind::Swap { .. } => (connect_all(&cfg, look).await, Vec::new(), None),
+    };
     super::status::warn_connect_problems(ctx, &links);
     // One role change at a time, cluster-wide: taken before anything is looked at or done.
     let lock = if dry_run {
@@ -54,8 +62,9 @@ pub async fn run(ctx: &Context, kind: Kind, dry_run: bool) -> Result<u8> {
             }
         }
     };
+    let early = (views.as_slice(), services);
     let code = act(
-        ctx, &cfg, &links, &https, kind, dry_run, deadline, look, started,
+        ctx, &cfg, &links, &https, kind, early, dry_run, deadline, look, started,
     )
     .await;
     if let Some(l) = lock {
@@ -151,13 +160,18 @@ async fn act(
     links: &[crate::probe::collect::NodeLink],
     https: &HttpsClient,
     kind: Kind,
+    (views, services): (
+        &[failover::PeerView],
+        Option<Vec<crate::probe::ServiceFacts>>,
+    ),
     dry_run: bool,
     deadline: Deadline,
     look: Deadline,
     started: Instant,
 ) -> Result<u8> {
     let (cfg, links, https) = (cfg, links, https);
-    let report = crate::round::report(cfg, links, https, look, started).await;
+    let report =
+        crate::round::report_with_services(cfg, links, https, services, look, started).await;
     let reporter = StepReporter::new(&ctx.style);
 
     let (op, situation) = match &kind {
@@ -167,7 +181,8 @@ async fn act(
             (swap::prepare(cfg, report, &force, dry_run), None)
         }
         Kind::Failover { force } => {
-            let (op, s) = failover::prepare(cfg, links, report, *force, dry_run, deadline).await;
+            let (op, s) =
+                failover::prepare(cfg, links, views, report, *force, dry_run, deadline).await;
             (op, s)
         }
     };

@@ -58,8 +58,9 @@ pub async fn undemote(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
     Ok(((), format!("{MAINTENANCE_FILE} removed")))
 }
 
-/// Writes the node's role and epoch (each file replaced atomically, then synced: a role must
-/// survive a power cut). keepalived's track script acts on the role within a second.
+/// Writes the node's role and epoch (each file replaced atomically, then the files and their
+/// directory synced: a role must survive a power cut; a whole-system `sync` waited on every
+/// other writer's dirty pages, 1.6 s on a loaded node). keepalived's track script acts on the role within a second.
 pub async fn set_role(s: &impl Exec, role: &str, epoch: u64, deadline: Deadline) -> StepResult<()> {
     let role = match role {
         "active" => "active",
@@ -68,7 +69,7 @@ pub async fn set_role(s: &impl Exec, role: &str, epoch: u64, deadline: Deadline)
     run_ok(
         s,
         &format!(
-            "mkdir -p /etc/pairctl && echo {role} > {ROLE_FILE}.new && echo {epoch} > {EPOCH_FILE}.new && mv -f {ROLE_FILE}.new {ROLE_FILE} && mv -f {EPOCH_FILE}.new {EPOCH_FILE} && sync"
+            "mkdir -p /etc/pairctl && echo {role} > {ROLE_FILE}.new && echo {epoch} > {EPOCH_FILE}.new && mv -f {ROLE_FILE}.new {ROLE_FILE} && mv -f {EPOCH_FILE}.new {EPOCH_FILE} && sync {ROLE_FILE} {EPOCH_FILE} /etc/pairctl"
         ),
         deadline.cap(CALL),
     )
@@ -81,7 +82,7 @@ pub async fn set_role(s: &impl Exec, role: &str, epoch: u64, deadline: Deadline)
 pub async fn fence(s: &impl Exec, fence: &Fence, deadline: Deadline) -> StepResult<()> {
     let out = s
         .exec_with_input(
-            &format!("mkdir -p /etc/pairctl && cat > {FENCE_FILE}.new && mv -f {FENCE_FILE}.new {FENCE_FILE} && sync"),
+            &format!("mkdir -p /etc/pairctl && cat > {FENCE_FILE}.new && mv -f {FENCE_FILE}.new {FENCE_FILE} && sync {FENCE_FILE} /etc/pairctl"),
             Some(fence_text(fence).as_bytes()),
             deadline.cap(CALL),
         )
@@ -335,8 +336,9 @@ pub async fn galera_bootstrap(s: &impl Exec, deadline: Deadline) -> StepResult<(
     }
 }
 
-/// Asks the survivor whether it can still reach `address` (ICMP and the SSH port). Only an
-/// answer of "no" on both counts as confirmed down.
+/// Asks the survivor whether it can still reach `address` (ICMP and the SSH port, both at
+/// once: a dead node costs the longer of the two waits, not their sum). Only an answer of "no"
+/// on both counts as confirmed down.
 pub async fn confirm_down_from(
     s: &impl Exec,
     address: &str,
@@ -344,8 +346,9 @@ pub async fn confirm_down_from(
 ) -> Result<bool, ProbeError> {
     let a = shell_quote(address);
     let cmd = format!(
-        "if ping -c 2 -i 0.2 -W 1 {a} >/dev/null 2>&1; then echo ping; fi; \
-if timeout 2 bash -c 'exec 3<>/dev/tcp/{address}/22' 2>/dev/null; then echo tcp; fi; true"
+        "{{ if ping -c 2 -i 0.2 -W 1 {a} >/dev/null 2>&1; then echo ping; fi; }} & \
+{{ if timeout 2 bash -c 'exec 3<>/dev/tcp/{address}/22' 2>/dev/null; then echo tcp; fi; }} & \
+wait; true"
     );
     let out = run_ok(s, &cmd, limit).await?;
     Ok(out.trim().is_empty())

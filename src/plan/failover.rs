@@ -39,6 +39,63 @@ pub struct Situation {
     pub survivor_seqno: Option<u64>,
 }
 
+/// What one node said about its peer when asked at connect time (`connect`).
+#[derive(Debug, Clone)]
+pub struct PeerView {
+    /// The node that looked.
+    pub from: String,
+    /// Its peer is down as it sees it (no ICMP answer, no SSH port), or why it cannot say.
+    pub peer_down: Result<bool, crate::transport::ProbeError>,
+}
+
+/// What failover learns before the lock: the connections, each node's look at its peer, and
+/// the services through the VIP.
+pub struct Connected {
+    pub links: Vec<NodeLink>,
+    pub views: Vec<PeerView>,
+    /// None when the ingress rides the nodes' connections (then the round asks).
+    pub services: Option<Vec<crate::probe::ServiceFacts>>,
+}
+
+/// Connects to both nodes, and looks at the old active from every side at once: as soon as a
+/// node's connection is up it is asked whether it still reaches its peer, while pairctl's own
+/// connection to a dead node is still waiting, and the services are asked through the VIP at
+/// the same time. A dead active so costs one connect timeout, not three (connect, then the
+/// VIP it held, then the survivor's look). Reads only: the lock is taken after.
+pub async fn connect(cfg: &Config, https: &HttpsClient, deadline: Deadline) -> Connected {
+    let per_node = cfg.nodes.iter().map(|node| async move {
+        let link = crate::probe::collect::connect_one(cfg, node, deadline).await;
+        let peer = cfg.nodes.iter().find(|p| p.name != node.name);
+        let view = match (link.session(), peer) {
+            (Some(s), Some(peer)) => Some(PeerView {
+                from: node.name.clone(),
+                peer_down: actions::confirm_down_from(
+                    s.as_ref(),
+                    &peer.address.to_string(),
+                    deadline.cap(Duration::from_secs(5)),
+                )
+                .await,
+            }),
+            _ => None,
+        };
+        (link, view)
+    });
+    let services = async {
+        if crate::probe::collect::ingress_direct(cfg) {
+            Some(crate::probe::collect::services(cfg, https, deadline).await)
+        } else {
+            None
+        }
+    };
+    let (per_node, services) = tokio::join!(futures::future::join_all(per_node), services);
+    let (links, views): (Vec<_>, Vec<_>) = per_node.into_iter().unzip();
+    Connected {
+        links,
+        views: views.into_iter().flatten().collect(),
+        services,
+    }
+}
+
 fn reachable(report: &ClusterReport, node: &str) -> bool {
     report
         .checks
@@ -78,6 +135,7 @@ pub fn choose(report: &ClusterReport) -> Option<(String, String)> {
 pub async fn prepare(
     cfg: &Config,
     links: &[NodeLink],
+    views: &[PeerView],
     report: ClusterReport,
     force: bool,
     dry_run: bool,
@@ -117,9 +175,15 @@ pub async fn prepare(
                 false,
             ));
         } else {
+            // The survivor's look taken at connect time, or now when there is none.
+            let early = views
+                .iter()
+                .find(|v| v.from == to)
+                .map(|v| v.peer_down.clone());
             let seen = async {
-                match &survivor {
-                    Some(s) => {
+                match (early, &survivor) {
+                    (Some(seen), _) => seen,
+                    (None, Some(s)) => {
                         actions::confirm_down_from(
                             s,
                             &from_address,
@@ -127,7 +191,7 @@ pub async fn prepare(
                         )
                         .await
                     }
-                    None => Err("no session".into()),
+                    (None, None) => Err("no session".into()),
                 }
             };
             // With a witness, its view too (asked at the same time): a live old active it

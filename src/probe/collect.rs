@@ -88,6 +88,40 @@ pub async fn gather(
     https: &HttpsClient,
     deadline: Deadline,
 ) -> ClusterFacts {
+    gather_with(cfg, links, https, None, deadline).await
+}
+
+/// Whether the ingress is reached directly (not through the nodes' SSH connections): then
+/// its probes need no connection and can start before them (`services`).
+pub fn ingress_direct(cfg: &Config) -> bool {
+    !cfg.nodes
+        .iter()
+        .any(|n| crate::transport::ssh_config::tunnels(&cfg.ssh, n))
+}
+
+/// One health request per enabled service through the VIP, at once.
+pub async fn services(cfg: &Config, https: &HttpsClient, deadline: Deadline) -> Vec<ServiceFacts> {
+    join_all(cfg.k3s.services.iter().map(|s| async move {
+        let url = cfg.health_url(s);
+        let status = https.get_status(&url, deadline.remaining()).await;
+        ServiceFacts {
+            name: s.clone(),
+            url,
+            status,
+        }
+    }))
+    .await
+}
+
+/// `gather`, with the services' answers already in hand when `services` is given (asked at
+/// connect time by a command that cannot wait for a dead VIP holder twice: failover).
+pub async fn gather_with(
+    cfg: &Config,
+    links: &[NodeLink],
+    https: &HttpsClient,
+    services: Option<Vec<ServiceFacts>>,
+    deadline: Deadline,
+) -> ClusterFacts {
     https.route_via(links.iter().filter_map(|l| l.session().cloned()).collect());
     let password = cfg.galera.password.as_ref().map(|p| p.expose().to_string());
     // Volume status and heal info are cluster-wide and the gluster CLI is CPU-heavy: asked of
@@ -113,15 +147,12 @@ pub async fn gather(
             deadline,
         )
     }));
-    let services = join_all(cfg.k3s.services.iter().map(|s| async move {
-        let url = cfg.health_url(s);
-        let status = https.get_status(&url, deadline.remaining()).await;
-        ServiceFacts {
-            name: s.clone(),
-            url,
-            status,
+    let services = async {
+        match services {
+            Some(given) => given,
+            None => self::services(cfg, https, deadline).await,
         }
-    }));
+    };
     let (mut nodes, services) = tokio::join!(nodes, services);
     let answered = |n: &NodeFacts| {
         !n.volumes.is_empty() && n.volumes.iter().all(|v| v.status.is_ok() && v.heal.is_ok())
@@ -153,13 +184,17 @@ enum VolumeQuestions {
     Yes,
     /// When the node does not hold the VIP (it decides: `gluster::batch_command_unless_vip`).
     UnlessVipHere,
+    /// Not asked: the peer is silent, and `volume status` is a cluster-wide transaction that
+    /// would wait on its glusterd and then leave the volume lock behind for minutes (every
+    /// later round would read "Another transaction is in progress"). Each volume says so.
+    NotWhilePeerSilent,
 }
 
 /// One gluster CLI run on a node (see `gluster::batch_command`): its peer status when
 /// `peers`, and every volume's status (and heal summary, when `heal`) as `volumes` says.
 async fn gather_gluster(
     cfg: &Config,
-    s: &SshSession,
+    s: &impl Exec,
     peers: bool,
     volumes: VolumeQuestions,
     heal: bool,
@@ -170,7 +205,8 @@ async fn gather_gluster(
         questions.push("peer status".to_string());
     }
     let mut volume_questions = Vec::new();
-    for v in &cfg.gluster.volumes {
+    let ask_volumes = volumes != VolumeQuestions::NotWhilePeerSilent;
+    for v in cfg.gluster.volumes.iter().filter(|_| ask_volumes) {
         volume_questions.push(format!("volume status {v}"));
         if heal {
             volume_questions.push(format!("volume heal {v} info summary"));
@@ -181,7 +217,7 @@ async fn gather_gluster(
     }
     let limit = deadline.remaining();
     let command = match volumes {
-        VolumeQuestions::Yes => {
+        VolumeQuestions::Yes | VolumeQuestions::NotWhilePeerSilent => {
             questions.append(&mut volume_questions);
             gluster::batch_command(&questions, limit)
         }
@@ -250,6 +286,21 @@ async fn gather_gluster(
                 heal,
             });
         }
+    }
+    if !ask_volumes {
+        let why = not_collected(
+            "the peer does not answer (volume status would wait on its glusterd and leave the volume lock behind)",
+        );
+        volume_facts = cfg
+            .gluster
+            .volumes
+            .iter()
+            .map(|v| VolumeFacts {
+                name: v.clone(),
+                status: Err(why.clone()),
+                heal: Err(why.clone()),
+            })
+            .collect();
     }
     (peer_facts, volume_facts)
 }
@@ -400,7 +451,9 @@ async fn gather_node(
     // The peer status, and the volumes when this node is the one asked (the standby, or the
     // only reachable node): one gluster CLI run, started at once. Heal info waits on every
     // brick: not asked while the peer (and its brick) is silent.
-    let volume_questions = if only_reachable {
+    let volume_questions = if peer_silent.is_some() {
+        VolumeQuestions::NotWhilePeerSilent
+    } else if only_reachable {
         VolumeQuestions::Yes
     } else {
         VolumeQuestions::UnlessVipHere
@@ -463,4 +516,51 @@ fn first_line(s: &str) -> &str {
         .map(str::trim)
         .find(|l| !l.is_empty())
         .unwrap_or("")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::transport::fake::FakeNode;
+
+    fn cfg() -> Config {
+        crate::config::parse(
+            std::path::Path::new("/x/pairctl.toml"),
+            "name = \"lab\"\nvip = \"10.213.57.10\"\n[[node]]\nname = \"n1\"\naddress = \"10.213.57.11\"\n[[node]]\nname = \"n2\"\naddress = \"10.213.57.12\"\n[gluster]\nvolumes = [\"shared\"]\n",
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn with_the_peer_silent_only_the_peer_status_is_asked_and_each_volume_says_why() {
+        let node = FakeNode::new("n2").answer(
+            "gluster --xml",
+            include_str!("../../fixtures/gluster/peer-status-disconnected.xml"),
+        );
+        let deadline = Deadline::after(Duration::from_secs(5));
+        let (peers, volumes) = gather_gluster(
+            &cfg(),
+            &node,
+            true,
+            VolumeQuestions::NotWhilePeerSilent,
+            false,
+            deadline,
+        )
+        .await;
+        assert!(!peers.unwrap().peers[0].connected);
+        let ran = node.commands().join("\n");
+        assert!(ran.contains("'peer status'"), "{ran}");
+        assert!(!ran.contains("volume"), "{ran}");
+        assert_eq!(volumes.len(), 1);
+        for why in [
+            &volumes[0].status.as_ref().unwrap_err(),
+            &volumes[0].heal.as_ref().unwrap_err(),
+        ] {
+            assert!(
+                why.to_string().contains("the peer does not answer"),
+                "{why}"
+            );
+        }
+    }
 }
