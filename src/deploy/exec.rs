@@ -61,9 +61,8 @@ fn write_limit(len: usize) -> Duration {
     Duration::from_secs(30 + (len / (1024 * 1024)) as u64)
 }
 
-const AUTHORIZE: &str = "set -e; install -d -m 0700 \"$HOME/.ssh\"; f=\"$HOME/.ssh/authorized_keys\"; l=$(cat); \
-touch \"$f\"; chmod 0600 \"$f\"; grep -qxF -- \"$l\" \"$f\" && exit 0; \
-if [ -s \"$f\" ] && [ -n \"$(tail -c 1 \"$f\")\" ]; then echo >> \"$f\"; fi; printf '%s\\n' \"$l\" >> \"$f\"";
+/// Adds the key on stdin to authorized_keys; run with `bash -c` (stdin is the key).
+const AUTHORIZE: &str = include_str!("scripts/authorize-key.sh");
 
 /// Makes one change on node `change.node`; the text is a detail for the progress line.
 pub async fn apply(

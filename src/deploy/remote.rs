@@ -127,6 +127,25 @@ pub fn parse_units(text: &str) -> BTreeMap<String, UnitState> {
         .collect()
 }
 
+/// A script of `src/deploy/scripts/` with its parameters before it, one quoted assignment
+/// each (`NAME='value'`): a value is data to the script, never code. Names are the script's
+/// upper-case variables.
+pub fn with_params(script: &str, params: &[(&str, &str)]) -> String {
+    let mut text = String::new();
+    for (name, value) in params {
+        debug_assert!(
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
+            "{name} is not a parameter name"
+        );
+        text.push_str(&format!("{name}={}\n", shell_quote(value)));
+    }
+    text.push_str(script);
+    text
+}
+
 /// A shell loop that waits (on the node) until `condition` succeeds, at most `seconds`;
 /// on timeout it says `what` on stderr and fails.
 pub fn wait_until(condition: &str, seconds: u32, what: &str) -> String {
@@ -152,6 +171,25 @@ mod tests {
         assert_eq!(s.get("c"), "three");
         assert_eq!(s.get("zzz"), "");
         assert!(!s.has("zzz"));
+    }
+
+    #[test]
+    fn parameters_reach_the_script_as_data() {
+        let hostile = "a'b \"$(touch /nonexistent/x)\" `id` ; $HOME\nnext";
+        let script = with_params(
+            "printf '%s|%s' \"$ONE\" \"$TWO\"\n",
+            &[("ONE", hostile), ("TWO", "")],
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{hostile}|"));
     }
 
     #[test]

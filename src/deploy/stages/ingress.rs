@@ -169,26 +169,18 @@ pub fn issue_script(env: &Env, new_ca: bool) -> String {
     let mut sans: Vec<String> = vec![format!("IP:{}", cfg.vip)];
     sans.extend(cfg.nodes.iter().map(|n| format!("IP:{}", n.address)));
     sans.extend(cfg.nodes.iter().map(|n| format!("DNS:{}", n.name)));
-    let mut s = format!("set -e\numask 077\ninstall -d -m 0755 {TLS_DIR}\ncd {TLS_DIR}\n");
-    if new_ca {
-        s.push_str(&format!(
-            "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key.new -out ca.crt.new \
--days 3650 -subj '/CN=pairctl {} cluster CA' -addext 'basicConstraints=critical,CA:TRUE' \
--addext 'keyUsage=critical,keyCertSign,cRLSign' 2>/dev/null\nchmod 0644 ca.crt.new\nmv -f ca.key.new ca.key\nmv -f ca.crt.new ca.crt\n",
-            cfg.name
-        ));
-    }
-    s.push_str(&format!(
-        "t=$(mktemp -d {TLS_DIR}/.issue.XXXXXX)\ntrap 'rm -rf \"$t\"' EXIT\n\
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout \"$t/key\" -out \"$t/csr\" -subj '/CN={vip}' 2>/dev/null\n\
-printf '%s\\n' 'basicConstraints=critical,CA:FALSE' 'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' 'subjectAltName={sans}' > \"$t/ext\"\n\
-openssl x509 -req -in \"$t/csr\" -CA ca.crt -CAkey ca.key -set_serial \"0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \\n')\" \
--days 825 -extfile \"$t/ext\" -out \"$t/crt\" 2>/dev/null\n\
-chmod 0644 \"$t/crt\"\nchmod 0600 \"$t/key\"\nmv -f \"$t/key\" {INGRESS_KEY}\nmv -f \"$t/crt\" {INGRESS_CERT}\n",
-        vip = cfg.vip,
-        sans = sans.join(",")
-    ));
-    s
+    remote::with_params(
+        include_str!("../scripts/ingress-issue.sh"),
+        &[
+            ("TLS_DIR", TLS_DIR),
+            ("CLUSTER", &cfg.name),
+            ("VIP", &cfg.vip.to_string()),
+            ("SANS", &sans.join(",")),
+            ("NEW_CA", if new_ca { "1" } else { "0" }),
+            ("INGRESS_KEY", INGRESS_KEY),
+            ("INGRESS_CERT", INGRESS_CERT),
+        ],
+    )
 }
 
 pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
@@ -431,23 +423,20 @@ fn issue_changes(
 /// MariaDB's copy of this node's ingress certificate and key; a running server reloads it
 /// (`FLUSH SSL`, no restart).
 fn db_tls_change(node: usize) -> Change {
-    let dir = DB_TLS_CERT
-        .rsplit_once('/')
-        .map_or("/etc/mysql/ssl", |(d, _)| d);
     Change::new(
         node,
         3,
         "install the ingress certificate for MariaDB (FLUSH SSL where it runs)",
         Action::Run {
             shown: format!("install {INGRESS_CERT} {DB_TLS_CERT}; mariadb -e 'FLUSH SSL'"),
-            script: format!(
-                "set -e
-[ -s {INGRESS_CERT} ] && [ -s {INGRESS_KEY} ] || {{ echo 'no ingress certificate on this node' >&2; exit 1; }}
-install -d -m 0755 {dir}
-install -m 0644 {INGRESS_CERT} {DB_TLS_CERT}
-if getent group mysql >/dev/null; then install -m 0640 -g mysql {INGRESS_KEY} {DB_TLS_KEY}; else install -m 0600 {INGRESS_KEY} {DB_TLS_KEY}; fi
-if systemctl is-active -q mariadb; then mariadb -e 'FLUSH SSL'; fi
-"
+            script: remote::with_params(
+                include_str!("../scripts/ingress-db-tls.sh"),
+                &[
+                    ("INGRESS_CERT", INGRESS_CERT),
+                    ("INGRESS_KEY", INGRESS_KEY),
+                    ("DB_TLS_CERT", DB_TLS_CERT),
+                    ("DB_TLS_KEY", DB_TLS_KEY),
+                ],
             ),
             limit: Duration::from_secs(30),
         },
@@ -619,12 +608,16 @@ key|match
         else {
             panic!()
         };
+        // The names are parameters of the script (quoted), never spliced into its text.
         assert!(
-            script.contains(
-                "subjectAltName=IP:10.213.57.10,IP:10.213.57.11,IP:10.213.57.12,DNS:n1,DNS:n2"
-            ),
+            script.starts_with("TLS_DIR=/etc/pairctl/tls\n")
+                && script.contains(
+                    "\nSANS='IP:10.213.57.10,IP:10.213.57.11,IP:10.213.57.12,DNS:n1,DNS:n2'\n"
+                )
+                && script.contains("\nNEW_CA=1\n"),
             "{script}"
         );
+        assert!(script.contains("\"subjectAltName=$SANS\""));
         assert!(script.contains("basicConstraints=critical,CA:FALSE"));
     }
 }

@@ -86,16 +86,34 @@ fn desired(env: &Env, node: usize) -> Result<Vec<Desired>, Problem> {
     Ok(d)
 }
 
-fn start(node: usize, phase: u8, summary: String, condition: &str, what: &str) -> Change {
+/// What a start of keepalived waits for.
+#[derive(Clone, Copy)]
+enum Until {
+    /// The node holds the VIP.
+    Vip,
+    /// keepalived wrote a VRRP state (a standby settles in FAULT, held out by its role).
+    State,
+}
+
+fn start(env: &Env, node: usize, phase: u8, summary: String, until: Until) -> Change {
+    let (wait_for, what) = match until {
+        Until::Vip => ("vip", "the VIP"),
+        Until::State => ("state", "a VRRP state"),
+    };
     Change::new(
         node,
         phase,
         summary,
         Action::Run {
             shown: "systemctl start keepalived".into(),
-            script: format!(
-                "set -e\nsystemctl start {KEEPALIVED}\n{}\n",
-                remote::wait_until(condition, 30, what)
+            script: remote::with_params(
+                include_str!("../scripts/keepalived-start.sh"),
+                &[
+                    ("WAIT_FOR", wait_for),
+                    ("VIP", &env.cfg.vip.to_string()),
+                    ("STATE_FILE", VRRP_STATE_FILE),
+                    ("WHAT", what),
+                ],
             ),
             limit: Duration::from_secs(60),
         },
@@ -140,14 +158,12 @@ pub fn roles(seen: &[Sections]) -> (Vec<String>, Vec<(usize, &'static str, Strin
 /// holds the VIP), then the other; the changes, and whether any starts.
 fn start_changes(env: &Env, active: &[bool], first: usize) -> (Vec<Change>, bool) {
     let cfg = env.cfg;
-    let vip_cond = format!("ip -o addr show | grep -q ' {}/'", cfg.vip);
-    // A standby settles in FAULT (held out of the election by its role).
-    let settled = format!("grep -qxE 'BACKUP|MASTER|FAULT' {VRRP_STATE_FILE} 2>/dev/null");
     let mut plan = Vec::new();
     let mut started = false;
     match (active.first(), active.get(1)) {
         (Some(false), Some(false)) => {
             plan.push(start(
+                env,
                 first,
                 1,
                 format!(
@@ -155,16 +171,15 @@ fn start_changes(env: &Env, active: &[bool], first: usize) -> (Vec<Change>, bool
                     env.node_name(first),
                     cfg.vip
                 ),
-                &vip_cond,
-                "the VIP",
+                Until::Vip,
             ));
             plan.push(start(
+                env,
                 1 - first,
                 2,
                 "start keepalived, wait until it has a VRRP state (a standby is held in FAULT)"
                     .into(),
-                &settled,
-                "a VRRP state",
+                Until::State,
             ));
             started = true;
         }
@@ -172,11 +187,11 @@ fn start_changes(env: &Env, active: &[bool], first: usize) -> (Vec<Change>, bool
             for (i, a) in active.iter().enumerate() {
                 if !a {
                     plan.push(start(
+                        env,
                         i,
                         2,
                         "start keepalived, wait until it has a VRRP state".into(),
-                        &settled,
-                        "a VRRP state",
+                        Until::State,
                     ));
                     started = true;
                 }

@@ -4,9 +4,8 @@
 //! authorized_keys, and both nodes' host keys in known_hosts under name and address.
 
 use super::Env;
-use crate::deploy::remote::{Script, Sections};
+use crate::deploy::remote::{self, Script, Sections};
 use crate::deploy::{files, Action, Change, Problem, StagePlan};
-use crate::probe::node::shell_quote;
 use std::time::Duration;
 
 pub fn script(_env: &Env, _node: usize) -> String {
@@ -79,10 +78,9 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
                 format!("generate {}'s SSH key {home}/.ssh/id_ed25519", cfg.ssh.user),
                 Action::Run {
                     shown: format!("ssh-keygen -t ed25519 -f {home}/.ssh/id_ed25519"),
-                    script: format!(
-                        "set -e; install -d -m 0700 \"$HOME/.ssh\"; \
-ssh-keygen -q -t ed25519 -N '' -C {} -f \"$HOME/.ssh/id_ed25519\" </dev/null >/dev/null\n",
-                        shell_quote(&format!("{}@{name}", cfg.ssh.user))
+                    script: remote::with_params(
+                        include_str!("../scripts/trust-keygen.sh"),
+                        &[("COMMENT", &format!("{}@{name}", cfg.ssh.user))],
                     ),
                     limit: Duration::from_secs(30),
                 },
@@ -124,10 +122,12 @@ ssh-keygen -q -t ed25519 -N '' -C {} -f \"$HOME/.ssh/id_ed25519\" </dev/null >/d
                         "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes {}@{} true",
                         cfg.ssh.user, peer.address
                     ),
-                    script: format!(
-                        "ssh -n -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=5 {}@{} true\n",
-                        shell_quote(&cfg.ssh.user),
-                        peer.address
+                    script: remote::with_params(
+                        include_str!("../scripts/trust-reach.sh"),
+                        &[
+                            ("PEER_USER", &cfg.ssh.user),
+                            ("PEER_ADDRESS", &peer.address.to_string()),
+                        ],
                     ),
                     limit: Duration::from_secs(15),
                 },
