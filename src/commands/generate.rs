@@ -83,8 +83,8 @@ fn command_page(cmd: clap::Command, sub: &str, all: &[String]) -> Vec<u8> {
     let doc = man_text::for_command(sub);
     let mut roff = String::new();
     roff_section(&mut roff, "EXIT STATUS");
-    for (code, meaning) in doc.exit {
-        roff_item(&mut roff, code, meaning);
+    for (status, meaning) in doc.exit {
+        roff_item(&mut roff, &status.code().to_string(), meaning);
     }
     roff_section(&mut roff, "ENVIRONMENT");
     for (name, meaning) in man_text::ENVIRONMENT {

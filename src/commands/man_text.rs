@@ -3,20 +3,23 @@
 //! turns it into roff. The configuration keys are checked against the parser by a test.
 
 use crate::config::{ENV_CONFIG, ENV_DB_PASSWORD, ENV_INGRESS_TOKEN};
+use crate::error::ExitStatus;
 
 pub struct CommandDoc {
-    pub exit: &'static [(&'static str, &'static str)],
+    /// Each status the command exits with (the number comes from `ExitStatus`), and what it
+    /// means for this command.
+    pub exit: &'static [(ExitStatus, &'static str)],
     pub files: &'static [(&'static str, &'static str)],
     pub examples: &'static [(&'static str, &'static str)],
     pub see_also: &'static [&'static str],
 }
 
-const USAGE: (&str, &str) = (
-    "64",
+const USAGE: (ExitStatus, &str) = (
+    ExitStatus::Usage,
     "Usage error: an unknown option, a bad value, a missing argument.",
 );
-const CONFIG_ERROR: (&str, &str) = (
-    "78",
+const CONFIG_ERROR: (ExitStatus, &str) = (
+    ExitStatus::Config,
     "Configuration error: the message names the file, the line and the key.",
 );
 
@@ -75,15 +78,21 @@ pub const FILES: &[(&str, &str)] = &[
     ),
 ];
 
-const ROLE_CHANGE_EXIT: &[(&str, &str)] = &[
+const ROLE_CHANGE_EXIT: &[(ExitStatus, &str)] = &[
     (
-        "0",
+        ExitStatus::Ok,
         "Verified: the new active serves and no check is critical (--dry-run: the plan).",
     ),
-    ("1", "Failed; the cluster was left as it was."),
-    ("2", "Acted but did not converge within the bounded wait."),
     (
-        "3",
+        ExitStatus::DegradedOrFailed,
+        "Failed; the cluster was left as it was.",
+    ),
+    (
+        ExitStatus::CriticalOrNotConverged,
+        "Acted but did not converge within the bounded wait.",
+    ),
+    (
+        ExitStatus::UnknownOrRefused,
         "Refused by a safety precondition (named in the output); nothing changed.",
     ),
     USAGE,
@@ -110,17 +119,17 @@ pub fn for_command(sub: &str) -> CommandDoc {
 
 const STATUS_DOC: CommandDoc = CommandDoc {
     exit: &[
-        ("0", "Healthy: every check ok."),
+        (ExitStatus::Ok, "Healthy: every check ok."),
         (
-            "1",
+            ExitStatus::DegradedOrFailed,
             "Degraded: the pair serves but lost redundancy or a guarantee.",
         ),
         (
-            "2",
+            ExitStatus::CriticalOrNotConverged,
             "Critical: no active, split brain, services down or no Galera quorum.",
         ),
         (
-            "3",
+            ExitStatus::UnknownOrRefused,
             "Unknown: the truth could not be established (no node answered).",
         ),
         USAGE,
@@ -202,8 +211,11 @@ const FAILOVER_DOC: CommandDoc = CommandDoc {
 
 const HISTORY_DOC: CommandDoc = CommandDoc {
     exit: &[
-        ("0", "The history was read."),
-        ("3", "No node could be reached: there is nothing to read."),
+        (ExitStatus::Ok, "The history was read."),
+        (
+            ExitStatus::UnknownOrRefused,
+            "No node could be reached: there is nothing to read.",
+        ),
         USAGE,
         CONFIG_ERROR,
     ],
@@ -220,9 +232,9 @@ const HISTORY_DOC: CommandDoc = CommandDoc {
 
 const SNAPSHOT_DOC: CommandDoc = CommandDoc {
     exit: &[
-        ("0", "Everything was collected (inspect: every checksum matches)."),
+        (ExitStatus::Ok, "Everything was collected (inspect: every checksum matches)."),
         (
-            "1",
+            ExitStatus::DegradedOrFailed,
             "A partial bundle: a node down, an item failed or timed out (inspect: what does not match is named).",
         ),
         USAGE,
@@ -241,14 +253,17 @@ const SNAPSHOT_DOC: CommandDoc = CommandDoc {
 
 const DEPLOY_DOC: CommandDoc = CommandDoc {
     exit: &[
-        ("0", "Deployed, unchanged, or (--dry-run) planned."),
-        ("1", "Failed with nothing changed."),
         (
-            "2",
+            ExitStatus::Ok,
+            "Deployed, unchanged, or (--dry-run) planned.",
+        ),
+        (ExitStatus::DegradedOrFailed, "Failed with nothing changed."),
+        (
+            ExitStatus::CriticalOrNotConverged,
             "Failed after changing something, or not healthy at the end.",
         ),
         (
-            "3",
+            ExitStatus::UnknownOrRefused,
             "Refused (a precondition, or a cluster-wide maintenance).",
         ),
         USAGE,
@@ -271,11 +286,17 @@ const DEPLOY_DOC: CommandDoc = CommandDoc {
 
 const MAINTENANCE_DOC: CommandDoc = CommandDoc {
     exit: &[
-        ("0", "Recorded (or ended) on every node, read back."),
-        ("1", "Recorded on no node."),
-        ("2", "Recorded on some nodes only."),
         (
-            "3",
+            ExitStatus::Ok,
+            "Recorded (or ended) on every node, read back.",
+        ),
+        (ExitStatus::DegradedOrFailed, "Recorded on no node."),
+        (
+            ExitStatus::CriticalOrNotConverged,
+            "Recorded on some nodes only.",
+        ),
+        (
+            ExitStatus::UnknownOrRefused,
             "Refused (e.g. node maintenance of the active without --force).",
         ),
         USAGE,
@@ -298,11 +319,11 @@ const MAINTENANCE_DOC: CommandDoc = CommandDoc {
 const EXPORTER_DOC: CommandDoc = CommandDoc {
     exit: &[
         (
-            "0",
+            ExitStatus::Ok,
             "Stopped by SIGTERM or SIGINT after in-flight scrapes finished; with --once, every cluster healthy.",
         ),
         (
-            "1",
+            ExitStatus::DegradedOrFailed,
             "Cannot listen on the address, or cannot write the textfile (--once: the worst verdict, 1-3).",
         ),
         USAGE,
@@ -340,7 +361,7 @@ const EXPORTER_DOC: CommandDoc = CommandDoc {
 };
 
 const COMPLETIONS_DOC: CommandDoc = CommandDoc {
-    exit: &[("0", "The script was printed."), USAGE],
+    exit: &[(ExitStatus::Ok, "The script was printed."), USAGE],
     files: &[],
     examples: &[(
         "Install bash completion:",
@@ -351,8 +372,8 @@ const COMPLETIONS_DOC: CommandDoc = CommandDoc {
 
 const MAN_DOC: CommandDoc = CommandDoc {
     exit: &[
-        ("0", "The pages were written."),
-        ("1", "DIR could not be written."),
+        (ExitStatus::Ok, "The pages were written."),
+        (ExitStatus::DegradedOrFailed, "DIR could not be written."),
         USAGE,
     ],
     files: &[],
@@ -366,17 +387,17 @@ const MAN_DOC: CommandDoc = CommandDoc {
 /// pairctl(1), and any command without its own text.
 const PAIRCTL_DOC: CommandDoc = CommandDoc {
     exit: &[
-        ("0", "OK: healthy, or the operation verified."),
+        (ExitStatus::Ok, "OK: healthy, or the operation verified."),
         (
-            "1",
+            ExitStatus::DegradedOrFailed,
             "Degraded (status), or the operation failed and the cluster was left as it was.",
         ),
         (
-            "2",
+            ExitStatus::CriticalOrNotConverged,
             "Critical (status), or the operation acted but did not converge.",
         ),
         (
-            "3",
+            ExitStatus::UnknownOrRefused,
             "Unknown (status), or refused by a safety precondition.",
         ),
         USAGE,
