@@ -523,6 +523,30 @@ impl Locator<'_> {
     }
 }
 
+/// A path (relative to the config file's directory) that names an existing file.
+fn existing_file(loc: &Locator, base: &Path, v: &Spanned<String>, key: &str) -> Result<PathBuf> {
+    let p = resolve(base, v.get_ref());
+    if p.is_file() {
+        Ok(p)
+    } else {
+        Err(loc.error(
+            Some(v.span()),
+            key,
+            &format!("{} does not exist", p.display()),
+        ))
+    }
+}
+
+fn ip_address(loc: &Locator, v: &Spanned<String>, key: &str) -> Result<IpAddr> {
+    v.get_ref().parse().map_err(|_| {
+        loc.error(
+            Some(v.span()),
+            key,
+            &format!("`{}` is not an IP address", v.get_ref()),
+        )
+    })
+}
+
 fn parse_duration(loc: &Locator, value: &Spanned<String>, key: &str) -> Result<Duration> {
     humantime::parse_duration(value.get_ref().trim()).map_err(|e| {
         loc.error(
@@ -618,13 +642,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
     if !is_name(&name) {
         return Err(loc.error(Some(raw.name.span()), "name", NAME_RULE));
     }
-    let vip: IpAddr = raw.vip.get_ref().parse().map_err(|_| {
-        loc.error(
-            Some(raw.vip.span()),
-            "vip",
-            &format!("`{}` is not an IP address", raw.vip.get_ref()),
-        )
-    })?;
+    let vip = ip_address(&loc, &raw.vip, "vip")?;
     let nodes = parse_nodes(&loc, raw.node.as_ref(), vip)?;
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)
@@ -715,13 +733,7 @@ fn parse_nodes(
                 &format!("duplicate node name `{node_name}`"),
             ));
         }
-        let address: IpAddr = raw_node.address.get_ref().parse().map_err(|_| {
-            loc.error(
-                Some(raw_node.address.span()),
-                "node.address",
-                &format!("`{}` is not an IP address", raw_node.address.get_ref()),
-            )
-        })?;
+        let address = ip_address(loc, &raw_node.address, "node.address")?;
         if address == vip || nodes.iter().any(|n: &Node| n.address == address) {
             return Err(loc.error(
                 Some(raw_node.address.span()),
@@ -757,17 +769,7 @@ fn parse_ssh(loc: &Locator, raw: RawSsh, base: &Path, home: &Path) -> Result<Ssh
         user: raw.user.unwrap_or_else(|| "root".into()),
         port: raw.port.unwrap_or(22),
         identity_file: match &raw.identity_file {
-            Some(v) => {
-                let p = resolve(base, v.get_ref());
-                if !p.is_file() {
-                    return Err(loc.error(
-                        Some(v.span()),
-                        "ssh.identity_file",
-                        &format!("{} does not exist", p.display()),
-                    ));
-                }
-                Some(p)
-            }
+            Some(v) => Some(existing_file(loc, base, v, "ssh.identity_file")?),
             None => None,
         },
         known_hosts: raw
@@ -815,18 +817,7 @@ fn parse_galera(loc: &Locator, raw: &RawGalera, base: &Path) -> Result<GaleraCon
             ))
         }
         (Some(ca), cert, key) => {
-            let existing = |v: &Spanned<String>, key: &str| {
-                let p = resolve(base, v.get_ref());
-                if p.is_file() {
-                    Ok(p)
-                } else {
-                    Err(loc.error(
-                        Some(v.span()),
-                        key,
-                        &format!("{} does not exist", p.display()),
-                    ))
-                }
-            };
+            let existing = |v: &Spanned<String>, key: &str| existing_file(loc, base, v, key);
             let client = match (cert, key) {
                 (Some(c), Some(k)) => {
                     let (key_path, _) = read_secret_file(loc, k, "galera.key_file", base)?;
@@ -947,17 +938,7 @@ fn parse_ingress(
         },
     };
     let ca_file = match &raw.ca_file {
-        Some(v) => {
-            let p = resolve(base, v.get_ref());
-            if !p.is_file() {
-                return Err(loc.error(
-                    Some(v.span()),
-                    "ingress.ca_file",
-                    &format!("{} does not exist", p.display()),
-                ));
-            }
-            Some(p)
-        }
+        Some(v) => Some(existing_file(loc, base, v, "ingress.ca_file")?),
         None => None,
     };
     let (token_file, mut token) = match &raw.token_file {
@@ -1003,13 +984,7 @@ fn parse_witness(loc: &Locator, raw: &RawNode, vip: IpAddr, nodes: &[Node]) -> R
             &format!("`{name}` is a node's name: the witness is a third host"),
         ));
     }
-    let address: IpAddr = raw.address.get_ref().parse().map_err(|_| {
-        loc.error(
-            Some(raw.address.span()),
-            "witness.address",
-            &format!("`{}` is not an IP address", raw.address.get_ref()),
-        )
-    })?;
+    let address = ip_address(loc, &raw.address, "witness.address")?;
     if address == vip || nodes.iter().any(|n| n.address == address) {
         return Err(loc.error(
             Some(raw.address.span()),
@@ -1199,17 +1174,7 @@ fn deploy_tls(
     base: &Path,
 ) -> Result<(Option<PathBuf>, Option<PathBuf>, Option<Secret>)> {
     let tls_cert_file = match &raw.tls_cert_file {
-        Some(v) => {
-            let p = resolve(base, v.get_ref());
-            if !p.is_file() {
-                return Err(loc.error(
-                    Some(v.span()),
-                    "deploy.tls_cert_file",
-                    &format!("{} does not exist", p.display()),
-                ));
-            }
-            Some(p)
-        }
+        Some(v) => Some(existing_file(loc, base, v, "deploy.tls_cert_file")?),
         None => None,
     };
     let (tls_key_file, tls_key) = match &raw.tls_key_file {
