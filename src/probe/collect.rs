@@ -124,36 +124,43 @@ pub async fn gather_with(
 ) -> ClusterFacts {
     https.route_via(links.iter().filter_map(|l| l.session().cloned()).collect());
     let password = cfg.galera.password.as_ref().map(|p| p.expose().to_string());
-    // Volume status and heal info are cluster-wide and the gluster CLI is CPU-heavy: asked of
-    // the node that does not hold the VIP (the active is busy serving), or of the only
-    // reachable one; of another node only if that fails.
-    let reachable = links.iter().filter(|l| l.session().is_some()).count();
-    let nodes = join_all(links.iter().map(|link| {
-        let peer = cfg.nodes.iter().find(|n| n.name != link.node.name).cloned();
-        // A peer that did not answer pairctl on the network (powered off, link cut): asking
-        // this node to reach it would only wait out timeouts.
-        let peer_silent = links
+    let galeras = join_all(
+        links
             .iter()
-            .filter(|l| l.node.name != link.node.name)
-            .find_map(|l| l.session.as_ref().err().filter(|e| e.silent))
-            .map(|e| e.message.clone());
-        gather_node(
-            cfg,
-            link,
-            peer,
-            peer_silent,
-            password.clone(),
-            reachable == 1,
-            deadline,
+            .map(|link| gather_galera(cfg, link, password.clone(), deadline)),
+    );
+    // The basics first (with Gluster as the node's own files show it), then what they call
+    // for: k3s where it runs, the peer SSH from the VIP holder, the gluster CLI only where the
+    // local reports do not answer (see `gluster_local`).
+    let rest = async {
+        let basics = join_all(links.iter().map(|link| gather_basics(cfg, link, deadline))).await;
+        let plan = gluster_plan(cfg, links, &basics);
+        join_all(
+            links
+                .iter()
+                .zip(basics)
+                .zip(plan)
+                .map(|((link, basics), plan)| {
+                    gather_rest(cfg, links, link, basics, plan, deadline)
+                }),
         )
-    }));
+        .await
+    };
     let services = async {
         match services {
             Some(given) => given,
             None => self::services(cfg, https, deadline).await,
         }
     };
-    let (mut nodes, services) = tokio::join!(nodes, services);
+    let ((galeras, rest), services) = tokio::join!(async { tokio::join!(galeras, rest) }, services);
+    let mut nodes: Vec<NodeFacts> = links
+        .iter()
+        .zip(galeras)
+        .zip(rest)
+        .map(|((link, galera), rest)| rest.into_facts(link, galera))
+        .collect();
+    // Volume status and heal info are cluster-wide: when the node asked could not answer,
+    // another reachable one is.
     let answered = |n: &NodeFacts| {
         !n.volumes.is_empty() && n.volumes.iter().all(|v| v.status.is_ok() && v.heal.is_ok())
     };
@@ -161,14 +168,94 @@ pub async fn gather_with(
         let asked: Vec<bool> = nodes.iter().map(|n| !n.volumes.is_empty()).collect();
         if let Some(i) = (0..links.len()).find(|i| !asked[*i] && links[*i].session().is_some()) {
             if let Some(session) = links[i].session() {
-                nodes[i].volumes =
-                    gather_gluster(cfg, session, false, VolumeQuestions::Yes, true, deadline)
-                        .await
-                        .1;
+                nodes[i].volumes = gather_gluster(
+                    cfg,
+                    session.as_ref(),
+                    false,
+                    VolumeQuestions::Yes,
+                    true,
+                    deadline,
+                )
+                .await
+                .1;
             }
         }
     }
     ClusterFacts { nodes, services }
+}
+
+/// The peer that did not answer pairctl on the network (powered off, link cut), if any:
+/// asking this node to reach it would only wait out timeouts.
+fn silent_peer(links: &[NodeLink], link: &NodeLink) -> Option<String> {
+    links
+        .iter()
+        .filter(|l| l.node.name != link.node.name)
+        .find_map(|l| l.session.as_ref().err().filter(|e| e.silent))
+        .map(|e| e.message.clone())
+}
+
+/// What a node's gluster CLI run is asked in phase two, or the answers the local reports gave.
+struct GlusterPlan {
+    peers: Option<gluster::PeerFacts>,
+    volumes: Option<Vec<VolumeFacts>>,
+    /// Which volume questions the CLI asks when `volumes` is None.
+    ask: VolumeQuestions,
+}
+
+/// Decides per node from the basics: the local reports' peer status where they answer, the
+/// volumes from all reports together where they answer (see `gluster_local::volume`), and
+/// otherwise what the CLI is asked, as before: the volumes of the node that does not hold the
+/// VIP (the active is busy serving) or of the only reachable one, nothing while the peer is
+/// silent.
+fn gluster_plan(cfg: &Config, links: &[NodeLink], basics: &[Basics]) -> Vec<GlusterPlan> {
+    let reports: Vec<Option<&super::gluster_local::LocalGluster>> =
+        basics.iter().map(|b| b.gluster.as_ref()).collect();
+    let all: Option<Vec<&super::gluster_local::LocalGluster>> = reports.iter().copied().collect();
+    let fast_volumes: Option<Vec<VolumeFacts>> = all.and_then(|all| {
+        cfg.gluster
+            .volumes
+            .iter()
+            .map(|v| {
+                super::gluster_local::volume(v, &all).map(|(status, heal)| VolumeFacts {
+                    name: v.clone(),
+                    status: Ok(status),
+                    heal: Ok(heal),
+                })
+            })
+            .collect()
+    });
+    let holder = |i: usize| basics[i].facts.as_ref().ok().map(|b| b.holds_vip);
+    // Where the local answer goes: the node that does not hold the VIP, as the CLI's would.
+    let home = (0..links.len())
+        .find(|i| holder(*i) == Some(false))
+        .unwrap_or(0);
+    let reachable = links.iter().filter(|l| l.session().is_some()).count();
+    (0..links.len())
+        .map(|i| {
+            let peers = reports[i].and_then(super::gluster_local::peers);
+            let ask = if silent_peer(links, &links[i]).is_some() {
+                VolumeQuestions::NotWhilePeerSilent
+            } else if reachable == 1 {
+                VolumeQuestions::Yes
+            } else {
+                match holder(i) {
+                    Some(true) => VolumeQuestions::No,
+                    Some(false) => VolumeQuestions::Yes,
+                    None => VolumeQuestions::UnlessVipHere,
+                }
+            };
+            let volumes = match &fast_volumes {
+                Some(v) if i == home && !cfg.gluster.volumes.is_empty() => Some(v.clone()),
+                Some(_) => Some(Vec::new()),
+                None => None,
+            };
+            GlusterPlan {
+                peers,
+                volumes,
+                ask,
+            }
+        })
+        .collect()
 }
 
 /// kubectl's JSON lists every workload with its full spec: more room than the other probes.
@@ -182,6 +269,8 @@ fn not_collected(why: &str) -> ProbeError {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum VolumeQuestions {
     Yes,
+    /// None (the local reports answered them, or another node is asked).
+    No,
     /// When the node does not hold the VIP (it decides: `gluster::batch_command_unless_vip`).
     UnlessVipHere,
     /// Not asked: the peer is silent, and `volume status` is a cluster-wide transaction that
@@ -205,7 +294,10 @@ async fn gather_gluster(
         questions.push("peer status".to_string());
     }
     let mut volume_questions = Vec::new();
-    let ask_volumes = volumes != VolumeQuestions::NotWhilePeerSilent;
+    let ask_volumes = !matches!(
+        volumes,
+        VolumeQuestions::NotWhilePeerSilent | VolumeQuestions::No
+    );
     for v in cfg.gluster.volumes.iter().filter(|_| ask_volumes) {
         volume_questions.push(format!("volume status {v}"));
         if heal {
@@ -217,7 +309,7 @@ async fn gather_gluster(
     }
     let limit = deadline.remaining();
     let command = match volumes {
-        VolumeQuestions::Yes | VolumeQuestions::NotWhilePeerSilent => {
+        VolumeQuestions::Yes | VolumeQuestions::NotWhilePeerSilent | VolumeQuestions::No => {
             questions.append(&mut volume_questions);
             gluster::batch_command(&questions, limit)
         }
@@ -287,7 +379,7 @@ async fn gather_gluster(
             });
         }
     }
-    if !ask_volumes {
+    if volumes == VolumeQuestions::NotWhilePeerSilent {
         let why = not_collected(
             "the peer does not answer (volume status would wait on its glusterd and leave the volume lock behind)",
         );
@@ -305,16 +397,20 @@ async fn gather_gluster(
     (peer_facts, volume_facts)
 }
 
-async fn gather_node(
+/// The node's Galera status over SQL (through its SSH connection when tunnelled).
+async fn gather_galera(
     cfg: &Config,
     link: &NodeLink,
-    peer: Option<Node>,
-    peer_silent: Option<String>,
     password: Option<String>,
-    only_reachable: bool,
     deadline: Deadline,
-) -> NodeFacts {
-    let sql_target = SqlTarget {
+) -> Probe<galera::GaleraFacts> {
+    // A node that did not answer TCP would make the SQL connection wait as long.
+    if let Err(e) = &link.session {
+        if e.silent {
+            return Err(ProbeError::not_asked(format!("not asked: {}", e.message)));
+        }
+    }
+    let mut sql_target = SqlTarget {
         name: link.node.name.clone(),
         address: link.node.address,
         port: cfg.galera.port,
@@ -322,44 +418,112 @@ async fn gather_node(
         tls: cfg.galera.tls.clone(),
         via: None,
     };
-    let galera = async {
-        // Through a jump host (or with ssh.tunnel) the SQL rides the node's SSH connection to
-        // its own MariaDB: without that connection there is no way to it.
-        let mut sql_target = sql_target.clone();
-        if crate::transport::ssh_config::tunnels(&cfg.ssh, &link.node) {
-            let Ok(session) = &link.session else {
-                return Err(ProbeError::not_asked(
-                    "not asked: MariaDB is reached through the node's SSH connection, which failed",
-                ));
-            };
-            sql_target.via = Some(session.forward("127.0.0.1", cfg.galera.port).await?);
-        }
-        let rows = query_pairs(
-            &sql_target,
-            password.as_deref(),
-            "SHOW GLOBAL STATUS LIKE 'wsrep%'",
-            // A powered-off node drops the SYN: bound the connect like SSH's.
-            deadline.cap(cfg.ssh.connect_timeout),
-        )
-        .await?;
-        Ok(galera::parse_wsrep_rows(&rows)?)
+    // Through a jump host (or with ssh.tunnel) the SQL rides the node's SSH connection to its
+    // own MariaDB: without that connection there is no way to it.
+    if crate::transport::ssh_config::tunnels(&cfg.ssh, &link.node) {
+        let Ok(session) = &link.session else {
+            return Err(ProbeError::not_asked(
+                "not asked: MariaDB is reached through the node's SSH connection, which failed",
+            ));
+        };
+        sql_target.via = Some(session.forward("127.0.0.1", cfg.galera.port).await?);
+    }
+    let rows = query_pairs(
+        &sql_target,
+        password.as_deref(),
+        "SHOW GLOBAL STATUS LIKE 'wsrep%'",
+        // A powered-off node drops the SYN: bound the connect like SSH's.
+        deadline.cap(cfg.ssh.connect_timeout),
+    )
+    .await?;
+    Ok(galera::parse_wsrep_rows(&rows)?)
+}
+
+/// Phase one on a node: the basics command, with the node's own Gluster report appended.
+struct Basics {
+    facts: Probe<node::BasicFacts>,
+    gluster: Option<super::gluster_local::LocalGluster>,
+}
+
+const GLUSTER_LOCAL_SECTION: &str = "@@pairctl-gluster-local@@";
+
+async fn gather_basics(cfg: &Config, link: &NodeLink, deadline: Deadline) -> Basics {
+    let Ok(s) = &link.session else {
+        return Basics {
+            facts: Err(ProbeError::not_asked("no connection")),
+            gluster: None,
+        };
     };
-    let session = match &link.session {
-        Ok(s) => s.clone(),
+    let command = format!(
+        "{}; echo {GLUSTER_LOCAL_SECTION}; {}",
+        node::basics_command(&cfg.k3s.state_path, &cfg.k3s.replica_path),
+        super::gluster_local::command()
+    );
+    let out = match s.exec(&command, deadline.remaining()).await {
+        Ok(out) => out.stdout_str(),
+        Err(e) => {
+            return Basics {
+                facts: Err(e),
+                gluster: None,
+            }
+        }
+    };
+    let (basics, local) = out
+        .rsplit_once(&format!("{GLUSTER_LOCAL_SECTION}\n"))
+        .unwrap_or((out.as_str(), ""));
+    Basics {
+        facts: node::parse_basics(basics, &cfg.vip.to_string(), &cfg.k3s.state_path)
+            .map_err(ProbeError::from),
+        gluster: super::gluster_local::parse(local).ok(),
+    }
+}
+
+/// Phase two on a node: everything but Galera.
+struct Rest {
+    basics: Probe<node::BasicFacts>,
+    gluster_peers: Probe<gluster::PeerFacts>,
+    volumes: Vec<VolumeFacts>,
+    kube_nodes: Probe<Vec<kube::KubeNode>>,
+    workloads: Probe<Vec<kube::Workload>>,
+    peer_ssh: Probe<()>,
+}
+
+impl Rest {
+    fn into_facts(self, link: &NodeLink, galera: Probe<galera::GaleraFacts>) -> NodeFacts {
+        NodeFacts {
+            name: link.node.name.clone(),
+            address: link.node.address.to_string(),
+            ssh: match &link.session {
+                Ok(_) => Ok(link.connect_time),
+                Err(e) => Err(e.error()),
+            },
+            basics: self.basics,
+            galera,
+            gluster_peers: self.gluster_peers,
+            volumes: self.volumes,
+            kube_nodes: self.kube_nodes,
+            workloads: self.workloads,
+            peer_ssh: self.peer_ssh,
+        }
+    }
+}
+
+/// What k3s and the inter-node SSH cost is spent only where it tells something (k3s where it
+/// runs, the peer SSH from the VIP holder); the gluster CLI only as `plan` says.
+async fn gather_rest(
+    cfg: &Config,
+    links: &[NodeLink],
+    link: &NodeLink,
+    basics: Basics,
+    plan: GlusterPlan,
+    deadline: Deadline,
+) -> Rest {
+    let s = match &link.session {
+        Ok(s) => s.as_ref(),
         Err(e) => {
             let reason = ProbeError::unreachable(format!("unreachable: {e}"));
-            // A node that did not answer TCP would make the SQL connection wait as long.
-            let galera = if e.silent {
-                Err(ProbeError::not_asked(format!("not asked: {}", e.message)))
-            } else {
-                galera.await
-            };
-            return NodeFacts {
-                name: link.node.name.clone(),
-                address: link.node.address.to_string(),
-                ssh: Err(e.error()),
+            return Rest {
                 basics: Err(reason.clone()),
-                galera,
                 gluster_peers: Err(reason.clone()),
                 volumes: Vec::new(),
                 kube_nodes: Err(reason.clone()),
@@ -368,117 +532,96 @@ async fn gather_node(
             };
         }
     };
-    let vip = cfg.vip.to_string();
-    let s = &session;
-    let run = |cmd: String| async move { s.exec(&cmd, deadline.remaining()).await };
-
-    // The cheap facts first; what k3s and the inter-node SSH cost is spent only where it
-    // tells something (k3s where it runs, the peer SSH from the VIP holder).
-    let basics_then_role_probes = async {
-        let basics = async {
-            let out = run(node::basics_command(
-                &cfg.k3s.state_path,
-                &cfg.k3s.replica_path,
-            ))
-            .await?;
-            Ok(node::parse_basics(
-                &out.stdout_str(),
-                &vip,
-                &cfg.k3s.state_path,
-            )?)
-        }
-        .await;
-        let (k3s_here, vip_here) = match &basics {
-            Ok(b) => (b.k3s_active, b.holds_vip),
-            Err(_) => (false, false),
-        };
-        let kube = async {
-            if !k3s_here {
-                return Err(not_collected("k3s is not running on this node"));
-            }
-            let out = s
-                .exec_limited(
-                    "k3s kubectl get nodes,deployments,statefulsets,daemonsets -A -o json",
-                    None,
-                    deadline.remaining(),
-                    KUBECTL_OUTPUT_LIMIT,
-                )
-                .await?;
-            kubectl_result(&out).and_then(|t| Ok(kube::parse_nodes_and_workloads(&t)?))
-        };
-        let peer_ssh = async {
-            if !vip_here {
-                return Err(not_collected("asked from the VIP holder only"));
-            }
-            let Some(peer) = &peer else {
-                return Err(ProbeError::not_asked("no peer configured"));
-            };
-            if let Some(why) = &peer_silent {
-                return Err(not_collected(why));
-            }
-            // A multiplexed master (kept 2 minutes under /run/pairctl) makes the check a new
-            // session on an authenticated connection: milliseconds instead of a full OpenSSH
-            // handshake on every status or --watch refresh. A dead or frozen peer hangs the
-            // session request, so the check has its own short limit.
-            let limit = deadline.cap(cfg.ssh.connect_timeout + Duration::from_secs(1));
-            let cmd = format!(
-                "mkdir -p /run/pairctl && ssh -o BatchMode=yes -o StrictHostKeyChecking=yes \
--o ConnectTimeout={} -o KexAlgorithms=curve25519-sha256 -o GSSAPIAuthentication=no \
--o ControlMaster=auto -o ControlPath=/run/pairctl/peer-ssh-%C -o ControlPersist=120 \
--o ServerAliveInterval=2 -o ServerAliveCountMax=1 {}@{} true",
-                limit.as_secs().max(1),
-                node::shell_quote(&cfg.ssh.user),
-                peer.address
-            );
-            let out = s.exec(&cmd, limit).await?;
-            if out.success() {
-                Ok(())
-            } else {
-                Err(ProbeError::failed(format!(
-                    "ssh {}: {}",
-                    peer.address,
-                    out.failure_summary()
-                )))
-            }
-        };
-        let (kube, peer_ssh) = tokio::join!(kube, peer_ssh);
-        let (kube_nodes, workloads) = match kube {
-            Ok((nodes, workloads)) => (Ok(nodes), Ok(workloads)),
-            Err(e) => (Err(e.clone()), Err(e)),
-        };
-        (basics, kube_nodes, workloads, peer_ssh)
+    let peer_silent = silent_peer(links, link);
+    let (k3s_here, vip_here) = match &basics.facts {
+        Ok(b) => (b.k3s_active, b.holds_vip),
+        Err(_) => (false, false),
     };
-    // The peer status, and the volumes when this node is the one asked (the standby, or the
-    // only reachable node): one gluster CLI run, started at once. Heal info waits on every
-    // brick: not asked while the peer (and its brick) is silent.
-    let volume_questions = if peer_silent.is_some() {
-        VolumeQuestions::NotWhilePeerSilent
-    } else if only_reachable {
-        VolumeQuestions::Yes
+    let kube = async {
+        if !k3s_here {
+            return Err(not_collected("k3s is not running on this node"));
+        }
+        let out = s
+            .exec_limited(
+                "k3s kubectl get nodes,deployments,statefulsets,daemonsets -A -o json",
+                None,
+                deadline.remaining(),
+                KUBECTL_OUTPUT_LIMIT,
+            )
+            .await?;
+        kubectl_result(&out).and_then(|t| Ok(kube::parse_nodes_and_workloads(&t)?))
+    };
+    let peer_ssh = async {
+        if !vip_here {
+            return Err(not_collected("asked from the VIP holder only"));
+        }
+        let peer = cfg.nodes.iter().find(|n| n.name != link.node.name);
+        match (peer, &peer_silent) {
+            (None, _) => Err(ProbeError::not_asked("no peer configured")),
+            (_, Some(why)) => Err(not_collected(why)),
+            (Some(peer), None) => peer_ssh(cfg, s, peer, deadline).await,
+        }
+    };
+    // The CLI only for what the local reports did not answer: the peer status, and the
+    // volumes when this node is the one asked. Heal info waits on every brick: not asked
+    // while the peer (and its brick) is silent.
+    let GlusterPlan {
+        peers,
+        volumes,
+        ask,
+    } = plan;
+    let ask = if volumes.is_some() {
+        VolumeQuestions::No
     } else {
-        VolumeQuestions::UnlessVipHere
+        ask
     };
     let gluster = gather_gluster(
         cfg,
         s,
-        true,
-        volume_questions,
+        peers.is_none(),
+        ask,
         peer_silent.is_none(),
         deadline,
     );
-    let ((basics, kube_nodes, workloads, peer_ssh), galera, (gluster_peers, volumes)) =
-        tokio::join!(basics_then_role_probes, galera, gluster);
-    NodeFacts {
-        name: link.node.name.clone(),
-        address: link.node.address.to_string(),
-        ssh: Ok(link.connect_time),
-        basics,
-        galera,
-        gluster_peers,
-        volumes,
+    let (kube, peer_ssh, (cli_peers, cli_volumes)) = tokio::join!(kube, peer_ssh, gluster);
+    let (kube_nodes, workloads) = match kube {
+        Ok((nodes, workloads)) => (Ok(nodes), Ok(workloads)),
+        Err(e) => (Err(e.clone()), Err(e)),
+    };
+    Rest {
+        basics: basics.facts,
+        gluster_peers: peers.map(Ok).unwrap_or(cli_peers),
+        volumes: volumes.unwrap_or(cli_volumes),
         kube_nodes,
         workloads,
         peer_ssh,
+    }
+}
+
+/// SSH from this node to its peer. A multiplexed master (kept 2 minutes under /run/pairctl)
+/// makes the check a new session on an authenticated connection: milliseconds instead of a
+/// full OpenSSH handshake on every status or --watch refresh. A dead or frozen peer hangs the
+/// session request, so the check has its own short limit.
+async fn peer_ssh(cfg: &Config, s: &SshSession, peer: &Node, deadline: Deadline) -> Probe<()> {
+    let limit = deadline.cap(cfg.ssh.connect_timeout + Duration::from_secs(1));
+    let cmd = format!(
+        "mkdir -p /run/pairctl && ssh -o BatchMode=yes -o StrictHostKeyChecking=yes \
+-o ConnectTimeout={} -o KexAlgorithms=curve25519-sha256 -o GSSAPIAuthentication=no \
+-o ControlMaster=auto -o ControlPath=/run/pairctl/peer-ssh-%C -o ControlPersist=120 \
+-o ServerAliveInterval=2 -o ServerAliveCountMax=1 {}@{} true",
+        limit.as_secs().max(1),
+        node::shell_quote(&cfg.ssh.user),
+        peer.address
+    );
+    let out = s.exec(&cmd, limit).await?;
+    if out.success() {
+        Ok(())
+    } else {
+        Err(ProbeError::failed(format!(
+            "ssh {}: {}",
+            peer.address,
+            out.failure_summary()
+        )))
     }
 }
 

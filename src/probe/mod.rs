@@ -3,6 +3,7 @@
 
 pub mod galera;
 pub mod gluster;
+pub mod gluster_local;
 pub mod ip;
 pub mod kube;
 pub mod litestream;
