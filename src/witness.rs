@@ -149,10 +149,42 @@ fn garbd_members(g: &GaleraFacts) -> u64 {
 /// The witness's row and checks, added to a status report (and the verdict degraded by them).
 pub fn amend(report: &mut ClusterReport, facts: &ClusterFacts, w: &WitnessFacts) {
     let name = w.witness.name.as_str();
-    let mut checks = Vec::new();
+    let (membership, member) = membership_check(facts, name);
+    let (mut checks, reached_by) = reach_checks(w);
+    checks.insert(0, membership);
+    checks.extend(arbiter_checks(facts, w));
 
-    // garbd's membership, from the nodes' Galera: in a Primary component, a member without an
-    // incoming address.
+    let any_bad = checks.iter().any(|c| c.result != CheckResult::Ok);
+    let status = if !any_bad {
+        NodeStatus::Up
+    } else if member || reached_by > 0 {
+        NodeStatus::Degraded
+    } else {
+        NodeStatus::Down
+    };
+    report.nodes.push(NodeReport {
+        name: name.to_string(),
+        role: Role::Witness,
+        status,
+        ip: w.witness.address.to_string(),
+        epoch: None,
+        fence: None,
+    });
+    report.checks.extend(checks);
+    // Degraded at worst: the witness alone never makes the pair critical or unknown.
+    if any_bad && report.verdict == crate::model::Verdict::Healthy {
+        report.verdict = crate::model::Verdict::Degraded;
+    }
+    debug_assert!(report
+        .checks
+        .iter()
+        .filter(|c| c.node == name)
+        .all(|c| c.impact.is_none() || c.impact == Some(Impact::Degraded)));
+}
+
+/// garbd's membership, from the nodes' Galera: in a Primary component, a member without an
+/// incoming address. The check, and whether garbd is a member.
+fn membership_check(facts: &ClusterFacts, name: &str) -> (Check, bool) {
     let primaries: Vec<&GaleraFacts> = facts
         .nodes
         .iter()
@@ -161,7 +193,7 @@ pub fn amend(report: &mut ClusterReport, facts: &ClusterFacts, w: &WitnessFacts)
         .collect();
     let member = primaries.iter().any(|g| garbd_members(g) >= 1);
     let size = primaries.iter().map(|g| g.cluster_size).max().unwrap_or(0);
-    checks.push(if member {
+    let check = if member {
         Check::ok(
             "witness",
             name,
@@ -181,10 +213,14 @@ pub fn amend(report: &mut ClusterReport, facts: &ClusterFacts, w: &WitnessFacts)
                 "garbd is not a member of the Primary component (Galera size {size}): no automatic takeover while the witness is down"
             ),
         )
-    }
-    .with("member", u8::from(member)));
+    };
+    (check.with("member", u8::from(member)), member)
+}
 
-    // The witness as each node sees it.
+/// The witness as each node sees it; and by how many nodes it is reached at all.
+fn reach_checks(w: &WitnessFacts) -> (Vec<Check>, usize) {
+    let name = w.witness.name.as_str();
+    let mut checks = Vec::new();
     let mut reached_by = 0;
     for (node, seen) in &w.reach {
         checks.push(match seen {
@@ -224,10 +260,15 @@ pub fn amend(report: &mut ClusterReport, facts: &ClusterFacts, w: &WitnessFacts)
             Err(e) => Check::warn("witness-reach", node, format!("cannot ask: {e}")),
         });
     }
+    (checks, reached_by)
+}
 
-    // The arbiter brick of each volume: on the witness, online.
+/// The arbiter brick of each volume: on the witness, online.
+fn arbiter_checks(facts: &ClusterFacts, w: &WitnessFacts) -> Vec<Check> {
+    let name = w.witness.name.as_str();
     let hosts = [w.witness.name.clone(), w.witness.address.to_string()];
     let mut volumes_seen = std::collections::BTreeSet::new();
+    let mut checks = Vec::new();
     for v in facts.nodes.iter().flat_map(|n| n.volumes.iter()) {
         let Ok(status) = &v.status else { continue };
         if !volumes_seen.insert(v.name.clone()) {
@@ -255,33 +296,7 @@ pub fn amend(report: &mut ClusterReport, facts: &ClusterFacts, w: &WitnessFacts)
             ),
         });
     }
-
-    let any_bad = checks.iter().any(|c| c.result != CheckResult::Ok);
-    let status = if !any_bad {
-        NodeStatus::Up
-    } else if member || reached_by > 0 {
-        NodeStatus::Degraded
-    } else {
-        NodeStatus::Down
-    };
-    report.nodes.push(NodeReport {
-        name: name.to_string(),
-        role: Role::Witness,
-        status,
-        ip: w.witness.address.to_string(),
-        epoch: None,
-        fence: None,
-    });
-    report.checks.extend(checks);
-    // Degraded at worst: the witness alone never makes the pair critical or unknown.
-    if any_bad && report.verdict == crate::model::Verdict::Healthy {
-        report.verdict = crate::model::Verdict::Degraded;
-    }
-    debug_assert!(report
-        .checks
-        .iter()
-        .filter(|c| c.node == name)
-        .all(|c| c.impact.is_none() || c.impact == Some(Impact::Degraded)));
+    checks
 }
 
 #[cfg(test)]
