@@ -411,6 +411,16 @@ pub async fn execute(
     op
 }
 
+/// The nodes in a Galera member's component: its members with an incoming address (garbd,
+/// a witness's arbitrator, announces none), or the size when the addresses are not known.
+fn nodes_in_component(g: &crate::probe::galera::GaleraFacts) -> u64 {
+    if g.incoming_addresses.is_empty() {
+        g.cluster_size
+    } else {
+        g.incoming_addresses.len() as u64
+    }
+}
+
 async fn act(
     cfg: &Config,
     links: &[NodeLink],
@@ -508,7 +518,8 @@ async fn act(
     let mut needs_bootstrap = s.needs_bootstrap;
     if old.is_none() {
         // The survivor may not have noticed the loss yet (Galera suspects a silent peer after
-        // about 5 s): wait until it has, then it is non-Primary (its vote alone is 1 of 3).
+        // about 5 s, 3 s with a witness): wait until it has, then it is non-Primary (its vote
+        // alone is 1 of 3), or Primary with garbd (a witness: 2 of 3).
         let gone = async {
             let hit = super::poll(
                 deadline.cap(Duration::from_secs(20)),
@@ -518,7 +529,7 @@ async fn act(
                         .await
                         .ok()
                         .filter(|g| {
-                            g.cluster_size < 2 || g.cluster_status != ClusterStatus::Primary
+                            nodes_in_component(g) < 2 || g.cluster_status != ClusterStatus::Primary
                         })
                 },
             )
@@ -683,4 +694,24 @@ async fn observed(links: &[NodeLink], s: &Situation, vip: &str) -> String {
         ),
     };
     format!("State seen: {}; {fence}", parts.join(", "))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::nodes_in_component;
+    use crate::probe::galera::parse_wsrep_text;
+
+    /// The old active is gone from the survivor's component when one node is left in it:
+    /// with a witness that component is Primary with garbd (size 2, one incoming address).
+    #[test]
+    fn garbd_is_not_a_node_of_the_component() {
+        let both = include_str!("../../fixtures/galera/synced-primary.tsv");
+        assert_eq!(nodes_in_component(&parse_wsrep_text(both).unwrap()), 2);
+        // n1 evicted, garbd in: the size stays 2, one address is left.
+        let with_garbd = both.replace("10.213.57.11:3306,10.213.57.12:3306", "10.213.57.12:3306,");
+        let g = parse_wsrep_text(&with_garbd).unwrap();
+        assert_eq!(g.cluster_size, 2);
+        assert_eq!(nodes_in_component(&g), 1);
+    }
 }
