@@ -16,7 +16,11 @@
 # With a witness (/etc/pairctl/witness exists: garbd is the cluster's third member) the votes
 # are equal (each node 1, garbd 1; the active 2 only while garbd is not a member, so that the
 # active keeps quorum alone as without a witness), and the galera mode of a standby also
-# decides the automatic takeover (see takeover below).
+# decides the automatic takeover (see takeover below). An active that its Galera answers is
+# not in the Primary component (it lost the peer and the witness) demotes at once: the galera
+# mode leaves LOST_FILE, which fails the role mode (fall 1) within a second, instead of
+# keepalived's fall 3 of the galera mode. That bounds the active's demotion, which the
+# standby's lease must outlast: see the README's quorum section for the timing argument.
 set -u
 ROOT=${PAIRCTL_QUORUM_ROOT:-} # a test runs it under a temporary root; keepalived never sets it
 DIR=$ROOT/etc/pairctl
@@ -29,6 +33,7 @@ MAINTENANCE_RECORD=$ROOT/var/lib/pairctl/maintenance.json
 HISTORY_FILE=$ROOT/var/lib/pairctl/history.jsonl
 TAKEOVER_FILE=$ROOT/run/pairctl/takeover-since
 STEPOUT_FILE=$ROOT/run/pairctl/stepout-since
+LOST_FILE=$ROOT/run/pairctl/quorum-lost
 
 role() {
     if [ -e "$FENCE_FILE" ]; then echo fenced; else r=$(cat "$ROLE_FILE" 2>/dev/null) && echo "${r:-unset}" || echo unset; fi
@@ -92,7 +97,7 @@ held() {
 # the VIP, and the notify script starts k3s from the litestream replica.
 takeover() {
     lease=$(witness_value lease)
-    case $lease in '' | *[!0-9]*) lease=5 ;; esac
+    case $lease in '' | *[!0-9]*) lease=3 ;; esac
     members=$(echo "$2" | tr ',' '\n' | grep -c ':')
     if [ "$1" = 3 ] && [ "$members" = 2 ]; then
         rm -f "$TAKEOVER_FILE"
@@ -158,7 +163,7 @@ stepout() {
 
 case ${1:-} in
 role)
-    [ "$(role)" = active ] && [ ! -e "$MAINTENANCE_FILE" ]
+    [ "$(role)" = active ] && [ ! -e "$MAINTENANCE_FILE" ] && [ ! -e "$LOST_FILE" ]
     ;;
 galera)
     # The epoch row is refused while the node is not Primary: --force goes on without it.
@@ -173,6 +178,14 @@ galera)
         sql "SET GLOBAL wsrep_provider_options = 'pc.weight=$want'" > /dev/null
     fi
     if [ "$cluster" != Primary ] || [ "$state" != Synced ] || [ "$r" != standby ]; then rm -f "$TAKEOVER_FILE" "$STEPOUT_FILE"; fi
+    if [ "$cluster" = Primary ]; then
+        rm -f "$LOST_FILE"
+    elif [ -n "$cluster" ] && [ "$r" = active ] && [ -e "$WITNESS_FILE" ] && [ ! -e "$LOST_FILE" ]; then
+        # A definite answer (not a timeout): this active is cut off from the peer and the
+        # witness. Its lease ends now.
+        mkdir -p "${LOST_FILE%/*}" && echo "$(date +%s)" > "$LOST_FILE"
+        logger -t pairctl-quorum "demoted: Galera is $cluster (no quorum with the witness): the VIP goes" 2> /dev/null
+    fi
     [ "$cluster" = Primary ] || exit 1
     case $state in Synced | Donor* | Desynced) ;; *) exit 1 ;; esac
     if [ "$r" = standby ] && [ -e "$WITNESS_FILE" ]; then

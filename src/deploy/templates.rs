@@ -173,8 +173,19 @@ wsrep_sst_method = rsync
         address = host(this.address),
         name = this.name,
     ));
+    if cfg.witness.is_some() {
+        s.push_str(&format!(
+            "# With the witness: a dead member is evicted after {WITNESS_SUSPECT} without news (the\n\
+# automatic takeover waits for that; garbd has the same setting).\n\
+wsrep_provider_options = \"evs.suspect_timeout={WITNESS_SUSPECT}\"\n"
+        ));
+    }
     s
 }
+
+/// With a witness, how long Galera's members wait without news of one before they evict it
+/// (Galera's default is PT5S). The eviction starts the automatic takeover's lease.
+pub const WITNESS_SUSPECT: &str = "PT3S";
 
 fn host(a: IpAddr) -> String {
     match a {
@@ -531,6 +542,37 @@ mod tests {
         plain.run("galera");
         assert_eq!(plain.file("etc/pairctl/role").unwrap().trim(), "standby");
         assert!(plain.file("run/pairctl/takeover-since").is_none());
+    }
+
+    /// With a witness, an active whose Galera says it is out of the Primary component fails
+    /// the role check at once (its lease ends: keepalived's fall 1, not the galera check's
+    /// fall 3); a check that gets no answer does not; Primary again clears it. Without a
+    /// witness file the role check never depends on the database.
+    #[test]
+    fn with_a_witness_an_active_without_quorum_demotes_at_once() {
+        let a = Node::new("active", 1, "non-Primary", "Initialized", "");
+        std::fs::write(
+            a.root.path().join("etc/pairctl/witness"),
+            "witness=10.0.0.3\nnode=n1\npeer=10.0.0.2\nlease=3\n",
+        )
+        .unwrap();
+        assert!(a.run("role"));
+        assert!(!a.run("galera"));
+        assert!(!a.run("role"), "the role check still passes without quorum");
+        std::fs::write(
+            a.root.path().join("db/status"),
+            "wsrep_cluster_status\tPrimary\nwsrep_local_state_comment\tSynced\n",
+        )
+        .unwrap();
+        assert!(a.run("galera"));
+        assert!(a.run("role"));
+        // No answer (mariadb down): keepalived's fall 3 decides, not the marker.
+        std::fs::write(a.root.path().join("db/status"), "").unwrap();
+        assert!(!a.run("galera"));
+        assert!(a.run("role"));
+        let plain = Node::new("active", 1, "non-Primary", "Initialized", "");
+        assert!(!plain.run("galera"));
+        assert!(plain.run("role"));
     }
 
     #[test]

@@ -6,7 +6,8 @@
 # the standby's automatic takeover, see src/deploy/pairctl-quorum.sh).
 WITNESS=w
 WITNESS_IP=$NET.$((BASE_OCTET + 14))
-WITNESS_LEASE=5 # seconds the standby waits, after the active left the Primary component, before it takes over
+WITNESS_SUSPECT=PT3S # Galera evicts a silent member after this (its default: PT5S); as deploy writes it
+WITNESS_LEASE=3 # seconds the standby waits, after the active left the Primary component, before it takes over
 GARBD_VERSION=26.4.23-0+deb12u1
 GARBD_DEBS=$CACHE/garbd-$GARBD_VERSION # the .debs, fetched once with apt-get download
 GARBD_PACKAGES=(galera-arbitrator-4 libboost-program-options1.74.0)
@@ -71,7 +72,7 @@ witness_prepare() {
 # garbd, the Galera arbitrator of the pair (written by the pairctl lab)
 GALERA_NODES="${NODE_IP[n1]}:4567 ${NODE_IP[n2]}:4567"
 GALERA_GROUP="pairlab"
-GALERA_OPTIONS="gmcast.listen_addr=tcp://0.0.0.0:4567"
+GALERA_OPTIONS="gmcast.listen_addr=tcp://0.0.0.0:4567;evs.suspect_timeout=$WITNESS_SUSPECT"
 LOG_FILE="/var/log/garbd/garbd.log"
 EOF
     mkdir -p "$r/var/log/garbd" && chown 65534:65534 "$r/var/log/garbd"
@@ -87,7 +88,7 @@ EOF
     for n in "${NODES[@]}"; do
         m=$(node_dir "$n")/merged
         printf 'witness=%s\nnode=%s\npeer=%s\nlease=%s\n' "$WITNESS_IP" "$n" "${NODE_IP[${PEER[$n]}]}" "$WITNESS_LEASE" > "$m/etc/pairctl/witness"
-        sed -i "s#^wsrep_cluster_address = .*#wsrep_cluster_address = gcomm://${NODE_IP[n1]},${NODE_IP[n2]},$WITNESS_IP#" \
+        sed -i "s#^wsrep_cluster_address = .*#wsrep_cluster_address = gcomm://${NODE_IP[n1]},${NODE_IP[n2]},$WITNESS_IP#; s#^wsrep_provider_options = \"\\(.*\\)\"#wsrep_provider_options = \"\\1;evs.suspect_timeout=$WITNESS_SUSPECT\"#" \
             "$m/etc/mysql/mariadb.conf.d/90-pairlab-galera.cnf"
         printf '%s,%s %s\n' "$WITNESS" "$WITNESS_IP" "$(cut -d' ' -f1,2 "$(node_dir "$WITNESS")/ssh_host_ed25519_key.pub")" >> "$m/root/.ssh/known_hosts"
     done

@@ -28,7 +28,7 @@ pub const WITNESS_FILE: &str = "/etc/pairctl/witness";
 pub const GARB_DEFAULTS: &str = "/etc/default/garb";
 /// How long a standby waits, after the active left the Primary component, before it takes
 /// over (the active's own keepalived has demoted it by then: see the quorum script).
-pub const LEASE_SECS: u32 = 5;
+pub const LEASE_SECS: u32 = 3;
 /// Seconds a Gluster client waits for a dead brick (the volume default is 42).
 pub const PING_TIMEOUT: &str = "5";
 const PING_OPTION: &str = "network.ping-timeout";
@@ -97,7 +97,10 @@ GALERA_OPTIONS={options}\n",
         name = env.cfg.name,
         nodes = shell_quote(&nodes.join(" ")),
         group = shell_quote(&env.cfg.name),
-        options = shell_quote("gmcast.listen_addr=tcp://0.0.0.0:4567"),
+        options = shell_quote(&format!(
+            "gmcast.listen_addr=tcp://0.0.0.0:4567;evs.suspect_timeout={}",
+            templates::WITNESS_SUSPECT
+        )),
     )
 }
 
@@ -701,7 +704,7 @@ mod tests {
             "witness=10.213.57.30",
             "node=n2",
             "peer=10.213.57.27",
-            "lease=5",
+            "lease=3",
         ] {
             assert!(f.lines().any(|l| l == line), "{line} in {f}");
         }
