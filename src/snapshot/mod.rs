@@ -194,94 +194,36 @@ pub async fn create(
     let started = Instant::now();
     let created = SystemTime::now();
     let rules = opts.redact.then(|| rules_for(cfg));
-    let paths = OutputPaths::new(opts.output.as_deref(), &cfg.name, created)
-        .map_err(|e| BundleError(e.to_string()))?;
-    let spool = Arc::new(
-        SpoolDir::create(&paths.spool_dir).map_err(io_error(&format!(
-            "cannot create {}",
-            paths.spool_dir.display()
-        )))?,
-    );
-    let writer = Arc::new(
-        ArchiveWriter::create(&paths.temp, created)
-            .map_err(io_error(&format!("cannot create {}", paths.temp.display())))?,
-    );
-    let temp = TempArchive::new(&paths.temp);
-
+    let open = OpenBundle::open(opts, cfg, created)?;
     let run = Run {
         rules: rules.clone(),
-        spool: spool.clone(),
-        writer: writer.clone(),
+        spool: open.spool.clone(),
+        writer: open.writer.clone(),
         window: opts.window,
         deadline: opts.deadline,
         cfg: Arc::new(cfg.clone()),
         started,
     };
-    // The witness's part is its own item list (it runs no database, no k3s).
-    let selected: Vec<(&NodeLink, Vec<ItemSpec>)> = links
-        .iter()
-        .map(|l| (l, collectors::static_items(cfg, &opts.window)))
-        .chain(witness.map(|l| (l, collectors::witness_items(cfg, &opts.window))))
-        .filter(|(l, _)| opts.node.as_deref().is_none_or(|n| n == l.node.name))
-        .collect();
-    let status_item = async {
-        let t0 = Instant::now();
-        let report = status.await;
-        let text = crate::render::json(&report);
-        let took = t0.elapsed();
-        let path = "cluster/status.json";
-        let item =
-            run.store_text(path, text.as_bytes())
-                .await
-                .map(|(bytes, sha256, redactions)| Item {
-                    node: "cluster".into(),
-                    collector: "status".into(),
-                    path: path.into(),
-                    bytes,
-                    sha256: Some(sha256),
-                    exit_status: None,
-                    started_ms: run.started.elapsed().saturating_sub(took).as_millis() as u64,
-                    duration_ms: took.as_millis() as u64,
-                    timed_out: false,
-                    error: None,
-                    redactions,
-                    outcome: Outcome::Ok,
-                });
-        (report, item)
-    };
+    let selected = select_nodes(cfg, opts, links, witness);
     let nodes = futures::future::join_all(selected.iter().map(|(link, items)| {
         collect_node(&run, link, items.clone(), progress.node(&link.node.name))
     }));
-    let ((report, status_item), nodes) = tokio::join!(status_item, nodes);
+    let ((report, status_item), nodes) = tokio::join!(status_item(&run, status), nodes);
     // Every item task has ended: the writer is ours alone again.
     drop(run);
 
     let mut items = vec![match status_item {
         Ok(item) => item,
-        Err(e) => return Err(writer_failure(writer, e).await),
+        Err(e) => return Err(writer_failure(open.writer, e).await),
     }];
     let mut node_entries = Vec::new();
     for ((link, _), collected) in selected.iter().zip(nodes) {
-        let role = match report.node(&link.node.name) {
-            Some(n) => role_name(n.role),
-            None if witness.is_some_and(|w| w.node.name == link.node.name) => "witness",
-            None => "unknown",
-        };
+        let role = node_role(&report, witness, link);
         let collected = match collected {
             Ok(c) => c,
-            Err(e) => return Err(writer_failure(writer, e).await),
+            Err(e) => return Err(writer_failure(open.writer, e).await),
         };
-        node_entries.push(NodeEntry {
-            name: link.node.name.clone(),
-            address: link.node.address.to_string(),
-            reachable: link.session.is_ok(),
-            role: role.to_string(),
-            error: link
-                .session
-                .as_ref()
-                .err()
-                .map(|e| redact_message(rules.as_ref(), &e.message)),
-        });
+        node_entries.push(node_entry(link, role, rules.as_ref()));
         items.extend(collected.into_iter().map(|c| c.into_item(role)));
     }
     items.sort_by(|a, b| (&a.node, &a.collector, &a.path).cmp(&(&b.node, &b.collector, &b.path)));
@@ -303,33 +245,146 @@ pub async fn create(
         nodes: node_entries,
         items,
     };
-    let manifest_entry = Entry {
-        path: manifest::FILE_NAME.into(),
-        body: Body::Memory(crate::render::json(&manifest).into_bytes()),
-    };
-    if let Err(e) = writer.append(manifest_entry).await {
-        return Err(writer_failure(writer, BundleError(e.to_string())).await);
+    open.finish(manifest).await
+}
+
+/// The bundle being written: where it goes, the spool for items, the archive writer, and
+/// the temporary file that is removed unless published.
+struct OpenBundle {
+    paths: OutputPaths,
+    spool: Arc<SpoolDir>,
+    writer: Arc<ArchiveWriter>,
+    temp: TempArchive,
+}
+
+impl OpenBundle {
+    fn open(opts: &Options, cfg: &Config, created: SystemTime) -> Result<Self, BundleError> {
+        let paths = OutputPaths::new(opts.output.as_deref(), &cfg.name, created)
+            .map_err(|e| BundleError(e.to_string()))?;
+        let spool = Arc::new(
+            SpoolDir::create(&paths.spool_dir).map_err(io_error(&format!(
+                "cannot create {}",
+                paths.spool_dir.display()
+            )))?,
+        );
+        let writer = Arc::new(
+            ArchiveWriter::create(&paths.temp, created)
+                .map_err(io_error(&format!("cannot create {}", paths.temp.display())))?,
+        );
+        let temp = TempArchive::new(&paths.temp);
+        Ok(OpenBundle {
+            paths,
+            spool,
+            writer,
+            temp,
+        })
     }
-    let writer = Arc::try_unwrap(writer)
-        .map_err(|_| BundleError("internal: the archive writer is still shared".into()))?;
-    let written = writer
-        .finish()
+
+    /// Appends the manifest, finishes the archive and publishes it with its checksum file.
+    async fn finish(self, manifest: Manifest) -> Result<Bundle, BundleError> {
+        let OpenBundle {
+            paths,
+            spool,
+            writer,
+            temp,
+        } = self;
+        let manifest_entry = Entry {
+            path: manifest::FILE_NAME.into(),
+            body: Body::Memory(crate::render::json(&manifest).into_bytes()),
+        };
+        if let Err(e) = writer.append(manifest_entry).await {
+            return Err(writer_failure(writer, BundleError(e.to_string())).await);
+        }
+        let writer = Arc::try_unwrap(writer)
+            .map_err(|_| BundleError("internal: the archive writer is still shared".into()))?;
+        let written = writer
+            .finish()
+            .await
+            .map_err(io_error(&format!("cannot write {}", paths.temp.display())))?;
+        let sha256_file = temp
+            .publish(&paths.archive, &written.sha256)
+            .map_err(io_error(&format!(
+                "cannot publish {}",
+                paths.archive.display()
+            )))?;
+        drop(spool);
+        Ok(Bundle {
+            path: paths.archive,
+            sha256_file,
+            sha256: written.sha256,
+            bytes: written.bytes,
+            manifest,
+        })
+    }
+}
+
+/// The nodes to collect from, each with its item list (the witness's is its own: it runs no
+/// database, no k3s); `--node` keeps one.
+fn select_nodes<'a>(
+    cfg: &Config,
+    opts: &Options,
+    links: &'a [NodeLink],
+    witness: Option<&'a NodeLink>,
+) -> Vec<(&'a NodeLink, Vec<ItemSpec>)> {
+    links
+        .iter()
+        .map(|l| (l, collectors::static_items(cfg, &opts.window)))
+        .chain(witness.map(|l| (l, collectors::witness_items(cfg, &opts.window))))
+        .filter(|(l, _)| opts.node.as_deref().is_none_or(|n| n == l.node.name))
+        .collect()
+}
+
+/// Awaits the status report and stores it as `cluster/status.json`.
+async fn status_item(
+    run: &Run,
+    status: impl Future<Output = ClusterReport>,
+) -> (ClusterReport, Result<Item, BundleError>) {
+    let t0 = Instant::now();
+    let report = status.await;
+    let text = crate::render::json(&report);
+    let took = t0.elapsed();
+    let path = "cluster/status.json";
+    let item = run
+        .store_text(path, text.as_bytes())
         .await
-        .map_err(io_error(&format!("cannot write {}", paths.temp.display())))?;
-    let sha256_file = temp
-        .publish(&paths.archive, &written.sha256)
-        .map_err(io_error(&format!(
-            "cannot publish {}",
-            paths.archive.display()
-        )))?;
-    drop(spool);
-    Ok(Bundle {
-        path: paths.archive,
-        sha256_file,
-        sha256: written.sha256,
-        bytes: written.bytes,
-        manifest,
-    })
+        .map(|(bytes, sha256, redactions)| Item {
+            node: "cluster".into(),
+            collector: "status".into(),
+            path: path.into(),
+            bytes,
+            sha256: Some(sha256),
+            exit_status: None,
+            started_ms: run.started.elapsed().saturating_sub(took).as_millis() as u64,
+            duration_ms: took.as_millis() as u64,
+            timed_out: false,
+            error: None,
+            redactions,
+            outcome: Outcome::Ok,
+        });
+    (report, item)
+}
+
+/// A node's role as the status report saw it (the witness is not in its node list).
+fn node_role(report: &ClusterReport, witness: Option<&NodeLink>, link: &NodeLink) -> &'static str {
+    match report.node(&link.node.name) {
+        Some(n) => role_name(n.role),
+        None if witness.is_some_and(|w| w.node.name == link.node.name) => "witness",
+        None => "unknown",
+    }
+}
+
+fn node_entry(link: &NodeLink, role: &str, rules: Option<&Arc<Rules>>) -> NodeEntry {
+    NodeEntry {
+        name: link.node.name.clone(),
+        address: link.node.address.to_string(),
+        reachable: link.session.is_ok(),
+        role: role.to_string(),
+        error: link
+            .session
+            .as_ref()
+            .err()
+            .map(|e| redact_message(rules, &e.message)),
+    }
 }
 
 /// When an append failed, the writer thread's own error says why (disk full…).
@@ -464,100 +519,26 @@ impl Run {
             return Ok((not_collected(node, spec, error, true), None));
         }
         progress.started(&path);
-        let counter = progress.clone();
-        let mut sink = ItemSink::new(self.rules.as_ref(), self.spool.next_file())
-            .on_received(Arc::new(move |n| counter.received(n)));
-        if !spec.parts.is_empty() {
-            sink = sink.capture_only();
-        } else if spec.discovers != Discovery::None {
-            sink = sink.capturing();
-        }
-        let remote_limit = (limit + REMOTE_GRACE).as_secs().max(1);
-        let command = format!(
-            "LC_ALL=C timeout -k 5 {remote_limit} sh -c {}",
-            crate::probe::node::shell_quote(&spec.command)
-        );
-        let result = tokio::time::timeout(limit, async {
-            let mut attempt = 0;
-            loop {
-                let r = session
-                    .exec_streaming(
-                        &command,
-                        &mut sink,
-                        limit + Duration::from_secs(1),
-                        ITEM_OUTPUT_LIMIT,
-                    )
-                    .await;
-                // sshd refuses a channel beyond its MaxSessions, counting channels whose
-                // close is still in flight and commands cut off by a timeout: nothing ran,
-                // so try again shortly — for as long as the item's own limit allows (a
-                // loaded node frees its sessions late; a count of tries would give up early).
-                match r {
-                    Err(e) if e.kind == ProbeErrorKind::Unreachable && sink.is_untouched() => {
-                        attempt += 1;
-                        let backoff = Duration::from_millis(100 * attempt.min(5));
-                        tokio::time::sleep(backoff).await;
-                    }
-                    r => break r,
-                }
-            }
-        })
-        .await;
+        let mut sink = self.item_sink(&spec, progress);
+        let command = remote_command(&spec, limit);
+        let result =
+            tokio::time::timeout(limit, exec_retrying(session, &command, &mut sink, limit)).await;
         let duration = started.elapsed();
-        let (output, timed_out, error) = match result {
-            Err(_) => (
-                None,
-                true,
-                Some(format!(
-                    "timed out after {}",
-                    crate::format::human_duration(limit)
-                )),
-            ),
-            Ok(Err(e)) => (None, false, Some(e.message)),
-            Ok(Ok(out)) if out.success() => (Some(out), false, None),
-            Ok(Ok(out)) => {
-                let summary = out.failure_summary();
-                (Some(out), false, Some(summary))
-            }
-        };
+        let (output, timed_out, error) = judge(result, limit);
         let error = error.map(|e| redact_message(self.rules.as_ref(), &e));
         let stored = sink
             .finish()
             .map_err(io_error(&format!("cannot spool {path}")))?;
         progress.finished(&path, error.is_none());
-        let started = started.duration_since(self.started);
+        let ran = Ran {
+            output,
+            timed_out,
+            error,
+            started: started.duration_since(self.started),
+            duration,
+        };
         if !spec.parts.is_empty() {
-            let raw = stored.captured.unwrap_or_default();
-            let answers = spec.answers.split(&raw, &spec.parts);
-            let ran_ok = output.as_ref().is_some_and(|o| o.success()) && !timed_out;
-            let mut collected = Vec::new();
-            for (name, answer) in spec.parts.iter().zip(answers) {
-                let path = format!("{node}/{}/{name}", spec.collector);
-                let (output, error) = match answer {
-                    // A file listed but gone when read: not applicable, as a lone `cat` says.
-                    None if ran_ok => (
-                        Some(Output {
-                            status: Some(collectors::ABSENT_EXIT),
-                            stderr: format!("/{name}: absent when read").into_bytes(),
-                            ..Default::default()
-                        }),
-                        Some(format!("/{name}: absent when read")),
-                    ),
-                    _ => (output.clone(), error.clone()),
-                };
-                let stored = self.store_text(&path, &answer.unwrap_or_default()).await?;
-                collected.push(Collected {
-                    spec: spec.clone(),
-                    node: node.into(),
-                    stored: Some(stored),
-                    path,
-                    output,
-                    timed_out,
-                    error,
-                    started,
-                    duration,
-                });
-            }
+            let collected = self.store_parts(node, &spec, stored, ran).await?;
             return Ok((collected, None));
         }
         let captured = stored.captured;
@@ -569,20 +550,154 @@ impl Run {
             })
             .await
             .map_err(io_error(&format!("cannot append {path}")))?;
-        Ok((
-            vec![Collected {
-                spec,
-                node: node.into(),
-                path,
-                stored: Some(summary),
-                output,
-                timed_out,
-                error,
-                started,
-                duration,
-            }],
-            captured,
-        ))
+        Ok((vec![ran.collected(spec, node, path, summary)], captured))
+    }
+
+    /// The sink of one item: it counts what arrives, and keeps a copy of what is split into
+    /// parts (only that) or parsed for discovery.
+    fn item_sink(&self, spec: &ItemSpec, progress: &Arc<dyn NodeProgress>) -> ItemSink {
+        let counter = progress.clone();
+        let sink = ItemSink::new(self.rules.as_ref(), self.spool.next_file())
+            .on_received(Arc::new(move |n| counter.received(n)));
+        if !spec.parts.is_empty() {
+            sink.capture_only()
+        } else if spec.discovers != Discovery::None {
+            sink.capturing()
+        } else {
+            sink
+        }
+    }
+
+    /// Stores each part of a split item as its own entry (a part the node did not answer is
+    /// stored empty).
+    async fn store_parts(
+        &self,
+        node: &str,
+        spec: &ItemSpec,
+        stored: archive::Stored,
+        ran: Ran,
+    ) -> Result<Vec<Collected>, BundleError> {
+        let raw = stored.captured.unwrap_or_default();
+        let answers = spec.answers.split(&raw, &spec.parts);
+        let ran_ok = ran.output.as_ref().is_some_and(|o| o.success()) && !ran.timed_out;
+        let mut collected = Vec::new();
+        for (name, answer) in spec.parts.iter().zip(answers) {
+            let path = format!("{node}/{}/{name}", spec.collector);
+            let part = match answer {
+                // A file listed but gone when read: not applicable, as a lone `cat` says.
+                None if ran_ok => Ran {
+                    output: Some(Output {
+                        status: Some(collectors::ABSENT_EXIT),
+                        stderr: format!("/{name}: absent when read").into_bytes(),
+                        ..Default::default()
+                    }),
+                    error: Some(format!("/{name}: absent when read")),
+                    ..ran.clone()
+                },
+                _ => ran.clone(),
+            };
+            let stored = self.store_text(&path, &answer.unwrap_or_default()).await?;
+            collected.push(part.collected(spec.clone(), node, path, stored));
+        }
+        Ok(collected)
+    }
+}
+
+/// How one item's command went, before it is stored.
+#[derive(Clone)]
+struct Ran {
+    output: Option<Output>,
+    timed_out: bool,
+    error: Option<String>,
+    /// From the start of the run.
+    started: Duration,
+    duration: Duration,
+}
+
+impl Ran {
+    fn collected(
+        self,
+        spec: ItemSpec,
+        node: &str,
+        path: String,
+        stored: (u64, String, u64),
+    ) -> Collected {
+        Collected {
+            spec,
+            node: node.into(),
+            path,
+            stored: Some(stored),
+            output: self.output,
+            timed_out: self.timed_out,
+            error: self.error,
+            started: self.started,
+            duration: self.duration,
+        }
+    }
+}
+
+/// The item's command as the node runs it: C locale, killed by `timeout(1)` a little after
+/// our own limit.
+fn remote_command(spec: &ItemSpec, limit: Duration) -> String {
+    let remote_limit = (limit + REMOTE_GRACE).as_secs().max(1);
+    format!(
+        "LC_ALL=C timeout -k 5 {remote_limit} sh -c {}",
+        crate::probe::node::shell_quote(&spec.command)
+    )
+}
+
+/// Runs the command, streaming into the sink; a channel sshd refused is asked for again.
+async fn exec_retrying(
+    session: &SshSession,
+    command: &str,
+    sink: &mut ItemSink,
+    limit: Duration,
+) -> Result<Output, crate::transport::ProbeError> {
+    let mut attempt = 0;
+    loop {
+        let r = session
+            .exec_streaming(
+                command,
+                sink,
+                limit + Duration::from_secs(1),
+                ITEM_OUTPUT_LIMIT,
+            )
+            .await;
+        // sshd refuses a channel beyond its MaxSessions, counting channels whose
+        // close is still in flight and commands cut off by a timeout: nothing ran,
+        // so try again shortly — for as long as the item's own limit allows (a
+        // loaded node frees its sessions late; a count of tries would give up early).
+        match r {
+            Err(e) if e.kind == ProbeErrorKind::Unreachable && sink.is_untouched() => {
+                attempt += 1;
+                let backoff = Duration::from_millis(100 * attempt.min(5));
+                tokio::time::sleep(backoff).await;
+            }
+            r => break r,
+        }
+    }
+}
+
+/// (output, timed out, error) of a command run under `limit`.
+fn judge(
+    result: Result<Result<Output, crate::transport::ProbeError>, tokio::time::error::Elapsed>,
+    limit: Duration,
+) -> (Option<Output>, bool, Option<String>) {
+    match result {
+        Err(_) => (
+            None,
+            true,
+            Some(format!(
+                "timed out after {}",
+                crate::format::human_duration(limit)
+            )),
+        ),
+        Ok(Err(e)) => (None, false, Some(e.message)),
+        Ok(Ok(out)) if out.success() => (Some(out), false, None),
+        Ok(Ok(out)) => {
+            let summary = out.failure_summary();
+            (Some(out), false, Some(summary))
+        }
     }
 }
 
