@@ -318,6 +318,16 @@ impl<'a> Deploy<'a> {
         deadline: Deadline,
         progress: &dyn DeployProgress,
     ) -> Deploy<'a> {
+        let mut d = Deploy::new(cfg, links, opts, deadline);
+        if d.take_sessions() {
+            d.observe_and_plan(progress).await;
+        }
+        d.finish();
+        d
+    }
+
+    /// A deploy that has observed nothing yet.
+    fn new(cfg: &'a Config, links: &'a [NodeLink], opts: Options, deadline: Deadline) -> Self {
         let started = Instant::now();
         let report = DeployReport::new(cfg, opts.dry_run, &opts.stages);
         let ca_pem = cfg
@@ -325,7 +335,7 @@ impl<'a> Deploy<'a> {
             .ca_file
             .as_ref()
             .and_then(|p| std::fs::read_to_string(p).ok());
-        let mut d = Deploy {
+        Deploy {
             cfg,
             links,
             sessions: Vec::new(),
@@ -340,20 +350,27 @@ impl<'a> Deploy<'a> {
             started,
             early_status: None,
             report,
-        };
-        // A node that cannot be reached fails the first selected stage (the preflight's SSH
-        // check in a full run).
-        let first = d.opts.stages.first().copied().unwrap_or(Stage::Preflight);
+        }
+    }
 
+    /// Takes every link's session; a node that cannot be reached fails the first selected
+    /// stage (the preflight's SSH check in a full run), and a host-key problem refuses.
+    /// Whether every node is connected.
+    fn take_sessions(&mut self) -> bool {
+        let first = self
+            .opts
+            .stages
+            .first()
+            .copied()
+            .unwrap_or(Stage::Preflight);
+        let (cfg, links) = (self.cfg, self.links);
         for (i, link) in links.iter().enumerate() {
             match &link.session {
-                Ok(s) => d.sessions.push(s.clone()),
+                Ok(s) => self.sessions.push(s.clone()),
                 Err(e) => {
-                    let host_key = e.host_key;
-                    let i = Some(i);
-                    d.fail(
+                    self.fail(
                         first,
-                        i,
+                        Some(i),
                         "connect",
                         Failure {
                             command: format!(
@@ -364,35 +381,38 @@ impl<'a> Deploy<'a> {
                             stderr: String::new(),
                         },
                     );
-                    if host_key {
-                        d.report.outcome = Outcome::Refused;
-                        d.report.hint = e.hint.clone();
+                    if e.host_key {
+                        self.report.outcome = Outcome::Refused;
+                        self.report.hint = e.hint.clone();
                     }
-                    d.finish();
-                    return d;
+                    return false;
                 }
             }
         }
+        true
+    }
 
-        // Local checks: what pairctl itself needs.
+    /// Local checks: what pairctl itself needs (the bundle, the database secret, the CA file).
+    fn local_checks(&self) -> Vec<PreflightCheck> {
+        let cfg = self.cfg;
         let mut local = Vec::new();
-        local.push(if d.bundle.problems.is_empty() {
+        local.push(if self.bundle.problems.is_empty() {
             PreflightCheck::new(
                 "local",
                 "bundle",
                 true,
                 format!(
                     "{} ({} files)",
-                    d.bundle
+                    self.bundle
                         .dir
                         .as_ref()
                         .map(|p| p.display().to_string())
                         .unwrap_or_default(),
-                    d.bundle.files.len()
+                    self.bundle.files.len()
                 ),
             )
         } else {
-            PreflightCheck::new("local", "bundle", false, d.bundle.problems.join("; "))
+            PreflightCheck::new("local", "bundle", false, self.bundle.problems.join("; "))
         });
         local.push(match (&cfg.galera.password, &cfg.galera.password_source) {
             (Some(_), source) => PreflightCheck::new(
@@ -413,7 +433,7 @@ impl<'a> Deploy<'a> {
             ),
         });
         if let Some(p) = &cfg.ingress.ca_file {
-            if d.ca_pem.is_none() {
+            if self.ca_pem.is_none() {
                 local.push(PreflightCheck::new(
                     "local",
                     "ca-file",
@@ -422,28 +442,34 @@ impl<'a> Deploy<'a> {
                 ));
             }
         }
+        local
+    }
 
-        // Every check at once, the preflight's with the selected stages': one round of one
-        // remote script per node and stage (the checks do not depend on each other; the
-        // plans use the preflight's network facts).
+    /// Every check at once, the preflight's with the selected stages': one round of one
+    /// remote script per node and stage (the checks do not depend on each other; the plans
+    /// use the preflight's network facts). Then plans every selected stage and judges the
+    /// whole: refused when the preflight failed, Planned otherwise.
+    async fn observe_and_plan(&mut self, progress: &dyn DeployProgress) {
+        let (cfg, links, deadline) = (self.cfg, self.links, self.deadline);
+        let local = self.local_checks();
         progress.note("checking the nodes");
-        let selected: Vec<Stage> = d.opts.acting_stages();
+        let selected: Vec<Stage> = self.opts.acting_stages();
         let all_scripts: Vec<(Stage, Vec<String>)> = {
-            let env = d.env();
+            let env = self.env();
             std::iter::once(Stage::Preflight)
                 .chain(selected.iter().copied())
-                .map(|s| (s, host_scripts(&env, s, d.sessions.len())))
+                .map(|s| (s, host_scripts(&env, s, self.sessions.len())))
                 .collect()
         };
         // The status round of a re-run that finds nothing to change: run it alongside the
         // checks (nothing changes in between), not after them.
-        let early = d.opts.verify && !d.opts.dry_run && cfg.ingress.ca_file.is_some();
+        let early = self.opts.verify && !self.opts.dry_run && cfg.ingress.ca_file.is_some();
         let https = if early {
             HttpsClient::new(cfg).ok()
         } else {
             None
         };
-        let sessions = d.sessions.clone();
+        let sessions = self.sessions.clone();
         let node_links = &links[..links.len().min(cfg.nodes.len())];
         let status = async {
             match &https {
@@ -475,16 +501,36 @@ impl<'a> Deploy<'a> {
         let results = match results {
             Ok(r) => r,
             Err((stage, i, f)) => {
-                d.report.preflight = std::mem::take(&mut local);
-                d.fail(stage, Some(i), "check the node", f);
-                d.finish();
-                return d;
+                self.report.preflight = local;
+                self.fail(stage, Some(i), "check the node", f);
+                return;
             }
         };
+        self.record_observed(results, local);
+        if !self.plan_stages(&selected) {
+            return;
+        }
+        if self.report.change_count() == 0 {
+            self.early_status = if status_pending {
+                status.await
+            } else {
+                early_status
+            };
+        }
+        self.judge_plan();
+    }
+
+    /// Keeps what the checks saw: the preflight judged into the report (after the `local`
+    /// checks) with the nodes' network facts, every other stage's sections for its plan.
+    fn record_observed(
+        &mut self,
+        results: BTreeMap<Stage, Vec<(Sections, f64)>>,
+        mut local: Vec<PreflightCheck>,
+    ) {
         for (stage, mut seen) in results {
             if stage != Stage::Witness {
                 // The witness ran no check of this stage (see host_scripts).
-                seen.truncate(cfg.nodes.len());
+                seen.truncate(self.cfg.nodes.len());
             }
             if stage == Stage::Preflight {
                 let sections: Vec<Sections> = seen.iter().map(|(s, _)| s.clone()).collect();
@@ -496,23 +542,26 @@ impl<'a> Deploy<'a> {
                         local_time: *t,
                     })
                     .collect();
-                let (checks, nets) = preflight::judge(&d.env(), &judged);
-                d.nets = nets;
+                let (checks, nets) = preflight::judge(&self.env(), &judged);
+                self.nets = nets;
                 local.extend(checks);
-                d.report.preflight = std::mem::take(&mut local);
+                self.report.preflight = std::mem::take(&mut local);
             } else {
-                d.observed
+                self.observed
                     .insert(stage, seen.into_iter().map(|(s, _)| s).collect());
             }
         }
+    }
 
-        // Plans.
-        for stage in selected {
-            let result = stages::plan(stage, &d.env(), &d.observed[&stage]);
-            match result {
+    /// Plans every selected stage from what it observed. Whether none refused (a refusal is
+    /// in the report).
+    fn plan_stages(&mut self, selected: &[Stage]) -> bool {
+        let cfg = self.cfg;
+        for &stage in selected {
+            match stages::plan(stage, &self.env(), &self.observed[&stage]) {
                 Ok(plan) => {
                     let plan = sorted(plan);
-                    if let Some(st) = d.report.stage_mut(stage) {
+                    if let Some(st) = self.report.stage_mut(stage) {
                         st.record_plan(cfg, &plan);
                         st.state = if plan.is_empty() {
                             StageState::Unchanged
@@ -520,43 +569,39 @@ impl<'a> Deploy<'a> {
                             StageState::Planned
                         };
                     }
-                    d.plans.insert(stage, plan);
+                    self.plans.insert(stage, plan);
                 }
                 Err(p) => {
-                    d.refuse(stage, p);
-                    d.finish();
-                    return d;
+                    self.refuse(stage, p);
+                    return false;
                 }
             }
         }
+        true
+    }
 
-        if d.report.change_count() == 0 {
-            d.early_status = if status_pending {
-                status.await
-            } else {
-                early_status
-            };
-        }
-
-        let failed: Vec<String> = d
+    /// The planned deploy's outcome: refused when a preflight check failed, a dry run's
+    /// summary of what it would change; otherwise it stays Planned.
+    fn judge_plan(&mut self) {
+        let failed: Vec<String> = self
             .report
             .preflight
             .iter()
             .filter(|c| !c.ok)
             .map(|c| format!("{} {}: {}", c.node, c.name, c.detail))
             .collect();
-        let changes = d.report.change_count();
-        let stages_changing = d.report.changed_stages();
+        let changes = self.report.change_count();
+        let stages_changing = self.report.changed_stages();
         if !failed.is_empty() {
-            d.report.outcome = Outcome::Refused;
-            d.report.summary = format!(
+            self.report.outcome = Outcome::Refused;
+            self.report.summary = format!(
                 "refused: the preflight failed ({}); nothing was changed",
                 failed.join("; ")
             );
-            d.report.hint = Some("fix what the preflight names, then run deploy again".into());
-        } else if d.opts.dry_run {
-            d.report.outcome = Outcome::Planned;
-            d.report.summary = if changes == 0 {
+            self.report.hint = Some("fix what the preflight names, then run deploy again".into());
+        } else if self.opts.dry_run {
+            self.report.outcome = Outcome::Planned;
+            self.report.summary = if changes == 0 {
                 "dry run: nothing to change".to_string()
             } else {
                 format!(
@@ -566,8 +611,6 @@ impl<'a> Deploy<'a> {
                 )
             };
         }
-        d.finish();
-        d
     }
 
     fn finish(&mut self) {

@@ -302,11 +302,40 @@ fn kubectl(args: &str) -> String {
 /// The items every node gets, discovery items first (their follow-ups start early), then the
 /// slow ones (journals), then the quick ones.
 pub fn static_items(cfg: &Config, window: &Window) -> Vec<ItemSpec> {
-    let since = window.since_epoch();
-    let until = window.until_epoch();
-    let mut items = vec![
-        ItemSpec::new("logs", "files.txt", log_listing(since), SHORT)
-            .discovering(Discovery::LogFiles),
+    let mut items = discovery_items(window);
+    items.extend(journal_items(window));
+    items.extend(system_items());
+    items.extend(galera_items());
+    items.extend(gluster_items(cfg));
+    items.push(
+        ItemSpec::new(
+            "k3s",
+            "resources.txt",
+            kubectl(&format!("get {KUBE_KINDS} -A -o wide")),
+            KUBE,
+        )
+        .when(Applicability::ActiveOnly),
+    );
+    items.extend(litestream_items(cfg));
+    items.push(ItemSpec::new(
+        "history",
+        "history.jsonl",
+        cat_if_present(HISTORY_FILE),
+        SHORT,
+    ));
+    items
+}
+
+/// The items whose output names more items: the log files, the config files, the pods.
+fn discovery_items(window: &Window) -> Vec<ItemSpec> {
+    vec![
+        ItemSpec::new(
+            "logs",
+            "files.txt",
+            log_listing(window.since_epoch()),
+            SHORT,
+        )
+        .discovering(Discovery::LogFiles),
         ItemSpec::new("configs", "files.txt", config_listing(), SHORT)
             .discovering(Discovery::ConfigFiles),
         // One kubectl for every kind (each run of the real one costs ~100 ms of CPU).
@@ -318,7 +347,14 @@ pub fn static_items(cfg: &Config, window: &Window) -> Vec<ItemSpec> {
         )
         .discovering(Discovery::Pods)
         .when(Applicability::ActiveOnly),
-    ];
+    ]
+}
+
+/// One journal per subsystem (its units and syslog identifiers) and the kernel's, in the window.
+fn journal_items(window: &Window) -> Vec<ItemSpec> {
+    let since = window.since_epoch();
+    let until = window.until_epoch();
+    let mut items = Vec::new();
     for (name, units, identifiers) in JOURNAL_UNITS {
         let mut matches: Vec<String> = Vec::new();
         for u in *units {
@@ -344,8 +380,12 @@ pub fn static_items(cfg: &Config, window: &Window) -> Vec<ItemSpec> {
         format!("exec journalctl --no-pager -o short-iso --since @{since} --until @{until} -k"),
         JOURNAL,
     ));
+    items
+}
 
-    for (name, command) in [
+/// The node itself: host, time, resources, network, units, processes, VRRP and maintenance.
+fn system_items() -> Vec<ItemSpec> {
+    let mut items: Vec<ItemSpec> = [
         ("hostname.txt", "hostname; hostname -f 2>/dev/null; true"),
         ("date.txt", "date -u +%Y-%m-%dT%H:%M:%S.%NZ; timedatectl 2>/dev/null; true"),
         ("uname.txt", "exec uname -a"),
@@ -363,9 +403,10 @@ pub fn static_items(cfg: &Config, window: &Window) -> Vec<ItemSpec> {
             "systemctl status --no-pager -l -n 20 keepalived mariadb glusterd k3s nginx ssh litestream k3s-state-restore; true",
         ),
         ("processes.txt", "exec ps -eo pid,ppid,user,stat,etime,rss,args"),
-    ] {
-        items.push(ItemSpec::new("system", name, command, SHORT));
-    }
+    ]
+    .into_iter()
+    .map(|(name, command)| ItemSpec::new("system", name, command, SHORT))
+    .collect();
     items.push(ItemSpec::new(
         "system",
         "keepalived-state.txt",
@@ -375,22 +416,29 @@ if [ -e {MAINTENANCE_FILE} ]; then echo 'maintenance: yes ({MAINTENANCE_FILE})';
         ),
         SHORT,
     ));
+    items
+}
 
-    items.push(ItemSpec::new(
-        "galera",
-        "global-status.txt",
-        mariadb("SHOW GLOBAL STATUS"),
-        SHORT,
-    ));
-    items.push(ItemSpec::new(
-        "galera",
-        "wsrep-variables.txt",
-        mariadb("SHOW GLOBAL VARIABLES LIKE 'wsrep%'"),
-        SHORT,
-    ));
+fn galera_items() -> Vec<ItemSpec> {
+    vec![
+        ItemSpec::new(
+            "galera",
+            "global-status.txt",
+            mariadb("SHOW GLOBAL STATUS"),
+            SHORT,
+        ),
+        ItemSpec::new(
+            "galera",
+            "wsrep-variables.txt",
+            mariadb("SHOW GLOBAL VARIABLES LIKE 'wsrep%'"),
+            SHORT,
+        ),
+    ]
+}
 
-    // One CLI run answers all questions in text, one all in XML (each run of the CLI costs
-    // ~100 ms of CPU); the answers are split into one item each.
+/// One CLI run answers all questions in text, one all in XML (each run of the CLI costs
+/// ~100 ms of CPU); the answers are split into one item each.
+fn gluster_items(cfg: &Config) -> Vec<ItemSpec> {
     // (item name, question): the question's words are safe for the shell (volume names are
     // quoted where they are added).
     let mut gluster_questions: Vec<(String, String)> = [
@@ -410,7 +458,7 @@ if [ -e {MAINTENANCE_FILE} ]; then echo 'maintenance: yes ({MAINTENANCE_FILE})';
     }
     let (names, questions): (Vec<String>, Vec<String>) = gluster_questions.into_iter().unzip();
     let named = |ext: &str| names.iter().map(|n| format!("{n}.{ext}")).collect();
-    items.push(
+    vec![
         ItemSpec::new(
             "gluster",
             "text",
@@ -418,8 +466,6 @@ if [ -e {MAINTENANCE_FILE} ]; then echo 'maintenance: yes ({MAINTENANCE_FILE})';
             GLUSTER,
         )
         .split_into(named("txt"), Answers::Text),
-    );
-    items.push(
         ItemSpec::new(
             "gluster",
             "xml",
@@ -427,27 +473,7 @@ if [ -e {MAINTENANCE_FILE} ]; then echo 'maintenance: yes ({MAINTENANCE_FILE})';
             GLUSTER,
         )
         .split_into(named("xml"), Answers::Xml),
-    );
-
-    items.push(
-        ItemSpec::new(
-            "k3s",
-            "resources.txt",
-            kubectl(&format!("get {KUBE_KINDS} -A -o wide")),
-            KUBE,
-        )
-        .when(Applicability::ActiveOnly),
-    );
-
-    items.extend(litestream_items(cfg));
-
-    items.push(ItemSpec::new(
-        "history",
-        "history.jsonl",
-        cat_if_present(HISTORY_FILE),
-        SHORT,
-    ));
-    items
+    ]
 }
 
 /// litestream's own view from the node (its configuration is among the config files, its
