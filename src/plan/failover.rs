@@ -8,7 +8,7 @@
 
 use super::actions;
 use super::{describe, next_epoch, record_with, SCHEMA};
-use super::{plan, Executor, Interrupt, OperationReport, Outcome, Precondition};
+use super::{plan, Executor, Failure, Interrupt, OperationReport, Outcome, Precondition};
 use crate::config::Config;
 use crate::model::{CheckResult, ClusterReport, Impact};
 use crate::probe::collect::NodeLink;
@@ -16,6 +16,7 @@ use crate::probe::galera::ClusterStatus;
 use crate::probe::node::Fence;
 use crate::render::progress::Reporter;
 use crate::transport::https::HttpsClient;
+use crate::transport::ssh::SshSession;
 use crate::transport::Deadline;
 use crate::transport::{Exec, ProbeError};
 use std::time::{Duration, Instant};
@@ -132,6 +133,16 @@ pub fn choose(report: &ClusterReport) -> Option<(String, String)> {
     }
 }
 
+/// What `prepare` looks with: the connections, the views taken at connect time, whether the
+/// operator forces, the command's deadline.
+struct Look<'a> {
+    cfg: &'a Config,
+    links: &'a [NodeLink],
+    views: &'a [PeerView],
+    force: bool,
+    deadline: Deadline,
+}
+
 pub async fn prepare(
     cfg: &Config,
     links: &[NodeLink],
@@ -141,6 +152,13 @@ pub async fn prepare(
     dry_run: bool,
     deadline: Deadline,
 ) -> (OperationReport, Option<Situation>) {
+    let look = Look {
+        cfg,
+        links,
+        views,
+        force,
+        deadline,
+    };
     let mut maintenance = super::maintenance_precondition(&report);
     maintenance.forced = force && !maintenance.ok;
     let mut pre = vec![maintenance];
@@ -154,219 +172,23 @@ pub async fn prepare(
         },
         false,
     ));
-    let mut situation = None;
-    if let Some((from, to)) = chosen {
-        let from_address = cfg
-            .node(&from)
-            .map(|n| n.address.to_string())
-            .unwrap_or_default();
-        let from_reachable = reachable(&report, &from);
-        let survivor = links
-            .iter()
-            .find(|l| l.node.name == to)
-            .and_then(|l| l.session())
-            .cloned();
-        let mut from_confirmed_down = false;
-        if from_reachable {
-            pre.push(Precondition::new(
-                "old-active-fenced",
-                true,
-                format!("{from} answers: it will be fenced first"),
-                false,
-            ));
-        } else {
-            // The survivor's look taken at connect time, or now when there is none.
-            let early = views
-                .iter()
-                .find(|v| v.from == to)
-                .map(|v| v.peer_down.clone());
-            let seen = async {
-                match (early, &survivor) {
-                    (Some(seen), _) => seen,
-                    (None, Some(s)) => {
-                        actions::confirm_down_from(
-                            s,
-                            &from_address,
-                            deadline.cap(Duration::from_secs(5)),
-                        )
-                        .await
-                    }
-                    (None, None) => Err("no session".into()),
-                }
-            };
-            // With a witness, its view too (asked at the same time): a live old active it
-            // still reaches is a partition, and bootstrapping the survivor would make a
-            // second primary.
-            let witness_view = async {
-                match &cfg.witness {
-                    Some(w) => Some(crate::witness::reaches(cfg, w, &from_address, deadline).await),
-                    None => None,
-                }
-            };
-            let (seen, witness_view) = tokio::join!(seen, witness_view);
-            from_confirmed_down = seen == Ok(true);
-            if let (Some(w), Some(view)) = (&cfg.witness, witness_view) {
-                let mut p = Precondition::new(
-                    "witness-view",
-                    view != Ok(true),
-                    match &view {
-                        Ok(true) => format!("the witness {} still reaches {from}: it is alive (a partition), a failover would make a second primary", w.name),
-                        Ok(false) => format!("the witness {} cannot reach {from} either", w.name),
-                        Err(e) => format!("the witness {} cannot be asked ({e}): its view is not part of the decision", w.name),
-                    },
-                    true,
-                );
-                p.forced = force && !p.ok;
-                pre.push(p);
-            }
-            let mut p = Precondition::new(
-                "old-active-down",
-                from_confirmed_down,
-                match &seen {
-                    Ok(true) => format!("{from} is unreachable from pairctl and from {to}: confirmed down"),
-                    Ok(false) => format!("{from} does not answer pairctl but {to} still reaches it: not confirmed down (would risk two actives)"),
-                    Err(e) => format!("cannot ask {to} whether {from} is down: {e}"),
-                },
-                true,
-            );
-            p.forced = force && !p.ok;
-            pre.push(p);
-        }
-        let galera = match &survivor {
-            Some(s) => actions::galera_local(s, deadline.cap(Duration::from_secs(5))).await,
-            None => Err("no session".into()),
-        };
-        let needs_bootstrap =
-            matches!(&galera, Ok(g) if g.cluster_status != ClusterStatus::Primary);
-        // A reachable old active that kept quorum alone (a partition) may hold writes the
-        // survivor never got: taking over would discard them.
-        if from_reachable && needs_bootstrap {
-            let old = links
-                .iter()
-                .find(|l| l.node.name == from)
-                .and_then(|l| l.session());
-            let old_galera = match old {
-                Some(o) => actions::galera_local(o, deadline.cap(Duration::from_secs(5)))
-                    .await
-                    .ok(),
-                None => None,
-            };
-            let (ahead, detail) = match (&old_galera, &galera) {
-                (Some(o), Ok(n)) => match (o.last_committed, n.last_committed) {
-                    // Galera 4 gives the configuration change that dropped the peer a seqno of
-                    // its own on the side that kept quorum: one step ahead is that, not data.
-                    (Some(a), Some(b)) if a > b + 1 => (
-                        true,
-                        format!("{from} committed {} transaction(s) {to} does not have (seqno {a} against {b}, less the view change that dropped {to}): a failover discards them", a - b - 1),
-                    ),
-                    (Some(a), Some(b)) => (false, format!("{to} has every transaction {from} committed (seqno {b}, {from} {a})")),
-                    _ => (false, "the seqnos could not be compared".to_string()),
-                },
-                _ => (false, format!("{from}'s Galera could not be asked")),
-            };
-            let mut p = Precondition::new("no-writes-lost", !ahead, detail, true);
-            p.forced = force && ahead;
-            pre.push(p);
-        }
-        pre.push(Precondition::new(
-            "survivor-galera",
-            galera.is_ok(),
-            match &galera {
-                Ok(g) if needs_bootstrap => format!(
-                    "{to}: {} (size {}): will be re-bootstrapped as the primary component",
-                    g.cluster_status.as_str(),
-                    g.cluster_size
-                ),
-                Ok(g) => format!(
-                    "{to}: {}, size {}",
-                    g.cluster_status.as_str(),
-                    g.cluster_size
-                ),
-                Err(e) => format!("{to}: {e}"),
-            },
-            false,
-        ));
-        situation = Some(Situation {
-            from,
-            to,
-            from_address,
-            from_reachable,
-            from_confirmed_down,
-            needs_bootstrap,
-            epoch: next_epoch(&report),
-            survivor_seqno: galera.as_ref().ok().and_then(|g| g.last_committed),
-        });
-    }
-
-    let mut steps: Vec<(&str, String)> = Vec::new();
-    if let Some(s) = &situation {
-        if s.from_reachable {
-            steps.push((
-                &s.from,
-                format!("fence: the durable marker (epoch {}): keepalived releases the VIP, k3s and ingress stop, until rejoined", s.epoch),
-            ));
-            if s.needs_bootstrap {
-                steps.push((
-                    &s.from,
-                    "fence: stop mariadb (so it cannot form a second primary)".into(),
-                ));
-            } else {
-                steps.push((&s.from, "fence: Galera vote 0 (pc.weight)".into()));
-            }
-            steps.push((&s.from, "wait until it no longer holds the VIP".into()));
-        }
-        if s.needs_bootstrap {
-            steps.push((
-                &s.to,
-                "bootstrap Galera as the primary component (pc.bootstrap)".into(),
-            ));
-        }
-        steps.push((&s.to, format!("promote: role active, epoch {}", s.epoch)));
-        steps.push((&s.to, "Galera vote 2 (pc.weight)".into()));
-        steps.push((
-            &s.to,
-            format!("record epoch {} in the cluster's database", s.epoch),
-        ));
-        steps.push((&s.to, "keepalived running".into()));
-        steps.push((&s.to, format!("wait until it holds the VIP {}", cfg.vip)));
-        steps.push((&s.to, "wait until k3s is running".into()));
-        steps.push((
-            "cluster",
-            format!(
-                "wait until {} services are Ready via the VIP",
-                cfg.k3s.services.len()
-            ),
-        ));
-        steps.push((
-            "cluster",
-            format!("verify: {} active, services Ready, Galera Primary", s.to),
-        ));
-        steps.push(("both", "record the role change in the history".into()));
-    }
-    let steps = plan(&steps);
-    let blocked: Vec<String> = pre
-        .iter()
-        .filter(|p| p.blocks())
-        .map(|p| format!("{} ({})", p.name, p.detail))
-        .collect();
-    let (outcome, summary) = if !blocked.is_empty() {
-        let hint = if pre
-            .iter()
-            .any(|p| p.name == "old-active-down" && p.blocks())
-        {
-            "; if you know the old active is dead (powered off, fenced out of band), re-run with --force"
-        } else {
-            ""
-        };
-        (
-            Outcome::Refused,
-            format!("refused, nothing changed: {}{hint}", blocked.join("; ")),
-        )
-    } else if dry_run {
-        (Outcome::Planned, "dry run: nothing changed".to_string())
-    } else {
-        (Outcome::Planned, String::new())
+    let situation = match chosen {
+        Some((from, to)) => Some(situate(&look, &report, from, to, &mut pre).await),
+        None => None,
     };
+    let steps = situation
+        .as_ref()
+        .map(|s| plan_steps(cfg, s))
+        .unwrap_or_default();
+    let hint = if pre
+        .iter()
+        .any(|p| p.name == "old-active-down" && p.blocks())
+    {
+        "; if you know the old active is dead (powered off, fenced out of band), re-run with --force"
+    } else {
+        ""
+    };
+    let (outcome, summary) = super::decide(&pre, dry_run, hint);
     let op = OperationReport {
         schema: SCHEMA,
         kind: "failover",
@@ -383,6 +205,218 @@ pub async fn prepare(
         elapsed_ms: 0,
     };
     (op, situation)
+}
+
+/// The situation of a failover from `from` to `to`, and its preconditions: the old active
+/// fenced (it answers) or confirmed down, the writes it may hold, the survivor's Galera.
+async fn situate(
+    l: &Look<'_>,
+    report: &ClusterReport,
+    from: String,
+    to: String,
+    pre: &mut Vec<Precondition>,
+) -> Situation {
+    let from_address = l
+        .cfg
+        .node(&from)
+        .map(|n| n.address.to_string())
+        .unwrap_or_default();
+    let from_reachable = reachable(report, &from);
+    let survivor = crate::probe::collect::session_of(l.links, &to);
+    let from_confirmed_down = if from_reachable {
+        pre.push(Precondition::new(
+            "old-active-fenced",
+            true,
+            format!("{from} answers: it will be fenced first"),
+            false,
+        ));
+        false
+    } else {
+        confirm_down(l, survivor, &from, &to, &from_address, pre).await
+    };
+    let galera = match survivor {
+        Some(s) => actions::galera_local(s, l.deadline.cap(Duration::from_secs(5))).await,
+        None => Err("no session".into()),
+    };
+    let needs_bootstrap = matches!(&galera, Ok(g) if g.cluster_status != ClusterStatus::Primary);
+    // A reachable old active that kept quorum alone (a partition) may hold writes the
+    // survivor never got: taking over would discard them.
+    if from_reachable && needs_bootstrap {
+        pre.push(writes_kept(l, &from, &to, &galera).await);
+    }
+    pre.push(Precondition::new(
+        "survivor-galera",
+        galera.is_ok(),
+        match &galera {
+            Ok(g) if needs_bootstrap => format!(
+                "{to}: {} (size {}): will be re-bootstrapped as the primary component",
+                g.cluster_status.as_str(),
+                g.cluster_size
+            ),
+            Ok(g) => format!(
+                "{to}: {}, size {}",
+                g.cluster_status.as_str(),
+                g.cluster_size
+            ),
+            Err(e) => format!("{to}: {e}"),
+        },
+        false,
+    ));
+    Situation {
+        from,
+        to,
+        from_address,
+        from_reachable,
+        from_confirmed_down,
+        needs_bootstrap,
+        epoch: next_epoch(report),
+        survivor_seqno: galera.as_ref().ok().and_then(|g| g.last_committed),
+    }
+}
+
+/// An old active pairctl cannot reach: is it down as the survivor sees it (its look taken at
+/// connect time, or now when there is none) and, with a witness, as the witness sees it (asked
+/// at the same time)? Pushes both preconditions; true when the survivor confirms it down.
+async fn confirm_down(
+    l: &Look<'_>,
+    survivor: Option<&SshSession>,
+    from: &str,
+    to: &str,
+    from_address: &str,
+    pre: &mut Vec<Precondition>,
+) -> bool {
+    let early = l
+        .views
+        .iter()
+        .find(|v| v.from == to)
+        .map(|v| v.peer_down.clone());
+    let seen = async {
+        match (early, survivor) {
+            (Some(seen), _) => seen,
+            (None, Some(s)) => {
+                actions::confirm_down_from(s, from_address, l.deadline.cap(Duration::from_secs(5)))
+                    .await
+            }
+            (None, None) => Err("no session".into()),
+        }
+    };
+    // A live old active the witness still reaches is a partition, and bootstrapping the
+    // survivor would make a second primary.
+    let witness_view = async {
+        match &l.cfg.witness {
+            Some(w) => Some(crate::witness::reaches(l.cfg, w, from_address, l.deadline).await),
+            None => None,
+        }
+    };
+    let (seen, witness_view) = tokio::join!(seen, witness_view);
+    let confirmed = seen == Ok(true);
+    if let (Some(w), Some(view)) = (&l.cfg.witness, witness_view) {
+        let mut p = Precondition::new(
+            "witness-view",
+            view != Ok(true),
+            match &view {
+                Ok(true) => format!("the witness {} still reaches {from}: it is alive (a partition), a failover would make a second primary", w.name),
+                Ok(false) => format!("the witness {} cannot reach {from} either", w.name),
+                Err(e) => format!("the witness {} cannot be asked ({e}): its view is not part of the decision", w.name),
+            },
+            true,
+        );
+        p.forced = l.force && !p.ok;
+        pre.push(p);
+    }
+    let mut p = Precondition::new(
+        "old-active-down",
+        confirmed,
+        match &seen {
+            Ok(true) => format!("{from} is unreachable from pairctl and from {to}: confirmed down"),
+            Ok(false) => format!("{from} does not answer pairctl but {to} still reaches it: not confirmed down (would risk two actives)"),
+            Err(e) => format!("cannot ask {to} whether {from} is down: {e}"),
+        },
+        true,
+    );
+    p.forced = l.force && !p.ok;
+    pre.push(p);
+    confirmed
+}
+
+/// `no-writes-lost`: a reachable old active whose Galera is ahead of the survivor's (it kept
+/// quorum alone in a partition) holds writes a failover would discard.
+async fn writes_kept(
+    l: &Look<'_>,
+    from: &str,
+    to: &str,
+    galera: &Result<crate::probe::galera::GaleraFacts, ProbeError>,
+) -> Precondition {
+    let old_galera = match crate::probe::collect::session_of(l.links, from) {
+        Some(o) => actions::galera_local(o, l.deadline.cap(Duration::from_secs(5)))
+            .await
+            .ok(),
+        None => None,
+    };
+    let (ahead, detail) = match (&old_galera, galera) {
+        (Some(o), Ok(n)) => match (o.last_committed, n.last_committed) {
+            // Galera 4 gives the configuration change that dropped the peer a seqno of
+            // its own on the side that kept quorum: one step ahead is that, not data.
+            (Some(a), Some(b)) if a > b + 1 => (
+                true,
+                format!("{from} committed {} transaction(s) {to} does not have (seqno {a} against {b}, less the view change that dropped {to}): a failover discards them", a - b - 1),
+            ),
+            (Some(a), Some(b)) => (false, format!("{to} has every transaction {from} committed (seqno {b}, {from} {a})")),
+            _ => (false, "the seqnos could not be compared".to_string()),
+        },
+        _ => (false, format!("{from}'s Galera could not be asked")),
+    };
+    let mut p = Precondition::new("no-writes-lost", !ahead, detail, true);
+    p.forced = l.force && ahead;
+    p
+}
+
+/// The plan shown before acting.
+fn plan_steps(cfg: &Config, s: &Situation) -> Vec<super::PlanStep> {
+    let mut steps: Vec<(&str, String)> = Vec::new();
+    if s.from_reachable {
+        steps.push((
+            &s.from,
+            format!("fence: the durable marker (epoch {}): keepalived releases the VIP, k3s and ingress stop, until rejoined", s.epoch),
+        ));
+        if s.needs_bootstrap {
+            steps.push((
+                &s.from,
+                "fence: stop mariadb (so it cannot form a second primary)".into(),
+            ));
+        } else {
+            steps.push((&s.from, "fence: Galera vote 0 (pc.weight)".into()));
+        }
+        steps.push((&s.from, "wait until it no longer holds the VIP".into()));
+    }
+    if s.needs_bootstrap {
+        steps.push((
+            &s.to,
+            "bootstrap Galera as the primary component (pc.bootstrap)".into(),
+        ));
+    }
+    steps.push((&s.to, format!("promote: role active, epoch {}", s.epoch)));
+    steps.push((&s.to, "Galera vote 2 (pc.weight)".into()));
+    steps.push((
+        &s.to,
+        format!("record epoch {} in the cluster's database", s.epoch),
+    ));
+    steps.push((&s.to, "keepalived running".into()));
+    steps.push((&s.to, format!("wait until it holds the VIP {}", cfg.vip)));
+    steps.push((&s.to, "wait until k3s is running".into()));
+    steps.push((
+        "cluster",
+        format!(
+            "wait until {} services are Ready via the VIP",
+            cfg.k3s.services.len()
+        ),
+    ));
+    steps.push((
+        "cluster",
+        format!("verify: {} active, services Ready, Galera Primary", s.to),
+    ));
+    steps.push(("both", "record the role change in the history".into()));
+    plan(&steps)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -442,120 +476,17 @@ async fn act(
     } else {
         None
     };
-
-    // Fence the old active first, so that at no moment two nodes hold the VIP.
-    if let Some(old) = old {
-        let marker = Fence {
-            by: "failover".into(),
-            time: actions::now_rfc3339(),
-            epoch: Some(s.epoch),
-            reason: format!("failover to {} by {}", s.to, actions::operator()),
-        };
-        if let Err(e) = ex
-            .step(&s.from, "fence", actions::fence(old, &marker, deadline))
-            .await
-        {
-            return (
-                Outcome::Failed,
-                format!("could not fence {}: {e}; nothing changed", s.from),
-                None,
-            );
-        }
-        if s.needs_bootstrap {
-            let stop = async {
-                let out = old
-                    .exec(
-                        "systemctl stop mariadb",
-                        deadline.cap(Duration::from_secs(30)),
-                    )
-                    .await?;
-                if out.success() {
-                    Ok(((), "mariadb stopped".to_string()))
-                } else {
-                    Err(ProbeError::failed(out.failure_summary()))
-                }
-            };
-            if let Err(e) = ex.step(&s.from, "fence: stop mariadb", stop).await {
-                // Bootstrapping the survivor now would make two primaries.
-                return (
-                    Outcome::NotConverged,
-                    format!(
-                        "{} is fenced but its database could not be stopped ({e}), so {} was not bootstrapped (two primaries). {}",
-                        s.from, s.to, observed(links, s, &vip).await
-                    ),
-                    None,
-                );
-            }
-        } else if let Err(e) = ex
-            .step(
-                &s.from,
-                "fence: Galera vote 0",
-                actions::set_weight(old, 0, deadline),
-            )
-            .await
-        {
-            tracing::warn!(%e, "vote 0 on the fenced node");
-        }
-        if let Err(e) = ex
-            .step(
-                &s.from,
-                "wait until the VIP is released",
-                actions::wait_vip(old, &vip, false, deadline),
-            )
-            .await
-        {
-            return (
-                Outcome::NotConverged,
-                format!(
-                    "{} is fenced but did not release the VIP ({e}). {}",
-                    s.from,
-                    observed(links, s, &vip).await
-                ),
-                None,
-            );
-        }
-    }
-    let mut needs_bootstrap = s.needs_bootstrap;
-    if old.is_none() {
-        // The survivor may not have noticed the loss yet (Galera suspects a silent peer after
-        // about 5 s, 3 s with a witness): wait until it has, then it is non-Primary (its vote
-        // alone is 1 of 3), or Primary with garbd (a witness: 2 of 3).
-        let gone = async {
-            let hit = super::poll(
-                deadline.cap(Duration::from_secs(20)),
-                actions::POLL * 3,
-                || async {
-                    actions::galera_local(new, deadline.cap(Duration::from_secs(3)))
-                        .await
-                        .ok()
-                        .filter(|g| {
-                            nodes_in_component(g) < 2 || g.cluster_status != ClusterStatus::Primary
-                        })
-                },
-            )
-            .await;
-            match hit {
-                Some(g) => Ok((
-                    g.cluster_status != ClusterStatus::Primary,
-                    format!("{}, size {}", g.cluster_status.as_str(), g.cluster_size),
-                )),
-                None => Err(ProbeError::timed_out(format!(
-                    "{}'s Galera still counts {} as a member",
-                    s.to, s.from
-                ))),
-            }
-        };
-        match ex.step(&s.to, "Galera: the old active is gone", gone).await {
-            Ok(non_primary) => needs_bootstrap = non_primary,
-            Err(e) => {
-                return (
-                    Outcome::Failed,
-                    format!("{e}: not taking over; nothing changed"),
-                    None,
-                )
-            }
-        }
-    }
+    let needs_bootstrap = match old {
+        // Fence the old active first, so that at no moment two nodes hold the VIP.
+        Some(old) => match fence_old(links, old, s, &vip, deadline, ex).await {
+            Ok(()) => s.needs_bootstrap,
+            Err(f) => return f,
+        },
+        None => match survivor_alone(new, s, deadline, ex).await {
+            Ok(non_primary) => non_primary,
+            Err(f) => return f,
+        },
+    };
     if needs_bootstrap {
         if let Err(e) = ex
             .step(
@@ -575,6 +506,175 @@ async fn act(
             );
         }
     }
+    let mut problems = promote(new, s, &vip, deadline, ex).await;
+    if problems.is_empty() {
+        if let Err(e) = actions::start_services(ex, &s.to, new, cfg, https, deadline).await {
+            problems.push(e.to_string());
+        }
+    }
+    let to = s.to.clone();
+    let (verified, last) = actions::verify_step(ex, cfg, links, https, deadline, &problems, |r| {
+        r.active.as_deref() == Some(to.as_str())
+            && !r.checks.iter().any(|c| c.impact == Some(Impact::Critical))
+    })
+    .await;
+    let seen = observed(links, s, &vip).await;
+    match verified {
+        Ok(()) => (
+            Outcome::Verified,
+            format!(
+                "{} is active; {}. {seen}",
+                s.to,
+                last.as_ref().map(describe).unwrap_or_default()
+            ),
+            last,
+        ),
+        Err(e) => (
+            Outcome::NotConverged,
+            format!("acted but did not converge: {e}. {seen}"),
+            last,
+        ),
+    }
+}
+
+/// Fences the reachable old active: the durable marker, then its database stopped (the
+/// survivor is to be bootstrapped: two primaries otherwise) or its vote 0, then waits until it
+/// no longer holds the VIP. An error is how the failover ends.
+async fn fence_old(
+    links: &[NodeLink],
+    old: &SshSession,
+    s: &Situation,
+    vip: &str,
+    deadline: Deadline,
+    ex: &mut Executor<'_>,
+) -> Result<(), Failure> {
+    let marker = Fence {
+        by: "failover".into(),
+        time: actions::now_rfc3339(),
+        epoch: Some(s.epoch),
+        reason: format!("failover to {} by {}", s.to, actions::operator()),
+    };
+    if let Err(e) = ex
+        .step(&s.from, "fence", actions::fence(old, &marker, deadline))
+        .await
+    {
+        return Err((
+            Outcome::Failed,
+            format!("could not fence {}: {e}; nothing changed", s.from),
+            None,
+        ));
+    }
+    if s.needs_bootstrap {
+        let stop = async {
+            let out = old
+                .exec(
+                    "systemctl stop mariadb",
+                    deadline.cap(Duration::from_secs(30)),
+                )
+                .await?;
+            if out.success() {
+                Ok(((), "mariadb stopped".to_string()))
+            } else {
+                Err(ProbeError::failed(out.failure_summary()))
+            }
+        };
+        if let Err(e) = ex.step(&s.from, "fence: stop mariadb", stop).await {
+            // Bootstrapping the survivor now would make two primaries.
+            return Err((
+                Outcome::NotConverged,
+                format!(
+                    "{} is fenced but its database could not be stopped ({e}), so {} was not bootstrapped (two primaries). {}",
+                    s.from, s.to, observed(links, s, vip).await
+                ),
+                None,
+            ));
+        }
+    } else if let Err(e) = ex
+        .step(
+            &s.from,
+            "fence: Galera vote 0",
+            actions::set_weight(old, 0, deadline),
+        )
+        .await
+    {
+        tracing::warn!(%e, "vote 0 on the fenced node");
+    }
+    if let Err(e) = ex
+        .step(
+            &s.from,
+            "wait until the VIP is released",
+            actions::wait_vip(old, vip, false, deadline),
+        )
+        .await
+    {
+        return Err((
+            Outcome::NotConverged,
+            format!(
+                "{} is fenced but did not release the VIP ({e}). {}",
+                s.from,
+                observed(links, s, vip).await
+            ),
+            None,
+        ));
+    }
+    Ok(())
+}
+
+/// An old active out of reach: waits until the survivor's Galera has noticed the loss (it
+/// suspects a silent peer after about 5 s, 3 s with a witness); then it is non-Primary (its
+/// vote alone is 1 of 3), or Primary with garbd (a witness: 2 of 3). Ok(true): it must be
+/// bootstrapped.
+async fn survivor_alone(
+    new: &SshSession,
+    s: &Situation,
+    deadline: Deadline,
+    ex: &mut Executor<'_>,
+) -> Result<bool, Failure> {
+    let gone = async {
+        let hit = super::poll(
+            deadline.cap(Duration::from_secs(20)),
+            actions::POLL * 3,
+            || async {
+                actions::galera_local(new, deadline.cap(Duration::from_secs(3)))
+                    .await
+                    .ok()
+                    .filter(|g| {
+                        nodes_in_component(g) < 2 || g.cluster_status != ClusterStatus::Primary
+                    })
+            },
+        )
+        .await;
+        match hit {
+            Some(g) => Ok((
+                g.cluster_status != ClusterStatus::Primary,
+                format!("{}, size {}", g.cluster_status.as_str(), g.cluster_size),
+            )),
+            None => Err(ProbeError::timed_out(format!(
+                "{}'s Galera still counts {} as a member",
+                s.to, s.from
+            ))),
+        }
+    };
+    ex.step(&s.to, "Galera: the old active is gone", gone)
+        .await
+        .map_err(|e| {
+            (
+                Outcome::Failed,
+                format!("{e}: not taking over; nothing changed"),
+                None,
+            )
+        })
+}
+
+/// Makes the survivor the active of the new epoch: role, vote 2, the epoch row, keepalived
+/// running, the VIP on it. Returns the problems met (the verify step reports them).
+async fn promote(
+    new: &SshSession,
+    s: &Situation,
+    vip: &str,
+    deadline: Deadline,
+    ex: &mut Executor<'_>,
+) -> Vec<String> {
     let mut problems = Vec::new();
     if let Err(e) = ex
         .step(
@@ -622,40 +722,13 @@ async fn act(
         .step(
             &s.to,
             "wait for the VIP",
-            actions::wait_vip(new, &vip, true, deadline),
+            actions::wait_vip(new, vip, true, deadline),
         )
         .await
     {
         problems.push(e.to_string());
     }
-    if problems.is_empty() {
-        if let Err(e) = actions::start_services(ex, &s.to, new, cfg, https, deadline).await {
-            problems.push(e.to_string());
-        }
-    }
-    let to = s.to.clone();
-    let (verified, last) = actions::verify_step(ex, cfg, links, https, deadline, &problems, |r| {
-        r.active.as_deref() == Some(to.as_str())
-            && !r.checks.iter().any(|c| c.impact == Some(Impact::Critical))
-    })
-    .await;
-    let seen = observed(links, s, &vip).await;
-    match verified {
-        Ok(()) => (
-            Outcome::Verified,
-            format!(
-                "{} is active; {}. {seen}",
-                s.to,
-                last.as_ref().map(describe).unwrap_or_default()
-            ),
-            last,
-        ),
-        Err(e) => (
-            Outcome::NotConverged,
-            format!("acted but did not converge: {e}. {seen}"),
-            last,
-        ),
-    }
+    problems
 }
 
 /// The state left, as observed now: who holds the VIP, whether the old active's marker is

@@ -109,6 +109,29 @@ pub fn apply_force(pre: &mut [Precondition], forced: &[String]) -> Vec<String> {
     unknown
 }
 
+/// The outcome a preflight leads to: refused (naming every blocking precondition, then
+/// `hint`), a dry run, or planned (the act follows).
+pub fn decide(pre: &[Precondition], dry_run: bool, hint: &str) -> (Outcome, String) {
+    let blocked: Vec<String> = pre
+        .iter()
+        .filter(|p| p.blocks())
+        .map(|p| format!("{} ({})", p.name, p.detail))
+        .collect();
+    if !blocked.is_empty() {
+        (
+            Outcome::Refused,
+            format!("refused, nothing changed: {}{hint}", blocked.join("; ")),
+        )
+    } else if dry_run {
+        (Outcome::Planned, "dry run: nothing changed".to_string())
+    } else {
+        (Outcome::Planned, String::new())
+    }
+}
+
+/// How an act ends early: its outcome, the summary, the last status report if one was taken.
+pub type Failure = (Outcome, String, Option<ClusterReport>);
+
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PlanStep {
     pub step: usize,

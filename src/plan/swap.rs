@@ -7,7 +7,7 @@
 
 use super::actions;
 use super::{
-    apply_force, next_epoch, plan, record, Executor, Interrupt, OperationReport, Outcome,
+    apply_force, next_epoch, plan, record, Executor, Failure, Interrupt, OperationReport, Outcome,
     Precondition, SCHEMA,
 };
 use crate::config::Config;
@@ -149,11 +149,6 @@ pub fn prepare(
     dry_run: bool,
 ) -> OperationReport {
     let (preflight, pair) = preflight(&report, forced);
-    let blocked: Vec<String> = preflight
-        .iter()
-        .filter(|p| p.blocks())
-        .map(|p| format!("{} ({})", p.name, p.detail))
-        .collect();
     let (from, to) = pair.clone().unzip();
     let epoch = next_epoch(&report);
     let steps = match &pair {
@@ -185,16 +180,7 @@ pub fn prepare(
         ]),
         None => Vec::new(),
     };
-    let (outcome, summary) = if !blocked.is_empty() {
-        (
-            Outcome::Refused,
-            format!("refused, nothing changed: {}", blocked.join("; ")),
-        )
-    } else if dry_run {
-        (Outcome::Planned, "dry run: nothing changed".to_string())
-    } else {
-        (Outcome::Planned, String::new())
-    };
+    let (outcome, summary) = super::decide(&preflight, dry_run, "");
     OperationReport {
         schema: SCHEMA,
         kind: "swap",
@@ -278,8 +264,6 @@ struct Pair<'a> {
     vip: &'a str,
 }
 
-type Failure = (Outcome, String, Option<ClusterReport>);
-
 /// Gives the roles back as they were (the VIP has not moved): `to` standby, `from` active.
 async fn put_back(
     ex: &mut Executor<'_>,
@@ -320,20 +304,52 @@ async fn act(
     p: &Pair<'_>,
     ex: &mut Executor<'_>,
 ) -> Result<ClusterReport, Failure> {
-    let (from, to, vip) = (p.from, p.to, p.vip);
-    let old = session(links, from).map_err(|e| (Outcome::Failed, e.to_string(), None))?;
+    let to = p.to;
+    let old = session(links, p.from).map_err(|e| (Outcome::Failed, e.to_string(), None))?;
     let new = session(links, to).map_err(|e| (Outcome::Failed, e.to_string(), None))?;
-    let put_back_failed = |e: ProbeError| {
-        (
+    hand_over(p, old, new, deadline, ex).await?;
+    let mut problems = settle(p, old, new, deadline, ex).await;
+    if let Err(e) = actions::start_services(ex, to, new, cfg, https, deadline).await {
+        problems.push(e.to_string());
+    }
+    let to_owned = to.to_string();
+    let (verified, last) = actions::verify_step(ex, cfg, links, https, deadline, &problems, |r| {
+        r.verdict == Verdict::Healthy && r.active.as_deref() == Some(to_owned.as_str())
+    })
+    .await;
+    match (verified, last) {
+        (Ok(()), Some(report)) => Ok(report),
+        (Ok(()), None) => Err((Outcome::NotConverged, "no status report".into(), None)),
+        (Err(e), last) => Err((
             Outcome::NotConverged,
-            format!(
-                "putting the roles back did not complete ({e}): check {} on both nodes",
-                crate::probe::node::ROLE_FILE
-            ),
-            None,
-        )
-    };
+            format!("the VIP moved to {to} but the cluster did not converge: {e}"),
+            last,
+        )),
+    }
+}
 
+fn put_back_failed(e: ProbeError) -> Failure {
+    (
+        Outcome::NotConverged,
+        format!(
+            "putting the roles back did not complete ({e}): check {} on both nodes",
+            crate::probe::node::ROLE_FILE
+        ),
+        None,
+    )
+}
+
+/// Moves the VIP: promote the standby, wait until keepalived there may take it, demote the
+/// active, wait until the new one holds it. Until the VIP has moved, a failure or a Ctrl-C
+/// puts the roles back (an error is how the swap ends).
+async fn hand_over(
+    p: &Pair<'_>,
+    old: &SshSession,
+    new: &SshSession,
+    deadline: Deadline,
+    ex: &mut Executor<'_>,
+) -> Result<(), Failure> {
+    let (from, to, vip) = (p.from, p.to, p.vip);
     ex.step(
         to,
         "promote",
@@ -400,12 +416,25 @@ async fn act(
             }
         });
     }
+    Ok(())
+}
+
+/// After the VIP moved: the old active has released it, the votes follow the roles, the
+/// epoch row. Returns the problems met (the verify step reports them).
+async fn settle(
+    p: &Pair<'_>,
+    old: &SshSession,
+    new: &SshSession,
+    deadline: Deadline,
+    ex: &mut Executor<'_>,
+) -> Vec<String> {
+    let (from, to) = (p.from, p.to);
     let mut problems = Vec::new();
     if let Err(e) = ex
         .step(
             from,
             "wait until the VIP is released",
-            actions::wait_vip(old, vip, false, deadline),
+            actions::wait_vip(old, p.vip, false, deadline),
         )
         .await
     {
@@ -430,23 +459,7 @@ async fn act(
     {
         problems.push(format!("epoch row: {e}"));
     }
-    if let Err(e) = actions::start_services(ex, to, new, cfg, https, deadline).await {
-        problems.push(e.to_string());
-    }
-    let to_owned = to.to_string();
-    let (verified, last) = actions::verify_step(ex, cfg, links, https, deadline, &problems, |r| {
-        r.verdict == Verdict::Healthy && r.active.as_deref() == Some(to_owned.as_str())
-    })
-    .await;
-    match (verified, last) {
-        (Ok(()), Some(report)) => Ok(report),
-        (Ok(()), None) => Err((Outcome::NotConverged, "no status report".into(), None)),
-        (Err(e), last) => Err((
-            Outcome::NotConverged,
-            format!("the VIP moved to {to} but the cluster did not converge: {e}"),
-            last,
-        )),
-    }
+    problems
 }
 
 #[cfg(test)]
