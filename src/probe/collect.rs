@@ -1,5 +1,6 @@
 //! One gathering round: every probe of both nodes at once, on the command's connections,
 //! each bounded by the round's deadline. A node that is down or hangs costs its probes only.
+//! The probes over SSH run on any `Exec` (the tests below replay fixtures on a fake node).
 
 use super::{
     galera, gluster, kube, node, ClusterFacts, NodeFacts, Probe, ServiceFacts, VolumeFacts,
@@ -15,15 +16,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The command's SSH connection to one node (or why there is none).
-pub struct NodeLink {
+/// The command's SSH connection to one node (or why there is none); the session is any
+/// `Exec` in tests.
+pub struct NodeLink<S = SshSession> {
     pub node: Node,
-    pub session: Result<Arc<SshSession>, ConnectError>,
+    pub session: Result<Arc<S>, ConnectError>,
     pub connect_time: Duration,
 }
 
-impl NodeLink {
-    pub fn session(&self) -> Option<&Arc<SshSession>> {
+impl<S> NodeLink<S> {
+    pub fn session(&self) -> Option<&Arc<S>> {
         self.session.as_ref().ok()
     }
 }
@@ -129,6 +131,24 @@ pub async fn gather_with(
             .iter()
             .map(|link| gather_galera(cfg, link, password.clone(), deadline)),
     );
+    let services = async {
+        match services {
+            Some(given) => given,
+            None => self::services(cfg, https, deadline).await,
+        }
+    };
+    gather_on(cfg, links, galeras, services, deadline).await
+}
+
+/// The round on any connections: the probes over each node's `Exec`, at the same time as
+/// `galeras` (one answer per link, over SQL) and `services` (over HTTPS) are awaited.
+async fn gather_on<S: Exec + Send>(
+    cfg: &Config,
+    links: &[NodeLink<S>],
+    galeras: impl std::future::Future<Output = Vec<Probe<galera::GaleraFacts>>>,
+    services: impl std::future::Future<Output = Vec<ServiceFacts>>,
+    deadline: Deadline,
+) -> ClusterFacts {
     // The basics first (with Gluster as the node's own files show it), then what they call
     // for: k3s where it runs, the peer SSH from the VIP holder, the gluster CLI only where the
     // local reports do not answer (see `gluster_local`).
@@ -145,12 +165,6 @@ pub async fn gather_with(
                 }),
         )
         .await
-    };
-    let services = async {
-        match services {
-            Some(given) => given,
-            None => self::services(cfg, https, deadline).await,
-        }
     };
     let ((galeras, rest), services) = tokio::join!(async { tokio::join!(galeras, rest) }, services);
     let mut nodes: Vec<NodeFacts> = links
@@ -186,7 +200,7 @@ pub async fn gather_with(
 
 /// The peer that did not answer pairctl on the network (powered off, link cut), if any:
 /// asking this node to reach it would only wait out timeouts.
-fn silent_peer(links: &[NodeLink], link: &NodeLink) -> Option<String> {
+fn silent_peer<S>(links: &[NodeLink<S>], link: &NodeLink<S>) -> Option<String> {
     links
         .iter()
         .filter(|l| l.node.name != link.node.name)
@@ -207,7 +221,7 @@ struct GlusterPlan {
 /// otherwise what the CLI is asked, as before: the volumes of the node that does not hold the
 /// VIP (the active is busy serving) or of the only reachable one, nothing while the peer is
 /// silent.
-fn gluster_plan(cfg: &Config, links: &[NodeLink], basics: &[Basics]) -> Vec<GlusterPlan> {
+fn gluster_plan<S>(cfg: &Config, links: &[NodeLink<S>], basics: &[Basics]) -> Vec<GlusterPlan> {
     let reports: Vec<Option<&super::gluster_local::LocalGluster>> =
         basics.iter().map(|b| b.gluster.as_ref()).collect();
     let all: Option<Vec<&super::gluster_local::LocalGluster>> = reports.iter().copied().collect();
@@ -305,7 +319,14 @@ async fn gather_gluster(
         }
     }
     if questions.is_empty() && volume_questions.is_empty() {
-        return (Err(not_collected("not asked")), Vec::new());
+        // Each volume still says why it was not asked: a node that answered nothing would be
+        // asked again below (`gather_with`), the very question a silent peer forbids.
+        let volume_facts = if volumes == VolumeQuestions::NotWhilePeerSilent {
+            volumes_not_while_peer_silent(cfg)
+        } else {
+            Vec::new()
+        };
+        return (Err(not_collected("not asked")), volume_facts);
     }
     let limit = deadline.remaining();
     let command = match volumes {
@@ -380,21 +401,25 @@ async fn gather_gluster(
         }
     }
     if volumes == VolumeQuestions::NotWhilePeerSilent {
-        let why = not_collected(
-            "the peer does not answer (volume status would wait on its glusterd and leave the volume lock behind)",
-        );
-        volume_facts = cfg
-            .gluster
-            .volumes
-            .iter()
-            .map(|v| VolumeFacts {
-                name: v.clone(),
-                status: Err(why.clone()),
-                heal: Err(why.clone()),
-            })
-            .collect();
+        volume_facts = volumes_not_while_peer_silent(cfg);
     }
     (peer_facts, volume_facts)
+}
+
+/// Every volume, not asked because the peer is silent (see `VolumeQuestions`).
+fn volumes_not_while_peer_silent(cfg: &Config) -> Vec<VolumeFacts> {
+    let why = not_collected(
+        "the peer does not answer (volume status would wait on its glusterd and leave the volume lock behind)",
+    );
+    cfg.gluster
+        .volumes
+        .iter()
+        .map(|v| VolumeFacts {
+            name: v.clone(),
+            status: Err(why.clone()),
+            heal: Err(why.clone()),
+        })
+        .collect()
 }
 
 /// The node's Galera status over SQL (through its SSH connection when tunnelled).
@@ -456,7 +481,11 @@ const K3S_NOT_RUNNING: &str = "k3s is not running on this node";
 
 const GLUSTER_LOCAL_SECTION: &str = "@@pairctl-gluster-local@@";
 
-async fn gather_basics(cfg: &Config, link: &NodeLink, deadline: Deadline) -> Basics {
+async fn gather_basics<S: Exec + Send>(
+    cfg: &Config,
+    link: &NodeLink<S>,
+    deadline: Deadline,
+) -> Basics {
     let Ok(s) = &link.session else {
         return Basics {
             facts: Err(ProbeError::not_asked("no connection")),
@@ -484,7 +513,7 @@ async fn gather_basics(cfg: &Config, link: &NodeLink, deadline: Deadline) -> Bas
 
 async fn basics_and_gluster(
     cfg: &Config,
-    s: &SshSession,
+    s: &impl Exec,
     deadline: Deadline,
 ) -> (
     Probe<node::BasicFacts>,
@@ -520,7 +549,7 @@ struct Rest {
 }
 
 impl Rest {
-    fn into_facts(self, link: &NodeLink, galera: Probe<galera::GaleraFacts>) -> NodeFacts {
+    fn into_facts<S>(self, link: &NodeLink<S>, galera: Probe<galera::GaleraFacts>) -> NodeFacts {
         NodeFacts {
             name: link.node.name.clone(),
             address: link.node.address.to_string(),
@@ -541,10 +570,10 @@ impl Rest {
 
 /// What k3s and the inter-node SSH cost is spent only where it tells something (k3s where it
 /// runs, the peer SSH from the VIP holder); the gluster CLI only as `plan` says.
-async fn gather_rest(
+async fn gather_rest<S: Exec + Send>(
     cfg: &Config,
-    links: &[NodeLink],
-    link: &NodeLink,
+    links: &[NodeLink<S>],
+    link: &NodeLink<S>,
     basics: Basics,
     plan: GlusterPlan,
     deadline: Deadline,
@@ -624,7 +653,7 @@ async fn gather_rest(
 /// makes the check a new session on an authenticated connection: milliseconds instead of a
 /// full OpenSSH handshake on every status or --watch refresh. A dead or frozen peer hangs the
 /// session request, so the check has its own short limit.
-async fn peer_ssh(cfg: &Config, s: &SshSession, peer: &Node, deadline: Deadline) -> Probe<()> {
+async fn peer_ssh(cfg: &Config, s: &impl Exec, peer: &Node, deadline: Deadline) -> Probe<()> {
     let limit = deadline.cap(cfg.ssh.connect_timeout + Duration::from_secs(1));
     let cmd = format!(
         "mkdir -p /run/pairctl && ssh -o BatchMode=yes -o StrictHostKeyChecking=yes \
@@ -687,7 +716,10 @@ fn first_line(s: &str) -> &str {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::model::{judge, CheckResult, ClusterReport, Verdict};
+    use crate::probe::litestream;
     use crate::transport::fake::FakeNode;
+    use crate::transport::ProbeErrorKind as Kind;
 
     fn cfg() -> Config {
         crate::config::parse(
@@ -695,6 +727,301 @@ mod tests {
             "name = \"lab\"\nvip = \"10.213.57.10\"\n[[node]]\nname = \"n1\"\naddress = \"10.213.57.11\"\n[[node]]\nname = \"n2\"\naddress = \"10.213.57.12\"\n[gluster]\nvolumes = [\"shared\"]\n",
         )
         .unwrap()
+    }
+
+    // What each probe's command contains (the fake answers the first rule that matches).
+    const BASICS: &str = GLUSTER_LOCAL_SECTION;
+    const KUBE: &str = "kubectl get nodes,deployments";
+    const GLUSTER_CLI: &str = "gluster --xml";
+    const PEER_SSH: &str = "BatchMode=yes";
+
+    /// litestream's part of the basics, from the lab's fixtures, with the node's clock a
+    /// second after the last sync (active) or the replica's newest file (standby).
+    fn litestream_text(active: bool) -> String {
+        let body = if active {
+            format!(
+                "@@litestream:list\n{}\nrc=0\n@@litestream:status\n{}",
+                include_str!("../../fixtures/litestream/list-replicating.json"),
+                include_str!("../../fixtures/litestream/status-ok.json")
+            )
+        } else {
+            let full = include_str!("../../fixtures/litestream/ltx-replica-full.txt");
+            let lines: Vec<&str> = full.lines().collect();
+            format!(
+                "@@litestream:list\n{}\nrc=1\n@@litestream:ltx\n{}\n{}\nrc=0\n",
+                include_str!("../../fixtures/litestream/list-no-daemon.txt"),
+                lines[0],
+                lines[lines.len() - 1]
+            )
+        };
+        let db = cfg().k3s.state_path;
+        let seen = litestream::parse(&format!("0\n{body}"), &db).unwrap();
+        let now = if active {
+            seen.daemon.unwrap().last_sync_at.unwrap() + 1.0
+        } else {
+            seen.replica.unwrap().unwrap().newest.unwrap() as f64 + 1.0
+        };
+        format!("{}\n{body}", now as u64)
+    }
+
+    /// The node's answer to the basics command: its addresses, units, VRRP state, litestream,
+    /// role and epoch, then its own Gluster report (captured on the lab).
+    fn basics_text(active: bool) -> String {
+        let s = format!("{}\n", node::SEPARATOR);
+        let (ip, units, vrrp, role) = if active {
+            (
+                include_str!("../../fixtures/ip/with-vip.json"),
+                "active\nactive",
+                "MASTER",
+                "active",
+            )
+        } else {
+            (
+                include_str!("../../fixtures/ip/without-vip.json"),
+                "active\ninactive",
+                "BACKUP",
+                "standby",
+            )
+        };
+        let local = if active {
+            include_str!("../../fixtures/gluster/local/healthy-n1.txt")
+        } else {
+            include_str!("../../fixtures/gluster/local/healthy-n2.txt")
+        };
+        format!(
+            "{ip}\n{s}{units}\n{s}{vrrp}\n{s}{s}{}{s}{s}{s}1700000004\n{s}{role}\n{s}1\n{s}{BASICS}\n{local}",
+            litestream_text(active)
+        )
+    }
+
+    /// kubectl's one list of the node and the workloads, from the lab's fixtures.
+    fn kube_json() -> String {
+        let mut list: serde_json::Value =
+            serde_json::from_str(include_str!("../../fixtures/kube/nodes-healthy.json")).unwrap();
+        let workloads: serde_json::Value =
+            serde_json::from_str(include_str!("../../fixtures/kube/workloads-healthy.json"))
+                .unwrap();
+        let items = list["items"].as_array_mut().unwrap();
+        items.extend(workloads["items"].as_array().unwrap().iter().cloned());
+        list.to_string()
+    }
+
+    /// A healthy node (n1 active, n2 standby) whose answers `first` may replace: its rules
+    /// come before the healthy ones.
+    fn fake(name: &str, first: impl FnOnce(FakeNode) -> FakeNode) -> FakeNode {
+        let active = name == "n1";
+        let node = first(FakeNode::new(name)).answer(BASICS, &basics_text(active));
+        let node = if active {
+            node.answer(KUBE, &kube_json())
+        } else {
+            node.exits(KUBE, 3, "")
+        };
+        node.answer(PEER_SSH, "")
+    }
+
+    fn link(cfg: &Config, i: usize, session: Result<FakeNode, ConnectError>) -> NodeLink<FakeNode> {
+        NodeLink {
+            node: cfg.nodes[i].clone(),
+            session: session.map(Arc::new),
+            connect_time: Duration::from_millis(12),
+        }
+    }
+
+    fn powered_off() -> ConnectError {
+        ConnectError {
+            message: "SSH to 10.213.57.12:22 timed out after 3.0 s".into(),
+            hint: None,
+            host_key: false,
+            silent: true,
+        }
+    }
+
+    /// One round on `links` (Galera synced and Primary on both, every service answering 200),
+    /// and its judgement.
+    async fn round(cfg: &Config, links: &[NodeLink<FakeNode>]) -> (ClusterFacts, ClusterReport) {
+        let synced =
+            galera::parse_wsrep_text(include_str!("../../fixtures/galera/synced-primary.tsv"))
+                .unwrap();
+        let galeras = async { links.iter().map(|_| Ok(synced.clone())).collect() };
+        let services = async {
+            cfg.k3s
+                .services
+                .iter()
+                .map(|s| ServiceFacts {
+                    name: s.clone(),
+                    url: cfg.health_url(s),
+                    status: Ok(200),
+                })
+                .collect()
+        };
+        let deadline = Deadline::after(Duration::from_secs(5));
+        let facts = gather_on(cfg, links, galeras, services, deadline).await;
+        let report = judge(&facts, &crate::round::expectations(cfg), Duration::ZERO);
+        (facts, report)
+    }
+
+    fn kind<T: std::fmt::Debug>(p: &Probe<T>) -> Kind {
+        p.as_ref().unwrap_err().kind
+    }
+
+    fn result(r: &ClusterReport, name: &str, node: &str) -> CheckResult {
+        r.checks
+            .iter()
+            .find(|c| c.name == name && c.node == node)
+            .unwrap_or_else(|| panic!("no check {name} on {node}: {:#?}", r.checks))
+            .result
+    }
+
+    fn ran(node: &NodeLink<FakeNode>, text: &str) -> bool {
+        let s = node.session().unwrap();
+        s.commands().iter().any(|c| c.contains(text))
+    }
+
+    #[tokio::test]
+    async fn a_healthy_pair_is_healthy_and_each_probe_runs_where_it_tells_something() {
+        let cfg = cfg();
+        let links = [
+            link(&cfg, 0, Ok(fake("n1", |n| n))),
+            link(&cfg, 1, Ok(fake("n2", |n| n))),
+        ];
+        let (facts, report) = round(&cfg, &links).await;
+        let failing: Vec<_> = report.failing().collect();
+        assert_eq!(report.verdict, Verdict::Healthy, "{failing:#?}");
+        assert_eq!(report.active.as_deref(), Some("n1"));
+        assert!(facts.nodes[0].workloads.as_ref().unwrap().len() >= 9);
+        // The local reports answered Gluster: no CLI run; the peer SSH from the VIP holder
+        // only; kubectl where k3s runs (the standby's exit 3 says it does not).
+        assert!(!ran(&links[0], GLUSTER_CLI) && !ran(&links[1], GLUSTER_CLI));
+        assert!(ran(&links[0], PEER_SSH) && !ran(&links[1], PEER_SSH));
+        assert_eq!(kind(&facts.nodes[1].kube_nodes), Kind::NotAsked);
+        // The pool's volumes are answered on the node that does not hold the VIP.
+        assert_eq!(facts.nodes[1].volumes.len(), 1);
+        assert!(facts.nodes[1].volumes[0].status.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_powered_off_standby_costs_its_probes_and_nothing_waits_on_it() {
+        let cfg = cfg();
+        let links = [
+            link(&cfg, 0, Ok(fake("n1", |n| n))),
+            link(&cfg, 1, Err(powered_off())),
+        ];
+        let (facts, report) = round(&cfg, &links).await;
+        let n2 = &facts.nodes[1];
+        assert_eq!(kind(&n2.ssh), Kind::Unreachable);
+        assert_eq!(kind(&n2.basics), Kind::Unreachable);
+        assert_eq!(kind(&n2.kube_nodes), Kind::Unreachable);
+        // Not asked of n1 while its peer is silent: the peer SSH, and Gluster's cluster-wide
+        // volume status (it would wait on the peer's glusterd).
+        let n1 = &facts.nodes[0];
+        assert_eq!(kind(&n1.peer_ssh), Kind::NotAsked);
+        assert_eq!(kind(&n1.volumes[0].status), Kind::NotAsked);
+        assert!(!ran(&links[0], GLUSTER_CLI) && !ran(&links[0], PEER_SSH));
+        assert_eq!(report.verdict, Verdict::Degraded);
+        assert_eq!(result(&report, "ssh", "n2"), CheckResult::Fail);
+        assert_eq!(report.active.as_deref(), Some("n1"));
+    }
+
+    #[tokio::test]
+    async fn timeouts_and_a_refused_channel_fail_only_their_probes() {
+        let cfg = cfg();
+        let links = [
+            link(
+                &cfg,
+                0,
+                Ok(fake("n1", |n| {
+                    n.errs(KUBE, ProbeError::timed_out("kubectl timed out after 5.0 s"))
+                        .errs(PEER_SSH, ProbeError::unreachable("channel open refused"))
+                })),
+            ),
+            link(
+                &cfg,
+                1,
+                Ok(fake("n2", |n| {
+                    n.errs(BASICS, ProbeError::timed_out("timed out after 5.0 s"))
+                        .answer(
+                            GLUSTER_CLI,
+                            &format!(
+                                "{}3\n{}",
+                                gluster::ASKED_PREFIX,
+                                include_str!("../../fixtures/gluster/batch-peer-volume-heal.xml")
+                            ),
+                        )
+                })),
+            ),
+        ];
+        let (facts, report) = round(&cfg, &links).await;
+        let (n1, n2) = (&facts.nodes[0], &facts.nodes[1]);
+        assert_eq!(kind(&n1.kube_nodes), Kind::TimedOut);
+        assert_eq!(kind(&n1.workloads), Kind::TimedOut);
+        assert_eq!(kind(&n1.peer_ssh), Kind::Unreachable);
+        assert_eq!(kind(&n2.basics), Kind::TimedOut);
+        // Without n2's own report (nor whether it holds the VIP) its CLI answers the peer
+        // status and, as it does not hold the VIP, the volume's; n1 is not asked.
+        assert!(ran(&links[1], GLUSTER_CLI) && !ran(&links[0], GLUSTER_CLI));
+        assert!(n2.gluster_peers.is_ok());
+        assert!(n2.volumes[0].status.is_ok() && n2.volumes[0].heal.is_ok());
+        assert_ne!(result(&report, "workloads", "n1"), CheckResult::Ok);
+        assert_eq!(result(&report, "standby-ssh", "n2"), CheckResult::Fail);
+        assert_ne!(report.verdict, Verdict::Healthy);
+    }
+
+    #[tokio::test]
+    async fn failed_commands_are_failures_and_garbled_answers_parse_errors() {
+        let cfg = cfg();
+        let links = [
+            link(
+                &cfg,
+                0,
+                Ok(fake("n1", |n| {
+                    n.exits(
+                        KUBE,
+                        1,
+                        include_str!("../../fixtures/kube/stderr-connection-refused.txt"),
+                    )
+                    .exits(
+                        PEER_SSH,
+                        255,
+                        "ssh: connect to host 10.213.57.12 port 22: Connection refused",
+                    )
+                    .exits(
+                        GLUSTER_CLI,
+                        1,
+                        "Connection failed. Please check if gluster daemon is operational.",
+                    )
+                })),
+            ),
+            link(
+                &cfg,
+                1,
+                Ok(fake("n2", |n| {
+                    n.answer(BASICS, "junk\n").answer(
+                        GLUSTER_CLI,
+                        include_str!("../../fixtures/gluster/volume-status-truncated.xml"),
+                    )
+                })),
+            ),
+        ];
+        let (facts, report) = round(&cfg, &links).await;
+        let (n1, n2) = (&facts.nodes[0], &facts.nodes[1]);
+        assert_eq!(kind(&n1.kube_nodes), Kind::Failed);
+        assert!(
+            n1.kube_nodes
+                .as_ref()
+                .unwrap_err()
+                .message
+                .contains("refused"),
+            "{:?}",
+            n1.kube_nodes
+        );
+        assert_eq!(kind(&n1.peer_ssh), Kind::Failed);
+        assert_eq!(kind(&n2.basics), Kind::Parse);
+        assert_eq!(kind(&n2.gluster_peers), Kind::Parse);
+        // n2 gave no volume answer: n1 is asked, and its CLI fails.
+        assert_eq!(kind(&n1.volumes[0].status), Kind::Failed);
+        assert_eq!(result(&report, "standby-ssh", "n2"), CheckResult::Fail);
+        assert_ne!(result(&report, "gluster-peers", "n2"), CheckResult::Ok);
+        assert_ne!(report.verdict, Verdict::Healthy);
     }
 
     #[tokio::test]

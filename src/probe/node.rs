@@ -18,7 +18,7 @@ pub const EPOCH_FILE: &str = "/etc/pairctl/epoch";
 /// Present while the node is fenced (after a failover away from it): `key=value` lines.
 pub const FENCE_FILE: &str = "/etc/pairctl/fenced";
 
-const SEPARATOR: &str = "@@pairctl-section@@";
+pub(crate) const SEPARATOR: &str = "@@pairctl-section@@";
 /// The node reads at most one byte more of each file than its parser accepts: a huge or
 /// endless file costs a line in the report, not the other facts of the node.
 const STATE_LIMIT: usize = 4096;
