@@ -37,15 +37,13 @@ fn basics(active: bool) -> BasicFacts {
     }
 }
 
-/// litestream's view from fixtures captured on the lab: the daemon replicating on the active
-/// (database at txid 2f, last sync a second before `now`), the standby holding a replica at
-/// txid 2f written a second before its `now`.
-fn litestream(active: bool) -> crate::probe::litestream::LitestreamFacts {
-    use crate::probe::litestream::parse;
-    const DB: &str = "/var/lib/rancher/k3s/server/db/state.db";
-    let text = if active {
+/// litestream's part of a node's basics output (after the node's clock line), from fixtures
+/// captured on the lab: the daemon replicating on the active (database at txid 2f), the
+/// standby holding a replica at txid 2f.
+pub(crate) fn litestream_output(active: bool) -> String {
+    if active {
         format!(
-            "0\n@@litestream:list\n{}\nrc=0\n@@litestream:status\n{}",
+            "@@litestream:list\n{}\nrc=0\n@@litestream:status\n{}",
             include_str!("../../fixtures/litestream/list-replicating.json"),
             include_str!("../../fixtures/litestream/status-ok.json")
         )
@@ -53,13 +51,20 @@ fn litestream(active: bool) -> crate::probe::litestream::LitestreamFacts {
         let full = include_str!("../../fixtures/litestream/ltx-replica-full.txt");
         let lines: Vec<&str> = full.lines().collect();
         format!(
-            "0\n@@litestream:list\n{}\nrc=1\n@@litestream:ltx\n{}\n{}\nrc=0\n",
+            "@@litestream:list\n{}\nrc=1\n@@litestream:ltx\n{}\n{}\nrc=0\n",
             include_str!("../../fixtures/litestream/list-no-daemon.txt"),
             lines[0],
             lines[lines.len() - 1]
         )
-    };
-    let mut f = parse(&text, DB).unwrap();
+    }
+}
+
+/// `litestream_output` as judged: the node's clock a second after the last sync (active) or
+/// the replica's newest file (standby).
+pub(crate) fn litestream(active: bool) -> crate::probe::litestream::LitestreamFacts {
+    use crate::probe::litestream::parse;
+    const DB: &str = "/var/lib/rancher/k3s/server/db/state.db";
+    let mut f = parse(&format!("0\n{}", litestream_output(active)), DB).unwrap();
     f.now = if active {
         f.daemon.as_ref().unwrap().last_sync_at.unwrap() + 1.0
     } else {

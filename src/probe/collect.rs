@@ -717,7 +717,6 @@ fn first_line(s: &str) -> &str {
 mod tests {
     use super::*;
     use crate::model::{judge, CheckResult, ClusterReport, Verdict};
-    use crate::probe::litestream;
     use crate::transport::fake::FakeNode;
     use crate::transport::ProbeErrorKind as Kind;
 
@@ -735,33 +734,12 @@ mod tests {
     const GLUSTER_CLI: &str = "gluster --xml";
     const PEER_SSH: &str = "BatchMode=yes";
 
-    /// litestream's part of the basics, from the lab's fixtures, with the node's clock a
-    /// second after the last sync (active) or the replica's newest file (standby).
+    /// litestream's part of the basics, from the lab's fixtures, with the node's clock just
+    /// after the last sync (active) or the replica's newest file (standby).
     fn litestream_text(active: bool) -> String {
-        let body = if active {
-            format!(
-                "@@litestream:list\n{}\nrc=0\n@@litestream:status\n{}",
-                include_str!("../../fixtures/litestream/list-replicating.json"),
-                include_str!("../../fixtures/litestream/status-ok.json")
-            )
-        } else {
-            let full = include_str!("../../fixtures/litestream/ltx-replica-full.txt");
-            let lines: Vec<&str> = full.lines().collect();
-            format!(
-                "@@litestream:list\n{}\nrc=1\n@@litestream:ltx\n{}\n{}\nrc=0\n",
-                include_str!("../../fixtures/litestream/list-no-daemon.txt"),
-                lines[0],
-                lines[lines.len() - 1]
-            )
-        };
-        let db = cfg().k3s.state_path;
-        let seen = litestream::parse(&format!("0\n{body}"), &db).unwrap();
-        let now = if active {
-            seen.daemon.unwrap().last_sync_at.unwrap() + 1.0
-        } else {
-            seen.replica.unwrap().unwrap().newest.unwrap() as f64 + 1.0
-        };
-        format!("{}\n{body}", now as u64)
+        use crate::model::tests::{litestream, litestream_output};
+        let now = litestream(active).now.ceil() as u64;
+        format!("{now}\n{}", litestream_output(active))
     }
 
     /// The node's answer to the basics command: its addresses, units, VRRP state, litestream,
