@@ -37,34 +37,41 @@ fn basics(active: bool) -> BasicFacts {
     }
 }
 
-/// litestream's part of a node's basics output (after the node's clock line), from fixtures
-/// captured on the lab: the daemon replicating on the active (database at txid 2f), the
-/// standby holding a replica at txid 2f.
+/// litestream's part of a node's basics output (after the node's clock line), as the files
+/// show it: the database at txid 2f on the active, a replica at txid 2f on the standby (its
+/// newest file written at 2026-12-01T08:58:53Z), as in the fixtures captured on the lab.
 pub(crate) fn litestream_output(active: bool) -> String {
     if active {
+        "@@litestream:files\ninstalled\ndb\nwal 1600000\nlocal 000000000000002f-000000000000002f.ltx\nreplica none\n".into()
+    } else {
+        "@@litestream:files\ninstalled\nreplica 000000000000002f-000000000000002f.ltx 1796115533\n"
+            .into()
+    }
+}
+
+/// What `litestream list -json` answers on the node (the daemon replicating on the active,
+/// none on the standby), in the shape `litestream::ask_daemon`'s CLI way reads.
+pub(crate) fn litestream_list_output(active: bool) -> String {
+    if active {
         format!(
-            "@@litestream:list\n{}\nrc=0\n@@litestream:status\n{}",
-            include_str!("../../fixtures/litestream/list-replicating.json"),
-            include_str!("../../fixtures/litestream/status-ok.json")
+            "{}\nrc=0\n",
+            include_str!("../../fixtures/litestream/list-replicating.json")
         )
     } else {
-        let full = include_str!("../../fixtures/litestream/ltx-replica-full.txt");
-        let lines: Vec<&str> = full.lines().collect();
         format!(
-            "@@litestream:list\n{}\nrc=1\n@@litestream:ltx\n{}\n{}\nrc=0\n",
-            include_str!("../../fixtures/litestream/list-no-daemon.txt"),
-            lines[0],
-            lines[lines.len() - 1]
+            "{}\nrc=1\n",
+            include_str!("../../fixtures/litestream/list-no-daemon.txt")
         )
     }
 }
 
-/// `litestream_output` as judged: the node's clock a second after the last sync (active) or
-/// the replica's newest file (standby).
+/// `litestream_output` and `litestream_list_output` as judged: the node's clock a second
+/// after the last sync (active) or the replica's newest file (standby).
 pub(crate) fn litestream(active: bool) -> crate::probe::litestream::LitestreamFacts {
-    use crate::probe::litestream::parse;
+    use crate::probe::litestream::{daemon_from_cli, facts, parse_files};
     const DB: &str = "/var/lib/rancher/k3s/server/db/state.db";
-    let mut f = parse(&format!("0\n{}", litestream_output(active)), DB).unwrap();
+    let files = parse_files(&format!("0\n{}", litestream_output(active))).unwrap();
+    let mut f = facts(files, daemon_from_cli(&litestream_list_output(active), DB));
     f.now = if active {
         f.daemon.as_ref().unwrap().last_sync_at.unwrap() + 1.0
     } else {

@@ -524,7 +524,10 @@ async fn basics_and_gluster(
         node::basics_command(&cfg.k3s.state_path, &cfg.k3s.replica_path),
         super::gluster_local::command()
     );
-    let out = match s.exec(&command, deadline.remaining()).await {
+    // litestream's daemon over its control socket, while the command runs.
+    let daemon = super::litestream::ask_daemon(s, &cfg.k3s.state_path, deadline.remaining());
+    let (out, daemon) = tokio::join!(s.exec(&command, deadline.remaining()), daemon);
+    let out = match out {
         Ok(out) => out.stdout_str(),
         Err(e) => return (Err(e), None),
     };
@@ -532,8 +535,7 @@ async fn basics_and_gluster(
         .rsplit_once(&format!("{GLUSTER_LOCAL_SECTION}\n"))
         .unwrap_or((out.as_str(), ""));
     (
-        node::parse_basics(basics, &cfg.vip.to_string(), &cfg.k3s.state_path)
-            .map_err(ProbeError::from),
+        node::parse_basics(basics, &cfg.vip.to_string(), daemon).map_err(ProbeError::from),
         super::gluster_local::parse(local).ok(),
     )
 }
@@ -733,6 +735,8 @@ mod tests {
     const KUBE: &str = "kubectl get nodes,deployments";
     const GLUSTER_CLI: &str = "gluster --xml";
     const PEER_SSH: &str = "BatchMode=yes";
+    /// litestream's daemon, asked with the CLI where the transport opens no Unix socket.
+    const LITESTREAM_LIST: &str = "litestream list -json";
 
     /// litestream's part of the basics, from the lab's fixtures, with the node's clock just
     /// after the last sync (active) or the replica's newest file (standby).
@@ -788,7 +792,12 @@ mod tests {
     /// come before the healthy ones.
     fn fake(name: &str, first: impl FnOnce(FakeNode) -> FakeNode) -> FakeNode {
         let active = name == "n1";
-        let node = first(FakeNode::new(name)).answer(BASICS, &basics_text(active));
+        let node = first(FakeNode::new(name))
+            .answer(BASICS, &basics_text(active))
+            .answer(
+                LITESTREAM_LIST,
+                &crate::model::tests::litestream_list_output(active),
+            );
         let node = if active {
             node.answer(KUBE, &kube_json())
         } else {

@@ -1,26 +1,34 @@
-//! litestream's own view of the k3s state replication, read with the real CLI on each node
-//! (part of the node basics command, `node::basics_command`):
+//! litestream's own view of the k3s state replication, on each node, without starting a
+//! litestream process (each costs 35 ms to over a second of a node's CPU):
 //!
-//! - where the daemon runs (the active): `litestream list -json` over its control socket —
-//!   whether it replicates and when its last successful sync to the replica was — and
-//!   `litestream status -json` — the database's local transaction id (TXID);
-//! - where it does not (the standby, which holds the replica): `litestream ltx` of the replica
-//!   directory — the replica's highest TXID and the time of its newest LTX file. Only the header
-//!   and the last line are sent back (the listing grows with every transaction).
+//! - the daemon (on the active): its control socket's `GET /list` — what `litestream list
+//!   -json` asks — over the node's SSH connection (a direct-streamlocal channel; the CLI only
+//!   where the node's sshd refuses such channels): whether it replicates and when its last
+//!   successful sync to the replica was;
+//! - where the daemon answers: the database's local transaction id (TXID), as `litestream
+//!   status` reads it: the highest LTX file of level 0 in the database's `-litestream`
+//!   directory (and the WAL's size);
+//! - where it does not (the standby, which holds the replica): the replica's highest TXID and
+//!   the time of its newest LTX file, as `litestream ltx` of the replica's `file://` URL lists
+//!   them: the level-0 file names and the newest file's modification time.
 //!
+//! Both ways give the same facts (tests on output captured on the lab in the same moment).
 //! Times are the node's own clock (`now` comes from the same node), so no clock skew between
 //! the nodes enters an age.
 
 use super::{ParseError, Probe};
-use crate::transport::ProbeError;
+use crate::transport::{Exec, ProbeError};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, UNIX_EPOCH};
 
 /// litestream's configuration file on the nodes (what deploy writes).
 pub const CONFIG: &str = "/etc/litestream.yml";
 
+#[cfg(test)]
 const LIST: &str = "@@litestream:list";
+#[cfg(test)]
 const STATUS: &str = "@@litestream:status";
+#[cfg(test)]
 const LTX: &str = "@@litestream:ltx";
 /// Longest error text kept from a node (the rest is noise or hostile).
 const MAX_ERROR: usize = 200;
@@ -61,8 +69,10 @@ pub struct ReplicaPos {
     pub newest: Option<u64>,
 }
 
-/// The shell fragment for one node: POSIX sh, bounded output, every path quoted.
-pub fn command(db_path: &str, replica_path: &str) -> String {
+/// The CLI way (what the files and the control socket replace; the tests prove both give
+/// the same facts): POSIX sh, bounded output, every path quoted.
+#[cfg(test)]
+pub fn cli_command(db_path: &str, replica_path: &str) -> String {
     let q = super::node::shell_quote;
     let db = q(db_path);
     let replica = q(&format!("file://{replica_path}"));
@@ -161,6 +171,7 @@ pub fn parse_list(text: &str, rc: Option<i32>, db_path: &str) -> Probe<Daemon> {
 }
 
 /// `litestream status -json` for one database.
+#[cfg(test)]
 pub fn parse_status(text: &str) -> Probe<LocalDb> {
     #[derive(Deserialize)]
     struct Entry {
@@ -182,7 +193,8 @@ pub fn parse_status(text: &str) -> Probe<LocalDb> {
     })
 }
 
-/// `litestream ltx` of a replica, reduced to its header and last line (see `command`).
+/// `litestream ltx` of a replica, reduced to its header and last line (see `cli_command`).
+#[cfg(test)]
 pub fn parse_ltx(text: &str, rc: Option<i32>) -> Probe<ReplicaPos> {
     if rc != Some(0) {
         return Err(ProbeError::failed(clip(text)));
@@ -218,8 +230,9 @@ pub fn parse_ltx(text: &str, rc: Option<i32>) -> Probe<ReplicaPos> {
     })
 }
 
-/// The output of `command`.
-pub fn parse(text: &str, db_path: &str) -> Result<LitestreamFacts, ParseError> {
+/// The output of `cli_command`.
+#[cfg(test)]
+pub fn parse_cli(text: &str, db_path: &str) -> Result<LitestreamFacts, ParseError> {
     let (head, rest) = text
         .split_once(&format!("{LIST}\n"))
         .ok_or_else(|| ParseError::new("litestream", "no list section"))?;
@@ -253,6 +266,283 @@ pub fn parse(text: &str, db_path: &str) -> Result<LitestreamFacts, ParseError> {
         local,
         replica,
     })
+}
+
+/// litestream's control socket (the daemon's default, which `litestream list` dials).
+pub const SOCKET: &str = "/var/run/litestream.sock";
+const FILES: &str = "@@litestream:files";
+/// How long the daemon gets to answer (`litestream list -timeout 1`).
+const DAEMON_LIMIT: Duration = Duration::from_secs(1);
+/// The control socket's answer is a few hundred bytes per database.
+const ANSWER_LIMIT: usize = 64 * 1024;
+
+/// A level-0 LTX file name as litestream writes it (`ltx.FormatFilename`): min and max TXID,
+/// 16 lowercase hex digits each. Anything else in the directory litestream skips, and so does
+/// the glob.
+fn ltx_glob() -> String {
+    let hex = "[0-9a-f]".repeat(16);
+    format!("{hex}-{hex}.ltx")
+}
+
+/// The level-0 directory of the database at `db_path` (`DB.LTXLevelDir(0)`:
+/// `<dir>/.<name>-litestream/ltx/0`).
+fn local_l0(db_path: &str) -> String {
+    let (dir, name) = db_path.rsplit_once('/').unwrap_or((".", db_path));
+    format!("{dir}/.{name}-litestream/ltx/0")
+}
+
+/// The shell fragment for one node: what `litestream status` and `litestream ltx` read, from
+/// the files themselves. POSIX sh, bounded output, every path quoted; the only process it may
+/// start is `stat` (the WAL's size, the newest replica file's time).
+pub fn command(db_path: &str, replica_path: &str) -> String {
+    let q = super::node::shell_quote;
+    let glob = ltx_glob();
+    format!(
+        "date +%s.%N; echo {FILES}; command -v litestream >/dev/null 2>&1 && echo installed; \
+lastltx() {{ if [ ! -e \"$1\" ]; then L=none; elif [ ! -r \"$1\" ] || [ ! -x \"$1\" ]; then L=unreadable; \
+else L=-; for f in \"$1\"/{glob}; do [ -e \"$f\" ] && L=${{f##*/}}; done; fi; }}; \
+db={db}; if [ -e \"$db\" ]; then echo db; if [ -e \"$db-wal\" ]; then echo \"wal $(stat -c %s -- \"$db-wal\" 2>/dev/null || echo -)\"; \
+else echo 'wal 0'; fi; lastltx {l0}; echo \"local $L\"; fi; \
+r={replica}; lastltx \"$r\"; case $L in none|unreadable|-) echo \"replica $L\" ;; \
+*) echo \"replica $L $(stat -c %Y -- \"$r/$L\" 2>/dev/null || echo -)\" ;; esac",
+        db = q(db_path),
+        l0 = q(&local_l0(db_path)),
+        replica = q(&format!("{replica_path}/ltx/0")),
+    )
+}
+
+/// What `command` found on one node, before the daemon's answer decides what is reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Files {
+    pub now: f64,
+    pub installed: bool,
+    /// What `litestream status` would say of the database.
+    pub local: LocalDb,
+    /// What `litestream ltx` of the replica would say.
+    pub replica: Probe<ReplicaPos>,
+}
+
+/// go-humanize's `Bytes` (SI units), as `litestream status` prints the WAL's size.
+fn humanize_bytes(n: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    if n < 10 {
+        return format!("{n} B");
+    }
+    let e = ((n as f64).ln() / 1000f64.ln()).floor() as usize;
+    let e = e.min(UNITS.len() - 1);
+    let val = ((n as f64) / 1000f64.powi(e as i32) * 10.0 + 0.5).floor() / 10.0;
+    if val < 10.0 {
+        format!("{val:.1} {}", UNITS[e])
+    } else {
+        format!("{val:.0} {}", UNITS[e])
+    }
+}
+
+/// An LTX file name's (min, max) TXID.
+fn ltx_name(name: &str) -> Option<(u64, u64)> {
+    let (min, max) = name.strip_suffix(".ltx")?.split_once('-')?;
+    let ok = |s: &str| s.len() == 16 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    (ok(min) && ok(max)).then(|| Some((parse_txid(min)?, parse_txid(max)?)))?
+}
+
+/// The output of `command`.
+pub fn parse_files(text: &str) -> Result<Files, ParseError> {
+    const WHAT: &str = "litestream (files)";
+    let (head, rest) = text
+        .split_once(&format!("{FILES}\n"))
+        .ok_or_else(|| ParseError::new(WHAT, "no files section"))?;
+    let now = head
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite())
+        .ok_or_else(|| ParseError::new(WHAT, format!("bad clock {:?}", clip(head))))?;
+    let mut files = Files {
+        now,
+        installed: false,
+        local: LocalDb {
+            status: "no database".into(),
+            txid: None,
+            wal_size: "-".into(),
+        },
+        replica: Err(ProbeError::parse("ltx: no answer")),
+    };
+    let bad = |line: &str| ParseError::new(WHAT, format!("unexpected line {:?}", clip(line)));
+    for line in rest.lines() {
+        let mut words = line.split(' ');
+        match (words.next(), words.next(), words.next(), words.next()) {
+            (Some(""), None, ..) => {}
+            (Some("installed"), None, ..) => files.installed = true,
+            (Some("db"), None, ..) => files.local.status = "unknown".into(),
+            (Some("wal"), Some(n), None, _) => {
+                files.local.wal_size = n.parse().map(humanize_bytes).unwrap_or("-".into())
+            }
+            // `DB.MaxLTX`: no directory is "not initialized", an unreadable one "error".
+            (Some("local"), Some(name), None, _) => {
+                let (status, txid) = match name {
+                    "none" | "-" => ("not initialized", None),
+                    "unreadable" => ("error", None),
+                    n => match ltx_name(n) {
+                        Some((_, max)) if max > 0 => ("ok", Some(max)),
+                        Some(_) => ("not initialized", None),
+                        None => return Err(bad(line)),
+                    },
+                };
+                files.local.status = status.into();
+                files.local.txid = txid;
+            }
+            (Some("replica"), Some(name), time, None) => {
+                files.replica = match (name, time) {
+                    ("none" | "-", None) => Ok(ReplicaPos {
+                        max_txid: None,
+                        newest: None,
+                    }),
+                    ("unreadable", None) => Err(ProbeError::failed(
+                        "cannot read the replica's LTX directory (permission denied)",
+                    )),
+                    (n, Some(t)) => {
+                        let (_, max) = ltx_name(n).ok_or_else(|| bad(line))?;
+                        Ok(ReplicaPos {
+                            max_txid: Some(max),
+                            newest: t.parse().ok(),
+                        })
+                    }
+                    _ => return Err(bad(line)),
+                };
+            }
+            _ => return Err(bad(line)),
+        }
+    }
+    Ok(files)
+}
+
+/// The daemon's answer to `GET /list`, and whether it answered at all (then its node's
+/// database is reported; otherwise the replica it may hold) — `litestream list`'s exit status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DaemonAnswer {
+    pub daemon: Probe<Daemon>,
+    pub answered: bool,
+}
+
+impl DaemonAnswer {
+    /// Nothing listens on the control socket (`litestream list`: "no such file or directory",
+    /// "connection refused").
+    pub fn not_running() -> Self {
+        Self {
+            daemon: Err(ProbeError::unreachable("not running (no control socket)")),
+            answered: false,
+        }
+    }
+
+    /// Connected, but no answer within the limit (`litestream list`: "deadline exceeded").
+    pub fn hung() -> Self {
+        Self {
+            daemon: Err(ProbeError::timed_out(
+                "not answering on its control socket (stopped or hung)",
+            )),
+            answered: false,
+        }
+    }
+}
+
+/// The facts from the files and the daemon's answer, as the CLI way reports them.
+pub fn facts(files: Files, answer: DaemonAnswer) -> LitestreamFacts {
+    if !files.installed {
+        let why = ProbeError::failed("litestream is not installed");
+        return LitestreamFacts {
+            now: files.now,
+            daemon: Err(why.clone()),
+            local: None,
+            replica: Some(Err(why)),
+        };
+    }
+    let (local, replica) = if answer.answered {
+        (Some(Ok(files.local)), None)
+    } else {
+        (None, Some(files.replica))
+    };
+    LitestreamFacts {
+        now: files.now,
+        daemon: answer.daemon,
+        local,
+        replica,
+    }
+}
+
+/// An HTTP response to `GET /list` read off the control socket: the daemon's answer.
+pub fn parse_list_response(raw: &[u8], db_path: &str) -> DaemonAnswer {
+    let text = String::from_utf8_lossy(raw);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let code = head
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse::<u16>().ok());
+    match code {
+        Some(200) => DaemonAnswer {
+            daemon: parse_list(body, Some(0), db_path),
+            answered: true,
+        },
+        Some(_) => {
+            #[derive(Deserialize)]
+            struct ErrorResponse {
+                error: String,
+            }
+            let why = serde_json::from_str::<ErrorResponse>(body.trim())
+                .map(|e| e.error)
+                .unwrap_or_else(|_| body.to_string());
+            DaemonAnswer {
+                daemon: Err(ProbeError::failed(format!("list failed: {}", clip(&why)))),
+                answered: false,
+            }
+        }
+        None => DaemonAnswer {
+            daemon: Err(ProbeError::failed(format!(
+                "control socket: not an HTTP answer {:?}",
+                clip(&text)
+            ))),
+            answered: false,
+        },
+    }
+}
+
+/// The daemon's `GET /list` on its control socket, as `litestream list` asks it, without a
+/// process on the node (`Exec::unix_get`); the CLI where the transport cannot.
+pub async fn ask_daemon(s: &impl Exec, db_path: &str, limit: Duration) -> DaemonAnswer {
+    use crate::transport::exec::SocketError;
+    let limit = limit.min(DAEMON_LIMIT);
+    match tokio::time::timeout(limit, s.unix_get(SOCKET, "/list", ANSWER_LIMIT)).await {
+        Ok(Ok(raw)) => parse_list_response(&raw, db_path),
+        Ok(Err(SocketError::NotListening)) => DaemonAnswer::not_running(),
+        Ok(Err(SocketError::Failed(why))) => DaemonAnswer {
+            daemon: Err(ProbeError::failed(format!(
+                "control socket: {}",
+                clip(&why)
+            ))),
+            answered: false,
+        },
+        Ok(Err(SocketError::Unsupported)) => {
+            let cmd = "out=$(litestream list -json -timeout 1 2>&1); rc=$?; \
+printf '%s\\n' \"$out\" | head -c 8192; echo; echo \"rc=$rc\"";
+            match s.exec(cmd, limit + Duration::from_secs(1)).await {
+                Ok(out) => daemon_from_cli(&out.stdout_str(), db_path),
+                Err(e) => DaemonAnswer {
+                    daemon: Err(e),
+                    answered: false,
+                },
+            }
+        }
+        Err(_) => DaemonAnswer::hung(),
+    }
+}
+
+/// `litestream list -json`'s output followed by its `rc=N` line, as the daemon's answer.
+pub fn daemon_from_cli(text: &str, db_path: &str) -> DaemonAnswer {
+    let (body, rc) = body_and_rc(text);
+    DaemonAnswer {
+        daemon: parse_list(&body, rc, db_path),
+        answered: rc == Some(0),
+    }
 }
 
 /// How far the replica on the standby trails the active's database, as litestream sees it.
@@ -572,7 +862,7 @@ mod tests {
 
     #[test]
     fn the_command_output_on_each_role() {
-        let active = parse(
+        let active = parse_cli(
             &section_output(
                 0,
                 include_str!("../../fixtures/litestream/list-replicating.json"),
@@ -588,7 +878,7 @@ mod tests {
         assert!(active.daemon.is_ok() && active.replica.is_none());
         assert_eq!(active.local.clone().unwrap().unwrap().txid, Some(0x2f));
         let full = include_str!("../../fixtures/litestream/ltx-replica-full.txt");
-        let standby = parse(
+        let standby = parse_cli(
             &section_output(
                 1,
                 include_str!("../../fixtures/litestream/list-no-daemon.txt"),
@@ -606,8 +896,8 @@ mod tests {
         assert_eq!(lag.behind(), 0);
         assert!(lag.age() < Duration::from_secs(120), "{lag:?}");
         assert!(lag.age() > Duration::ZERO);
-        assert!(parse("garbage", DB).is_err());
-        assert!(parse(&format!("inf\n{LIST}\nrc=1\n"), DB).is_err());
+        assert!(parse_cli("garbage", DB).is_err());
+        assert!(parse_cli(&format!("inf\n{LIST}\nrc=1\n"), DB).is_err());
     }
 
     #[test]
@@ -701,5 +991,96 @@ mod tests {
             .to_string(),
             "replica unreadable: readdirent x: EIO"
         );
+    }
+
+    /// A captured moment on one node: the CLI's output and the files' report.
+    fn captured(state: &str, node: &str, what: &str) -> String {
+        let path = format!(
+            "{}/fixtures/litestream/{state}-{node}-{what}.txt",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// The control socket's answer in that moment: its raw HTTP answer where it gave one;
+    /// where curl got none, what the channel gets (no socket, or no answer in time).
+    fn socket(state: &str, node: &str) -> DaemonAnswer {
+        match (state, node) {
+            ("healthy", "n1") => {
+                parse_list_response(captured(state, node, "socket").as_bytes(), DB)
+            }
+            ("n1-hung", _) => DaemonAnswer::hung(),
+            _ => DaemonAnswer::not_running(),
+        }
+    }
+
+    const MOMENTS: [(&str, &str); 4] = [
+        ("healthy", "n1"),
+        ("healthy", "n2"),
+        ("n1-stopped", "n1"),
+        ("n1-hung", "n1"),
+    ];
+
+    #[test]
+    fn the_files_and_the_socket_give_what_the_cli_gives_in_every_captured_moment() {
+        for (state, node) in MOMENTS {
+            let cli = parse_cli(&captured(state, node, "cli"), DB).unwrap();
+            let mut fast = facts(
+                parse_files(&captured(state, node, "files")).unwrap(),
+                socket(state, node),
+            );
+            // Two runs of `date` apart (by the CLI's 1 s wait on a hung daemon); everything
+            // else is the same.
+            assert!((fast.now - cli.now).abs() < 3.0, "{state} {node}");
+            fast.now = cli.now;
+            assert_eq!(cli, fast, "{state} {node}");
+        }
+        // And the replication judged from both nodes is the same.
+        let both =
+            |f: fn(&str, &str) -> LitestreamFacts| lag(&f("healthy", "n1"), &f("healthy", "n2"));
+        let cli = both(|s, n| parse_cli(&captured(s, n, "cli"), DB).unwrap());
+        let fast = both(|s, n| facts(parse_files(&captured(s, n, "files")).unwrap(), socket(s, n)));
+        let (cli, fast) = (cli.unwrap(), fast.unwrap());
+        assert_eq!(
+            (cli.local_txid, cli.replica_txid),
+            (fast.local_txid, fast.replica_txid)
+        );
+        assert_eq!(
+            cli.replica_age.map(|a| a.as_secs()),
+            fast.replica_age.map(|a| a.as_secs())
+        );
+    }
+
+    #[test]
+    fn odd_file_reports_and_answers() {
+        assert_eq!(humanize_bytes(0), "0 B");
+        assert_eq!(humanize_bytes(9), "9 B");
+        assert_eq!(humanize_bytes(2006472), "2.0 MB");
+        assert_eq!(humanize_bytes(32768), "33 kB");
+        assert_eq!(humanize_bytes(999_999), "1000 kB");
+        let f = |t: &str| parse_files(&format!("1.5\n{FILES}\n{t}"));
+        assert!(f("junk\n").is_err());
+        assert!(f("replica 1234.ltx 5\n").is_err());
+        assert!(f("local \u{1b}[31m\n").is_err());
+        let unreadable = f("installed\ndb\nwal 0\nlocal unreadable\nreplica unreadable\n").unwrap();
+        assert_eq!(unreadable.local.status, "error");
+        assert!(unreadable.replica.is_err());
+        let fresh = f("installed\ndb\nwal 0\nlocal none\nreplica -\n").unwrap();
+        assert_eq!(
+            (fresh.local.status.as_str(), fresh.local.wal_size.as_str()),
+            ("not initialized", "0 B")
+        );
+        assert_eq!(fresh.replica.unwrap().max_txid, None);
+        // Not installed: no daemon, no replica, said so.
+        let none = facts(f("replica none\n").unwrap(), DaemonAnswer::not_running());
+        assert_eq!(none.daemon.unwrap_err(), "litestream is not installed");
+        // A refusal from the daemon is its own message, and then the replica is reported.
+        let refused = parse_list_response(
+            b"HTTP/1.0 500 Internal Server Error\r\n\r\n{\"error\":\"boom\"}",
+            DB,
+        );
+        assert_eq!(refused.daemon.unwrap_err(), "list failed: boom");
+        assert!(!refused.answered);
+        assert!(parse_list_response(b"garbage", DB).daemon.is_err());
     }
 }

@@ -154,7 +154,12 @@ pub fn shell_quote(s: &str) -> String {
     }
 }
 
-pub fn parse_basics(text: &str, vip: &str, state_path: &str) -> Result<BasicFacts, ParseError> {
+/// `daemon`: litestream's daemon as its control socket answered (`litestream::ask_daemon`).
+pub fn parse_basics(
+    text: &str,
+    vip: &str,
+    daemon: super::litestream::DaemonAnswer,
+) -> Result<BasicFacts, ParseError> {
     let sections: Vec<&str> = text.split(&format!("{SEPARATOR}\n")).collect();
     if sections.len() != 11 {
         return Err(ParseError::new(
@@ -173,7 +178,9 @@ pub fn parse_basics(text: &str, vip: &str, state_path: &str) -> Result<BasicFact
         Some(sections[2].trim().to_string()).filter(|s| !s.is_empty())
     };
     let maintenance = sections[3].trim() == "maintenance";
-    let litestream = super::litestream::parse(sections[4], state_path).map_err(ProbeError::from);
+    let litestream = super::litestream::parse_files(sections[4])
+        .map(|files| super::litestream::facts(files, daemon))
+        .map_err(ProbeError::from);
     if sections[5].len() > RECORD_LIMIT {
         return Err(ParseError::new(
             "deployment record",
@@ -221,6 +228,13 @@ mod tests {
 
     const DB: &str = "/var/lib/rancher/k3s/server/db/state.db";
 
+    fn no_daemon() -> super::super::litestream::DaemonAnswer {
+        super::super::litestream::DaemonAnswer {
+            daemon: Err("not running (no control socket)".into()),
+            answered: false,
+        }
+    }
+
     fn sample(ip: &str, units: &str, litestream: &str) -> String {
         let s = format!("{SEPARATOR}\n");
         format!(
@@ -232,15 +246,14 @@ mod tests {
     #[test]
     fn active_node_basics() {
         let ip = include_str!("../../fixtures/ip/with-vip.json");
-        let litestream = format!(
-            "1796115600\n@@litestream:list\n{}\nrc=0\n@@litestream:status\n{}",
-            include_str!("../../fixtures/litestream/list-replicating.json"),
-            include_str!("../../fixtures/litestream/status-ok.json")
-        );
+        let litestream = include_str!("../../fixtures/litestream/healthy-n1-files.txt");
         let b = parse_basics(
-            &sample(ip, "active\nactive", &litestream),
+            &sample(ip, "active\nactive", litestream),
             "10.213.57.10",
-            DB,
+            super::super::litestream::parse_list_response(
+                include_bytes!("../../fixtures/litestream/healthy-n1-socket.txt"),
+                DB,
+            ),
         )
         .unwrap();
         assert!(b.holds_vip);
@@ -250,7 +263,7 @@ mod tests {
         assert!(!b.maintenance);
         let l = b.litestream.unwrap();
         assert_eq!(l.daemon.unwrap().status, "replicating");
-        assert_eq!(l.local.unwrap().unwrap().txid, Some(0x2f));
+        assert!(l.local.unwrap().unwrap().txid.unwrap() > 0);
         assert_eq!(b.deployment.unwrap().version, "3.1.0");
         assert!(b.last_change.is_none());
         assert_eq!(b.role.as_deref(), Some("active"));
@@ -281,15 +294,11 @@ mod tests {
     #[test]
     fn standby_without_replica() {
         let ip = include_str!("../../fixtures/ip/without-vip.json");
-        let litestream = format!(
-            "1796115600\n@@litestream:list\n{}\nrc=1\n@@litestream:ltx\n{}rc=0\n",
-            include_str!("../../fixtures/litestream/list-no-daemon.txt"),
-            include_str!("../../fixtures/litestream/ltx-missing.txt")
-        );
+        let litestream = "1796115600\n@@litestream:files\ninstalled\nreplica none\n";
         let b = parse_basics(
-            &sample(ip, "active\ninactive", &litestream),
+            &sample(ip, "active\ninactive", litestream),
             "10.213.57.10",
-            DB,
+            no_daemon(),
         )
         .unwrap();
         assert!(!b.holds_vip);
@@ -304,7 +313,7 @@ mod tests {
         let ip = include_str!("../../fixtures/ip/with-vip.json");
         let text = sample(ip, "active\nactive", "1700000000\n1700000004\n")
             .replace("MASTER", &"A".repeat(STATE_LIMIT + 1));
-        let b = parse_basics(&text, "10.213.57.10", DB).unwrap();
+        let b = parse_basics(&text, "10.213.57.10", no_daemon()).unwrap();
         assert!(b.holds_vip);
         assert_eq!(
             b.vrrp_state.as_deref(),
@@ -314,7 +323,7 @@ mod tests {
 
     #[test]
     fn truncated_output_is_an_error() {
-        assert!(parse_basics("[]\n", "10.213.57.10", DB).is_err());
+        assert!(parse_basics("[]\n", "10.213.57.10", no_daemon()).is_err());
     }
 
     #[test]

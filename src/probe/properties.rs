@@ -91,19 +91,30 @@ fn fixture_prefix() -> impl Strategy<Value = String> {
     .prop_flat_map(|f| (0..f.len()).prop_map(move |n| f.get(..n).unwrap_or(f).to_string()))
 }
 
+fn answer() -> super::litestream::DaemonAnswer {
+    super::litestream::DaemonAnswer {
+        daemon: Err("not running (no control socket)".into()),
+        answered: false,
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
     #[test]
     fn node_basics_never_panic(text in near_shapes(), cut in fixture_prefix(), junk in near_shapes()) {
-        let _ = node::parse_basics(&text, "10.213.57.10", DB);
-        let _ = super::litestream::parse(&text, DB);
-        let _ = super::litestream::parse(&format!("1.5\n@@litestream:list\n{junk}\nrc=0\n@@litestream:status\n{cut}"), DB);
-        let _ = super::litestream::parse(&format!("{junk}\n@@litestream:list\n{cut}\nrc=1\n@@litestream:ltx\n{junk}\nrc=0\n"), DB);
+        let _ = node::parse_basics(&text, "10.213.57.10", answer());
+        let _ = super::litestream::parse_cli(&text, DB);
+        let _ = super::litestream::parse_files(&text);
+        let _ = super::litestream::parse_files(&format!("1.5\n@@litestream:files\n{junk}\n{cut}"));
+        let _ = super::litestream::parse_list_response(text.as_bytes(), DB);
+        let _ = super::litestream::parse_list_response(format!("HTTP/1.0 200 OK\r\n\r\n{junk}").as_bytes(), DB);
+        let _ = super::litestream::parse_cli(&format!("1.5\n@@litestream:list\n{junk}\nrc=0\n@@litestream:status\n{cut}"), DB);
+        let _ = super::litestream::parse_cli(&format!("{junk}\n@@litestream:list\n{cut}\nrc=1\n@@litestream:ltx\n{junk}\nrc=0\n"), DB);
         let _ = super::litestream::parse_restore(&text);
         let _ = super::litestream::parse_restore_record(&junk);
         let sep = "@@pairctl-section@@\n";
-        let _ = node::parse_basics(&format!("{cut}{junk}\n{sep}{junk}{sep}{junk}{sep}{sep}{junk}{sep}{junk}{sep}{junk}"), "10.213.57.10", DB);
+        let _ = node::parse_basics(&format!("{cut}{junk}\n{sep}{junk}{sep}{junk}{sep}{sep}{junk}{sep}{junk}{sep}{junk}"), "10.213.57.10", answer());
         let _ = ip::parse_ip_addr(&text);
         let _ = ip::parse_ip_addr(&cut);
     }

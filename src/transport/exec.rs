@@ -7,6 +7,17 @@ use super::ProbeError;
 use std::future::Future;
 use std::time::Duration;
 
+/// Why a request to a Unix socket on the node got no answer (`Exec::unix_get`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SocketError {
+    /// Nothing listens there (no such socket, or connection refused).
+    NotListening,
+    /// This transport (or the node's sshd) opens no channel to a Unix socket: ask another way.
+    Unsupported,
+    /// The exchange failed midway.
+    Failed(String),
+}
+
 pub trait Exec: Sync {
     /// The node's name, for messages.
     fn node_name(&self) -> &str;
@@ -39,6 +50,19 @@ pub trait Exec: Sync {
     ) -> impl Future<Output = Result<Output, ProbeError>> + Send {
         self.exec_limited(command, input, limit, PROBE_OUTPUT_LIMIT)
     }
+
+    /// `GET path` (HTTP/1.0) from the server on the node's Unix socket `socket` (a daemon's
+    /// control socket, asked without starting a process on the node): the raw answer, at most
+    /// `max` bytes (more is an error). The caller bounds the time. By default: unsupported.
+    fn unix_get(
+        &self,
+        socket: &str,
+        path: &str,
+        max: usize,
+    ) -> impl Future<Output = Result<Vec<u8>, SocketError>> + Send {
+        let _ = (socket, path, max);
+        std::future::ready(Err(SocketError::Unsupported))
+    }
 }
 
 /// Sessions are shared between concurrent work as `Arc`s.
@@ -54,5 +78,13 @@ impl<T: Exec + Send> Exec for std::sync::Arc<T> {
         max_output: usize,
     ) -> impl Future<Output = Result<Output, ProbeError>> + Send {
         (**self).exec_limited(command, input, limit, max_output)
+    }
+    fn unix_get(
+        &self,
+        socket: &str,
+        path: &str,
+        max: usize,
+    ) -> impl Future<Output = Result<Vec<u8>, SocketError>> + Send {
+        (**self).unix_get(socket, path, max)
     }
 }

@@ -624,6 +624,53 @@ impl Exec for SshSession {
     ) -> impl std::future::Future<Output = Result<Output, ProbeError>> + Send {
         SshSession::exec_limited(self, command, input, limit, max_output)
     }
+    /// Over a direct-streamlocal channel (no process on the node): sshd connects to the
+    /// socket as the login user, as a CLI run there would.
+    fn unix_get(
+        &self,
+        socket: &str,
+        path: &str,
+        max: usize,
+    ) -> impl std::future::Future<Output = Result<Vec<u8>, super::exec::SocketError>> + Send {
+        use super::exec::SocketError;
+        use tokio::io::AsyncReadExt;
+        let request = format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n");
+        let name = self.target.name.clone();
+        let socket = socket.to_string();
+        async move {
+            let mut stream = match self
+                .handle
+                .channel_open_direct_streamlocal(socket.as_str())
+                .await
+            {
+                Ok(channel) => channel.into_stream(),
+                Err(russh::Error::ChannelOpenFailure(russh::ChannelOpenFailure::ConnectFailed)) => {
+                    return Err(SocketError::NotListening)
+                }
+                Err(e) => {
+                    tracing::debug!("{name}: no channel to {socket}: {e}");
+                    return Err(SocketError::Unsupported);
+                }
+            };
+            let mut raw = Vec::new();
+            let io = async {
+                stream.write_all(request.as_bytes()).await?;
+                (&mut stream)
+                    .take(max as u64 + 1)
+                    .read_to_end(&mut raw)
+                    .await
+            };
+            match io.await {
+                Err(e) => Err(SocketError::Failed(e.to_string())),
+                Ok(_) if raw.len() > max => {
+                    Err(SocketError::Failed(format!("answer over {max} bytes")))
+                }
+                // Connected, then closed without a word: nothing serves the socket.
+                Ok(_) if raw.is_empty() => Err(SocketError::NotListening),
+                Ok(_) => Ok(raw),
+            }
+        }
+    }
 }
 
 fn too_large(limit: usize) -> String {
