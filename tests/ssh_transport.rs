@@ -7,8 +7,9 @@
 
 use crate::common::sshd::{keygen, public_key_of, sshd, sshd_custom, Agent, Sshd};
 use pairctl::config::{HostKeyPolicy, SshConfig};
-use pairctl::transport::ssh::{SshSession, SshTarget};
+use pairctl::transport::ssh::{ConnectErrorKind, SshSession, SshTarget};
 use pairctl::transport::Exec;
+use pairctl::transport::ProbeErrorKind;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,7 +31,7 @@ async fn unknown_host_key_is_refused_when_strict() {
         .await
         .err()
         .expect("strict must refuse an unknown key");
-    assert!(e.host_key);
+    assert!(e.host_key());
     assert!(
         e.message.contains("not in") && e.message.contains(&kh.display().to_string()),
         "{}",
@@ -182,6 +183,9 @@ async fn frozen_server_costs_only_the_connect_deadline() {
         .err()
         .unwrap();
     assert!(e.message.contains("timed out"), "{}", e.message);
+    // Said by kind: the node's SSH check reads a timeout, not an unreachable node.
+    assert_eq!(e.kind, ConnectErrorKind::TimedOut);
+    assert_eq!(e.error().kind, ProbeErrorKind::TimedOut);
     // TCP answered: the node is up, other connections to it are worth trying.
     assert!(!e.silent, "{}", e.message);
     drop(listener);
@@ -198,6 +202,7 @@ async fn frozen_server_costs_only_the_connect_deadline() {
         .err()
         .unwrap();
     assert!(e.message.contains("cannot connect"), "{}", e.message);
+    assert_eq!(e.error().kind, ProbeErrorKind::Unreachable);
     assert!(!e.silent, "{}", e.message);
 }
 
@@ -311,7 +316,7 @@ async fn revoked_key_is_refused_even_when_listed_and_accept_new() {
     .unwrap();
     for policy in [HostKeyPolicy::Strict, HostKeyPolicy::AcceptNew] {
         let e = connect(&s, kh.clone(), policy).await.err().unwrap();
-        assert!(e.host_key);
+        assert!(e.host_key());
         assert!(
             e.message.contains("REVOKED") && e.message.contains("line 2"),
             "{}",
@@ -392,7 +397,7 @@ async fn host_certificate_for_another_host_or_expired_is_refused() {
         std::fs::write(&kh, authority_line(&s, "@cert-authority")).unwrap();
         for policy in [HostKeyPolicy::Strict, HostKeyPolicy::AcceptNew] {
             let e = connect(&s, kh.clone(), policy).await.err().unwrap();
-            assert!(e.host_key, "{}", e.message);
+            assert!(e.host_key(), "{}", e.message);
             assert!(
                 e.message.contains("host certificate") && e.message.contains(why),
                 "{}",
@@ -570,7 +575,7 @@ async fn the_jump_hosts_key_is_checked_too() {
         .await
         .err()
         .unwrap();
-    assert!(e.host_key, "{}", e.message);
+    assert!(e.host_key(), "{}", e.message);
     assert!(
         e.message.starts_with("testnode: jump host ")
             && e.message

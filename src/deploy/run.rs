@@ -381,7 +381,7 @@ impl<'a> Deploy<'a> {
                             stderr: String::new(),
                         },
                     );
-                    if e.host_key {
+                    if e.host_key() {
                         self.report.outcome = Outcome::Refused;
                         self.report.hint = e.hint.clone();
                     }

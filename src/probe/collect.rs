@@ -720,6 +720,7 @@ mod tests {
     use super::*;
     use crate::model::{judge, CheckResult, ClusterReport, Verdict};
     use crate::transport::fake::FakeNode;
+    use crate::transport::ssh::ConnectErrorKind;
     use crate::transport::ProbeErrorKind as Kind;
 
     fn cfg() -> Config {
@@ -816,9 +817,9 @@ mod tests {
 
     fn powered_off() -> ConnectError {
         ConnectError {
-            message: "SSH to 10.213.57.12:22 timed out after 3.0 s".into(),
+            message: "SSH to 10.213.57.12:22 timed out after 3.0 s (no answer to TCP)".into(),
             hint: None,
-            host_key: false,
+            kind: ConnectErrorKind::TimedOut,
             silent: true,
         }
     }
@@ -895,7 +896,7 @@ mod tests {
         ];
         let (facts, report) = round(&cfg, &links).await;
         let n2 = &facts.nodes[1];
-        assert_eq!(kind(&n2.ssh), Kind::Unreachable);
+        assert_eq!(kind(&n2.ssh), Kind::TimedOut);
         assert_eq!(kind(&n2.basics), Kind::Unreachable);
         assert_eq!(kind(&n2.kube_nodes), Kind::Unreachable);
         // Not asked of n1 while its peer is silent: the peer SSH, and Gluster's cluster-wide

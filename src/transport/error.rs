@@ -80,7 +80,9 @@ impl From<ProbeError> for String {
     }
 }
 
-/// A sentence without a kind is a failure of the call that produced it.
+/// A sentence without a kind is a failure of the call that produced it. It hides the kind:
+/// only plan/rejoin.rs's steps still lean on it (`?` on a `format!`); the transports name
+/// their kinds.
 impl From<String> for ProbeError {
     fn from(message: String) -> Self {
         Self::failed(message)

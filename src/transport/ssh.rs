@@ -207,14 +207,25 @@ impl Drop for SshSession {
     }
 }
 
+/// Why a connection could not be made, by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectErrorKind {
+    /// The node (or a jump host) refused or broke the connection, or would not let pairctl
+    /// in (TCP error, handshake or authentication failed).
+    Unreachable,
+    /// No answer within the connect limit (TCP or the handshake).
+    TimedOut,
+    /// A host-key problem: a configuration/security error, not reachability.
+    HostKey,
+}
+
 /// Why a connection could not be made, as an operator reads it.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct ConnectError {
     pub message: String,
     pub hint: Option<String>,
-    /// Host-key problems are configuration/security errors, not reachability.
-    pub host_key: bool,
+    pub kind: ConnectErrorKind,
     /// Not even TCP answered within the limit, or there is no route to the node (powered
     /// off, link cut): other connections to it would wait or fail the same way, and need
     /// not be tried.
@@ -226,21 +237,33 @@ impl ConnectError {
         Self {
             message,
             hint: None,
-            host_key: false,
+            kind: ConnectErrorKind::Unreachable,
             silent: false,
         }
     }
+    /// A connect that got no answer within its limit.
+    fn timed_out(message: String, silent: bool) -> Self {
+        Self {
+            kind: ConnectErrorKind::TimedOut,
+            silent,
+            ..Self::plain(message)
+        }
+    }
+    pub fn host_key(&self) -> bool {
+        self.kind == ConnectErrorKind::HostKey
+    }
     /// The probe error a node's SSH check reports: a host-key problem is a refusal of the
-    /// answer, anything else a node not reached.
+    /// answer, a timeout a timeout, anything else a node not reached.
     pub fn error(&self) -> ProbeError {
-        if self.host_key {
-            ProbeError::failed(self.message.clone())
-        } else {
-            ProbeError::unreachable(self.message.clone())
+        let message = self.message.clone();
+        match self.kind {
+            ConnectErrorKind::HostKey => ProbeError::failed(message),
+            ConnectErrorKind::TimedOut => ProbeError::timed_out(message),
+            ConnectErrorKind::Unreachable => ProbeError::unreachable(message),
         }
     }
     pub fn into_error(self) -> Error {
-        let kind = if self.host_key {
+        let kind = if self.host_key() {
             ErrorKind::Refused
         } else {
             ErrorKind::Failed
@@ -291,7 +314,7 @@ where
             spec.known_hosts.display()
         ),
         hint: Some("check ssh.known_hosts in the configuration".into()),
-        host_key: true,
+        kind: ConnectErrorKind::HostKey,
         silent: false,
     })?;
     let problem = Arc::new(Mutex::new(None));
@@ -483,17 +506,17 @@ impl SshSession {
         channel
             .exec(true, command)
             .await
-            .map_err(|e| format!("exec failed: {e}"))?;
+            .map_err(|e| ProbeError::failed(format!("exec failed: {e}")))?;
         if let Some(data) = input {
             channel
                 .data(data)
                 .await
-                .map_err(|e| format!("cannot send input: {e}"))?;
+                .map_err(|e| ProbeError::failed(format!("cannot send input: {e}")))?;
         }
         channel
             .eof()
             .await
-            .map_err(|e| format!("cannot send EOF: {e}"))?;
+            .map_err(|e| ProbeError::failed(format!("cannot send EOF: {e}")))?;
         let mut out = Output::default();
         // Keep reading until the channel closes: a command killed by a signal sends
         // ExitSignal and no ExitStatus, and data may arrive after the status.
@@ -546,11 +569,11 @@ impl SshSession {
             channel
                 .exec(true, command)
                 .await
-                .map_err(|e| format!("exec failed: {e}"))?;
+                .map_err(|e| ProbeError::failed(format!("exec failed: {e}")))?;
             channel
                 .eof()
                 .await
-                .map_err(|e| format!("cannot send EOF: {e}"))?;
+                .map_err(|e| ProbeError::failed(format!("cannot send EOF: {e}")))?;
             let mut out = Output::default();
             let mut received: u64 = 0;
             while let Some(msg) = channel.wait().await {
@@ -564,7 +587,7 @@ impl SshSession {
                         }
                         sink.write_all(&data)
                             .await
-                            .map_err(|e| format!("write failed: {e}"))?
+                            .map_err(|e| ProbeError::failed(format!("write failed: {e}")))?
                     }
                     // stderr is kept for the error message only: bounded.
                     ChannelMsg::ExtendedData { data, ext: 1 } => {
@@ -579,7 +602,7 @@ impl SshSession {
             }
             sink.flush()
                 .await
-                .map_err(|e| format!("write failed: {e}"))?;
+                .map_err(|e| ProbeError::failed(format!("write failed: {e}")))?;
             Ok::<_, ProbeError>(out)
         };
         match tokio::time::timeout(limit, run).await {
@@ -735,7 +758,7 @@ fn host_key_error(spec: &HostSpec, problem: HostKeyProblem) -> ConnectError {
     ConnectError {
         message,
         hint: Some(hint),
-        host_key: true,
+        kind: ConnectErrorKind::HostKey,
         silent: false,
     }
 }
@@ -815,7 +838,7 @@ async fn authenticate(
 (or IdentityFile in ssh_config)"
                 .into(),
         ),
-        host_key: false,
+        kind: ConnectErrorKind::Unreachable,
         silent: false,
     })
 }
@@ -938,15 +961,16 @@ async fn connect_direct(
 ) -> Result<Handle<ClientHandler>, ConnectError> {
     let started = std::time::Instant::now();
     let timed_out = |silent: bool| {
-        let mut e = ConnectError::plain(format!(
-            "{}: SSH to {} timed out after {}{}",
-            spec.label,
-            spec.endpoint(),
-            crate::format::human_duration(limit),
-            if silent { " (no answer to TCP)" } else { "" }
-        ));
-        e.silent = silent;
-        e
+        ConnectError::timed_out(
+            format!(
+                "{}: SSH to {} timed out after {}{}",
+                spec.label,
+                spec.endpoint(),
+                crate::format::human_duration(limit),
+                if silent { " (no answer to TCP)" } else { "" }
+            ),
+            silent,
+        )
     };
     let connecting = tokio::net::TcpStream::connect((spec.host.as_str(), spec.port));
     let tcp = match tokio::time::timeout(limit, connecting).await {
@@ -1034,11 +1058,10 @@ async fn connect_jumps(
         ));
         let slot = hop_slot(&key);
         let Ok(mut state) = tokio::time::timeout(deadline.remaining(), slot.lock()).await else {
-            return Err(ConnectError::plain(format!(
-                "{}: SSH to {} timed out",
-                spec.label,
-                spec.endpoint()
-            )));
+            return Err(ConnectError::timed_out(
+                format!("{}: SSH to {} timed out", spec.label, spec.endpoint()),
+                false,
+            ));
         };
         if let Some(hop) = state.hop.upgrade().filter(|h| !h.handle.is_closed()) {
             via = Some(hop);
@@ -1086,15 +1109,16 @@ async fn connect_through(
     let limit = limit.min(deadline.remaining());
     let started = std::time::Instant::now();
     let timed_out = |silent: bool| {
-        let mut e = ConnectError::plain(format!(
-            "{}: SSH to {} through {} timed out after {}",
-            spec.label,
-            spec.endpoint(),
-            via.label,
-            crate::format::human_duration(limit)
-        ));
-        e.silent = silent;
-        e
+        ConnectError::timed_out(
+            format!(
+                "{}: SSH to {} through {} timed out after {}",
+                spec.label,
+                spec.endpoint(),
+                via.label,
+                crate::format::human_duration(limit)
+            ),
+            silent,
+        )
     };
     let open = via.handle.channel_open_direct_tcpip(
         spec.host.clone(),
