@@ -16,7 +16,6 @@ use std::time::Duration;
 
 const UNITS: &[&str] = &["mariadb.service", "mariadb.socket"];
 const GRASTATE: &str = "/var/lib/mysql/grastate.dat";
-const SQL_END: &str = "PAIRCTL_SQL_END";
 pub const EPOCH_SELECT: &str = "SELECT epoch, active FROM pairctl.epoch WHERE id = 1";
 
 /// The epoch table and its one row (`INSERT IGNORE`: an existing row is never rewritten).
@@ -47,7 +46,8 @@ pub fn script(env: &Env, _node: usize) -> String {
         s = s.raw_section(
             "user",
             &format!(
-                "if systemctl is-active -q mariadb 2>/dev/null; then mariadb --force -N -B 2>/dev/null <<'{SQL_END}'\n{sql}{SQL_END}\nfi"
+                "if systemctl is-active -q mariadb 2>/dev/null; then printf '%s\\n' {} | mariadb --force -N -B 2>/dev/null; fi",
+                crate::probe::node::shell_quote(&sql)
             ),
         );
     }
@@ -195,17 +195,15 @@ fn safe_to_bootstrap(s: &Sections) -> Option<bool> {
         .map(|v| v.trim() == "1")
 }
 
-fn wsrep_is(var: &str, value: &str) -> String {
-    format!(
-        "[ \"$(mariadb -N -B -e \"SHOW GLOBAL STATUS LIKE '{var}'\" 2>/dev/null | cut -f2)\" = {value} ]"
-    )
+/// `galera-start.sh`: start mariadb as `how` says (`bootstrap`, `join`, `restart`) and wait
+/// until it is in the cluster.
+fn start_script(how: &str) -> String {
+    remote::with_params(include_str!("../scripts/galera-start.sh"), &[("HOW", how)])
 }
 
-fn synced_with_peer() -> String {
-    format!(
-        "{} && [ \"$(mariadb -N -B -e \"SHOW GLOBAL STATUS LIKE 'wsrep_cluster_size'\" 2>/dev/null | cut -f2)\" -ge 2 ]",
-        wsrep_is("wsrep_local_state_comment", "Synced")
-    )
+/// `galera-sql.sh`: `sql` run as root, on mariadb's stdin.
+fn sql_script(sql: &str) -> String {
+    remote::with_params(include_str!("../scripts/galera-sql.sh"), &[("SQL", sql)])
 }
 
 /// A `Run` change: `script` for `bash -s`, `shown` what the operator sees, `secs` its limit.
@@ -315,10 +313,7 @@ fn join(env: &Env, plan: &mut StagePlan, joiner: usize, host: usize) {
             env.node_name(host)
         ),
         "systemctl start mariadb",
-        format!(
-            "set -e\nsystemctl start mariadb.service\n{}\n",
-            remote::wait_until(&synced_with_peer(), 120, "Synced with 2 members")
-        ),
+        start_script("join"),
         300,
     ));
 }
@@ -380,10 +375,7 @@ fn bootstrap(env: &Env, seen: &[Sections], plan: &mut StagePlan) -> Result<usize
             env.node_name(boot)
         ),
         "galera_new_cluster",
-        format!(
-            "set -e\ngalera_new_cluster\n{}\n",
-            remote::wait_until(&wsrep_is("wsrep_ready", "ON"), 60, "wsrep_ready ON")
-        ),
+        start_script("bootstrap"),
         180,
     ));
     if seen.len() == 2 {
@@ -422,10 +414,7 @@ fn plan_user_and_epoch(
                     .unwrap_or("the config")
             ),
             "mariadb < CREATE USER … (SQL on stdin)",
-            format!(
-                "mariadb <<'{SQL_END}'\n{}{SQL_END}\n",
-                user_create_sql(env, pw)
-            ),
+            sql_script(&user_create_sql(env, pw)),
             60,
         ));
     }
@@ -449,10 +438,7 @@ fn plan_user_and_epoch(
                 env.node_name(active)
             ),
             "mariadb < CREATE TABLE pairctl.epoch … (SQL on stdin)",
-            format!(
-                "mariadb <<'{SQL_END}'\n{}{SQL_END}\n",
-                epoch_table_sql(epoch, env.node_name(active))
-            ),
+            sql_script(&epoch_table_sql(epoch, env.node_name(active))),
             60,
         ));
     }
@@ -470,10 +456,7 @@ fn plan_rolling_restart(members: &[usize], config_changed: &[bool], plan: &mut S
                 4 + k as u8,
                 "restart mariadb (new config), wait until Synced with its peer".into(),
                 "systemctl restart mariadb",
-                format!(
-                    "set -e\nsystemctl restart mariadb.service\n{}\n",
-                    remote::wait_until(&synced_with_peer(), 120, "Synced with 2 members")
-                ),
+                start_script("restart"),
                 300,
             ));
         }
@@ -534,7 +517,10 @@ mod tests {
         let Action::Run { shown, script, .. } = &create.action else {
             panic!()
         };
-        assert!(script.contains("IDENTIFIED BY 's3cr\\'et'"), "{script}");
+        // As galera-sql.sh's quoted SQL parameter.
+        let sql = user_create_sql(&env, "s3cr'et");
+        assert!(sql.contains("IDENTIFIED BY 's3cr\\'et'"), "{sql}");
+        assert_eq!(*script, sql_script(&sql));
         assert!(!shown.contains("s3cr"));
         assert!(!create.summary.contains("s3cr"));
     }

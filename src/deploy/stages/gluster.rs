@@ -158,9 +158,6 @@ fn run(
     )
 }
 
-const CONNECTED: &str =
-    "gluster --mode=script peer status 2>/dev/null | grep -q 'Peer in Cluster (Connected)'";
-
 pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
     let mut plan = StagePlan::default();
     let mut started_glusterd = false;
@@ -276,11 +273,7 @@ fn plan_pool(
                 peer.name, peer.address
             ),
             format!("gluster --mode=script peer probe {}", peer.address),
-            format!(
-                "set -e\ngluster --mode=script peer probe {}\n{}\n",
-                peer.address,
-                remote::wait_until(CONNECTED, 30, "the peer to be connected")
-            ),
+            peer_script(&peer.address.to_string(), 30),
             60,
         ));
     }
@@ -295,10 +288,7 @@ fn plan_pool(
                     env.node_name(1 - i)
                 ),
                 "gluster peer status".into(),
-                format!(
-                    "{}\n",
-                    remote::wait_until(CONNECTED, 60, "the peer to be connected")
-                ),
+                peer_script("", 60),
                 90,
             ));
         }
@@ -325,19 +315,14 @@ fn plan_volumes(env: &Env, seen: &[Sections], plan: &mut StagePlan) -> Result<()
     for v in &cfg.gluster.volumes {
         match known.iter().find(|x| &x.name == v) {
             None => plan.push(create_volume(env, v)),
-            Some(info) if !info.started => {
-                let q = shell_quote(v);
-                plan.push(run(
-                    0,
-                    3,
-                    format!("start volume {v}"),
-                    format!("gluster volume start {v}"),
-                    format!(
-                        "gluster --mode=script volume info {q} | grep -q '^Status: Started' || gluster --mode=script volume start {q}\n"
-                    ),
-                    60,
-                ))
-            }
+            Some(info) if !info.started => plan.push(run(
+                0,
+                3,
+                format!("start volume {v}"),
+                format!("gluster volume start {v}"),
+                volume_script(v, &[]),
+                60,
+            )),
             Some(info) if !is_ours(env, v, info) => plan.notes.push(format!(
                 "volume {v} exists with bricks {}: left as it is",
                 info.bricks.join(", ")
@@ -355,7 +340,6 @@ fn create_volume(env: &Env, v: &str) -> Change {
         .iter()
         .map(|n| format!("{}:{}", n.address, templates::brick_path(cfg, v)))
         .collect();
-    let q = shell_quote(v);
     run(
         0,
         3,
@@ -363,15 +347,31 @@ fn create_volume(env: &Env, v: &str) -> Change {
             "create volume {v} (replica 2: {}) and start it",
             bricks.join(", ")
         ),
-        format!("gluster volume create {v} replica 2 {} force", bricks.join(" ")),
-        // Idempotent: when glusterd was down at the check, the volume may exist.
         format!(
-            "set -e\ngluster --mode=script volume info {q} >/dev/null 2>&1 || \
-gluster --mode=script volume create {q} replica 2 {} force\n\
-gluster --mode=script volume info {q} | grep -q '^Status: Started' || gluster --mode=script volume start {q}\n",
-            bricks.iter().map(|b| shell_quote(b)).collect::<Vec<_>>().join(" ")
+            "gluster volume create {v} replica 2 {} force",
+            bricks.join(" ")
         ),
+        // Idempotent: when glusterd was down at the check, the volume may exist.
+        volume_script(v, &bricks),
         120,
+    )
+}
+
+/// `gluster-peer.sh`: probe `probe` (none when empty), then wait at most `seconds` until the
+/// peer is connected.
+fn peer_script(probe: &str, seconds: u32) -> String {
+    remote::with_params(
+        include_str!("../scripts/gluster-peer.sh"),
+        &[("PROBE", probe), ("WAIT_SECONDS", &seconds.to_string())],
+    )
+}
+
+/// `gluster-volume.sh`: create volume `v` on `bricks` unless it exists, start it unless it is
+/// started.
+fn volume_script(v: &str, bricks: &[String]) -> String {
+    remote::with_params(
+        include_str!("../scripts/gluster-volume.sh"),
+        &[("VOLUME", v), ("BRICKS", &bricks.join("\n"))],
     )
 }
 
@@ -425,14 +425,14 @@ fn plan_mounts(env: &Env, seen: &[Sections], plan: &mut StagePlan) {
                 Some(_) => {}
             }
             if !mounted.contains(&v.as_str()) {
-                let mp_q = shell_quote(&mp);
                 plan.push(run(
                     i,
                     4,
                     format!("mount volume {v} on {mp}"),
                     format!("systemctl start {mp}.mount"),
-                    format!(
-                        "set -e\nmkdir -p {mp_q}\nsystemctl daemon-reload\nsystemctl start \"$(systemd-escape -p --suffix=mount {mp_q})\"\nmountpoint -q {mp_q}\n"
+                    remote::with_params(
+                        include_str!("../scripts/gluster-mount.sh"),
+                        &[("MOUNT_POINT", &mp)],
                     ),
                     60,
                 ));
