@@ -2,6 +2,7 @@
 //! HTTPS to the ingress (reqwest + rustls); `ProbeError` says by kind why a call has no
 //! answer. Every call has a deadline.
 
+pub mod batch;
 pub mod error;
 pub mod exec;
 #[cfg(test)]
