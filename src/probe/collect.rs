@@ -479,7 +479,8 @@ const KUBECTL: &str = "systemctl is-active --quiet k3s || exit 3; \
 exec k3s kubectl get nodes,deployments,statefulsets,daemonsets -A -o json";
 const K3S_NOT_RUNNING: &str = "k3s is not running on this node";
 
-const GLUSTER_LOCAL_SECTION: &str = "@@pairctl-gluster-local@@";
+/// The section of the basics command's output that holds the node's own Gluster report.
+const GLUSTER_LOCAL_SECTION: &str = "gluster_local";
 
 async fn gather_basics<S: Exec + Send>(
     cfg: &Config,
@@ -520,8 +521,9 @@ async fn basics_and_gluster(
     Option<super::gluster_local::LocalGluster>,
 ) {
     let command = format!(
-        "{}; echo {GLUSTER_LOCAL_SECTION}; {}",
+        "{}; {}; {}",
         node::basics_command(&cfg.k3s.state_path, &cfg.k3s.replica_path),
+        crate::transport::batch::mark(GLUSTER_LOCAL_SECTION),
         super::gluster_local::command()
     );
     // litestream's daemon over its control socket, while the command runs.
@@ -531,12 +533,13 @@ async fn basics_and_gluster(
         Ok(out) => out.stdout_str(),
         Err(e) => return (Err(e), None),
     };
-    let (basics, local) = out
-        .rsplit_once(&format!("{GLUSTER_LOCAL_SECTION}\n"))
-        .unwrap_or((out.as_str(), ""));
+    let sections = crate::transport::batch::Sections::parse(&out);
     (
-        node::parse_basics(basics, &cfg.vip.to_string(), daemon).map_err(ProbeError::from),
-        super::gluster_local::parse(local).ok(),
+        node::basics_from(&sections, &cfg.vip.to_string(), daemon).map_err(ProbeError::from),
+        sections
+            .has(GLUSTER_LOCAL_SECTION)
+            .then(|| super::gluster_local::parse(sections.get(GLUSTER_LOCAL_SECTION)).ok())
+            .flatten(),
     )
 }
 
@@ -750,20 +753,19 @@ mod tests {
     /// The node's answer to the basics command: its addresses, units, VRRP state, litestream,
     /// role and epoch, then its own Gluster report (captured on the lab).
     fn basics_text(active: bool) -> String {
-        let s = format!("{}\n", node::SEPARATOR);
         let (ip, units, vrrp, role) = if active {
             (
                 include_str!("../../fixtures/ip/with-vip.json"),
-                "active\nactive",
-                "MASTER",
-                "active",
+                "active\nactive\n",
+                "MASTER\n",
+                "active\n",
             )
         } else {
             (
                 include_str!("../../fixtures/ip/without-vip.json"),
-                "active\ninactive",
-                "BACKUP",
-                "standby",
+                "active\ninactive\n",
+                "BACKUP\n",
+                "standby\n",
             )
         };
         let local = if active {
@@ -771,10 +773,23 @@ mod tests {
         } else {
             include_str!("../../fixtures/gluster/local/healthy-n2.txt")
         };
-        format!(
-            "{ip}\n{s}{units}\n{s}{vrrp}\n{s}{s}{}{s}{s}{s}1700000004\n{s}{role}\n{s}1\n{s}{BASICS}\n{local}",
-            litestream_text(active)
-        )
+        let litestream = litestream_text(active);
+        let bodies = [
+            ip,
+            units,
+            vrrp,
+            "",
+            &litestream,
+            "",
+            "",
+            "1700000004\n",
+            role,
+            "1\n",
+            "",
+        ];
+        let mut sections: Vec<(&str, &str)> = node::SECTIONS.into_iter().zip(bodies).collect();
+        sections.push((GLUSTER_LOCAL_SECTION, local));
+        crate::transport::batch::printed(&sections)
     }
 
     /// kubectl's one list of the node and the workloads, from the lab's fixtures.

@@ -71,18 +71,19 @@ impl Sections {
     }
 }
 
+/// What a node prints for sections (name, what its command printed), as tests replay it.
+#[cfg(test)]
+pub fn printed(parts: &[(&str, &str)]) -> String {
+    parts
+        .iter()
+        .map(|(name, out)| format!("\n{MARK}{name}\n{out}"))
+        .collect()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    /// What `sh` prints for `mark(a); printf 'x'; mark(b); printf 'y\n'; mark(c)`.
-    fn printed(parts: &[(&str, &str)]) -> String {
-        parts
-            .iter()
-            .map(|(name, out)| format!("\n{MARK}{name}\n{out}"))
-            .collect()
-    }
 
     #[test]
     fn bodies_are_exactly_what_each_command_printed() {
