@@ -31,7 +31,8 @@ impl Script {
         self
     }
 
-    /// A section whose commands read their own here-document (for SQL with secrets).
+    /// A section whose commands are not wrapped in a group with stdin from /dev/null (they
+    /// may read their own here-document).
     pub fn raw_section(mut self, name: &str, commands: &str) -> Self {
         self.text.push_str(&format!("{}\n{commands}\n", mark(name)));
         self
