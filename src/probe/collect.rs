@@ -225,12 +225,13 @@ fn gluster_plan<S>(cfg: &Config, links: &[NodeLink<S>], basics: &[Basics]) -> Ve
     let reports: Vec<Option<&super::gluster_local::LocalGluster>> =
         basics.iter().map(|b| b.gluster.as_ref()).collect();
     let all: Option<Vec<&super::gluster_local::LocalGluster>> = reports.iter().copied().collect();
+    let witness = super::gluster_local::witness_hosts(cfg);
     let fast_volumes: Option<Vec<VolumeFacts>> = all.and_then(|all| {
         cfg.gluster
             .volumes
             .iter()
             .map(|v| {
-                super::gluster_local::volume(v, &all).map(|(status, heal)| VolumeFacts {
+                super::gluster_local::volume(v, &all, &witness).map(|(status, heal)| VolumeFacts {
                     name: v.clone(),
                     status: Ok(status),
                     heal: Ok(heal),
@@ -246,7 +247,7 @@ fn gluster_plan<S>(cfg: &Config, links: &[NodeLink<S>], basics: &[Basics]) -> Ve
     let reachable = links.iter().filter(|l| l.session().is_some()).count();
     (0..links.len())
         .map(|i| {
-            let peers = reports[i].and_then(super::gluster_local::peers);
+            let peers = reports[i].and_then(|r| super::gluster_local::peers(r, &witness));
             let ask = if silent_peer(links, &links[i]).is_some() {
                 VolumeQuestions::NotWhilePeerSilent
             } else if reachable == 1 {
