@@ -313,6 +313,36 @@ pub async fn galera_local(
     Ok(galera::parse_wsrep_text(&text)?)
 }
 
+/// Where a failover tells the survivor that its old active is confirmed down (its address and
+/// name, one a line): the k3s state hand-over (`k3s-state` in the bundle) then neither waits
+/// for that peer's final sync nor tries to reach it (each costs an SSH connect timeout).
+/// Read for a minute after it is written (`/run`: gone at a reboot).
+pub const PEER_DOWN_FILE: &str = "/run/pairctl/peer-down";
+
+/// Leaves `PEER_DOWN_FILE` on the survivor, naming the old active.
+pub async fn note_peer_down(
+    s: &impl Exec,
+    address: &str,
+    name: &str,
+    deadline: Deadline,
+) -> StepResult<()> {
+    let dir = PEER_DOWN_FILE
+        .rsplit_once('/')
+        .map(|(d, _)| d)
+        .unwrap_or("/run");
+    run_ok(
+        s,
+        &format!(
+            "mkdir -p {dir} && printf '%s\\n' {} {} > {PEER_DOWN_FILE}",
+            shell_quote(address),
+            shell_quote(name)
+        ),
+        deadline.cap(CALL),
+    )
+    .await?;
+    Ok(((), format!("{PEER_DOWN_FILE}: {name} ({address})")))
+}
+
 /// Makes the node's component Primary again after its peer was confirmed gone.
 pub async fn galera_bootstrap(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
     run_ok(
@@ -608,6 +638,23 @@ mod tests {
         assert!(!fence_present(&absent, Duration::from_secs(1))
             .await
             .unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_peer_down_note_names_the_old_active_quoted() {
+        let node = FakeNode::new("n2").answer(PEER_DOWN_FILE, "");
+        let deadline = Deadline::after(Duration::from_secs(5));
+        let ((), said) = note_peer_down(&node, "10.213.57.11", "n1", deadline)
+            .await
+            .unwrap();
+        assert_eq!(said, format!("{PEER_DOWN_FILE}: n1 (10.213.57.11)"));
+        let cmd = &node.commands()[0];
+        assert!(
+            cmd.ends_with(&format!(
+                "printf '%s\\n' 10.213.57.11 n1 > {PEER_DOWN_FILE}"
+            )),
+            "{cmd}"
+        );
     }
 
     #[tokio::test]

@@ -395,6 +395,12 @@ fn plan_steps(cfg: &Config, s: &Situation) -> Vec<super::PlanStep> {
             "bootstrap Galera as the primary component (pc.bootstrap)".into(),
         ));
     }
+    if s.from_confirmed_down {
+        steps.push((
+            &s.to,
+            "note the old active down (k3s's state hand-over does not wait for it)".into(),
+        ));
+    }
     steps.push((&s.to, format!("promote: role active, epoch {}", s.epoch)));
     steps.push((&s.to, "Galera vote 2 (pc.weight)".into()));
     steps.push((
@@ -676,6 +682,13 @@ async fn promote(
     ex: &mut Executor<'_>,
 ) -> Vec<String> {
     let mut problems = Vec::new();
+    if s.from_confirmed_down {
+        let note = actions::note_peer_down(new, &s.from_address, &s.from, deadline);
+        if let Err(e) = ex.step(&s.to, "note the old active down", note).await {
+            // Only a shortcut is lost: k3s's hand-over tries the old active and gives up.
+            tracing::warn!(%e, "the peer-down note");
+        }
+    }
     if let Err(e) = ex
         .step(
             &s.to,

@@ -440,14 +440,21 @@ async fn settle(
     {
         problems.push(format!("split brain risk: {e}"));
     }
-    // The votes follow the roles (the track scripts would apply them within a second too).
-    for (node, s, w) in [(to, new, 2), (from, old, 1)] {
-        if let Err(e) = ex
-            .step(node, "Galera vote", actions::set_weight(s, w, deadline))
-            .await
-        {
-            problems.push(format!("{node}: {e}"));
+    // The votes follow the roles (the track scripts would apply them within a second too):
+    // both at once, one step, each node's result in its detail.
+    let votes = async {
+        let (a, b) = tokio::join!(
+            actions::set_weight(new, 2, deadline),
+            actions::set_weight(old, 1, deadline)
+        );
+        match (a, b) {
+            (Ok((_, a)), Ok((_, b))) => Ok(((), format!("{to} {a}, {from} {b}"))),
+            (Err(e), _) => Err(e.map_message(|m| format!("{to}: {m}"))),
+            (_, Err(e)) => Err(e.map_message(|m| format!("{from}: {m}"))),
         }
+    };
+    if let Err(e) = ex.step("both", "Galera votes", votes).await {
+        problems.push(e.to_string());
     }
     if let Err(e) = ex
         .step(

@@ -1,9 +1,7 @@
 //! Remote I/O: SSH to the nodes (russh) behind the `Exec` seam, SQL to Galera (mysql_async),
 //! HTTPS to the ingress (reqwest + rustls); `ProbeError` says by kind why a call has no
-//! answer; `batch` frames the sections of a command that answers several questions at once.
-//! Every call has a deadline.
+//! answer. Every call has a deadline.
 
-pub mod batch;
 pub mod error;
 pub mod exec;
 #[cfg(test)]
