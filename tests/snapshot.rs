@@ -1,7 +1,8 @@
 //! `pairctl snapshot` against a real OpenSSH sshd on loopback: a large stream goes through
-//! redaction, spooling and the archive in bounded memory; a hanging collector times out and
-//! the rest is intact; a whole bundle from a pair with one node down is written, inspected,
-//! and a tampered copy is caught.
+//! redaction, spooling and the archive in bounded memory (measured in a child process that
+//! runs that test alone); a hanging collector times out and the rest is intact; a whole
+//! bundle from a pair with one node down is written, inspected, and a tampered copy is
+//! caught.
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
 use crate::common::pairctl;
@@ -147,8 +148,42 @@ fn log_block(seed: usize) -> String {
     s
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn large_stream_is_redacted_and_archived_in_bounded_memory() {
+/// Set in the child that runs the memory test alone (see below).
+const MEMORY_CHILD: &str = "PAIRCTL_TEST_MEMORY_CHILD";
+const MEMORY_TEST: &str = "snapshot::large_stream_is_redacted_and_archived_in_bounded_memory";
+
+/// The memory is measured in a child process that runs this test alone (the test binary
+/// again, with only it selected): the other tests, running at the same time in this
+/// process, never count in its resident set.
+#[test]
+fn large_stream_is_redacted_and_archived_in_bounded_memory() {
+    if std::env::var_os(MEMORY_CHILD).is_some() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        return runtime.block_on(stream_in_bounded_memory());
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([MEMORY_TEST, "--exact", "--nocapture", "--test-threads=1"])
+        .env(MEMORY_CHILD, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprint!("{stderr}");
+    assert!(
+        out.status.success(),
+        "the measured child failed:\n{stdout}\n{stderr}"
+    );
+    // The child ran the test (a filter that matched nothing would pass with 0 tests).
+    assert!(stdout.contains("test result: ok. 1 passed"), "{stdout}");
+}
+
+/// The stream through redaction, spooling and the archive, in this process: its resident set
+/// grows by buffers only, not by the stream's size.
+async fn stream_in_bounded_memory() {
     let s = sshd();
     let dir = tempfile::tempdir().unwrap();
     let (_, cfg) = loop_config(dir.path(), &s);

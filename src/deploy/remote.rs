@@ -3,9 +3,9 @@
 //! sections that the stage's pure parser reads.
 
 use crate::probe::node::shell_quote;
+use crate::transport::batch::mark;
+pub use crate::transport::batch::Sections;
 use std::collections::BTreeMap;
-
-const MARK: &str = "@@pairctl:";
 
 /// Builds a check script out of sections.
 #[derive(Debug, Default, Clone)]
@@ -25,55 +25,22 @@ impl Script {
     /// stderr dropped: a section holds data only).
     pub fn section(mut self, name: &str, commands: &str) -> Self {
         self.text.push_str(&format!(
-            "echo '{MARK}{name}'\n{{\n{commands}\n}} </dev/null 2>/dev/null\n"
+            "{}\n{{\n{commands}\n}} </dev/null 2>/dev/null\n",
+            mark(name)
         ));
         self
     }
 
-    /// A section whose commands read their own here-document (for SQL with secrets).
+    /// A section whose commands are not wrapped in a group with stdin from /dev/null (they
+    /// may read their own here-document).
     pub fn raw_section(mut self, name: &str, commands: &str) -> Self {
-        self.text
-            .push_str(&format!("echo '{MARK}{name}'\n{commands}\n"));
+        self.text.push_str(&format!("{}\n{commands}\n", mark(name)));
         self
     }
 
     pub fn build(mut self) -> String {
         self.text.push_str("true\n");
         self.text
-    }
-}
-
-/// The sections of a check script's output, by name.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Sections(BTreeMap<String, String>);
-
-impl Sections {
-    pub fn parse(text: &str) -> Self {
-        let mut map = BTreeMap::new();
-        let mut current: Option<(String, String)> = None;
-        for line in text.split_inclusive('\n') {
-            if let Some(name) = line.trim_end().strip_prefix(MARK) {
-                if let Some((n, body)) = current.take() {
-                    map.insert(n, body);
-                }
-                current = Some((name.to_string(), String::new()));
-            } else if let Some((_, body)) = current.as_mut() {
-                body.push_str(line);
-            }
-        }
-        if let Some((n, body)) = current {
-            map.insert(n, body);
-        }
-        Sections(map)
-    }
-
-    /// The section's text ("" when absent).
-    pub fn get(&self, name: &str) -> &str {
-        self.0.get(name).map(String::as_str).unwrap_or("")
-    }
-
-    pub fn has(&self, name: &str) -> bool {
-        self.0.contains_key(name)
     }
 }
 
@@ -163,8 +130,16 @@ mod tests {
 
     #[test]
     fn sections_round_trip() {
-        let out = "noise\n@@pairctl:a\none\ntwo\n@@pairctl:b\n@@pairctl:c\nthree";
-        let s = Sections::parse(out);
+        let script = Script::new()
+            .section("a", "echo noise >&2; printf 'one\\ntwo\\n'")
+            .section("b", "true")
+            .section("c", "printf three")
+            .build();
+        let out = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        let s = Sections::parse(&String::from_utf8(out.stdout).unwrap());
         assert_eq!(s.get("a"), "one\ntwo\n");
         assert_eq!(s.get("b"), "");
         assert!(s.has("b"));
@@ -196,7 +171,7 @@ mod tests {
     fn script_sections_read_nothing_from_stdin() {
         let s = Script::new().section("x", "cat").build();
         assert!(s.contains("} </dev/null 2>/dev/null"), "{s}");
-        assert!(s.contains("echo '@@pairctl:x'"));
+        assert!(s.contains(&mark("x")));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use super::stages::{self, Env, NodeNet};
 use super::{Change, Problem, Stage, StagePlan};
 use crate::config::Config;
 use crate::probe::collect::NodeLink;
+use crate::transport::batch;
 use crate::transport::https::HttpsClient;
 use crate::transport::ssh::SshSession;
 use crate::transport::Deadline;
@@ -170,10 +171,12 @@ async fn observe_many(
     Ok(out)
 }
 
-const STAGE_MARK: &str = "@@pairctl-stage:";
+/// The sections that hold each stage's output in `combine` (`transport::batch`): a group of
+/// the stage's own sections.
+const STAGE_GROUP: &str = "stage:";
 
 /// One script for `node` that runs every stage's check at once and prints their outputs in
-/// order, each under a stage marker.
+/// order, each in a section of its own.
 pub fn combine(stages: &[(Stage, Vec<String>)], node: usize) -> String {
     let mut s = String::from(
         "d=$(mktemp -d /tmp/pairctl-check.XXXXXX) || exit 1\ntrap 'rm -rf \"$d\"' EXIT\n",
@@ -190,7 +193,8 @@ pub fn combine(stages: &[(Stage, Vec<String>)], node: usize) -> String {
     s.push_str("wait\n");
     for (stage, _) in stages {
         s.push_str(&format!(
-            "echo '{STAGE_MARK}{0}'; cat \"$d/{0}\"\n",
+            "{}; cat \"$d/{}\"\n",
+            batch::mark(&format!("{STAGE_GROUP}{}", stage.name())),
             stage.name()
         ));
     }
@@ -199,23 +203,16 @@ pub fn combine(stages: &[(Stage, Vec<String>)], node: usize) -> String {
 
 /// Splits `combine`'s output into each stage's sections.
 pub fn split(text: &str, stages: &[(Stage, Vec<String>)]) -> Vec<(Stage, Sections)> {
-    let mut parts: BTreeMap<Stage, String> = BTreeMap::new();
-    let mut current: Option<Stage> = None;
-    for line in text.split_inclusive('\n') {
-        if let Some(name) = line.trim_end().strip_prefix(STAGE_MARK) {
-            current = Stage::parse(name);
-            continue;
-        }
-        if let Some(c) = current {
-            parts.entry(c).or_default().push_str(line);
-        }
-    }
+    let parts: BTreeMap<Stage, &str> = batch::split(text, STAGE_GROUP)
+        .into_iter()
+        .filter_map(|(name, body)| Some((Stage::parse(name)?, body)))
+        .collect();
     stages
         .iter()
         .map(|(stage, _)| {
             (
                 *stage,
-                Sections::parse(parts.get(stage).map(String::as_str).unwrap_or("")),
+                Sections::parse(parts.get(stage).copied().unwrap_or("")),
             )
         })
         .collect()

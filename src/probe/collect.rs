@@ -225,12 +225,13 @@ fn gluster_plan<S>(cfg: &Config, links: &[NodeLink<S>], basics: &[Basics]) -> Ve
     let reports: Vec<Option<&super::gluster_local::LocalGluster>> =
         basics.iter().map(|b| b.gluster.as_ref()).collect();
     let all: Option<Vec<&super::gluster_local::LocalGluster>> = reports.iter().copied().collect();
+    let witness = super::gluster_local::witness_hosts(cfg);
     let fast_volumes: Option<Vec<VolumeFacts>> = all.and_then(|all| {
         cfg.gluster
             .volumes
             .iter()
             .map(|v| {
-                super::gluster_local::volume(v, &all).map(|(status, heal)| VolumeFacts {
+                super::gluster_local::volume(v, &all, &witness).map(|(status, heal)| VolumeFacts {
                     name: v.clone(),
                     status: Ok(status),
                     heal: Ok(heal),
@@ -246,7 +247,7 @@ fn gluster_plan<S>(cfg: &Config, links: &[NodeLink<S>], basics: &[Basics]) -> Ve
     let reachable = links.iter().filter(|l| l.session().is_some()).count();
     (0..links.len())
         .map(|i| {
-            let peers = reports[i].and_then(super::gluster_local::peers);
+            let peers = reports[i].and_then(|r| super::gluster_local::peers(r, &witness));
             let ask = if silent_peer(links, &links[i]).is_some() {
                 VolumeQuestions::NotWhilePeerSilent
             } else if reachable == 1 {
@@ -479,7 +480,8 @@ const KUBECTL: &str = "systemctl is-active --quiet k3s || exit 3; \
 exec k3s kubectl get nodes,deployments,statefulsets,daemonsets -A -o json";
 const K3S_NOT_RUNNING: &str = "k3s is not running on this node";
 
-const GLUSTER_LOCAL_SECTION: &str = "@@pairctl-gluster-local@@";
+/// The section of the basics command's output that holds the node's own Gluster report.
+const GLUSTER_LOCAL_SECTION: &str = "gluster_local";
 
 async fn gather_basics<S: Exec + Send>(
     cfg: &Config,
@@ -520,8 +522,9 @@ async fn basics_and_gluster(
     Option<super::gluster_local::LocalGluster>,
 ) {
     let command = format!(
-        "{}; echo {GLUSTER_LOCAL_SECTION}; {}",
+        "{}; {}; {}",
         node::basics_command(&cfg.k3s.state_path, &cfg.k3s.replica_path),
+        crate::transport::batch::mark(GLUSTER_LOCAL_SECTION),
         super::gluster_local::command()
     );
     // litestream's daemon over its control socket, while the command runs.
@@ -531,12 +534,13 @@ async fn basics_and_gluster(
         Ok(out) => out.stdout_str(),
         Err(e) => return (Err(e), None),
     };
-    let (basics, local) = out
-        .rsplit_once(&format!("{GLUSTER_LOCAL_SECTION}\n"))
-        .unwrap_or((out.as_str(), ""));
+    let sections = crate::transport::batch::Sections::parse(&out);
     (
-        node::parse_basics(basics, &cfg.vip.to_string(), daemon).map_err(ProbeError::from),
-        super::gluster_local::parse(local).ok(),
+        node::basics_from(&sections, &cfg.vip.to_string(), daemon).map_err(ProbeError::from),
+        sections
+            .has(GLUSTER_LOCAL_SECTION)
+            .then(|| super::gluster_local::parse(sections.get(GLUSTER_LOCAL_SECTION)).ok())
+            .flatten(),
     )
 }
 
@@ -750,20 +754,19 @@ mod tests {
     /// The node's answer to the basics command: its addresses, units, VRRP state, litestream,
     /// role and epoch, then its own Gluster report (captured on the lab).
     fn basics_text(active: bool) -> String {
-        let s = format!("{}\n", node::SEPARATOR);
         let (ip, units, vrrp, role) = if active {
             (
                 include_str!("../../fixtures/ip/with-vip.json"),
-                "active\nactive",
-                "MASTER",
-                "active",
+                "active\nactive\n",
+                "MASTER\n",
+                "active\n",
             )
         } else {
             (
                 include_str!("../../fixtures/ip/without-vip.json"),
-                "active\ninactive",
-                "BACKUP",
-                "standby",
+                "active\ninactive\n",
+                "BACKUP\n",
+                "standby\n",
             )
         };
         let local = if active {
@@ -771,10 +774,23 @@ mod tests {
         } else {
             include_str!("../../fixtures/gluster/local/healthy-n2.txt")
         };
-        format!(
-            "{ip}\n{s}{units}\n{s}{vrrp}\n{s}{s}{}{s}{s}{s}1700000004\n{s}{role}\n{s}1\n{s}{BASICS}\n{local}",
-            litestream_text(active)
-        )
+        let litestream = litestream_text(active);
+        let bodies = [
+            ip,
+            units,
+            vrrp,
+            "",
+            &litestream,
+            "",
+            "",
+            "1700000004\n",
+            role,
+            "1\n",
+            "",
+        ];
+        let mut sections: Vec<(&str, &str)> = node::SECTIONS.into_iter().zip(bodies).collect();
+        sections.push((GLUSTER_LOCAL_SECTION, local));
+        crate::transport::batch::printed(&sections)
     }
 
     /// kubectl's one list of the node and the workloads, from the lab's fixtures.

@@ -148,8 +148,19 @@ fn clip(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(80).collect()
 }
 
-/// The node's peer status, when its report shows every peer in the pool and connected.
-pub fn peers(g: &LocalGluster) -> Option<PeerFacts> {
+/// The witness's names as the pool knows its peer (its `[witness]` name and address): its peer
+/// entry may be disconnected and its arbiter bricks are not the nodes' to report.
+pub fn witness_hosts(cfg: &crate::config::Config) -> Vec<String> {
+    cfg.witness
+        .iter()
+        .flat_map(|w| [w.name.clone(), w.address.to_string()])
+        .collect()
+}
+
+/// The node's peer status, when its report shows every peer in the pool and connected — or,
+/// for the witness (`witness`: its names), in the pool and disconnected, as the CLI lists a
+/// peer that is down: the witness's checks judge it.
+pub fn peers(g: &LocalGluster, witness: &[String]) -> Option<PeerFacts> {
     if !g.glusterd {
         return None;
     }
@@ -157,10 +168,11 @@ pub fn peers(g: &LocalGluster) -> Option<PeerFacts> {
         .peers
         .iter()
         .map(|p| {
-            (p.state == IN_CLUSTER.0 && p.connected == Some(true)).then(|| Peer {
+            let down_witness = p.connected == Some(false) && witness.contains(&p.hostname);
+            (p.state == IN_CLUSTER.0 && (p.connected == Some(true) || down_witness)).then(|| Peer {
                 hostname: p.hostname.clone(),
                 uuid: p.uuid.clone(),
-                connected: true,
+                connected: !down_witness,
                 state: IN_CLUSTER.1.to_string(),
             })
         })
@@ -170,15 +182,46 @@ pub fn peers(g: &LocalGluster) -> Option<PeerFacts> {
 
 /// `volume`'s status and heal summary from every node's report (`reports`: one per node of
 /// the pool, each with its peers connected), when together they show it started, every brick
-/// reported by its owner, online, signed in and with nothing to heal.
-pub fn volume(volume: &str, reports: &[&LocalGluster]) -> Option<(VolumeStatusFacts, HealFacts)> {
-    if reports.is_empty() || reports.iter().any(|r| peers(r).is_none()) {
+/// reported by its owner, online, signed in and with nothing to heal. A witness that is down
+/// (`witness`: its names; disconnected from every reporter) reports nothing: its arbiter bricks
+/// are left out, as the CLI's volume status leaves out the bricks of a peer it cannot reach,
+/// and the witness's checks say so. A witness that is up is the CLI's to judge (None).
+pub fn volume(
+    volume: &str,
+    reports: &[&LocalGluster],
+    witness: &[String],
+) -> Option<(VolumeStatusFacts, HealFacts)> {
+    if reports.is_empty() || reports.iter().any(|r| peers(r, witness).is_none()) {
         return None;
     }
-    // Every member of the pool reported: the reporters' uuids are the pool.
-    let pool: Vec<&str> = reports.iter().map(|r| r.uuid.as_str()).collect();
+    let down_witness: Vec<&str> = reports
+        .iter()
+        .flat_map(|r| r.peers.iter())
+        .filter(|p| witness.contains(&p.hostname))
+        .map(|p| p.uuid.as_str())
+        .collect();
+    let witness_connected = reports
+        .iter()
+        .flat_map(|r| r.peers.iter())
+        .any(|p| witness.contains(&p.hostname) && p.connected != Some(false));
+    if witness_connected {
+        return None;
+    }
+    // Every member of the pool reported (but a witness that is down): the reporters' uuids
+    // are the pool.
+    let pool: Vec<&str> = reports
+        .iter()
+        .map(|r| r.uuid.as_str())
+        .chain(down_witness.iter().copied())
+        .collect();
     if reports.iter().any(|r| {
-        r.peers.len() + 1 != pool.len() || r.peers.iter().any(|p| !pool.contains(&p.uuid.as_str()))
+        r.peers
+            .iter()
+            .filter(|p| !down_witness.contains(&p.uuid.as_str()))
+            .count()
+            + 1
+            != reports.len()
+            || r.peers.iter().any(|p| !pool.contains(&p.uuid.as_str()))
     }) {
         return None;
     }
@@ -189,6 +232,9 @@ pub fn volume(volume: &str, reports: &[&LocalGluster]) -> Option<(VolumeStatusFa
     let mut bricks = Vec::new();
     let mut heal = Vec::new();
     for (owner, name) in &first.bricks {
+        if down_witness.contains(&owner.as_str()) {
+            continue;
+        }
         let report = reports.iter().find(|r| &r.uuid == owner)?;
         let v = report.volumes.iter().find(|v| v.name == volume)?;
         if !v.started || v.bricks != first.bricks {
@@ -269,6 +315,10 @@ mod tests {
     /// The round's facts as the CLI gave them, and as the local reports give them where they
     /// answer (the CLI's elsewhere): what `collect::gather_plan` does.
     fn both_ways(state: &str) -> (ClusterFacts, ClusterFacts, [bool; 3]) {
+        both_ways_with(state, &[])
+    }
+
+    fn both_ways_with(state: &str, witness: &[String]) -> (ClusterFacts, ClusterFacts, [bool; 3]) {
         let mut cli = crate::model::tests::healthy();
         for (i, n) in ["n1", "n2"].iter().enumerate() {
             cli.nodes[i].gluster_peers =
@@ -285,13 +335,13 @@ mod tests {
         let mut local = cli.clone();
         let mut answered = [false; 3];
         for (i, r) in reports.iter().enumerate().filter(|_| reports.len() == 2) {
-            if let Some(p) = peers(r) {
+            if let Some(p) = peers(r, witness) {
                 local.nodes[i].gluster_peers = Ok(p);
                 answered[i] = true;
             }
         }
         let all: Vec<&LocalGluster> = reports.iter().collect();
-        if let Some((status, heal)) = volume("shared", &all).filter(|_| all.len() == 2) {
+        if let Some((status, heal)) = volume("shared", &all, witness).filter(|_| all.len() == 2) {
             local.nodes[1].volumes = vec![VolumeFacts {
                 name: "shared".into(),
                 status: Ok(status),
@@ -308,6 +358,11 @@ mod tests {
             &crate::model::tests::exp(),
             std::time::Duration::from_millis(1),
         );
+        gluster_part(&r)
+    }
+
+    /// The verdict and the gluster checks of a report.
+    fn gluster_part(r: &crate::model::ClusterReport) -> (String, serde_json::Value) {
         let checks: Vec<_> = r
             .checks
             .iter()
@@ -359,14 +414,74 @@ mod tests {
         assert_eq!(r.volumes[0].own[0].pid, None);
         let down = parse("glusterd down\n").unwrap();
         assert!(!down.glusterd);
-        assert_eq!(peers(&down), None);
+        assert_eq!(peers(&down, &[]), None);
         assert!(parse("").is_err());
         assert!(parse("self x\n\u{1b}[31mjunk\n").is_err());
         // A peer whose name did not resolve cannot be called connected.
         let unresolved = parse("self a\npeer b 3 - n9\n").unwrap();
         assert_eq!(unresolved.peers[0].connected, None);
-        assert_eq!(peers(&unresolved), None);
+        assert_eq!(peers(&unresolved, &[]), None);
         // Only in-cluster peers.
-        assert_eq!(peers(&parse("self a\npeer b 6 1 n9\n").unwrap()), None);
+        assert_eq!(peers(&parse("self a\npeer b 6 1 n9\n").unwrap(), &[]), None);
+    }
+
+    fn witness() -> crate::config::Node {
+        crate::config::Node {
+            name: "w".into(),
+            address: "10.213.57.46".parse().unwrap(),
+        }
+    }
+
+    /// The gluster checks as status gives them with a witness: the pair's judged without the
+    /// witness's parts, the witness's (its arbiter brick) from all the facts.
+    fn witness_checks(f: &ClusterFacts) -> (String, serde_json::Value) {
+        let w = witness();
+        let mut r = crate::model::judge(
+            &crate::witness::without_witness(f, &w),
+            &crate::model::tests::exp(),
+            std::time::Duration::from_millis(1),
+        );
+        let facts = crate::witness::WitnessFacts {
+            witness: w,
+            ssh_port: 22,
+            reach: Vec::new(),
+        };
+        crate::witness::amend(&mut r, f, &facts);
+        gluster_part(&r)
+    }
+
+    #[test]
+    fn with_the_witness_down_the_files_judge_the_nodes_bricks_and_the_arbiter_is_the_witness_checks(
+    ) {
+        let names = vec!["w".to_string(), "10.213.57.46".to_string()];
+        let (cli, local, answered) = both_ways_with("witness-down", &names);
+        // The CLI's heal info waited 10 s on the arbiter's brick (captured: it answered then).
+        assert_eq!(answered, [true, true, true]);
+        assert_eq!(witness_checks(&cli), witness_checks(&local));
+        let (_, checks) = witness_checks(&local);
+        let text = checks.to_string();
+        assert!(text.contains("2 bricks online, nothing to heal"), "{text}");
+        assert!(
+            text.contains("no brick of w in the volume status"),
+            "{text}"
+        );
+        // The witness's peer entry is there, disconnected, as the CLI lists it.
+        let p = local.nodes[0].gluster_peers.as_ref().unwrap();
+        assert_eq!(p, cli.nodes[0].gluster_peers.as_ref().unwrap());
+        assert!(p.peers.iter().any(|p| p.hostname == "w" && !p.connected));
+        // Without the witness configured, a disconnected peer is the CLI's to judge.
+        assert_eq!(both_ways("witness-down").2, [false, false, false]);
+    }
+
+    #[test]
+    fn with_the_witness_up_its_arbiter_brick_is_the_clis_to_judge() {
+        let names = vec!["w".to_string()];
+        let (cli, local, answered) = both_ways_with("witness-up", &names);
+        assert_eq!(answered, [true, true, false]);
+        assert_eq!(witness_checks(&cli), witness_checks(&local));
+        assert!(witness_checks(&cli)
+            .1
+            .to_string()
+            .contains("arbiter brick w:/srv/bricks/shared online"));
     }
 }

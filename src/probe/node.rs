@@ -4,6 +4,7 @@
 //! last role change, and the quorum arrangement's facts: the node's role, epoch and fence marker.
 
 use super::ParseError;
+use crate::transport::batch::{self, Sections};
 use crate::transport::ProbeError;
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +19,20 @@ pub const EPOCH_FILE: &str = "/etc/pairctl/epoch";
 /// Present while the node is fenced (after a failover away from it): `key=value` lines.
 pub const FENCE_FILE: &str = "/etc/pairctl/fenced";
 
-pub(crate) const SEPARATOR: &str = "@@pairctl-section@@";
+/// The basics command's sections (`transport::batch`), in the order it prints them.
+pub(crate) const SECTIONS: [&str; 11] = [
+    "ip",
+    "units",
+    "vrrp_state",
+    "maintenance",
+    "litestream",
+    "deployment",
+    "last_change",
+    "maintenance_mode",
+    "role",
+    "epoch",
+    "fence",
+];
 /// The node reads at most one byte more of each file than its parser accepts: a huge or
 /// endless file costs a line in the report, not the other facts of the node.
 const STATE_LIMIT: usize = 4096;
@@ -109,38 +123,32 @@ pub fn fence_text(fence: &Fence) -> String {
 /// The shell command whose output `parse_basics` reads. Paths are quoted by the caller's
 /// config (they come from the operator's file, not from the network).
 pub fn basics_command(state_path: &str, replica_path: &str) -> String {
-    let sep = format!("echo {SEPARATOR}");
-    [
+    let commands = [
         "ip -j addr".to_string(),
-        sep.clone(),
         "systemctl is-active keepalived k3s".to_string(),
-        sep.clone(),
         format!("head -c {} {VRRP_STATE_FILE} 2>/dev/null", STATE_LIMIT + 1),
-        sep.clone(),
         format!("test -e {MAINTENANCE_FILE} && echo maintenance"),
-        sep.clone(),
         super::litestream::command(state_path, replica_path),
-        sep.clone(),
         format!(
             "head -c {} {DEPLOYMENT_RECORD} 2>/dev/null",
             RECORD_LIMIT + 1
         ),
-        sep.clone(),
         // The last role change: maintenance on/off/expiry are in the history too.
         format!(
             "grep -E '\"kind\":\"(swap|failover|rejoin)\"' {HISTORY_FILE} 2>/dev/null | tail -n 1 | head -c {}; true",
             RECORD_LIMIT + 1
         ),
-        sep.clone(),
         crate::maintenance::probe_command(),
-        sep.clone(),
         format!("head -c 64 {ROLE_FILE} 2>/dev/null"),
-        sep.clone(),
         format!("head -c 32 {EPOCH_FILE} 2>/dev/null"),
-        sep,
         format!("head -c 2048 {FENCE_FILE} 2>/dev/null; true"),
-    ]
-    .join("; ")
+    ];
+    SECTIONS
+        .iter()
+        .zip(commands)
+        .map(|(name, command)| format!("{}; {command}", batch::mark(name)))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 pub fn shell_quote(s: &str) -> String {
@@ -160,12 +168,25 @@ pub fn parse_basics(
     vip: &str,
     daemon: super::litestream::DaemonAnswer,
 ) -> Result<BasicFacts, ParseError> {
-    let sections: Vec<&str> = text.split(&format!("{SEPARATOR}\n")).collect();
-    if sections.len() != 11 {
-        return Err(ParseError::new(
-            "node basics",
-            format!("expected 11 sections, got {}", sections.len()),
-        ));
+    basics_from(&Sections::parse(text), vip, daemon)
+}
+
+/// `parse_basics` on output already split into sections (it may hold more sections than the
+/// basics'); a missing section is an error, not an empty answer.
+pub fn basics_from(
+    out: &Sections,
+    vip: &str,
+    daemon: super::litestream::DaemonAnswer,
+) -> Result<BasicFacts, ParseError> {
+    let mut sections = [""; SECTIONS.len()];
+    for (body, name) in sections.iter_mut().zip(SECTIONS) {
+        if !out.has(name) {
+            return Err(ParseError::new(
+                "node basics",
+                format!("no {name} section in the output"),
+            ));
+        }
+        *body = out.get(name);
     }
     let interfaces = super::ip::parse_ip_addr(sections[0])?;
     let vip_interface = super::ip::holds_address(&interfaces, vip);
@@ -236,11 +257,22 @@ mod tests {
     }
 
     fn sample(ip: &str, units: &str, litestream: &str) -> String {
-        let s = format!("{SEPARATOR}\n");
-        format!(
-            "{ip}\n{s}{units}\n{s}MASTER\n{s}{s}{litestream}{s}{}\n{s}{s}1700000004\n{s}active\n{s}4\n{s}",
-            r#"{"version":"3.1.0","build":"7","virtual_ip":"10.213.57.10","node_ips":["10.213.57.11","10.213.57.12"]}"#
-        )
+        let deployment = r#"{"version":"3.1.0","build":"7","virtual_ip":"10.213.57.10","node_ips":["10.213.57.11","10.213.57.12"]}"#;
+        let units = format!("{units}\n");
+        let bodies = [
+            ip,
+            &units,
+            "MASTER\n",
+            "",
+            litestream,
+            deployment,
+            "",
+            "1700000004\n",
+            "active\n",
+            "4\n",
+            "",
+        ];
+        batch::printed(&SECTIONS.into_iter().zip(bodies).collect::<Vec<_>>())
     }
 
     #[test]

@@ -58,7 +58,8 @@ fn near_shapes() -> impl Strategy<Value = String> {
         "<brick>",
         "<numberOfEntries>",
         "<?xml version=\"1.0\"?>",
-        "@@pairctl-section@@",
+        "\n@@pairctl:",
+        "@@pairctl:ip\n",
         "@@pairctl-asked ",
         "@@litestream:list\n",
         "@@litestream:ltx\n",
@@ -113,8 +114,8 @@ proptest! {
         let _ = super::litestream::parse_cli(&format!("{junk}\n@@litestream:list\n{cut}\nrc=1\n@@litestream:ltx\n{junk}\nrc=0\n"), DB);
         let _ = super::litestream::parse_restore(&text);
         let _ = super::litestream::parse_restore_record(&junk);
-        let sep = "@@pairctl-section@@\n";
-        let _ = node::parse_basics(&format!("{cut}{junk}\n{sep}{junk}{sep}{junk}{sep}{sep}{junk}{sep}{junk}{sep}{junk}"), "10.213.57.10", answer());
+        let sections: Vec<(&str, &str)> = node::SECTIONS.iter().enumerate().map(|(i, name)| (*name, [cut.as_str(), junk.as_str(), ""][i % 3])).collect();
+        let _ = node::parse_basics(&crate::transport::batch::printed(&sections), "10.213.57.10", answer());
         let _ = ip::parse_ip_addr(&text);
         let _ = ip::parse_ip_addr(&cut);
     }
@@ -148,7 +149,7 @@ proptest! {
 
     #[test]
     fn deploy_check_sections_never_panic(text in near_shapes()) {
-        let s = crate::deploy::remote::Sections::parse(&text.replace("@@pairctl-section@@", "@@pairctl:units"));
+        let s = crate::deploy::remote::Sections::parse(&text.replace("@@pairctl:ip", "@@pairctl:units"));
         let _ = crate::deploy::remote::parse_units(s.get("units"));
         let _ = crate::deploy::remote::parse_units(&text);
     }

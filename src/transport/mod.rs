@@ -1,7 +1,9 @@
 //! Remote I/O: SSH to the nodes (russh) behind the `Exec` seam, SQL to Galera (mysql_async),
 //! HTTPS to the ingress (reqwest + rustls); `ProbeError` says by kind why a call has no
-//! answer. Every call has a deadline.
+//! answer; `batch` frames the sections of a command that answers several questions at once.
+//! Every call has a deadline.
 
+pub mod batch;
 pub mod error;
 pub mod exec;
 #[cfg(test)]
