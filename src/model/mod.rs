@@ -1032,7 +1032,9 @@ fn volume_check(facts: &ClusterFacts, vol: &str) -> Check {
         &name,
         CLUSTER,
         Impact::Degraded,
-        last_err.unwrap_or_else(|| "no node could report the volume".into()),
+        last_err.unwrap_or_else(|| {
+            crate::transport::ProbeError::failed("no node could report the volume")
+        }),
     )
 }
 

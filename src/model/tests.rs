@@ -233,7 +233,9 @@ fn no_vip_holder_is_critical() {
 fn standby_down_is_degraded_and_size_one_accepted() {
     let mut f = healthy();
     down(&mut f, 1);
-    f.nodes[0].peer_ssh = Err("ssh 10.213.57.12: exit status 255: Connection timed out".into());
+    f.nodes[0].peer_ssh = Err(crate::transport::ProbeError::failed(
+        "ssh 10.213.57.12: exit status 255: Connection timed out",
+    ));
     f.nodes[0].galera = Ok(galera::parse_wsrep_text(
         &include_str!("../../fixtures/galera/synced-primary.tsv")
             .replace("wsrep_cluster_size\t2", "wsrep_cluster_size\t1"),
@@ -256,8 +258,9 @@ fn standby_down_is_degraded_and_size_one_accepted() {
 #[test]
 fn standby_database_stopped_is_degraded() {
     let mut f = healthy();
-    f.nodes[1].galera =
-        Err("n2: MariaDB 10.213.57.12:3306: cannot connect: Connection refused".into());
+    f.nodes[1].galera = Err(crate::transport::ProbeError::failed(
+        "n2: MariaDB 10.213.57.12:3306: cannot connect: Connection refused",
+    ));
     f.nodes[0].galera = Ok(galera::parse_wsrep_text(
         &include_str!("../../fixtures/galera/synced-primary.tsv")
             .replace("wsrep_cluster_size\t2", "wsrep_cluster_size\t1"),
@@ -357,7 +360,7 @@ fn kubernetes_inconsistent_with_enabled_services_is_critical() {
 fn k3s_stopped_on_active_is_critical() {
     let mut f = healthy();
     f.nodes[0].basics.as_mut().unwrap().k3s_active = false;
-    f.nodes[0].kube_nodes = Err("refused".into());
+    f.nodes[0].kube_nodes = Err(crate::transport::ProbeError::failed("refused"));
     let r = run(&f);
     assert_eq!(r.verdict, Verdict::Critical);
     assert_eq!(check(&r, "k3s", "n1").result, CheckResult::Fail);
@@ -463,7 +466,9 @@ fn a_missing_or_unreadable_replica_fails() {
     let c = check(&run(&f), "replica", "n2").clone();
     assert_eq!(c.result, CheckResult::Fail);
     assert!(c.detail.contains("no replica"), "{}", c.detail);
-    litestream_of(&mut f, 1).replica = Some(Err("readdirent x: input/output error".into()));
+    litestream_of(&mut f, 1).replica = Some(Err(crate::transport::ProbeError::failed(
+        "readdirent x: input/output error",
+    )));
     let c = check(&run(&f), "replica", "n2").clone();
     assert!(
         c.detail.contains("replica unreadable: readdirent"),
@@ -490,7 +495,9 @@ fn active_unreachable_and_vip_dead_is_critical() {
     let mut f = healthy();
     down(&mut f, 0);
     for s in &mut f.services {
-        s.status = Err("cannot connect: Connection refused".into());
+        s.status = Err(crate::transport::ProbeError::failed(
+            "cannot connect: Connection refused",
+        ));
     }
     let r = run(&f);
     assert_eq!(r.verdict, Verdict::Critical);
@@ -645,7 +652,9 @@ fn a_partitioned_standby_is_degraded_not_critical() {
         1,
     ));
     f.nodes[1].basics.as_mut().unwrap().vrrp_state = Some("FAULT".into());
-    f.nodes[0].peer_ssh = Err("ssh n2: connect timed out".into());
+    f.nodes[0].peer_ssh = Err(crate::transport::ProbeError::failed(
+        "ssh n2: connect timed out",
+    ));
     let r = run(&f);
     assert_eq!(
         r.verdict,

@@ -236,7 +236,7 @@ async fn situate(
     };
     let galera = match survivor {
         Some(s) => actions::galera_local(s, l.deadline.cap(Duration::from_secs(5))).await,
-        None => Err("no session".into()),
+        None => Err(ProbeError::not_asked("no session")),
     };
     let needs_bootstrap = matches!(&galera, Ok(g) if g.cluster_status != ClusterStatus::Primary);
     // A reachable old active that kept quorum alone (a partition) may hold writes the
@@ -297,7 +297,7 @@ async fn confirm_down(
                 actions::confirm_down_from(s, from_address, l.deadline.cap(Duration::from_secs(5)))
                     .await
             }
-            (None, None) => Err("no session".into()),
+            (None, None) => Err(ProbeError::not_asked("no session")),
         }
     };
     // A live old active the witness still reaches is a partition, and bootstrapping the

@@ -1129,7 +1129,7 @@ async fn join(c: &Ctx<'_>, running: bool, sst: bool) -> StepResult<()> {
             c.deadline.cap(Duration::from_secs(125)),
         )
         .await
-        .map_err(|e| format!("cannot stop mariadb: {e}"))?;
+        .map_err(|e| e.context("cannot stop mariadb"))?;
     }
     if sst {
         run_ok(c.s, &format!("rm -f {GRASTATE}"), c.deadline.cap(CALL)).await?;
@@ -1148,7 +1148,7 @@ async fn join(c: &Ctx<'_>, running: bool, sst: bool) -> StepResult<()> {
         c.deadline.cap(Duration::from_secs(secs + 5)),
     )
     .await
-    .map_err(|e| format!("mariadb did not start: {e}"))?;
+    .map_err(|e| e.context("mariadb did not start"))?;
     let donor = actions::galera_local(c.donor, c.deadline.cap(CALL)).await?;
     let wait_synced = |limit: Duration| {
         let uuid = donor.cluster_state_uuid.clone();
@@ -1187,7 +1187,7 @@ async fn join(c: &Ctx<'_>, running: bool, sst: bool) -> StepResult<()> {
             )));
         }
     }
-    let synced = synced.ok_or_else(|| "not Synced".to_string())?;
+    let synced = synced.ok_or_else(|| ProbeError::timed_out("not Synced"))?;
     let journal = run_ok(
         c.s,
         &format!("journalctl -u mariadb --since @{} --no-pager -o cat 2>/dev/null | grep -E 'completed on joiner|IST received|SST received|Receiving IST: ' | tail -n 8 | head -c 4000; true", shell_quote(&since)),
@@ -1256,7 +1256,7 @@ async fn gluster_healed(c: &Ctx<'_>) -> StepResult<()> {
         c.deadline.cap(Duration::from_secs(30)),
     )
     .await
-    .map_err(|e| format!("glusterd on {}: {e}", c.node))?;
+    .map_err(|e| e.context(format!("glusterd on {}", c.node)))?;
     let started = Instant::now();
     let limit = Deadline::after(c.deadline.cap(Duration::from_secs(90)));
     let mut healed = Vec::new();

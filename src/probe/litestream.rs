@@ -953,7 +953,9 @@ mod tests {
         };
         let standby = |replica: Probe<ReplicaPos>| LitestreamFacts {
             now: t as f64 + 2.0, // another clock: ages are taken on each node's own
-            daemon: Err("not running (no control socket)".into()),
+            daemon: Err(crate::transport::ProbeError::failed(
+                "not running (no control socket)",
+            )),
             local: None,
             replica: Some(replica),
         };
@@ -969,7 +971,12 @@ mod tests {
         assert_eq!((l.behind(), l.age()), (4, Duration::from_secs(42)));
         assert_eq!(
             lag(
-                &active(Err("not running (no control socket)".into()), 1),
+                &active(
+                    Err(crate::transport::ProbeError::failed(
+                        "not running (no control socket)"
+                    )),
+                    1
+                ),
                 &standby(at(Some(1), t))
             )
             .unwrap_err()
@@ -985,7 +992,9 @@ mod tests {
         assert_eq!(
             lag(
                 &active(syncing(), 1),
-                &standby(Err("readdirent x: EIO".into()))
+                &standby(Err(crate::transport::ProbeError::failed(
+                    "readdirent x: EIO"
+                )))
             )
             .unwrap_err()
             .to_string(),

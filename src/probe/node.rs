@@ -251,7 +251,9 @@ mod tests {
 
     fn no_daemon() -> super::super::litestream::DaemonAnswer {
         super::super::litestream::DaemonAnswer {
-            daemon: Err("not running (no control socket)".into()),
+            daemon: Err(crate::transport::ProbeError::failed(
+                "not running (no control socket)",
+            )),
             answered: false,
         }
     }

@@ -94,7 +94,9 @@ fn fixture_prefix() -> impl Strategy<Value = String> {
 
 fn answer() -> super::litestream::DaemonAnswer {
     super::litestream::DaemonAnswer {
-        daemon: Err("not running (no control socket)".into()),
+        daemon: Err(crate::transport::ProbeError::failed(
+            "not running (no control socket)",
+        )),
         answered: false,
     }
 }

@@ -80,21 +80,6 @@ impl From<ProbeError> for String {
     }
 }
 
-/// A sentence without a kind is a failure of the call that produced it. It hides the kind:
-/// only plan/rejoin.rs's steps still lean on it (`?` on a `format!`); the transports name
-/// their kinds.
-impl From<String> for ProbeError {
-    fn from(message: String) -> Self {
-        Self::failed(message)
-    }
-}
-
-impl From<&str> for ProbeError {
-    fn from(message: &str) -> Self {
-        Self::failed(message)
-    }
-}
-
 /// An answer its parser could not read.
 impl From<crate::probe::ParseError> for ProbeError {
     fn from(e: crate::probe::ParseError) -> Self {
