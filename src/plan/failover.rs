@@ -546,9 +546,9 @@ async fn act(
 /// Fences the reachable old active: the durable marker, then its database stopped (the
 /// survivor is to be bootstrapped: two primaries otherwise) or its vote 0, then waits until it
 /// no longer holds the VIP. An error is how the failover ends.
-async fn fence_old(
-    links: &[NodeLink],
-    old: &SshSession,
+async fn fence_old<S: Exec>(
+    links: &[NodeLink<S>],
+    old: &S,
     s: &Situation,
     vip: &str,
     deadline: Deadline,
@@ -746,7 +746,7 @@ async fn promote(
 
 /// The state left, as observed now: who holds the VIP, whether the old active's marker is
 /// there (or that it is out of reach and fences itself when it returns).
-async fn observed(links: &[NodeLink], s: &Situation, vip: &str) -> String {
+async fn observed<S: Exec>(links: &[NodeLink<S>], s: &Situation, vip: &str) -> String {
     let vip_of = |name: &str| {
         let name = name.to_string();
         async move {
@@ -801,3 +801,7 @@ mod tests {
         assert_eq!(nodes_in_component(&g), 1);
     }
 }
+
+#[cfg(test)]
+#[path = "fence_tests.rs"]
+mod fence_tests;

@@ -474,15 +474,9 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::probe::node::{EPOCH_FILE, ROLE_FILE};
+    use crate::render::progress::Silent;
     use crate::transport::fake::FakeNode;
     use crate::transport::ProbeError;
-
-    struct Silent;
-    impl Reporter for Silent {
-        fn step_started(&self, _: &str) {}
-        fn step_finished(&self, _: &str, _: bool, _: &str, _: Duration) {}
-        fn note(&self, _: &str) {}
-    }
 
     const VIP: &str = "10.213.57.10";
     const WITH_VIP: &str = include_str!("../../fixtures/ip/with-vip.json");

@@ -31,7 +31,7 @@ impl<S> NodeLink<S> {
 }
 
 /// The connected session to the node called `name`, if any.
-pub fn session_of<'a>(links: &'a [NodeLink], name: &str) -> Option<&'a SshSession> {
+pub fn session_of<'a, S>(links: &'a [NodeLink<S>], name: &str) -> Option<&'a S> {
     links
         .iter()
         .find(|l| l.node.name == name)

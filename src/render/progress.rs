@@ -13,6 +13,17 @@ pub trait Reporter: Send + Sync {
     fn note(&self, text: &str);
 }
 
+/// Reports nothing: for tests that drive an `Executor` and read its records.
+#[cfg(test)]
+pub struct Silent;
+
+#[cfg(test)]
+impl Reporter for Silent {
+    fn step_started(&self, _: &str) {}
+    fn step_finished(&self, _: &str, _: bool, _: &str, _: Duration) {}
+    fn note(&self, _: &str) {}
+}
+
 pub struct StepReporter {
     enabled: bool,
     tty: bool,
