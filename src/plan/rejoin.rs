@@ -18,6 +18,7 @@ use crate::probe::collect::NodeLink;
 use crate::probe::galera::{self, ClusterStatus, GaleraFacts, LocalState};
 use crate::probe::node::{shell_quote, FENCE_FILE};
 use crate::render::progress::Reporter;
+use crate::transport::batch;
 use crate::transport::https::HttpsClient;
 use crate::transport::ssh::SshSession;
 use crate::transport::Deadline;
@@ -30,7 +31,6 @@ pub const GRASTATE: &str = "/var/lib/mysql/grastate.dat";
 pub const DATADIR: &str = "/var/lib/mysql";
 /// Where superseded state goes (archived, never deleted).
 pub const ARCHIVE_DIR: &str = "/var/lib/pairctl/archive";
-const SEP: &str = "@@pairctl-rejoin@@";
 const CALL: Duration = Duration::from_secs(10);
 /// At most this many split-brain file names are kept per volume (a node's text is bounded).
 const NAMES_KEPT: usize = 20;
@@ -255,20 +255,23 @@ pub struct Returning {
 fn returning_command(state_path: &str) -> String {
     let state = shell_quote(state_path);
     format!(
-        "systemctl is-active mariadb; echo {SEP}; head -c 4096 {GRASTATE} 2>/dev/null; echo {SEP}; \
+        "{}; systemctl is-active mariadb; {}; head -c 4096 {GRASTATE} 2>/dev/null; {}; \
 if systemctl is-active -q mariadb; then timeout 5 mariadb -N -B -e \"SHOW GLOBAL STATUS LIKE 'wsrep%'\" 2>/dev/null | head -c 65536; fi; \
-echo {SEP}; stat -c %s {state} 2>/dev/null; true"
+{}; stat -c %s {state} 2>/dev/null; true",
+        batch::mark("mariadb"),
+        batch::mark("grastate"),
+        batch::mark("wsrep"),
+        batch::mark("k3s-state"),
     )
 }
 
 fn parse_returning(text: &str) -> Returning {
-    let parts: Vec<&str> = text.split(&format!("{SEP}\n")).collect();
-    let part = |i: usize| parts.get(i).copied().unwrap_or("");
+    let s = batch::Sections::parse(text);
     Returning {
-        mariadb_active: part(0).trim() == "active",
-        live: galera::parse_wsrep_text(part(2)).ok(),
-        saved: parse_grastate(part(1)),
-        k3s_state_bytes: part(3).trim().parse().ok(),
+        mariadb_active: s.get("mariadb").trim() == "active",
+        live: galera::parse_wsrep_text(s.get("wsrep")).ok(),
+        saved: parse_grastate(s.get("grastate")),
+        k3s_state_bytes: s.get("k3s-state").trim().parse().ok(),
     }
 }
 
@@ -334,15 +337,23 @@ async fn fork_seqno(links: &[NodeLink], node: &str, active: &str) -> Option<u64>
 async fn gluster_on(s: &SshSession, volume: &str) -> VolumeDivergence {
     let v = shell_quote(volume);
     let cmd = format!(
-        "timeout -k 1 10 gluster --mode=script volume heal {v} info 2>&1 | head -c 65536; echo {SEP}; \
-timeout -k 1 10 gluster --mode=script volume heal {v} info split-brain 2>&1 | head -c 65536"
+        "{}; timeout -k 1 10 gluster --mode=script volume heal {v} info 2>&1 | head -c 65536; {}; \
+timeout -k 1 10 gluster --mode=script volume heal {v} info split-brain 2>&1 | head -c 65536",
+        batch::mark("heal"),
+        batch::mark("split-brain"),
     );
     match s.exec(&cmd, CALL + Duration::from_secs(12)).await {
         Ok(out) => {
             let text = out.stdout_str();
-            let (heal, split) = text
-                .split_once(&format!("{SEP}\n"))
-                .unwrap_or((text.as_str(), ""));
+            let s = batch::Sections::parse(&text);
+            // Without its marker (the shell did not get that far) the whole answer is read as
+            // heal info, so that its error shows what came back.
+            let heal = if s.has("heal") {
+                s.get("heal")
+            } else {
+                text.as_str()
+            };
+            let split = s.get("split-brain");
             let pending = parse_pending(heal);
             VolumeDivergence {
                 volume: volume.to_string(),
@@ -1484,7 +1495,12 @@ mod tests {
 
     #[test]
     fn the_returning_node_is_read_in_one_command() {
-        let text = format!("inactive\n{SEP}\nuuid: {UUID}\nseqno: 20\n{SEP}\n{SEP}\n4096\n");
+        let text = crate::transport::batch::printed(&[
+            ("mariadb", "inactive\n"),
+            ("grastate", &format!("uuid: {UUID}\nseqno: 20\n")),
+            ("wsrep", ""),
+            ("k3s-state", "4096\n"),
+        ]);
         let r = parse_returning(&text);
         assert!(!r.mariadb_active && r.live.is_none());
         assert_eq!(r.saved, Some((UUID.into(), Some(20))));
