@@ -92,17 +92,16 @@ held() {
 # with equal votes a component without it is the only one that can be Primary, so the active
 # cannot keep or regain quorum (and its own keepalived drops the VIP and stops k3s when its
 # Galera leaves the Primary component: its lease). It waits LEASE seconds after first seeing
-# that (the active's demotion takes about two seconds; LEASE also makes up for keepalived's
-# short master-down interval, one advert: see the README's timing argument), then writes the next
+# that (the active's demotion takes fall 3 of these one-second checks), then writes the next
 # epoch into the cluster's database and its epoch and role files: chk_role lets keepalived take
 # the VIP, and the notify script starts k3s from the litestream replica.
 takeover() {
     lease=$(witness_value lease)
-    case $lease in '' | *[!0-9]*) lease=6 ;; esac
+    case $lease in '' | *[!0-9]*) lease=3 ;; esac
     members=$(echo "$2" | tr ',' '\n' | grep -c ':')
     if [ "$1" = 3 ] && [ "$members" = 2 ]; then
         rm -f "$TAKEOVER_FILE"
-        stepout 6
+        stepout "$lease"
         return 0
     fi
     rm -f "$STEPOUT_FILE"
@@ -134,12 +133,12 @@ takeover() {
 # reaches HOST PORT: a TCP connection within a second (bash's /dev/tcp).
 reaches() { timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2> /dev/null; }
 
-# stepout SECONDS — a standby with a witness in a whole cluster (size 3) that cannot reach the
+# stepout LEASE — a standby with a witness in a whole cluster (size 3) that cannot reach the
 # active directly: garbd relays between the two, so Galera stays one Primary component, but
 # this node no longer gets the k3s state replica and is no safe takeover target. When the
 # witness still reaches the active (it is alive: a partition, not a death, which Galera would
-# turn into an eviction and a takeover), the standby steps out after SECONDS (6: a short glitch
-# of the link costs nothing; a partition is not a death, so the lease plays no part): it fences
+# turn into an eviction and a takeover), the standby steps out after twice LEASE seconds (a
+# short glitch of the link costs nothing): it fences
 # itself and stops its database, so that the active and garbd are the cluster. A rejoin brings
 # it back.
 stepout() {
@@ -156,7 +155,7 @@ stepout() {
         rm -f "$STEPOUT_FILE"
         return 0
     fi
-    held "$STEPOUT_FILE" "$1" "step-out: the active $peer is cut off from this node but the witness reaches it; stepping out in $1s" || return 0
+    held "$STEPOUT_FILE" $((2 * $1)) "step-out: the active $peer is cut off from this node but the witness reaches it; stepping out in $((2 * $1))s" || return 0
     rm -f "$STEPOUT_FILE"
     fence "partitioned from the active ($peer), which the witness still reaches: stepped out of the cluster (database stopped)" "$(cat "$EPOCH_FILE" 2> /dev/null || echo 0)"
     systemctl --no-block stop mariadb 2> /dev/null

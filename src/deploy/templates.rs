@@ -31,15 +31,8 @@ pub const SERVICES_FILE: &str = "/etc/pairctl/services";
 pub const GALERA_PROVIDER: &str = "/usr/lib/galera/libgalera_smm.so";
 
 /// The same VRRP priority on both nodes: the role decides who may be the active, not the node
-/// (pairctl-quorum.sh holds every node but the active in FAULT). The highest short of the
-/// address owner's 255, so that the skew time is 4 ms (at 100 it was 0.61 s): a demoted
-/// active's priority-0 advert hands the VIP over at once (swap).
-pub const PRIORITY: u8 = 254;
-/// Missed adverts before a BACKUP takes the VIP (VRRP's default is 3). Only the active is ever
-/// eligible for the VIP outside a role change (the track scripts hold the other in FAULT), so
-/// this interval is not what keeps one holder; it is what a survivor waits after its promotion
-/// when the old active is gone (failover, the witness's takeover, whose lease covers it).
-pub const DOWN_TIMER_ADVERTS: u8 = 1;
+/// (pairctl-quorum.sh holds every node but the active in FAULT).
+pub const PRIORITY: u8 = 100;
 
 /// The Galera vote of a role (`pc.weight`): the active alone keeps quorum (2 of 3), the standby
 /// alone does not (1 of 3), a fenced node never counts.
@@ -97,8 +90,7 @@ vrrp_script chk_galera {{
 }}
 
 # Both nodes start as BACKUP with nopreempt and the same priority; the notify script starts
-# k3s, the ingress and the replication on the MASTER. A BACKUP takes the VIP one missed advert
-# after it became eligible (only a promoted node ever is: the role decides, not VRRP).
+# k3s, the ingress and the replication on the MASTER.
 vrrp_instance VI_1 {{
     state BACKUP
     nopreempt
@@ -106,7 +98,6 @@ vrrp_instance VI_1 {{
     virtual_router_id {router_id}
     priority {priority}
     advert_int 1
-    down_timer_adverts {down_timer_adverts}
     unicast_src_ip {address}
     unicast_peer {{
         {peer}
@@ -127,7 +118,6 @@ vrrp_instance VI_1 {{
         interface = interface,
         router_id = cfg.deploy.vrrp_router_id,
         priority = PRIORITY,
-        down_timer_adverts = DOWN_TIMER_ADVERTS,
         address = this.address,
         peer = peer.address,
         vip = cfg.vip,
@@ -337,8 +327,8 @@ mod tests {
         let n1 = keepalived_conf(&cfg, 0, "eth0");
         let n2 = keepalived_conf(&cfg, 1, "eth0");
         for (conf, me, peer, prio) in [
-            (&n1, "10.213.57.11", "10.213.57.12", 254),
-            (&n2, "10.213.57.12", "10.213.57.11", 254),
+            (&n1, "10.213.57.11", "10.213.57.12", 100),
+            (&n2, "10.213.57.12", "10.213.57.11", 100),
         ] {
             assert!(conf.contains(&format!("unicast_src_ip {me}\n")), "{conf}");
             assert!(
@@ -347,10 +337,6 @@ mod tests {
             );
             assert!(conf.contains(&format!("priority {prio}\n")), "{conf}");
             assert!(conf.contains("state BACKUP\n    nopreempt\n"), "{conf}");
-            assert!(
-                conf.contains("advert_int 1\n    down_timer_adverts 1\n"),
-                "{conf}"
-            );
             assert!(conf.contains("virtual_router_id 57\n"), "{conf}");
             assert!(conf.contains("10.213.57.10/32 dev eth0"), "{conf}");
             assert!(

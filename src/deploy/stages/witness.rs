@@ -27,11 +27,8 @@ pub const WITNESS_FILE: &str = "/etc/pairctl/witness";
 /// garbd's configuration, read by Debian's garb.service (`garb-systemd` sources it).
 pub const GARB_DEFAULTS: &str = "/etc/default/garb";
 /// How long a standby waits, after the active left the Primary component, before it takes
-/// over (the active's own keepalived has demoted it by then: see the quorum script). With
-/// keepalived's master-down interval at one advert (1 s, was 3.6 s) the lease is 6 s (was 3):
-/// the standby still takes the VIP at least 7 s after its view changed (the README's timing
-/// argument).
-pub const LEASE_SECS: u32 = 6;
+/// over (the active's own keepalived has demoted it by then: see the quorum script).
+pub const LEASE_SECS: u32 = 3;
 /// Seconds a Gluster client waits for a dead brick (the volume default is 42).
 pub const PING_TIMEOUT: &str = "5";
 const PING_OPTION: &str = "network.ping-timeout";
@@ -707,7 +704,7 @@ mod tests {
             "witness=10.213.57.30",
             "node=n2",
             "peer=10.213.57.27",
-            "lease=6",
+            "lease=3",
         ] {
             assert!(f.lines().any(|l| l == line), "{line} in {f}");
         }
