@@ -572,17 +572,9 @@ async fn fence_old<S: Exec>(
     }
     if s.needs_bootstrap {
         let stop = async {
-            let out = old
-                .exec(
-                    "systemctl stop mariadb",
-                    deadline.cap(Duration::from_secs(30)),
-                )
-                .await?;
-            if out.success() {
-                Ok(((), "mariadb stopped".to_string()))
-            } else {
-                Err(ProbeError::failed(out.failure_summary()))
-            }
+            let limit = deadline.cap(Duration::from_secs(30));
+            actions::run_ok(old, "systemctl stop mariadb", limit).await?;
+            Ok(((), "mariadb stopped".to_string()))
         };
         if let Err(e) = ex.step(&s.from, "fence: stop mariadb", stop).await {
             // Bootstrapping the survivor now would make two primaries.
@@ -716,17 +708,9 @@ async fn promote(
         problems.push(format!("epoch row: {e}"));
     }
     let keepalived = async {
-        let out = new
-            .exec(
-                "systemctl is-active keepalived || systemctl start keepalived",
-                deadline.cap(Duration::from_secs(15)),
-            )
-            .await?;
-        if out.success() {
-            Ok(((), "active".to_string()))
-        } else {
-            Err(ProbeError::failed(out.failure_summary()))
-        }
+        let cmd = "systemctl is-active keepalived || systemctl start keepalived";
+        actions::run_ok(new, cmd, deadline.cap(Duration::from_secs(15))).await?;
+        Ok(((), "active".to_string()))
     };
     if let Err(e) = ex.step(&s.to, "keepalived running", keepalived).await {
         problems.push(e.to_string());
