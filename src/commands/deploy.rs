@@ -4,7 +4,7 @@
 use super::Context;
 use crate::cli::deploy::DeployArgs;
 use crate::deploy::progress::{Silent, Terminal};
-use crate::deploy::report::{self, DeployReport, Outcome};
+use crate::deploy::report::{DeployReport, Outcome};
 use crate::deploy::run::{Deploy, Options};
 use crate::deploy::Stage;
 use crate::error::{Error, Result};
@@ -87,7 +87,7 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
         r
     } else {
         if ctx.style.format == Format::Table {
-            out(&render::sanitize::terminal(&report::plan_text(
+            out(&render::sanitize::terminal(&render::deploy::plan(
                 &deploy.report,
                 ctx.style.verbose > 0,
             )));
@@ -141,7 +141,7 @@ fn print(ctx: &Context, r: &DeployReport) {
     match ctx.style.format {
         Format::Json => out(&render::json(r)),
         // Table, and the status-only formats (refused before any command runs).
-        _ => out(&render::sanitize::terminal(&report::result_text(
+        _ => out(&render::sanitize::terminal(&render::deploy::result(
             r,
             ctx.style.verbose > 0,
         ))),

@@ -1,12 +1,14 @@
 //! Rendering: the only layer that writes to stdout (data) or stderr (diagnostics).
 //! Renderers turn a finished report into text; they decide nothing.
 
+pub mod deploy;
 pub mod maintenance;
 pub mod nagios;
 pub mod operation;
 pub mod progress;
 pub mod prometheus;
 pub mod sanitize;
+pub mod snapshot;
 #[cfg(test)]
 mod snapshot_tests;
 pub mod status;
