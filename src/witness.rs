@@ -8,7 +8,9 @@
 //! are degraded at worst.
 
 use crate::config::Node;
-use crate::model::{Check, CheckResult, ClusterReport, Impact, NodeReport, NodeStatus, Role};
+use crate::model::{
+    Check, CheckId, CheckResult, ClusterReport, Impact, NodeReport, NodeStatus, Role,
+};
 use crate::probe::collect::NodeLink;
 use crate::probe::galera::{ClusterStatus, GaleraFacts};
 use crate::probe::{ClusterFacts, ParseError, Probe};
@@ -195,19 +197,19 @@ fn membership_check(facts: &ClusterFacts, name: &str) -> (Check, bool) {
     let size = primaries.iter().map(|g| g.cluster_size).max().unwrap_or(0);
     let check = if member {
         Check::ok(
-            "witness",
+            CheckId::Witness,
             name,
             format!("garbd is a member of the Primary component (Galera size {size})"),
         )
     } else if primaries.is_empty() {
         Check::warn(
-            "witness",
+            CheckId::Witness,
             name,
             "no node is in a Primary component: garbd's membership is unknown",
         )
     } else {
         Check::warn(
-            "witness",
+            CheckId::Witness,
             name,
             format!(
                 "garbd is not a member of the Primary component (Galera size {size}): no automatic takeover while the witness is down"
@@ -227,7 +229,7 @@ fn reach_checks(w: &WitnessFacts) -> (Vec<Check>, usize) {
             Ok(Reach { ssh: true, garbd: true }) => {
                 reached_by += 1;
                 Check::ok(
-                    "witness-reach",
+                    CheckId::WitnessReach,
                     node,
                     format!(
                         "reaches {name} ({}): SSH and garbd ({GARBD_PORT}) answer",
@@ -246,7 +248,7 @@ fn reach_checks(w: &WitnessFacts) -> (Vec<Check>, usize) {
                     .map(|(_, what)| what)
                     .collect();
                 Check::warn(
-                    "witness-reach",
+                    CheckId::WitnessReach,
                     node,
                     format!(
                         "{name} ({}): {} does not answer: no automatic takeover while the witness is down",
@@ -257,7 +259,7 @@ fn reach_checks(w: &WitnessFacts) -> (Vec<Check>, usize) {
                 .with("reachable", 0u8)
             }
             Err(e) if e.kind == ProbeErrorKind::NotAsked => continue,
-            Err(e) => Check::warn("witness-reach", node, format!("cannot ask: {e}")),
+            Err(e) => Check::warn(CheckId::WitnessReach, node, format!("cannot ask: {e}")),
         });
     }
     (checks, reached_by)
@@ -277,17 +279,17 @@ fn arbiter_checks(facts: &ClusterFacts, w: &WitnessFacts) -> Vec<Check> {
         let arbiter = status.bricks.iter().find(|b| hosts.contains(&b.host));
         checks.push(match arbiter {
             Some(b) if b.online => Check::ok(
-                "gluster-arbiter",
+                CheckId::GlusterArbiter,
                 name,
                 format!("{}: arbiter brick {}:{} online", v.name, b.host, b.path),
             ),
             Some(b) => Check::warn(
-                "gluster-arbiter",
+                CheckId::GlusterArbiter,
                 name,
                 format!("{}: arbiter brick {}:{} offline", v.name, b.host, b.path),
             ),
             None => Check::warn(
-                "gluster-arbiter",
+                CheckId::GlusterArbiter,
                 name,
                 format!(
                     "{}: no brick of {name} in the volume status ({name} down, or the volume is not replica 3 arbiter 1): the files have no third vote",

@@ -96,7 +96,8 @@ async fn act(
         .and_then(|n| n.fence.as_ref())
         .is_some_and(|f| f.by == "self");
     let mut findings = rejoin::gather(cfg, links, &node, &active, joined_since, gather).await;
-    findings.replica_ok = crate::plan::swap::check_ok(&report, "replica", &node).0;
+    findings.replica_ok =
+        crate::plan::swap::check_ok(&report, crate::model::CheckId::Replica, &node).0;
     let op = rejoin::prepare(cfg, report, &findings, o);
     if op.outcome != Outcome::Planned || o.dry_run {
         print(ctx, &op, Some(&findings.divergence));

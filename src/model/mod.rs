@@ -7,6 +7,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+mod check_id;
+pub use check_id::{CheckId, CheckName};
+
 pub const STATUS_SCHEMA: &str = "pairctl.status/1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -85,7 +88,8 @@ impl Verdict {
 
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Check {
-    pub name: String,
+    #[schemars(with = "String")]
+    pub name: CheckName,
     /// A node name, or "cluster" for checks of the pair as a whole.
     pub node: String,
     pub result: CheckResult,
@@ -122,7 +126,7 @@ fn serialize_values<S: serde::Serializer>(
 }
 
 impl Check {
-    pub(crate) fn ok(name: &str, node: &str, detail: impl Into<String>) -> Self {
+    pub(crate) fn ok(name: impl Into<CheckName>, node: &str, detail: impl Into<String>) -> Self {
         Self {
             name: name.into(),
             node: node.into(),
@@ -132,7 +136,7 @@ impl Check {
             values: BTreeMap::new(),
         }
     }
-    pub(crate) fn warn(name: &str, node: &str, detail: impl Into<String>) -> Self {
+    pub(crate) fn warn(name: impl Into<CheckName>, node: &str, detail: impl Into<String>) -> Self {
         Self {
             name: name.into(),
             node: node.into(),
@@ -142,7 +146,12 @@ impl Check {
             values: BTreeMap::new(),
         }
     }
-    fn fail(name: &str, node: &str, impact: Impact, detail: impl Into<String>) -> Self {
+    fn fail(
+        name: impl Into<CheckName>,
+        node: &str,
+        impact: Impact,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             name: name.into(),
             node: node.into(),
@@ -330,12 +339,12 @@ fn ssh_checks(facts: &ClusterFacts) -> Vec<Check> {
         .iter()
         .map(|node| match &node.ssh {
             Ok(took) => Check::ok(
-                "ssh",
+                CheckId::Ssh,
                 &node.name,
                 format!("connected in {} ms", took.as_millis()),
             )
             .with("connect_seconds", took.as_millis() as f64 / 1000.0),
-            Err(e) => Check::fail("ssh", &node.name, Impact::Degraded, e.clone()),
+            Err(e) => Check::fail(CheckId::Ssh, &node.name, Impact::Degraded, e.clone()),
         })
         .collect()
 }
@@ -348,7 +357,7 @@ fn vip_check(facts: &ClusterFacts, exp: &Expectations, holders: &[&NodeFacts]) -
     let vip = &exp.vip;
     match (holders.len(), unasked.len()) {
         (2, _) => Check::fail(
-            "vip",
+            CheckId::Vip,
             CLUSTER,
             Impact::Critical,
             format!(
@@ -356,9 +365,13 @@ fn vip_check(facts: &ClusterFacts, exp: &Expectations, holders: &[&NodeFacts]) -
                 holders[0].name, holders[1].name
             ),
         ),
-        (1, 0) => Check::ok("vip", CLUSTER, format!("{vip} on {}", holders[0].name)),
+        (1, 0) => Check::ok(
+            CheckId::Vip,
+            CLUSTER,
+            format!("{vip} on {}", holders[0].name),
+        ),
         (1, _) => Check::warn(
-            "vip",
+            CheckId::Vip,
             CLUSTER,
             format!(
                 "{vip} on {}; {} cannot be asked, a second holder is not ruled out",
@@ -367,19 +380,19 @@ fn vip_check(facts: &ClusterFacts, exp: &Expectations, holders: &[&NodeFacts]) -
             ),
         ),
         (_, 0) => Check::fail(
-            "vip",
+            CheckId::Vip,
             CLUSTER,
             Impact::Critical,
             format!("no node holds {vip}"),
         ),
         (_, n) if n == facts.nodes.len() => Check::fail(
-            "vip",
+            CheckId::Vip,
             CLUSTER,
             Impact::Unknown,
             "no node could be asked".to_string(),
         ),
         _ if services_ok => Check::fail(
-            "vip",
+            CheckId::Vip,
             CLUSTER,
             Impact::Unknown,
             format!(
@@ -388,7 +401,7 @@ fn vip_check(facts: &ClusterFacts, exp: &Expectations, holders: &[&NodeFacts]) -
             ),
         ),
         _ => Check::fail(
-            "vip",
+            CheckId::Vip,
             CLUSTER,
             Impact::Critical,
             format!("no reachable node holds {vip} and it does not answer"),
@@ -405,7 +418,7 @@ fn node_checks(facts: &ClusterFacts, k3s_index: Option<usize>) -> Vec<Check> {
         let Ok(basics) = &node.basics else {
             if let (Ok(_), Err(e)) = (&node.ssh, &node.basics) {
                 checks.push(Check::fail(
-                    "node-facts",
+                    CheckId::NodeFacts,
                     &node.name,
                     Impact::Degraded,
                     e.clone(),
@@ -425,7 +438,7 @@ fn node_checks(facts: &ClusterFacts, k3s_index: Option<usize>) -> Vec<Check> {
             checks.push(k3s_check(node, basics));
         } else if basics.k3s_active {
             checks.push(Check::fail(
-                "k3s",
+                CheckId::K3s,
                 &node.name,
                 Impact::Critical,
                 "k3s runs on a node that is not the active: two writers",
@@ -455,7 +468,12 @@ fn galera_checks(facts: &ClusterFacts, k3s_index: Option<usize>) -> Vec<Check> {
             Impact::Degraded
         };
         match &node.galera {
-            Err(e) => checks.push(Check::fail("galera", &node.name, impact_if_down, e.clone())),
+            Err(e) => checks.push(Check::fail(
+                CheckId::Galera,
+                &node.name,
+                impact_if_down,
+                e.clone(),
+            )),
             Ok(g) => {
                 uuids.push((&node.name, &g.cluster_state_uuid));
                 let peer_primary = primary.iter().enumerate().any(|(j, p)| j != i && *p);
@@ -481,13 +499,13 @@ fn galera_checks(facts: &ClusterFacts, k3s_index: Option<usize>) -> Vec<Check> {
 fn galera_state_check(a: (&str, &str), b: (&str, &str)) -> Check {
     if a.1 == b.1 {
         Check::ok(
-            "galera-state",
+            CheckId::GaleraState,
             CLUSTER,
             format!("state UUID {} on both", short_uuid(a.1)),
         )
     } else {
         Check::fail(
-            "galera-state",
+            CheckId::GaleraState,
             CLUSTER,
             Impact::Critical,
             format!(
@@ -522,12 +540,19 @@ fn gluster_peer_checks(facts: &ClusterFacts) -> Vec<Check> {
 
 fn gluster_peers_check(node: &NodeFacts) -> Check {
     let p = match &node.gluster_peers {
-        Err(e) => return Check::fail("gluster-peers", &node.name, Impact::Degraded, e.clone()),
+        Err(e) => {
+            return Check::fail(
+                CheckId::GlusterPeers,
+                &node.name,
+                Impact::Degraded,
+                e.clone(),
+            )
+        }
         Ok(p) => p,
     };
     if p.peers.is_empty() {
         return Check::fail(
-            "gluster-peers",
+            CheckId::GlusterPeers,
             &node.name,
             Impact::Degraded,
             "no peers in the trusted pool",
@@ -542,13 +567,13 @@ fn gluster_peers_check(node: &NodeFacts) -> Check {
     if down.is_empty() {
         let all: Vec<&str> = p.peers.iter().map(|x| x.hostname.as_str()).collect();
         Check::ok(
-            "gluster-peers",
+            CheckId::GlusterPeers,
             &node.name,
             format!("{} connected", all.join(", ")),
         )
     } else {
         Check::fail(
-            "gluster-peers",
+            CheckId::GlusterPeers,
             &node.name,
             Impact::Degraded,
             format!("disconnected: {}", down.join(", ")),
@@ -566,12 +591,12 @@ fn standby_checks(facts: &ClusterFacts, a: usize, replica_max_age: Duration) -> 
         }
         checks.push(match &active.peer_ssh {
             Ok(()) => Check::ok(
-                "standby-ssh",
+                CheckId::StandbySsh,
                 &other.name,
                 format!("reachable over SSH from {}", active.name),
             ),
             Err(e) => Check::fail(
-                "standby-ssh",
+                CheckId::StandbySsh,
                 &other.name,
                 Impact::Degraded,
                 format!("from {}: {e}", active.name),
@@ -586,7 +611,7 @@ fn standby_checks(facts: &ClusterFacts, a: usize, replica_max_age: Duration) -> 
 
 /// An enabled service answering through the VIP.
 fn service_check(s: &crate::probe::ServiceFacts) -> Check {
-    let name = format!("service:{}", s.name);
+    let name = CheckId::Service.of(&s.name);
     let code = match &s.status {
         Err(e) => return Check::fail(&name, CLUSTER, Impact::Critical, e.clone()),
         Ok(code) => *code,
@@ -697,7 +722,7 @@ fn explain_by_maintenance(
         }
     }
     checks.push(Check::warn(
-        "maintenance",
+        CheckId::Maintenance,
         m.node.as_deref().unwrap_or(CLUSTER),
         m.describe(),
     ));
@@ -727,7 +752,7 @@ impl ClusterReport {
         let Some(c) = self
             .checks
             .iter_mut()
-            .find(|c| c.name == "replica" && c.node == node)
+            .find(|c| c.name == CheckId::Replica && c.node == node)
         else {
             return;
         };
@@ -736,7 +761,7 @@ impl ClusterReport {
             Ok(_) => {}
             Err(why) => {
                 *c = Check::fail(
-                    "replica",
+                    CheckId::Replica,
                     node,
                     Impact::Degraded,
                     if c.result == CheckResult::Ok {
@@ -810,7 +835,7 @@ fn fence_check(node: &str, nodes: &[NodeFacts], f: &crate::probe::node::Fence) -
     };
     let epoch = f.epoch.map(|e| format!(", epoch {e}")).unwrap_or_default();
     Check::fail(
-        "fence",
+        CheckId::Fence,
         node,
         Impact::Degraded,
         format!(
@@ -825,7 +850,7 @@ fn keepalived_check(node: &NodeFacts, b: &BasicFacts, is_active: bool) -> Check 
     let state = b.vrrp_state.as_deref().unwrap_or("unknown state");
     if b.keepalived_unit != "active" {
         return Check::fail(
-            "keepalived",
+            CheckId::Keepalived,
             &node.name,
             Impact::Degraded,
             format!("keepalived.service is {}", b.keepalived_unit),
@@ -833,7 +858,7 @@ fn keepalived_check(node: &NodeFacts, b: &BasicFacts, is_active: bool) -> Check 
     }
     if b.maintenance {
         return Check::warn(
-            "keepalived",
+            CheckId::Keepalived,
             &node.name,
             format!("{state}, demoted (maintenance file present)"),
         );
@@ -843,14 +868,14 @@ fn keepalived_check(node: &NodeFacts, b: &BasicFacts, is_active: bool) -> Check 
     if state == "FAULT" && !b.holds_vip {
         if b.fence.is_some() {
             return Check::ok(
-                "keepalived",
+                CheckId::Keepalived,
                 &node.name,
                 "FAULT: fenced (held out of the election)",
             );
         }
         if b.role.as_deref() == Some("standby") && !is_active {
             return Check::ok(
-                "keepalived",
+                CheckId::Keepalived,
                 &node.name,
                 "FAULT: standby (held out of the election by its role)",
             );
@@ -858,11 +883,16 @@ fn keepalived_check(node: &NodeFacts, b: &BasicFacts, is_active: bool) -> Check 
     }
     match (state, b.holds_vip, is_active) {
         ("MASTER", true, _) | ("BACKUP", false, false) => {
-            Check::ok("keepalived", &node.name, state.to_string())
+            Check::ok(CheckId::Keepalived, &node.name, state.to_string())
         }
-        ("FAULT", _, _) => Check::fail("keepalived", &node.name, Impact::Degraded, "FAULT state"),
+        ("FAULT", _, _) => Check::fail(
+            CheckId::Keepalived,
+            &node.name,
+            Impact::Degraded,
+            "FAULT state",
+        ),
         _ => Check::warn(
-            "keepalived",
+            CheckId::Keepalived,
             &node.name,
             format!(
                 "{state} while {} the VIP",
@@ -879,16 +909,16 @@ fn keepalived_check(node: &NodeFacts, b: &BasicFacts, is_active: bool) -> Check 
 fn k3s_check(node: &NodeFacts, b: &BasicFacts) -> Check {
     if !b.k3s_active {
         return Check::fail(
-            "k3s",
+            CheckId::K3s,
             &node.name,
             Impact::Critical,
             "k3s.service is not running on the VIP holder",
         );
     }
     match &node.kube_nodes {
-        Err(e) => Check::fail("k3s", &node.name, Impact::Critical, e.clone()),
+        Err(e) => Check::fail(CheckId::K3s, &node.name, Impact::Critical, e.clone()),
         Ok(list) if list.is_empty() => Check::fail(
-            "k3s",
+            CheckId::K3s,
             &node.name,
             Impact::Critical,
             "no Kubernetes node registered",
@@ -910,12 +940,17 @@ fn k3s_check(node: &NodeFacts, b: &BasicFacts) -> Check {
                 .collect();
             let check = if not_ready.is_empty() {
                 Check::ok(
-                    "k3s",
+                    CheckId::K3s,
                     &node.name,
                     format!("running, {} node(s) Ready", list.len()),
                 )
             } else {
-                Check::fail("k3s", &node.name, Impact::Critical, not_ready.join("; "))
+                Check::fail(
+                    CheckId::K3s,
+                    &node.name,
+                    Impact::Critical,
+                    not_ready.join("; "),
+                )
             };
             check
                 .with_count("nodes", list.len())
@@ -942,14 +977,14 @@ fn galera_check(
         );
         if active_primary {
             return Check::fail(
-                "galera",
+                CheckId::Galera,
                 node,
                 Impact::Degraded,
                 format!("{summary}: cut off from the active, which keeps quorum"),
             );
         }
         return Check::fail(
-            "galera",
+            CheckId::Galera,
             node,
             Impact::Critical,
             format!("{summary}: no quorum, writes refused"),
@@ -957,7 +992,7 @@ fn galera_check(
     }
     if !g.ready || !g.connected {
         return Check::fail(
-            "galera",
+            CheckId::Galera,
             node,
             Impact::Critical,
             format!(
@@ -974,19 +1009,23 @@ fn galera_check(
         .unwrap_or("no provider");
     let summary = format!("Primary, {state}, size {}", g.cluster_size);
     if g.local_state_comment != Some(LocalState::Synced) {
-        return Check::warn("galera", node, summary);
+        return Check::warn(CheckId::Galera, node, summary);
     }
     if g.cluster_size >= 2 {
-        Check::ok("galera", node, summary)
+        Check::ok(CheckId::Galera, node, summary)
     } else if both_up && peer_primary {
         Check::fail(
-            "galera",
+            CheckId::Galera,
             node,
             Impact::Critical,
             format!("{summary}: both nodes Primary but not one cluster (two primaries)"),
         )
     } else {
-        Check::warn("galera", node, format!("{summary} (peer not a member)"))
+        Check::warn(
+            CheckId::Galera,
+            node,
+            format!("{summary} (peer not a member)"),
+        )
     }
 }
 
@@ -999,7 +1038,7 @@ fn on_off(b: bool) -> &'static str {
 }
 
 fn volume_check(facts: &ClusterFacts, vol: &str) -> Check {
-    let name = format!("gluster-volume:{vol}");
+    let name = CheckId::GlusterVolume.of(vol);
     let mut last_err = None;
     for node in &facts.nodes {
         let Some(v) = node.volumes.iter().find(|v| v.name == vol) else {
@@ -1041,7 +1080,7 @@ fn volume_check(facts: &ClusterFacts, vol: &str) -> Check {
 /// One volume as the first node that could report it sees it.
 fn volume_judgement(
     facts: &ClusterFacts,
-    name: &str,
+    name: &CheckName,
     v: &crate::probe::VolumeFacts,
     status: &crate::probe::gluster::VolumeStatusFacts,
 ) -> Check {
@@ -1145,7 +1184,7 @@ fn replica_judgement(
     let human = crate::format::human_duration;
     let fail = |why: String| {
         Check::fail(
-            "replica",
+            CheckId::Replica,
             &standby.name,
             Impact::Degraded,
             format!(
@@ -1194,7 +1233,7 @@ fn replica_judgement(
         return (fail(why), Some(lag));
     }
     let ok = Check::ok(
-        "replica",
+        CheckId::Replica,
         &standby.name,
         format!(
             "litestream: {position}; last sync {} ago (lag ≤ {})",
@@ -1209,7 +1248,7 @@ fn workloads_check(node: &NodeFacts, exp: &Expectations) -> Check {
     use crate::probe::kube::WorkloadKind;
     let workloads = match &node.workloads {
         Ok(w) => w,
-        Err(e) => return Check::fail("workloads", &node.name, Impact::Critical, e.clone()),
+        Err(e) => return Check::fail(CheckId::Workloads, &node.name, Impact::Critical, e.clone()),
     };
     let ours: Vec<_> = workloads
         .iter()
@@ -1253,13 +1292,13 @@ fn workloads_check(node: &NodeFacts, exp: &Expectations) -> Check {
             .collect();
         if system_not_ready.is_empty() {
             Check::ok(
-                "workloads",
+                CheckId::Workloads,
                 &node.name,
                 format!("{} services Ready in {}", exp.services.len(), exp.namespace),
             )
         } else {
             Check::warn(
-                "workloads",
+                CheckId::Workloads,
                 &node.name,
                 format!(
                     "system workloads not ready: {}",
@@ -1269,7 +1308,7 @@ fn workloads_check(node: &NodeFacts, exp: &Expectations) -> Check {
         }
     } else {
         Check::fail(
-            "workloads",
+            CheckId::Workloads,
             &node.name,
             Impact::Critical,
             problems.join("; "),

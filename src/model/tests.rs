@@ -165,7 +165,8 @@ pub(crate) fn run(f: &ClusterFacts) -> ClusterReport {
     judge(f, &exp(), Duration::from_millis(100))
 }
 
-fn check<'a>(r: &'a ClusterReport, name: &str, node: &str) -> &'a Check {
+fn check<'a>(r: &'a ClusterReport, name: impl Into<CheckName>, node: &str) -> &'a Check {
+    let name = name.into();
     r.checks
         .iter()
         .find(|c| c.name == name && c.node == node)
@@ -203,8 +204,8 @@ fn healthy_pair() {
     assert_eq!(r.nodes[1].role, Role::Standby);
     assert!(r.nodes.iter().all(|n| n.status == NodeStatus::Up));
     assert!(r.checks.iter().all(|c| c.result == CheckResult::Ok));
-    assert_eq!(check(&r, "standby-ssh", "n2").result, CheckResult::Ok);
-    assert_eq!(check(&r, "replica", "n2").result, CheckResult::Ok);
+    assert_eq!(check(&r, CheckId::StandbySsh, "n2").result, CheckResult::Ok);
+    assert_eq!(check(&r, CheckId::Replica, "n2").result, CheckResult::Ok);
     assert_eq!(Verdict::Healthy.exit_code(), 0);
 }
 
@@ -214,7 +215,7 @@ fn split_brain_is_critical() {
     f.nodes[1].basics.as_mut().unwrap().holds_vip = true;
     let r = run(&f);
     assert_eq!(r.verdict, Verdict::Critical);
-    let vip = check(&r, "vip", "cluster");
+    let vip = check(&r, CheckId::Vip, "cluster");
     assert_eq!(vip.result, CheckResult::Fail);
     assert!(vip.detail.contains("split brain"), "{}", vip.detail);
     assert_eq!(r.nodes[1].role, Role::Unknown);
@@ -226,7 +227,9 @@ fn no_vip_holder_is_critical() {
     f.nodes[0].basics.as_mut().unwrap().holds_vip = false;
     let r = run(&f);
     assert_eq!(r.verdict, Verdict::Critical);
-    assert!(check(&r, "vip", "cluster").detail.contains("no node holds"));
+    assert!(check(&r, CheckId::Vip, "cluster")
+        .detail
+        .contains("no node holds"));
 }
 
 #[test]
@@ -251,8 +254,11 @@ fn standby_down_is_degraded_and_size_one_accepted() {
     assert_eq!(r.nodes[1].status, NodeStatus::Down);
     assert_eq!(r.nodes[1].role, Role::Unknown);
     assert_eq!(r.nodes[0].role, Role::Active);
-    assert_eq!(check(&r, "galera", "n1").result, CheckResult::Warn);
-    assert_eq!(check(&r, "standby-ssh", "n2").result, CheckResult::Fail);
+    assert_eq!(check(&r, CheckId::Galera, "n1").result, CheckResult::Warn);
+    assert_eq!(
+        check(&r, CheckId::StandbySsh, "n2").result,
+        CheckResult::Fail
+    );
 }
 
 #[test]
@@ -273,7 +279,7 @@ fn standby_database_stopped_is_degraded() {
         "{:#?}",
         r.failing().collect::<Vec<_>>()
     );
-    assert_eq!(check(&r, "galera", "n2").result, CheckResult::Fail);
+    assert_eq!(check(&r, CheckId::Galera, "n2").result, CheckResult::Fail);
     assert_eq!(r.nodes[1].status, NodeStatus::Degraded);
 }
 
@@ -286,7 +292,9 @@ fn non_primary_is_critical() {
     .unwrap());
     let r = run(&f);
     assert_eq!(r.verdict, Verdict::Critical);
-    assert!(check(&r, "galera", "n1").detail.contains("non-Primary"));
+    assert!(check(&r, CheckId::Galera, "n1")
+        .detail
+        .contains("non-Primary"));
 }
 
 #[test]
@@ -309,7 +317,7 @@ fn donor_desynced_is_degraded() {
         "{:#?}",
         r.failing().collect::<Vec<_>>()
     );
-    assert_eq!(check(&r, "galera", "n2").result, CheckResult::Warn);
+    assert_eq!(check(&r, CheckId::Galera, "n2").result, CheckResult::Warn);
 }
 
 #[test]
@@ -320,7 +328,7 @@ fn differing_state_uuids_are_critical() {
     let r = run(&f);
     assert_eq!(r.verdict, Verdict::Critical);
     assert_eq!(
-        check(&r, "galera-state", "cluster").result,
+        check(&r, CheckId::GaleraState, "cluster").result,
         CheckResult::Fail
     );
 }
@@ -333,10 +341,12 @@ fn service_not_ready_is_critical_in_both_views() {
     let r = run(&f);
     assert_eq!(r.verdict, Verdict::Critical);
     assert_eq!(
-        check(&r, "service:tenant", "cluster").detail,
+        check(&r, CheckId::Service.of("tenant"), "cluster").detail,
         "HTTP 503 via VIP"
     );
-    assert!(check(&r, "workloads", "n1").detail.contains("tenant 0/1"));
+    assert!(check(&r, CheckId::Workloads, "n1")
+        .detail
+        .contains("tenant 0/1"));
 }
 
 #[test]
@@ -348,10 +358,12 @@ fn kubernetes_inconsistent_with_enabled_services_is_critical() {
     ));
     let r = run(&f);
     assert_eq!(r.verdict, Verdict::Critical);
-    assert!(check(&r, "workloads", "n1").detail.contains("legacy"));
+    assert!(check(&r, CheckId::Workloads, "n1")
+        .detail
+        .contains("legacy"));
     f.nodes[0].workloads = Ok(workloads_for(&["auth"], &[]));
     let r = run(&f);
-    assert!(check(&r, "workloads", "n1")
+    assert!(check(&r, CheckId::Workloads, "n1")
         .detail
         .contains("tenant not deployed"));
 }
@@ -363,7 +375,7 @@ fn k3s_stopped_on_active_is_critical() {
     f.nodes[0].kube_nodes = Err(crate::transport::ProbeError::failed("refused"));
     let r = run(&f);
     assert_eq!(r.verdict, Verdict::Critical);
-    assert_eq!(check(&r, "k3s", "n1").result, CheckResult::Fail);
+    assert_eq!(check(&r, CheckId::K3s, "n1").result, CheckResult::Fail);
 }
 
 #[test]
@@ -375,7 +387,7 @@ fn heal_pending_warns_and_split_brain_entries_are_critical() {
     .unwrap());
     let r = run(&f);
     assert_eq!(
-        check(&r, "gluster-volume:shared", "cluster").result,
+        check(&r, CheckId::GlusterVolume.of("shared"), "cluster").result,
         CheckResult::Warn
     );
     assert_eq!(r.verdict, Verdict::Degraded);
@@ -395,14 +407,17 @@ fn disconnected_peer_is_degraded() {
     ))
     .unwrap());
     let r = run(&f);
-    assert_eq!(check(&r, "gluster-peers", "n1").result, CheckResult::Fail);
+    assert_eq!(
+        check(&r, CheckId::GlusterPeers, "n1").result,
+        CheckResult::Fail
+    );
     assert_eq!(r.verdict, Verdict::Degraded);
 }
 
 #[test]
 fn the_replica_is_judged_by_litestream() {
     let r = run(&healthy());
-    let c = check(&r, "replica", "n2");
+    let c = check(&r, CheckId::Replica, "n2");
     assert_eq!(c.result, CheckResult::Ok, "{}", c.detail);
     assert!(
         c.detail.contains("replica at txid 2f like the database"),
@@ -420,7 +435,7 @@ fn a_stopped_daemon_fails_the_replica_check() {
         "/var/lib/rancher/k3s/server/db/state.db",
     );
     let r = run(&f);
-    let c = check(&r, "replica", "n2");
+    let c = check(&r, CheckId::Replica, "n2");
     assert_eq!(c.result, CheckResult::Fail);
     assert!(c.detail.contains("not answering"), "{}", c.detail);
     assert_eq!(r.verdict, Verdict::Degraded);
@@ -436,7 +451,7 @@ fn a_replica_behind_for_longer_than_the_max_age_fails() {
         l.txid = Some(0x40);
     }
     litestream_of(&mut f, 1).now += 44.0;
-    let c = check(&run(&f), "replica", "n2").clone();
+    let c = check(&run(&f), CheckId::Replica, "n2").clone();
     assert_eq!(c.result, CheckResult::Fail);
     assert!(
         c.detail.contains("17 behind the database's 40"),
@@ -453,7 +468,10 @@ fn a_replica_behind_for_longer_than_the_max_age_fails() {
     if let Some(Ok(l)) = litestream_of(&mut f, 0).local.as_mut() {
         l.txid = Some(0x30);
     }
-    assert_eq!(check(&run(&f), "replica", "n2").result, CheckResult::Ok);
+    assert_eq!(
+        check(&run(&f), CheckId::Replica, "n2").result,
+        CheckResult::Ok
+    );
 }
 
 #[test]
@@ -463,13 +481,13 @@ fn a_missing_or_unreadable_replica_fails() {
         include_str!("../../fixtures/litestream/ltx-missing.txt"),
         Some(0),
     ));
-    let c = check(&run(&f), "replica", "n2").clone();
+    let c = check(&run(&f), CheckId::Replica, "n2").clone();
     assert_eq!(c.result, CheckResult::Fail);
     assert!(c.detail.contains("no replica"), "{}", c.detail);
     litestream_of(&mut f, 1).replica = Some(Err(crate::transport::ProbeError::failed(
         "readdirent x: input/output error",
     )));
-    let c = check(&run(&f), "replica", "n2").clone();
+    let c = check(&run(&f), CheckId::Replica, "n2").clone();
     assert!(
         c.detail.contains("replica unreadable: readdirent"),
         "{}",
@@ -524,7 +542,7 @@ fn cluster_maintenance_degrades_with_its_reason() {
     in_maintenance(&mut f, None);
     let r = run(&f);
     assert_eq!(r.verdict, Verdict::Degraded);
-    let c = check(&r, "maintenance", "cluster");
+    let c = check(&r, CheckId::Maintenance, "cluster");
     assert_eq!(c.result, CheckResult::Warn);
     assert!(c.detail.contains("disk swap"), "{}", c.detail);
     assert_eq!(r.maintenance.as_ref().unwrap().reason, "disk swap");
@@ -543,14 +561,14 @@ fn a_stopped_node_under_node_maintenance_only_degrades_and_says_why() {
     for c in r.failing() {
         assert_ne!(c.impact, Some(Impact::Critical), "{c:?}");
     }
-    let ssh = check(&r, "ssh", "n2");
+    let ssh = check(&r, CheckId::Ssh, "n2");
     assert_eq!(ssh.result, CheckResult::Warn);
     assert!(
         ssh.detail.starts_with("in maintenance (disk swap): "),
         "{}",
         ssh.detail
     );
-    assert!(check(&r, "maintenance", "n2")
+    assert!(check(&r, CheckId::Maintenance, "n2")
         .detail
         .contains("node maintenance of n2"));
 }
@@ -565,7 +583,7 @@ fn node_maintenance_never_hides_a_critical_finding() {
     in_maintenance(&mut f, Some("n2"));
     let r = run(&f);
     assert_eq!(r.verdict, Verdict::Critical);
-    assert_eq!(check(&r, "vip", "cluster").result, CheckResult::Fail);
+    assert_eq!(check(&r, CheckId::Vip, "cluster").result, CheckResult::Fail);
 }
 
 #[test]
@@ -582,25 +600,41 @@ fn node_names_are_matched_as_whole_words() {
 #[test]
 fn checks_carry_typed_values() {
     let r = run(&healthy());
-    let value = |name: &str, node: &str, key: &str| {
-        check(&r, name, node)
+    let value = |name: CheckName, node: &str, key: &str| {
+        check(&r, name.clone(), node)
             .values
             .get(key)
             .copied()
             .unwrap_or_else(|| panic!("{name} on {node} has no {key}"))
     };
-    assert_eq!(value("replica", "n2", "age_seconds"), 1.0);
-    assert_eq!(value("replica", "n2", "behind_transactions"), 0.0);
-    assert_eq!(value("replica", "n2", "max_age_seconds"), 30.0);
-    assert_eq!(value("galera", "n1", "cluster_size"), 2.0);
-    assert_eq!(value("galera", "n1", "primary"), 1.0);
-    assert_eq!(value("keepalived", "n1", "vrrp_state"), 2.0);
-    assert_eq!(value("keepalived", "n2", "vrrp_state"), 1.0);
-    assert_eq!(value("ssh", "n1", "connect_seconds"), 0.012);
-    assert_eq!(value("service:auth", "cluster", "http_status"), 200.0);
-    assert_eq!(value("workloads", "n1", "services_ready"), 3.0);
+    assert_eq!(value(CheckId::Replica.into(), "n2", "age_seconds"), 1.0);
     assert_eq!(
-        value("gluster-volume:shared", "cluster", "heal_pending_entries"),
+        value(CheckId::Replica.into(), "n2", "behind_transactions"),
+        0.0
+    );
+    assert_eq!(
+        value(CheckId::Replica.into(), "n2", "max_age_seconds"),
+        30.0
+    );
+    assert_eq!(value(CheckId::Galera.into(), "n1", "cluster_size"), 2.0);
+    assert_eq!(value(CheckId::Galera.into(), "n1", "primary"), 1.0);
+    assert_eq!(value(CheckId::Keepalived.into(), "n1", "vrrp_state"), 2.0);
+    assert_eq!(value(CheckId::Keepalived.into(), "n2", "vrrp_state"), 1.0);
+    assert_eq!(value(CheckId::Ssh.into(), "n1", "connect_seconds"), 0.012);
+    assert_eq!(
+        value(CheckId::Service.of("auth"), "cluster", "http_status"),
+        200.0
+    );
+    assert_eq!(
+        value(CheckId::Workloads.into(), "n1", "services_ready"),
+        3.0
+    );
+    assert_eq!(
+        value(
+            CheckId::GlusterVolume.of("shared"),
+            "cluster",
+            "heal_pending_entries"
+        ),
         0.0
     );
     // Counts are JSON integers, fractions stay numbers; no values, no key.
@@ -663,7 +697,7 @@ fn a_partitioned_standby_is_degraded_not_critical() {
         r.failing().collect::<Vec<_>>()
     );
     assert_eq!(r.active.as_deref(), Some("n1"));
-    let g2 = check(&r, "galera", "n2");
+    let g2 = check(&r, CheckId::Galera, "n2");
     assert_eq!(
         (g2.result, g2.impact),
         (CheckResult::Fail, Some(Impact::Degraded))
@@ -673,8 +707,8 @@ fn a_partitioned_standby_is_degraded_not_critical() {
         "{}",
         g2.detail
     );
-    assert_eq!(check(&r, "galera", "n1").result, CheckResult::Warn);
-    assert_eq!(check(&r, "keepalived", "n2").result, CheckResult::Ok);
+    assert_eq!(check(&r, CheckId::Galera, "n1").result, CheckResult::Warn);
+    assert_eq!(check(&r, CheckId::Keepalived, "n2").result, CheckResult::Ok);
 }
 
 /// Both Primary but alone: two primary components, the database's split brain.
@@ -689,7 +723,9 @@ fn two_lone_primaries_are_critical() {
     }
     let r = run(&f);
     assert_eq!(r.verdict, Verdict::Critical);
-    assert!(check(&r, "galera", "n1").detail.contains("two primaries"));
+    assert!(check(&r, CheckId::Galera, "n1")
+        .detail
+        .contains("two primaries"));
 }
 
 /// The active non-Primary is critical whatever the standby does.
@@ -702,7 +738,10 @@ fn the_active_without_quorum_is_critical() {
     ));
     let r = run(&f);
     assert_eq!(r.verdict, Verdict::Critical);
-    assert_eq!(check(&r, "galera", "n1").impact, Some(Impact::Critical));
+    assert_eq!(
+        check(&r, CheckId::Galera, "n1").impact,
+        Some(Impact::Critical)
+    );
 }
 
 /// A fenced old active: role fenced, a degraded fence check saying when, why and how back.
@@ -726,7 +765,7 @@ fn a_fenced_node_says_so_with_the_way_back() {
     let r = run(&f);
     assert_eq!(r.nodes[0].role, Role::Fenced);
     assert_eq!(r.active.as_deref(), Some("n2"));
-    let c = check(&r, "fence", "n1");
+    let c = check(&r, CheckId::Fence, "n1");
     assert_eq!(
         (c.result, c.impact),
         (CheckResult::Fail, Some(Impact::Degraded))
@@ -738,7 +777,7 @@ fn a_fenced_node_says_so_with_the_way_back() {
     ] {
         assert!(c.detail.contains(part), "{part}: {}", c.detail);
     }
-    assert_eq!(check(&r, "keepalived", "n1").result, CheckResult::Ok);
+    assert_eq!(check(&r, CheckId::Keepalived, "n1").result, CheckResult::Ok);
     assert_eq!(
         r.verdict,
         Verdict::Degraded,

@@ -10,7 +10,7 @@ use super::actions;
 use super::{describe, next_epoch, record_with, SCHEMA};
 use super::{plan, Executor, Failure, Interrupt, OperationReport, Outcome, Precondition};
 use crate::config::Config;
-use crate::model::{CheckResult, ClusterReport, Impact};
+use crate::model::{CheckId, ClusterReport, Impact};
 use crate::probe::collect::NodeLink;
 use crate::probe::galera::ClusterStatus;
 use crate::probe::node::Fence;
@@ -98,10 +98,7 @@ pub async fn connect(cfg: &Config, https: &HttpsClient, deadline: Deadline) -> C
 }
 
 fn reachable(report: &ClusterReport, node: &str) -> bool {
-    report
-        .checks
-        .iter()
-        .any(|c| c.name == "ssh" && c.node == node && c.result == CheckResult::Ok)
+    super::swap::check_ok(report, CheckId::Ssh, node).0
 }
 
 /// Chooses who takes over: the reachable node that is not the active; if only one node is

@@ -5,9 +5,9 @@ use super::failover::choose;
 use super::swap::preflight;
 use crate::model::*;
 
-fn check(name: &str, node: &str, ok: bool) -> Check {
+fn check(name: &CheckName, node: &str, ok: bool) -> Check {
     Check {
-        name: name.into(),
+        name: name.clone(),
         node: node.into(),
         result: if ok {
             CheckResult::Ok
@@ -20,25 +20,28 @@ fn check(name: &str, node: &str, ok: bool) -> Check {
     }
 }
 
-fn report(active: Option<&str>, failing: &[(&str, &str)]) -> ClusterReport {
-    let names = [
-        ("ssh", "n1"),
-        ("ssh", "n2"),
-        ("vip", "cluster"),
-        ("keepalived", "n1"),
-        ("keepalived", "n2"),
-        ("galera", "n1"),
-        ("galera", "n2"),
-        ("gluster-peers", "n1"),
-        ("gluster-peers", "n2"),
-        ("gluster-volume:shared", "cluster"),
-        ("replica", "n2"),
-        ("workloads", "n1"),
-        ("service:tenant", "cluster"),
+fn report(active: Option<&str>, failing: &[(CheckId, &str)]) -> ClusterReport {
+    let names: [(CheckName, &str); 13] = [
+        (CheckId::Ssh.into(), "n1"),
+        (CheckId::Ssh.into(), "n2"),
+        (CheckId::Vip.into(), "cluster"),
+        (CheckId::Keepalived.into(), "n1"),
+        (CheckId::Keepalived.into(), "n2"),
+        (CheckId::Galera.into(), "n1"),
+        (CheckId::Galera.into(), "n2"),
+        (CheckId::GlusterPeers.into(), "n1"),
+        (CheckId::GlusterPeers.into(), "n2"),
+        (CheckId::GlusterVolume.of("shared"), "cluster"),
+        (CheckId::Replica.into(), "n2"),
+        (CheckId::Workloads.into(), "n1"),
+        (CheckId::Service.of("tenant"), "cluster"),
     ];
     let checks = names
         .iter()
-        .map(|(n, node)| check(n, node, !failing.contains(&(n, node))))
+        .map(|(n, node)| {
+            let failed = failing.iter().any(|(id, on)| n == id && on == node);
+            check(n, node, !failed)
+        })
         .collect();
     let role = |n: &str| match active {
         Some(a) if a == n => Role::Active,
@@ -84,7 +87,10 @@ fn healthy_pair_may_swap_n1_to_n2() {
 
 #[test]
 fn unfit_standby_is_named_and_can_be_forced() {
-    let r = report(Some("n1"), &[("galera", "n2"), ("replica", "n2")]);
+    let r = report(
+        Some("n1"),
+        &[(CheckId::Galera, "n2"), (CheckId::Replica, "n2")],
+    );
     let (pre, _) = preflight(&r, &[]);
     assert_eq!(blocking(&pre), ["standby-galera", "replica-fresh"]);
     let (pre, _) = preflight(&r, &["replica-fresh".into()]);
@@ -93,7 +99,10 @@ fn unfit_standby_is_named_and_can_be_forced() {
 
 #[test]
 fn split_brain_and_unreachable_standby_are_never_forced() {
-    let r = report(Some("n1"), &[("vip", "cluster"), ("ssh", "n2")]);
+    let r = report(
+        Some("n1"),
+        &[(CheckId::Vip, "cluster"), (CheckId::Ssh, "n2")],
+    );
     let (pre, _) = preflight(&r, &["single-vip-holder".into(), "both-reachable".into()]);
     let b = blocking(&pre);
     assert!(
@@ -121,12 +130,15 @@ fn failover_targets_the_standby_or_the_only_survivor() {
     );
     // n1 is gone and keepalived already moved the VIP: complete the takeover on n2.
     assert_eq!(
-        choose(&report(Some("n2"), &[("ssh", "n1")])),
+        choose(&report(Some("n2"), &[(CheckId::Ssh, "n1")])),
         Some(("n1".into(), "n2".into()))
     );
     assert_eq!(
-        choose(&report(None, &[("ssh", "n2")])),
+        choose(&report(None, &[(CheckId::Ssh, "n2")])),
         Some(("n2".into(), "n1".into()))
     );
-    assert_eq!(choose(&report(None, &[("ssh", "n1"), ("ssh", "n2")])), None);
+    assert_eq!(
+        choose(&report(None, &[(CheckId::Ssh, "n1"), (CheckId::Ssh, "n2")])),
+        None
+    );
 }

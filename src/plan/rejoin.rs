@@ -13,7 +13,7 @@ use super::swap::check_ok;
 use super::{describe, record_with};
 use super::{plan, Executor, Interrupt, OperationReport, Outcome, Precondition};
 use crate::config::Config;
-use crate::model::{ClusterReport, Verdict};
+use crate::model::{CheckId, ClusterReport, Verdict};
 use crate::probe::collect::NodeLink;
 use crate::probe::galera::{self, ClusterStatus, GaleraFacts, LocalState};
 use crate::probe::node::{shell_quote, FENCE_FILE};
@@ -671,14 +671,14 @@ pub fn preflight(report: &ClusterReport, f: &Findings, o: &Options) -> Vec<Preco
     let mut maintenance = super::maintenance_precondition(report);
     maintenance.forced = o.force && !maintenance.ok;
     let mut pre = vec![maintenance];
-    let (ok, detail) = check_ok(report, "ssh", node);
+    let (ok, detail) = check_ok(report, CheckId::Ssh, node);
     pre.push(Precondition::new(
         "returning-node",
         ok,
         format!("{node}: {detail}"),
         false,
     ));
-    let (vip_ok, vip) = check_ok(report, "vip", "cluster");
+    let (vip_ok, vip) = check_ok(report, CheckId::Vip, "cluster");
     let (db_ok, db) = &f.active_primary;
     pre.push(Precondition::new(
         "active-healthy",

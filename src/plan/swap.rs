@@ -11,7 +11,7 @@ use super::{
     Precondition, SCHEMA,
 };
 use crate::config::Config;
-use crate::model::{CheckResult, ClusterReport, Verdict};
+use crate::model::{CheckId, CheckResult, ClusterReport, Verdict};
 use crate::probe::collect::NodeLink;
 use crate::render::progress::Reporter;
 use crate::transport::https::HttpsClient;
@@ -29,25 +29,25 @@ pub const FORCEABLE: &[&str] = &[
 ];
 
 /// A check's result (ok or not) and detail; a missing check is not ok.
-pub fn check_ok(report: &ClusterReport, name: &str, node: &str) -> (bool, String) {
+pub fn check_ok(report: &ClusterReport, id: CheckId, node: &str) -> (bool, String) {
     match report
         .checks
         .iter()
-        .find(|c| c.name == name && c.node == node)
+        .find(|c| c.name == id && c.node == node)
     {
         Some(c) => (c.result == CheckResult::Ok, c.detail.clone()),
-        None => (false, format!("no {name} check for {node}")),
+        None => (false, format!("no {id} check for {node}")),
     }
 }
 
-fn all_ok(report: &ClusterReport, pred: impl Fn(&str) -> bool) -> (bool, String) {
+fn all_ok(report: &ClusterReport, pred: impl Fn(CheckId) -> bool) -> (bool, String) {
     let bad: Vec<String> = report
         .checks
         .iter()
-        .filter(|c| pred(&c.name) && c.result != CheckResult::Ok)
+        .filter(|c| pred(c.name.id) && c.result != CheckResult::Ok)
         .map(|c| format!("{} {}: {}", c.name, c.node, c.detail))
         .collect();
-    let n = report.checks.iter().filter(|c| pred(&c.name)).count();
+    let n = report.checks.iter().filter(|c| pred(c.name.id)).count();
     if bad.is_empty() {
         (
             n > 0,
@@ -72,7 +72,7 @@ pub fn preflight(
     let unreachable: Vec<&str> = report
         .checks
         .iter()
-        .filter(|c| c.name == "ssh" && c.result != CheckResult::Ok)
+        .filter(|c| c.name == CheckId::Ssh && c.result != CheckResult::Ok)
         .map(|c| c.node.as_str())
         .collect();
     pre.push(Precondition::new(
@@ -85,7 +85,7 @@ pub fn preflight(
         },
         false,
     ));
-    let (ok, detail) = check_ok(report, "vip", "cluster");
+    let (ok, detail) = check_ok(report, CheckId::Vip, "cluster");
     pre.push(Precondition::new("single-vip-holder", ok, detail, false));
     let pair = report.active.as_ref().and_then(|a| {
         report
@@ -104,14 +104,14 @@ pub fn preflight(
         false,
     ));
     if let Some((_, standby)) = &pair {
-        let (ok, detail) = check_ok(report, "galera", standby);
+        let (ok, detail) = check_ok(report, CheckId::Galera, standby);
         pre.push(Precondition::new(
             "standby-galera",
             ok,
             format!("{standby}: {detail}"),
             true,
         ));
-        let (ok, detail) = check_ok(report, "replica", standby);
+        let (ok, detail) = check_ok(report, CheckId::Replica, standby);
         pre.push(Precondition::new(
             "replica-fresh",
             ok,
@@ -119,13 +119,15 @@ pub fn preflight(
             true,
         ));
     }
-    let (ok, detail) = all_ok(report, |n| {
-        n == "gluster-peers" || n.starts_with("gluster-volume")
+    let (ok, detail) = all_ok(report, |id| {
+        matches!(id, CheckId::GlusterPeers | CheckId::GlusterVolume)
     });
     pre.push(Precondition::new("gluster-healed", ok, detail, true));
-    let (ok, detail) = all_ok(report, |n| n.starts_with("service:") || n == "workloads");
+    let (ok, detail) = all_ok(report, |id| {
+        matches!(id, CheckId::Service | CheckId::Workloads)
+    });
     pre.push(Precondition::new("services-ready", ok, detail, true));
-    let (ok, detail) = all_ok(report, |n| n == "keepalived");
+    let (ok, detail) = all_ok(report, |id| id == CheckId::Keepalived);
     pre.push(Precondition::new("keepalived", ok, detail, true));
     let unknown = apply_force(&mut pre, forced);
     for name in unknown {

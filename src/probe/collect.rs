@@ -722,7 +722,7 @@ fn first_line(s: &str) -> &str {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::model::{judge, CheckResult, ClusterReport, Verdict};
+    use crate::model::{judge, CheckId, CheckResult, ClusterReport, Verdict};
     use crate::transport::fake::FakeNode;
     use crate::transport::ssh::ConnectErrorKind;
     use crate::transport::ProbeErrorKind as Kind;
@@ -868,7 +868,7 @@ mod tests {
         p.as_ref().unwrap_err().kind
     }
 
-    fn result(r: &ClusterReport, name: &str, node: &str) -> CheckResult {
+    fn result(r: &ClusterReport, name: CheckId, node: &str) -> CheckResult {
         r.checks
             .iter()
             .find(|c| c.name == name && c.node == node)
@@ -922,7 +922,7 @@ mod tests {
         assert_eq!(kind(&n1.volumes[0].status), Kind::NotAsked);
         assert!(!ran(&links[0], GLUSTER_CLI) && !ran(&links[0], PEER_SSH));
         assert_eq!(report.verdict, Verdict::Degraded);
-        assert_eq!(result(&report, "ssh", "n2"), CheckResult::Fail);
+        assert_eq!(result(&report, CheckId::Ssh, "n2"), CheckResult::Fail);
         assert_eq!(report.active.as_deref(), Some("n1"));
     }
 
@@ -965,8 +965,11 @@ mod tests {
         assert!(ran(&links[1], GLUSTER_CLI) && !ran(&links[0], GLUSTER_CLI));
         assert!(n2.gluster_peers.is_ok());
         assert!(n2.volumes[0].status.is_ok() && n2.volumes[0].heal.is_ok());
-        assert_ne!(result(&report, "workloads", "n1"), CheckResult::Ok);
-        assert_eq!(result(&report, "standby-ssh", "n2"), CheckResult::Fail);
+        assert_ne!(result(&report, CheckId::Workloads, "n1"), CheckResult::Ok);
+        assert_eq!(
+            result(&report, CheckId::StandbySsh, "n2"),
+            CheckResult::Fail
+        );
         assert_ne!(report.verdict, Verdict::Healthy);
     }
 
@@ -1023,8 +1026,14 @@ mod tests {
         assert_eq!(kind(&n2.gluster_peers), Kind::Parse);
         // n2 gave no volume answer: n1 is asked, and its CLI fails.
         assert_eq!(kind(&n1.volumes[0].status), Kind::Failed);
-        assert_eq!(result(&report, "standby-ssh", "n2"), CheckResult::Fail);
-        assert_ne!(result(&report, "gluster-peers", "n2"), CheckResult::Ok);
+        assert_eq!(
+            result(&report, CheckId::StandbySsh, "n2"),
+            CheckResult::Fail
+        );
+        assert_ne!(
+            result(&report, CheckId::GlusterPeers, "n2"),
+            CheckResult::Ok
+        );
         assert_ne!(report.verdict, Verdict::Healthy);
     }
 

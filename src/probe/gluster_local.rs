@@ -366,7 +366,13 @@ mod tests {
         let checks: Vec<_> = r
             .checks
             .iter()
-            .filter(|c| c.name.starts_with("gluster"))
+            .filter(|c| {
+                use crate::model::CheckId;
+                matches!(
+                    c.name.id,
+                    CheckId::GlusterPeers | CheckId::GlusterVolume | CheckId::GlusterArbiter
+                )
+            })
             .collect();
         (
             format!("{:?}", r.verdict),

@@ -2,7 +2,7 @@
 //! `PAIRCTL <STATUS> - <short text> | <perfdata>`, then one line per check that is not ok.
 //! The exit code is the verdict's, as for every status output (0 OK … 3 UNKNOWN).
 
-use crate::model::{Check, CheckResult, ClusterReport, Impact, Verdict};
+use crate::model::{Check, CheckId, CheckResult, ClusterReport, Impact, Verdict};
 use std::fmt::Write;
 
 /// The short text is for a pager's screen: one line, cut here.
@@ -21,7 +21,7 @@ pub fn status_word(v: Verdict) -> &'static str {
 
 /// A typed check value shown as performance data: `'<subject> <label>'=<value><uom>`.
 struct Perf {
-    check: &'static str,
+    check: CheckId,
     value: &'static str,
     label: &'static str,
     uom: &'static str,
@@ -29,37 +29,37 @@ struct Perf {
 
 const PERF: &[Perf] = &[
     Perf {
-        check: "ssh",
+        check: CheckId::Ssh,
         value: "connect_seconds",
         label: "ssh_connect",
         uom: "s",
     },
     Perf {
-        check: "galera",
+        check: CheckId::Galera,
         value: "cluster_size",
         label: "galera_cluster_size",
         uom: "",
     },
     Perf {
-        check: "gluster-volume",
+        check: CheckId::GlusterVolume,
         value: "heal_pending_entries",
         label: "heal_pending",
         uom: "",
     },
     Perf {
-        check: "gluster-volume",
+        check: CheckId::GlusterVolume,
         value: "split_brain_entries",
         label: "split_brain",
         uom: "",
     },
     Perf {
-        check: "replica",
+        check: CheckId::Replica,
         value: "age_seconds",
         label: "replica_age",
         uom: "s",
     },
     Perf {
-        check: "workloads",
+        check: CheckId::Workloads,
         value: "services_ready",
         label: "services_ready",
         uom: "",
@@ -84,11 +84,8 @@ pub fn render(r: &ClusterReport) -> String {
         super::prometheus::number(r.elapsed_ms as f64 / 1000.0)
     );
     for check in &r.checks {
-        let (base, subject) = match check.name.split_once(':') {
-            Some((base, subject)) => (base, subject),
-            None => (check.name.as_str(), check.node.as_str()),
-        };
-        for p in PERF.iter().filter(|p| p.check == base) {
+        let subject = check.name.subject.as_deref().unwrap_or(&check.node);
+        for p in PERF.iter().filter(|p| p.check == check.name.id) {
             let Some(v) = check.values.get(p.value) else {
                 continue;
             };

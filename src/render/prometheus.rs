@@ -4,7 +4,7 @@
 //! family has one HELP and one TYPE line, also when several clusters share one exposition
 //! (the exporter). The values come from the report's typed fields, never from its text.
 
-use crate::model::{CheckResult, ClusterReport, NodeStatus, Role, Verdict};
+use crate::model::{CheckId, CheckResult, ClusterReport, NodeStatus, Role, Verdict};
 use std::fmt::Write;
 
 /// The media type of this format, for the exporter's `Content-Type`.
@@ -168,7 +168,7 @@ impl Exposition {
                 "Each check's result: 0 ok, 1 warn, 2 fail.",
                 &[
                     ("cluster", cluster),
-                    ("check", &check.name),
+                    ("check", &check.name.to_string()),
                     ("node", &check.node),
                 ],
                 match check.result {
@@ -179,12 +179,12 @@ impl Exposition {
             );
         }
         for check in &r.checks {
-            let (base, subject) = match check.name.split_once(':') {
-                Some((base, subject)) => (base, subject),
-                None => (check.name.as_str(), check.node.as_str()),
-            };
+            let subject = check.name.subject.as_deref().unwrap_or(&check.node);
             for (key, value) in &check.values {
-                let Some(m) = MEASURES.iter().find(|m| m.check == base && m.value == key) else {
+                let Some(m) = MEASURES
+                    .iter()
+                    .find(|m| m.check == check.name.id && m.value == key)
+                else {
                     continue;
                 };
                 self.gauge(
@@ -327,7 +327,7 @@ fn status_name(s: NodeStatus) -> &'static str {
 /// A typed check value and the metric it becomes. `subject` names the second label: the
 /// check's node, or (for `volume:<v>`-style checks) the part after the colon.
 struct Measure {
-    check: &'static str,
+    check: CheckId,
     value: &'static str,
     metric: &'static str,
     subject: &'static str,
@@ -336,119 +336,119 @@ struct Measure {
 
 const MEASURES: &[Measure] = &[
     Measure {
-        check: "ssh",
+        check: CheckId::Ssh,
         value: "connect_seconds",
         metric: "pairctl_ssh_connect_seconds",
         subject: "node",
         help: "Time the current SSH connection to the node took to connect and authenticate.",
     },
     Measure {
-        check: "keepalived",
+        check: CheckId::Keepalived,
         value: "vrrp_state",
         metric: "pairctl_vrrp_state",
         subject: "node",
         help: "keepalived's VRRP state: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT.",
     },
     Measure {
-        check: "galera",
+        check: CheckId::Galera,
         value: "cluster_size",
         metric: "pairctl_galera_cluster_size",
         subject: "node",
         help: "wsrep_cluster_size as the node reports it.",
     },
     Measure {
-        check: "galera",
+        check: CheckId::Galera,
         value: "primary",
         metric: "pairctl_galera_primary",
         subject: "node",
         help: "1 when the node's wsrep_cluster_status is Primary, else 0.",
     },
     Measure {
-        check: "gluster-peers",
+        check: CheckId::GlusterPeers,
         value: "peers",
         metric: "pairctl_gluster_peers",
         subject: "node",
         help: "Peers in the node's trusted pool.",
     },
     Measure {
-        check: "gluster-peers",
+        check: CheckId::GlusterPeers,
         value: "peers_connected",
         metric: "pairctl_gluster_peers_connected",
         subject: "node",
         help: "Peers in the node's trusted pool that are connected.",
     },
     Measure {
-        check: "gluster-volume",
+        check: CheckId::GlusterVolume,
         value: "bricks",
         metric: "pairctl_gluster_bricks",
         subject: "volume",
         help: "Bricks the volume status reports.",
     },
     Measure {
-        check: "gluster-volume",
+        check: CheckId::GlusterVolume,
         value: "bricks_online",
         metric: "pairctl_gluster_bricks_online",
         subject: "volume",
         help: "Bricks of the volume that are online.",
     },
     Measure {
-        check: "gluster-volume",
+        check: CheckId::GlusterVolume,
         value: "heal_pending_entries",
         metric: "pairctl_gluster_heal_pending_entries",
         subject: "volume",
         help: "Entries pending heal, summed over the volume's bricks.",
     },
     Measure {
-        check: "gluster-volume",
+        check: CheckId::GlusterVolume,
         value: "split_brain_entries",
         metric: "pairctl_gluster_split_brain_entries",
         subject: "volume",
         help: "Entries in split-brain, summed over the volume's bricks.",
     },
     Measure {
-        check: "replica",
+        check: CheckId::Replica,
         value: "age_seconds",
         metric: "pairctl_replica_age_seconds",
         subject: "node",
         help: "Age of the k3s state replica on the standby.",
     },
     Measure {
-        check: "replica",
+        check: CheckId::Replica,
         value: "max_age_seconds",
         metric: "pairctl_replica_max_age_seconds",
         subject: "node",
         help: "The configured k3s.replica_max_age.",
     },
     Measure {
-        check: "k3s",
+        check: CheckId::K3s,
         value: "nodes",
         metric: "pairctl_k3s_nodes",
         subject: "node",
         help: "Kubernetes nodes registered in k3s on the active.",
     },
     Measure {
-        check: "k3s",
+        check: CheckId::K3s,
         value: "nodes_ready",
         metric: "pairctl_k3s_nodes_ready",
         subject: "node",
         help: "Kubernetes nodes whose Ready condition is True.",
     },
     Measure {
-        check: "workloads",
+        check: CheckId::Workloads,
         value: "services",
         metric: "pairctl_workloads_services",
         subject: "node",
         help: "Enabled services (k3s.services) expected as Deployments.",
     },
     Measure {
-        check: "workloads",
+        check: CheckId::Workloads,
         value: "services_ready",
         metric: "pairctl_workloads_services_ready",
         subject: "node",
         help: "Enabled services whose Deployment is fully Ready.",
     },
     Measure {
-        check: "service",
+        check: CheckId::Service,
         value: "http_status",
         metric: "pairctl_service_http_status",
         subject: "service",
@@ -524,9 +524,16 @@ pub(crate) fn number(v: f64) -> String {
 #[allow(clippy::unwrap_used)]
 pub(crate) mod tests {
     use super::*;
-    use crate::model::{Check, ClusterReport, Impact, NodeReport, Verdict, STATUS_SCHEMA};
+    use crate::model::{
+        Check, CheckName, ClusterReport, Impact, NodeReport, Verdict, STATUS_SCHEMA,
+    };
 
-    fn check(name: &str, node: &str, result: CheckResult, values: &[(&str, f64)]) -> Check {
+    fn check(
+        name: impl Into<CheckName>,
+        node: &str,
+        result: CheckResult,
+        values: &[(&str, f64)],
+    ) -> Check {
         Check {
             name: name.into(),
             node: node.into(),
@@ -555,29 +562,39 @@ pub(crate) mod tests {
             active: None,
             nodes: vec![node("n1", Role::Active), node("n2", Role::Unknown)],
             checks: vec![
-                check("ssh", "n1", CheckResult::Ok, &[("connect_seconds", 0.012)]),
-                check("vip", "cluster", CheckResult::Fail, &[]),
                 check(
-                    "keepalived",
+                    CheckId::Ssh,
+                    "n1",
+                    CheckResult::Ok,
+                    &[("connect_seconds", 0.012)],
+                ),
+                check(CheckId::Vip, "cluster", CheckResult::Fail, &[]),
+                check(
+                    CheckId::Keepalived,
                     "n2",
                     CheckResult::Warn,
                     &[("vrrp_state", 2.0)],
                 ),
                 check(
-                    "galera",
+                    CheckId::Galera,
                     "n1",
                     CheckResult::Ok,
                     &[("cluster_size", 2.0), ("primary", 1.0)],
                 ),
                 check(
-                    "gluster-volume:shared",
+                    CheckId::GlusterVolume.of("shared"),
                     "cluster",
                     CheckResult::Ok,
                     &[("heal_pending_entries", 0.0), ("split_brain_entries", 0.0)],
                 ),
-                check("replica", "n2", CheckResult::Ok, &[("age_seconds", 3.0)]),
                 check(
-                    "service:auth",
+                    CheckId::Replica,
+                    "n2",
+                    CheckResult::Ok,
+                    &[("age_seconds", 3.0)],
+                ),
+                check(
+                    CheckId::Service.of("auth"),
                     "cluster",
                     CheckResult::Ok,
                     &[("http_status", 200.0)],

@@ -72,7 +72,7 @@ pub fn table(report: &ClusterReport, style: &Style) -> String {
     checks.set_header(vec!["Check", "Node", "Result", "Detail"]);
     for c in &report.checks {
         checks.add_row(vec![
-            cell(&c.name),
+            cell(&c.name.to_string()),
             cell(&c.node),
             paint_result(c.result),
             cell(&c.detail),
@@ -171,7 +171,7 @@ mod tests {
             active: None,
             nodes: Vec::new(),
             checks: vec![Check {
-                name: "keepalived".into(),
+                name: crate::model::CheckId::Keepalived.into(),
                 node: "n1".into(),
                 result: CheckResult::Warn,
                 detail: format!("{hostile}{}", "A".repeat(100_000)),
