@@ -8,13 +8,14 @@
 use crate::common::pairctl;
 use crate::common::sshd::{sshd, sshd_with_max_sessions, Sshd};
 use pairctl::config::Config;
+use pairctl::render::progress::{Reporter, Silent};
 use pairctl::snapshot::archive::{
     self, ArchiveWriter, Body, Entry, OutputPaths, SpoolDir, TempArchive,
 };
 use pairctl::snapshot::collectors::ItemSpec;
 use pairctl::snapshot::manifest::{self, Outcome};
 use pairctl::snapshot::redact::Rules;
-use pairctl::snapshot::{Collected, NoProgress, Progress, Run, Window};
+use pairctl::snapshot::{Collected, Run, Window};
 use pairctl::transport::Deadline;
 use pairctl::transport::Exec;
 use sha2::{Digest, Sha256};
@@ -225,7 +226,7 @@ async fn stream_in_bounded_memory() {
         cfg: Arc::new(cfg),
         started: Instant::now(),
     };
-    let progress = NoProgress.node("n1");
+    let progress: Arc<dyn Reporter> = Arc::new(Silent);
 
     let baseline = resident_kib("VmRSS:");
     let hwm_before = resident_kib("VmHWM:");
@@ -386,7 +387,7 @@ async fn hanging_collector_times_out_and_the_rest_is_intact() {
         cfg: Arc::new(cfg),
         started: Instant::now(),
     };
-    let progress = NoProgress.node("n1");
+    let progress: Arc<dyn Reporter> = Arc::new(Silent);
     let started = Instant::now();
     let items = [
         spec("before.txt", "echo before", Duration::from_secs(20)),
@@ -489,7 +490,7 @@ async fn channels_refused_by_max_sessions_are_retried() {
         started: Instant::now(),
     };
     let _temp = TempArchive::new(&paths.temp);
-    let progress = NoProgress.node("n1");
+    let progress: Arc<dyn Reporter> = Arc::new(Silent);
     // Six at once against a server that allows two sessions.
     let results = futures::future::join_all((0..6).map(|i| {
         let item = spec(

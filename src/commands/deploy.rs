@@ -3,12 +3,12 @@
 
 use super::Context;
 use crate::cli::deploy::DeployArgs;
-use crate::deploy::progress::{Silent, Terminal};
 use crate::deploy::report::{DeployReport, Outcome};
 use crate::deploy::run::{Deploy, Options};
 use crate::deploy::Stage;
 use crate::error::{Error, Result};
 use crate::probe::collect::{connect_all, connect_one};
+use crate::render::progress::{Layout, Monitor, Silent};
 use crate::render::Format;
 use crate::render::{self, diag, out};
 use crate::transport::Deadline;
@@ -80,8 +80,7 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
         deploy.report
     } else if deploy.report.change_count() == 0 {
         // Nothing to change, nothing to confirm: check that the cluster is healthy.
-        let names: Vec<String> = hosts.iter().map(|l| l.node.name.clone()).collect();
-        let progress = Terminal::new(&ctx.style, &names, acting);
+        let progress = monitor(ctx, &hosts, acting);
         let r = deploy.execute(&progress).await;
         progress.finish();
         r
@@ -103,8 +102,7 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
             }
         };
         if confirmed {
-            let names: Vec<String> = hosts.iter().map(|l| l.node.name.clone()).collect();
-            let progress = Terminal::new(&ctx.style, &names, acting);
+            let progress = monitor(ctx, &hosts, acting);
             let r = deploy.execute(&progress).await;
             progress.finish();
             r
@@ -122,6 +120,12 @@ pub async fn run(ctx: &Context, args: DeployArgs) -> Result<u8> {
         }
     }
     Ok(report.outcome.exit_code())
+}
+
+/// A bar per host, counting the stages that act.
+fn monitor(ctx: &Context, hosts: &[crate::probe::collect::NodeLink], stages: usize) -> Monitor {
+    let names: Vec<String> = hosts.iter().map(|l| l.node.name.clone()).collect();
+    Monitor::new(&ctx.style, Layout::Stages).with_nodes(&names, stages)
 }
 
 fn confirm(ctx: &Context, r: &DeployReport) -> Result<bool> {

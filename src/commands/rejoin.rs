@@ -8,7 +8,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::plan::rejoin::{self, Options, RejoinReport};
 use crate::plan::{Interrupt, OperationReport, Outcome};
 use crate::probe::collect::{connect_all, NodeLink};
-use crate::render::progress::StepReporter;
+use crate::render::progress::{Layout, Monitor};
 use crate::render::Format;
 use crate::render::{self, out};
 use crate::transport::https::HttpsClient;
@@ -121,7 +121,7 @@ async fn act(
         interrupt.clone(),
         ctx.style.quiet,
     ));
-    let reporter = StepReporter::new(&ctx.style);
+    let reporter = Monitor::new(&ctx.style, Layout::Steps);
     let op = rejoin::execute(
         cfg, links, https, deadline, op, &findings, &reporter, interrupt,
     )

@@ -5,7 +5,7 @@ use super::Context;
 use crate::error::{Error, Result};
 use crate::plan::{self, failover, lock, swap, OperationReport, Outcome};
 use crate::probe::collect::connect_all;
-use crate::render::progress::StepReporter;
+use crate::render::progress::{Layout, Monitor};
 use crate::render::Format;
 use crate::render::{self, diag, out};
 use crate::transport::https::HttpsClient;
@@ -172,7 +172,7 @@ async fn act(
     let (cfg, links, https) = (cfg, links, https);
     let report =
         crate::round::report_with_services(cfg, links, https, services, look, started).await;
-    let reporter = StepReporter::new(&ctx.style);
+    let reporter = Monitor::new(&ctx.style, Layout::Steps);
 
     let (op, situation) = match &kind {
         Kind::Swap { force } => {

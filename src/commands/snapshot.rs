@@ -1,22 +1,21 @@
 //! `pairctl snapshot`: one redacted support bundle from both nodes; `snapshot inspect FILE`
 //! prints a bundle's manifest and verifies it. The work is in `crate::snapshot`; this file
-//! maps the arguments, draws progress (indicatif, on a TTY) and prints the result (rendered in
-//! `render::snapshot`).
+//! maps the arguments, shows progress (`render::progress`'s monitor) and prints the result
+//! (rendered in `render::snapshot`).
 
 use super::Context;
 use crate::cli::snapshot::{SnapshotAction, SnapshotArgs};
 use crate::error::{Error, ExitStatus, Result};
 use crate::format::human_duration;
 use crate::probe::collect::connect_all;
+use crate::render::progress::{Layout, Monitor};
 use crate::render::Format;
-use crate::render::{self, diag, out, Style};
+use crate::render::{self, diag, out};
 use crate::snapshot::archive;
-use crate::snapshot::{self as snap, NodeProgress, Options, Progress, Window};
+use crate::snapshot::{self as snap, Options, Window};
 use crate::transport::https::HttpsClient;
 use crate::transport::Deadline;
-use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -92,8 +91,8 @@ async fn create(ctx: &Context, args: SnapshotArgs) -> Result<u8> {
         redact: !args.no_redact,
         deadline,
     };
-    let bars = Bars::new(&ctx.style);
-    let work = snap::create(&cfg, &opts, &links, witness.as_ref(), status, &bars);
+    let bars = Arc::new(Monitor::new(&ctx.style, Layout::Items));
+    let work = snap::create(&cfg, &opts, &links, witness.as_ref(), status, bars.clone());
     let bundle = tokio::select! {
         r = tokio::time::timeout(total, work) => match r {
             Ok(Ok(b)) => b,
@@ -112,7 +111,7 @@ async fn create(ctx: &Context, args: SnapshotArgs) -> Result<u8> {
             s.close().await;
         }
     }
-    bars.clear();
+    bars.finish();
 
     let m = &bundle.manifest;
     let path = bundle.path.display().to_string();
@@ -171,114 +170,4 @@ async fn inspect(ctx: &Context, file: PathBuf) -> Result<u8> {
         ));
     }
     Ok(if verification.ok() { 0 } else { 1 })
-}
-
-/// Progress per node: a bar with items done/planned and bytes received on a TTY; one line
-/// per node at the end otherwise; nothing with `-q` or `-o json`.
-struct Bars {
-    multi: MultiProgress,
-    tty: bool,
-    enabled: bool,
-}
-
-impl Bars {
-    fn new(style: &Style) -> Self {
-        let enabled = !style.quiet && style.format != Format::Json;
-        let tty = enabled && style.stderr_tty;
-        let target = if tty {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        };
-        Bars {
-            multi: MultiProgress::with_draw_target(target),
-            tty,
-            enabled,
-        }
-    }
-    fn clear(&self) {
-        let _ = self.multi.clear();
-    }
-}
-
-impl Progress for Bars {
-    fn node(&self, name: &str) -> Arc<dyn NodeProgress> {
-        let received = Arc::new(AtomicU64::new(0));
-        let bar = self.multi.add(ProgressBar::new(0));
-        let shown = received.clone();
-        if let Ok(style) = ProgressStyle::with_template(
-            "{prefix:>8} {spinner} {pos}/{len} items {received:>11} {elapsed:>4} {wide_msg}",
-        ) {
-            bar.set_style(style.with_key(
-                "received",
-                move |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = write!(w, "{}", HumanBytes(shown.load(Ordering::Relaxed)));
-                },
-            ));
-        }
-        bar.set_prefix(name.to_string());
-        if self.tty {
-            bar.enable_steady_tick(Duration::from_millis(120));
-        }
-        Arc::new(NodeBar {
-            name: name.to_string(),
-            bar,
-            received,
-            failed: AtomicUsize::new(0),
-            started: Instant::now(),
-            line_at_end: self.enabled && !self.tty,
-        })
-    }
-}
-
-struct NodeBar {
-    name: String,
-    bar: ProgressBar,
-    received: Arc<AtomicU64>,
-    failed: AtomicUsize,
-    started: Instant,
-    line_at_end: bool,
-}
-
-impl NodeProgress for NodeBar {
-    fn planned(&self, items: usize) {
-        self.bar.inc_length(items as u64);
-    }
-    fn started(&self, path: &str) {
-        self.bar.set_message(path.to_string());
-    }
-    fn received(&self, bytes: u64) {
-        self.received.fetch_add(bytes, Ordering::Relaxed);
-    }
-    fn finished(&self, _path: &str, success: bool) {
-        if !success {
-            self.failed.fetch_add(1, Ordering::Relaxed);
-        }
-        self.bar.inc(1);
-    }
-    fn done(&self, error: Option<&str>) {
-        let bytes = HumanBytes(self.received.load(Ordering::Relaxed));
-        let took = human_duration(self.started.elapsed());
-        let failed = self.failed.load(Ordering::Relaxed);
-        let text = match error {
-            Some(e) => format!("{}: {e}", self.name),
-            None if failed > 0 => format!(
-                "{}: {} items ({failed} did not succeed), {bytes} in {took}",
-                self.name,
-                self.bar.position()
-            ),
-            None => format!(
-                "{}: {} items, {bytes} in {took}",
-                self.name,
-                self.bar.position()
-            ),
-        };
-        self.bar.finish_with_message(match error {
-            Some(e) => e.to_string(),
-            None => "done".to_string(),
-        });
-        if self.line_at_end {
-            diag(&text);
-        }
-    }
 }

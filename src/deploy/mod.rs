@@ -14,7 +14,6 @@
 pub mod bundle;
 pub mod exec;
 pub mod files;
-pub mod progress;
 pub mod remote;
 pub mod report;
 pub mod run;

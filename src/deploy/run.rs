@@ -6,7 +6,6 @@
 
 use super::bundle::Bundle;
 use super::exec::{self, Failure};
-use super::progress::DeployProgress;
 use super::remote::Sections;
 use super::report::{DeployReport, FailureReport, Outcome, StageState};
 use super::stages::preflight::{self, PreflightCheck};
@@ -14,6 +13,7 @@ use super::stages::{self, Env, NodeNet};
 use super::{Change, Problem, Stage, StagePlan};
 use crate::config::Config;
 use crate::probe::collect::NodeLink;
+use crate::render::progress::{Event, Reporter};
 use crate::transport::batch;
 use crate::transport::https::HttpsClient;
 use crate::transport::ssh::SshSession;
@@ -313,7 +313,7 @@ impl<'a> Deploy<'a> {
         links: &'a [NodeLink],
         opts: Options,
         deadline: Deadline,
-        progress: &dyn DeployProgress,
+        progress: &dyn Reporter,
     ) -> Deploy<'a> {
         let mut d = Deploy::new(cfg, links, opts, deadline);
         if d.take_sessions() {
@@ -446,10 +446,10 @@ impl<'a> Deploy<'a> {
     /// remote script per node and stage (the checks do not depend on each other; the plans
     /// use the preflight's network facts). Then plans every selected stage and judges the
     /// whole: refused when the preflight failed, Planned otherwise.
-    async fn observe_and_plan(&mut self, progress: &dyn DeployProgress) {
+    async fn observe_and_plan(&mut self, progress: &dyn Reporter) {
         let (cfg, links, deadline) = (self.cfg, self.links, self.deadline);
         let local = self.local_checks();
-        progress.note("checking the nodes");
+        progress.event(Event::Note("checking the nodes"));
         let selected: Vec<Stage> = self.opts.acting_stages();
         let all_scripts: Vec<(Stage, Vec<String>)> = {
             let env = self.env();
@@ -631,7 +631,7 @@ impl<'a> Deploy<'a> {
     }
 
     /// Acts on the plan, stage by stage; then verifies.
-    pub async fn execute(mut self, progress: &dyn DeployProgress) -> DeployReport {
+    pub async fn execute(mut self, progress: &dyn Reporter) -> DeployReport {
         let selected: Vec<Stage> = self.opts.acting_stages();
         let mut stale = false;
         for stage in selected {
@@ -684,7 +684,10 @@ impl<'a> Deploy<'a> {
                 }
             }
             let plan = self.plans.get(&stage).cloned().unwrap_or_default();
-            progress.stage_started(stage, plan.changes.len());
+            progress.event(Event::StageStarted {
+                stage: stage.name(),
+                changes: plan.changes.len(),
+            });
             if let Err((index, node, f)) = self.act(stage, &plan, progress).await {
                 let step = plan
                     .changes
@@ -692,7 +695,11 @@ impl<'a> Deploy<'a> {
                     .map(|c| c.summary.clone())
                     .unwrap_or_default();
                 self.fail(stage, Some(node), &step, f);
-                progress.stage_finished(stage, StageState::Failed, stage_started.elapsed());
+                progress.event(Event::StageFinished {
+                    stage: stage.name(),
+                    state: StageState::Failed.as_str(),
+                    took: stage_started.elapsed(),
+                });
                 break;
             }
             let state = if plan.is_empty() {
@@ -705,7 +712,11 @@ impl<'a> Deploy<'a> {
                 st.state = state;
                 st.elapsed_ms = stage_started.elapsed().as_millis() as u64;
             }
-            progress.stage_finished(stage, state, stage_started.elapsed());
+            progress.event(Event::StageFinished {
+                stage: stage.name(),
+                state: state.as_str(),
+                took: stage_started.elapsed(),
+            });
         }
         if self.report.failure.is_none() {
             let changed = self.report.change_count();
@@ -729,7 +740,7 @@ impl<'a> Deploy<'a> {
         &mut self,
         stage: Stage,
         plan: &StagePlan,
-        progress: &dyn DeployProgress,
+        progress: &dyn Reporter,
     ) -> Result<(), (usize, usize, Failure)> {
         for phase in plan.phases() {
             let per_node: Vec<Vec<(usize, &Change)>> = (0..self.sessions.len())
@@ -748,10 +759,22 @@ impl<'a> Deploy<'a> {
                 let mut done = Vec::new();
                 for (index, change) in changes {
                     let node = &super::host(cfg, change.node).name;
-                    progress.change_started(stage, node, &change.summary);
+                    progress.event(Event::StepStarted {
+                        node,
+                        step: &change.summary,
+                    });
                     let t = Instant::now();
                     let r = exec::apply(sessions, change, deadline).await;
-                    progress.change_finished(stage, node, &change.summary, r.is_ok(), t.elapsed());
+                    progress.event(Event::StepFinished {
+                        node,
+                        step: &change.summary,
+                        ok: r.is_ok(),
+                        detail: match &r {
+                            Ok(detail) => detail,
+                            Err(f) => &f.reason,
+                        },
+                        took: t.elapsed(),
+                    });
                     let failed = r.is_err();
                     done.push((index, change.node, r, t.elapsed()));
                     if failed {
@@ -792,7 +815,7 @@ impl<'a> Deploy<'a> {
     }
 
     /// The status machinery until it calls the cluster healthy, or the limit.
-    async fn verify(&mut self, progress: &dyn DeployProgress) {
+    async fn verify(&mut self, progress: &dyn Reporter) {
         let changed = self.report.change_count();
         if changed == 0 {
             if let Some(early) = self.early_status.take() {
@@ -839,7 +862,9 @@ impl<'a> Deploy<'a> {
                 return;
             }
         };
-        progress.note("verifying: waiting for status to call the cluster healthy");
+        progress.event(Event::Note(
+            "verifying: waiting for status to call the cluster healthy",
+        ));
         let limit = Deadline::after(self.deadline.cap(VERIFY_LIMIT));
         let mut said = String::new();
         let last = loop {
@@ -857,7 +882,7 @@ impl<'a> Deploy<'a> {
                     .collect();
                 let text = failing.join(", ");
                 if text != said {
-                    progress.note(&format!("not healthy yet: {text}"));
+                    progress.event(Event::Note(&format!("not healthy yet: {text}")));
                     said = text;
                 }
             }

@@ -11,7 +11,7 @@ pub mod swap;
 
 use crate::model::ClusterReport;
 use crate::probe::collect::NodeLink;
-use crate::render::progress::Reporter;
+use crate::render::progress::{Event, Reporter};
 use crate::transport::ProbeError;
 use serde::Serialize;
 use std::future::Future;
@@ -263,7 +263,8 @@ impl<'a> Executor<'a> {
     ) -> Result<T, ProbeError> {
         let label = format!("{node}: {action}");
         self.interrupt.set_current(&label);
-        self.reporter.step_started(&label);
+        self.reporter
+            .event(Event::StepStarted { node, step: action });
         let started = Instant::now();
         let result = fut.await;
         let took = started.elapsed();
@@ -271,7 +272,13 @@ impl<'a> Executor<'a> {
             Ok((_, d)) => (true, d.clone()),
             Err(e) => (false, e.message.clone()),
         };
-        self.reporter.step_finished(&label, ok, &detail, took);
+        self.reporter.event(Event::StepFinished {
+            node,
+            step: action,
+            ok,
+            detail: &detail,
+            took,
+        });
         self.records.push(StepRecord {
             node: node.to_string(),
             action: action.to_string(),

@@ -13,6 +13,7 @@ pub mod redact;
 use crate::config::Config;
 use crate::model::{ClusterReport, Role};
 use crate::probe::collect::NodeLink;
+use crate::render::progress::{Event, Reporter};
 use crate::transport::ssh::{Output, SshSession};
 use crate::transport::{Deadline, ProbeErrorKind};
 use archive::{ArchiveWriter, Body, Entry, ItemSink, OutputPaths, SpoolDir, TempArchive};
@@ -113,33 +114,6 @@ pub struct Options {
     pub deadline: Deadline,
 }
 
-/// Progress events, per node (the CLI draws bars; tests and `-q` ignore them).
-pub trait Progress: Send + Sync {
-    fn node(&self, name: &str) -> Arc<dyn NodeProgress>;
-}
-
-pub trait NodeProgress: Send + Sync {
-    /// More items to do (the discovery items add theirs as they finish).
-    fn planned(&self, _items: usize) {}
-    fn started(&self, _path: &str) {}
-    /// Bytes arrived from the node (before redaction).
-    fn received(&self, _bytes: u64) {}
-    fn finished(&self, _path: &str, _success: bool) {}
-    /// The node is done; `error` when it could not be reached.
-    fn done(&self, _error: Option<&str>) {}
-}
-
-pub struct NoProgress;
-
-struct Silent;
-impl NodeProgress for Silent {}
-
-impl Progress for NoProgress {
-    fn node(&self, _name: &str) -> Arc<dyn NodeProgress> {
-        Arc::new(Silent)
-    }
-}
-
 /// A written bundle.
 #[derive(Debug, Clone)]
 pub struct Bundle {
@@ -189,7 +163,7 @@ pub async fn create(
     links: &[NodeLink],
     witness: Option<&NodeLink>,
     status: impl Future<Output = ClusterReport>,
-    progress: &dyn Progress,
+    progress: Arc<dyn Reporter>,
 ) -> Result<Bundle, BundleError> {
     let started = Instant::now();
     let created = SystemTime::now();
@@ -205,9 +179,11 @@ pub async fn create(
         started,
     };
     let selected = select_nodes(cfg, opts, links, witness);
-    let nodes = futures::future::join_all(selected.iter().map(|(link, items)| {
-        collect_node(&run, link, items.clone(), progress.node(&link.node.name))
-    }));
+    let nodes = futures::future::join_all(
+        selected
+            .iter()
+            .map(|(link, items)| collect_node(&run, link, items.clone(), progress.clone())),
+    );
     let ((report, status_item), nodes) = tokio::join!(status_item(&run, status), nodes);
     // Every item task has ended: the writer is ours alone again.
     drop(run);
@@ -509,7 +485,7 @@ impl Run {
         session: &SshSession,
         node: &str,
         spec: ItemSpec,
-        progress: &Arc<dyn NodeProgress>,
+        progress: &Arc<dyn Reporter>,
     ) -> Result<(Vec<Collected>, Option<Vec<u8>>), BundleError> {
         let path = format!("{node}/{}/{}", spec.collector, spec.name);
         let started = Instant::now();
@@ -518,8 +494,8 @@ impl Run {
             let error = "not started: the command's deadline was reached";
             return Ok((not_collected(node, spec, error, true), None));
         }
-        progress.started(&path);
-        let mut sink = self.item_sink(&spec, progress);
+        progress.event(Event::StepStarted { node, step: &path });
+        let mut sink = self.item_sink(node, &spec, progress);
         let command = remote_command(&spec, limit);
         let result =
             tokio::time::timeout(limit, exec_retrying(session, &command, &mut sink, limit)).await;
@@ -529,7 +505,13 @@ impl Run {
         let stored = sink
             .finish()
             .map_err(io_error(&format!("cannot spool {path}")))?;
-        progress.finished(&path, error.is_none());
+        progress.event(Event::StepFinished {
+            node,
+            step: &path,
+            ok: error.is_none(),
+            detail: error.as_deref().unwrap_or(""),
+            took: duration,
+        });
         let ran = Ran {
             output,
             timed_out,
@@ -555,10 +537,11 @@ impl Run {
 
     /// The sink of one item: it counts what arrives, and keeps a copy of what is split into
     /// parts (only that) or parsed for discovery.
-    fn item_sink(&self, spec: &ItemSpec, progress: &Arc<dyn NodeProgress>) -> ItemSink {
-        let counter = progress.clone();
-        let sink = ItemSink::new(self.rules.as_ref(), self.spool.next_file())
-            .on_received(Arc::new(move |n| counter.received(n)));
+    fn item_sink(&self, node: &str, spec: &ItemSpec, progress: &Arc<dyn Reporter>) -> ItemSink {
+        let (counter, node) = (progress.clone(), node.to_string());
+        let sink = ItemSink::new(self.rules.as_ref(), self.spool.next_file()).on_received(
+            Arc::new(move |bytes| counter.event(Event::Received { node: &node, bytes })),
+        );
         if !spec.parts.is_empty() {
             sink.capture_only()
         } else if spec.discovers != Discovery::None {
@@ -727,16 +710,22 @@ async fn collect_node(
     run: &Run,
     link: &NodeLink,
     items: Vec<ItemSpec>,
-    progress: Arc<dyn NodeProgress>,
+    progress: Arc<dyn Reporter>,
 ) -> Result<Vec<Collected>, BundleError> {
     let node = link.node.name.as_str();
     let mut queue: VecDeque<ItemSpec> = items.into();
-    progress.planned(queue.len());
+    progress.event(Event::StepsPlanned {
+        node,
+        steps: queue.len(),
+    });
     let session = match &link.session {
         Ok(s) => s.clone(),
         Err(e) => {
             let reason = redact_message(run.rules.as_ref(), &format!("unreachable: {}", e.message));
-            progress.done(Some(&reason));
+            progress.event(Event::NodeDone {
+                node,
+                error: Some(&reason),
+            });
             return Ok(queue
                 .into_iter()
                 .flat_map(|spec| not_collected(node, spec, &reason, false))
@@ -770,7 +759,10 @@ async fn collect_node(
             collected.output.as_ref().is_some_and(|o| o.success()),
         ) {
             let (more, note) = collectors::follow_ups(collected.spec.discovers, &raw, &run.window);
-            progress.planned(more.len());
+            progress.event(Event::StepsPlanned {
+                node,
+                steps: more.len(),
+            });
             // Discovered files (largest first) go before the quick commands still queued:
             // a big log is the long pole, and it should not wait behind them.
             for spec in more.into_iter().rev() {
@@ -782,7 +774,7 @@ async fn collect_node(
         }
         done.push(collected);
     }
-    progress.done(None);
+    progress.event(Event::NodeDone { node, error: None });
     Ok(done)
 }
 
