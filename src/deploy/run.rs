@@ -2,7 +2,8 @@
 //! script per node and stage, all on the command's two connections), judge the preflight,
 //! plan every stage, then — confirmed — execute stage by stage, phase by phase, both nodes
 //! at once within a phase; a stage that follows a change is observed again before it acts.
-//! Ends with the status machinery: the cluster must be healthy.
+//! Ends with the status machinery: the cluster must be healthy. Progress goes out as
+//! `render::progress::Event`s (stages, changes per node, notes).
 
 use super::bundle::Bundle;
 use super::exec::{self, Failure};

@@ -1,7 +1,8 @@
 //! Role-change operations: preflight → plan → confirm → act → verify. This module holds the
 //! shared vocabulary (preconditions, plan steps, the record of what was done) and the
-//! executor that times each step and reports progress, the operation record and its history
-//! entry; `swap`, `failover` and `rejoin` are the plans, `actions` the remote steps they use.
+//! executor that times each step and reports it (`render::progress::Event`), the operation
+//! record and its history entry; `swap`, `failover` and `rejoin` are the plans, `actions` the
+//! remote steps they use.
 
 pub mod actions;
 pub mod failover;
