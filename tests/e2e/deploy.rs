@@ -5,7 +5,7 @@
 //! re-run after healing resumes. The lab lock is held throughout, and the full lab is put
 //! back (`lab.sh up`) when the test ends, also when it fails.
 
-use super::{json, lab_sh, lock_lab};
+use super::{json, lab_failure, lab_sh, lock_lab};
 use crate::common::{pairctl, wait_until};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -43,10 +43,7 @@ impl Drop for BareLab {
         up.extend_from_slice(self.restore);
         let out = lab_sh(&up);
         if !out.status.success() {
-            eprintln!(
-                "lab.sh up (restoring the full lab) failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            eprintln!("restoring the full lab: {}", lab_failure(&up, &out));
         }
     }
 }
@@ -67,11 +64,7 @@ pub(super) fn bare_lab_with(extra: &'static [&'static str]) -> BareLab {
     let mut up = vec!["up", "--bare"];
     up.extend_from_slice(extra);
     let out = lab_sh(&up);
-    assert!(
-        out.status.success(),
-        "lab.sh up --bare failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", lab_failure(&up, &out));
     let env = lab_sh(&["env"]);
     for line in String::from_utf8_lossy(&env.stdout).lines() {
         if let Some((k, v)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {

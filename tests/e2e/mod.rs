@@ -75,6 +75,28 @@ pub fn lab_sh(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// What a failed `lab.sh` run left to go on: how it ended (an exit code, or the signal that
+/// killed it, which leaves stderr empty) and the ends of both streams.
+pub fn lab_failure(args: &[&str], out: &Output) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    let ended = match (out.status.code(), out.status.signal()) {
+        (Some(code), _) => format!("exit {code}"),
+        (None, Some(signal)) => format!("killed by signal {signal}"),
+        (None, None) => "ended".to_string(),
+    };
+    let tail = |bytes: &[u8]| {
+        let text = String::from_utf8_lossy(bytes);
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    };
+    format!(
+        "lab.sh {} failed ({ended})\n--- stdout (end) ---\n{}\n--- stderr (end) ---\n{}",
+        args.join(" "),
+        tail(&out.stdout),
+        tail(&out.stderr)
+    )
+}
+
 impl Lab {
     pub fn pairctl(&self, args: &[&str]) -> Output {
         pairctl()
@@ -116,11 +138,7 @@ impl Lab {
         let mut args = vec!["fault", node];
         args.extend_from_slice(kind);
         let out = lab_sh(&args);
-        assert!(
-            out.status.success(),
-            "lab.sh {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", lab_failure(&args, &out));
         Fault {
             lab: self,
             node,
@@ -141,10 +159,7 @@ impl Drop for Fault<'_> {
         args.extend_from_slice(self.kind);
         let out = lab_sh(&args);
         if !out.status.success() {
-            eprintln!(
-                "lab.sh {args:?} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            eprintln!("{}", lab_failure(&args, &out));
         }
         // A node that was failed over comes back fenced, by design: health waits for its
         // rejoin (the test's own, or the next test's `lab()`).
@@ -227,10 +242,7 @@ pub fn restore_n1(lab: &Lab) {
         // Its failure shows as the health below, which then builds the lab again.
         let out = lab_sh(&["rejoin", node]);
         if !out.status.success() {
-            eprintln!(
-                "lab.sh rejoin {node}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            eprintln!("{}", lab_failure(&["rejoin", node], &out));
         }
     }
     if !lab.healthy_within(Duration::from_secs(120)) {
@@ -244,11 +256,7 @@ pub fn restore_n1(lab: &Lab) {
             up.push("--witness");
         }
         let out = lab_sh(&up);
-        assert!(
-            out.status.success(),
-            "lab.sh {up:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", lab_failure(&up, &out));
     }
     lab.wait_healthy();
     if vip_holders(lab) != ["n1"] {

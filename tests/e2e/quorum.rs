@@ -8,7 +8,9 @@
 //! pairctl); no sample may show two. The figures (longest gap between acknowledged writes,
 //! longest two-holder window) are printed, never asserted on.
 
-use super::{json, lab, lab_sh, rejoin_by_hand, restore_n1, status_until, vip_holders, Lab};
+use super::{
+    json, lab, lab_failure, lab_sh, rejoin_by_hand, restore_n1, status_until, vip_holders, Lab,
+};
 use crate::common::wait_until;
 use mysql_async::prelude::Queryable;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -251,11 +253,7 @@ fn lab_verb(verb: &str, node: &str, kind: &[&str]) {
     let mut args = vec![verb, node];
     args.extend_from_slice(kind);
     let out = lab_sh(&args);
-    assert!(
-        out.status.success(),
-        "lab.sh {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", lab_failure(&args, &out));
 }
 
 pub(super) fn fault(node: &str, kind: &[&str]) {

@@ -6,7 +6,7 @@
 //! through the VIP all along (`quorum::Writer`). Timings are printed, never asserted on.
 
 use super::quorum::{missing_on, Writer};
-use super::{lab, lab_sh, status_until, step, vip_holders, Lab};
+use super::{lab, lab_failure, lab_sh, status_until, step, vip_holders, Lab};
 use crate::common::wait_until;
 use std::time::{Duration, Instant};
 
@@ -17,11 +17,7 @@ fn on(node: &str, cmd: &str) -> String {
 
 fn ok(args: &[&str]) {
     let out = lab_sh(args);
-    assert!(
-        out.status.success(),
-        "lab.sh {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", lab_failure(args, &out));
 }
 
 /// `pairctl ARGS -o json`: the exit code and the document.

@@ -4,7 +4,7 @@
 //! HTTPS riding the SSH connections). The test brings that lab up itself and puts the plain
 //! lab back when it ends, also when it fails.
 
-use super::{lab_sh, lock_lab};
+use super::{lab_failure, lab_sh, lock_lab};
 use crate::common::{pairctl, wait_until};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -17,10 +17,7 @@ impl Drop for PlainLabAgain {
     fn drop(&mut self) {
         let out = lab_sh(&["up"]);
         if !out.status.success() {
-            eprintln!(
-                "lab.sh up (restoring the plain lab) failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            eprintln!("restoring the plain lab: {}", lab_failure(&["up"], &out));
         }
     }
 }
@@ -62,8 +59,8 @@ fn status_swap_and_snapshot_through_a_bastion_named_only_in_ssh_config() {
     let up = lab_sh(&["up", "--bastion"]);
     assert!(
         up.status.success(),
-        "lab.sh up --bastion: {}",
-        String::from_utf8_lossy(&up.stderr)
+        "{}",
+        lab_failure(&["up", "--bastion"], &up)
     );
     let config = lab_env("LAB_CONFIG").unwrap();
     let ssh_config =
