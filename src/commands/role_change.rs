@@ -308,7 +308,7 @@ pub fn print(ctx: &Context, op: &OperationReport) {
             out(&render::operation::result(op, &ctx.style));
             if op.outcome != Outcome::Verified && op.outcome != Outcome::Planned && !ctx.style.quiet
             {
-                diag(&format!("{}: {}", op.kind, op.summary));
+                diag(&render::operation::summary(op));
             }
         }
     }

@@ -123,7 +123,7 @@ async fn create(ctx: &Context, args: SnapshotArgs) -> Result<u8> {
         ))),
         // Table, and the status-only formats (refused before any command runs).
         _ => {
-            out(&format!("{path}\nsha256: {}\n", bundle.sha256));
+            out(&render::snapshot::written(&path, &bundle.sha256));
             if !ctx.style.quiet {
                 diag(&render::snapshot::summary(m, bundle.bytes));
             }
@@ -163,11 +163,7 @@ async fn inspect(ctx: &Context, file: PathBuf) -> Result<u8> {
         ))),
     }
     if !verification.ok() && ctx.style.format == Format::Json && !ctx.style.quiet {
-        diag(&format!(
-            "error: {} failed verification: {}",
-            file.display(),
-            verification.problems.join("; ")
-        ));
+        diag(&render::snapshot::verification_failed(&file, &verification));
     }
     Ok(if verification.ok() { 0 } else { 1 })
 }

@@ -22,6 +22,11 @@ fn preflight_table(op: &OperationReport, style: &Style) -> String {
     t.to_string()
 }
 
+/// The outcome in one line (stderr, after the result of an operation that did not verify).
+pub fn summary(op: &OperationReport) -> String {
+    format!("{}: {}", op.kind, op.summary)
+}
+
 /// Preflight and plan: what `--dry-run` prints and what is confirmed.
 pub fn plan(op: &OperationReport, style: &Style) -> String {
     let mut s = format!(

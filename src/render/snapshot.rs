@@ -10,6 +10,20 @@ use indicatif::HumanBytes;
 use std::path::Path;
 use std::time::Duration;
 
+/// The written bundle (stdout): its path, and its sha256 on the next line.
+pub fn written(path: &str, sha256: &str) -> String {
+    format!("{path}\nsha256: {sha256}\n")
+}
+
+/// `snapshot inspect -o json`'s word on stderr that the bundle failed verification.
+pub fn verification_failed(file: &Path, v: &Verification) -> String {
+    format!(
+        "error: {} failed verification: {}",
+        file.display(),
+        v.problems.join("; ")
+    )
+}
+
 /// What a written bundle holds, for the operator (stderr): counts, sizes, redaction, time,
 /// and what is missing from a partial one.
 pub fn summary(m: &Manifest, archive_bytes: u64) -> String {
