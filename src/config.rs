@@ -2,6 +2,7 @@
 //! line and key. Secrets come from files (0600 or stricter) or the environment, never argv.
 
 use crate::error::{Error, Result};
+use crate::pair::Pair;
 use crate::transport::ssh_config::{parse_jump_list, JumpHost, SshConfigFile};
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -56,7 +57,7 @@ pub struct Config {
     pub path: PathBuf,
     pub name: String,
     pub vip: IpAddr,
-    pub nodes: Vec<Node>,
+    pub nodes: Pair<Node>,
     pub ssh: SshConfig,
     pub galera: GaleraConfig,
     pub gluster: GlusterConfig,
@@ -708,17 +709,17 @@ fn parse_nodes(
     loc: &Locator,
     node: Option<&Spanned<Vec<RawNode>>>,
     vip: IpAddr,
-) -> Result<Vec<Node>> {
+) -> Result<Pair<Node>> {
     let raw_nodes = node.map(|n| n.get_ref().as_slice()).unwrap_or(&[]);
-    if raw_nodes.len() != 2 {
-        return Err(loc.error(
+    let count_error = |n: usize| {
+        loc.error(
             node.map(|n| n.span()),
             "node",
-            &format!(
-                "a pair has exactly 2 [[node]] entries, this file has {}",
-                raw_nodes.len()
-            ),
-        ));
+            &format!("a pair has exactly 2 [[node]] entries, this file has {n}"),
+        )
+    };
+    if raw_nodes.len() != 2 {
+        return Err(count_error(raw_nodes.len()));
     }
     let mut nodes = Vec::new();
     for raw_node in raw_nodes {
@@ -746,7 +747,7 @@ fn parse_nodes(
             address,
         });
     }
-    Ok(nodes)
+    Pair::try_from(nodes).map_err(|n| count_error(n.len()))
 }
 
 fn parse_ssh(loc: &Locator, raw: RawSsh, base: &Path, home: &Path) -> Result<SshConfig> {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod format;
 pub mod maintenance;
 pub mod model;
+pub mod pair;
 pub mod plan;
 pub mod probe;
 pub mod render;

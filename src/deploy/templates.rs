@@ -5,6 +5,7 @@
 //! re-run find nothing to write.
 
 use crate::config::Config;
+use crate::pair::NodeId;
 use crate::probe::node::Deployment;
 use std::net::IpAddr;
 
@@ -54,9 +55,9 @@ pub fn initial_role(node: usize) -> &'static str {
 }
 
 /// keepalived.conf for node `me` on interface `interface`.
-pub fn keepalived_conf(cfg: &Config, me: usize, interface: &str) -> String {
+pub fn keepalived_conf(cfg: &Config, me: NodeId, interface: &str) -> String {
     let this = &cfg.nodes[me];
-    let peer = &cfg.nodes[1 - me];
+    let peer = &cfg.nodes[me.peer()];
     format!(
         "# Written by pairctl deploy for cluster {cluster}: do not edit, re-run deploy.
 global_defs {{
@@ -269,8 +270,8 @@ pub fn deployment(cfg: &Config, time_stamp: &str) -> Deployment {
 /// `k3s.replica_path` on the other node, as the SSH user with the inter-node key (the
 /// ssh-trust stage's), the peer's host key pinned (`peer_host_key`: `type base64`). The control
 /// socket is on, at litestream's default path: `status` asks the daemon there.
-pub fn litestream_yml(cfg: &Config, me: usize, peer_host_key: &str) -> String {
-    let peer = &cfg.nodes[1 - me];
+pub fn litestream_yml(cfg: &Config, me: NodeId, peer_host_key: &str) -> String {
+    let peer = &cfg.nodes[me.peer()];
     let user = &cfg.ssh.user;
     let home = if user == "root" {
         "/root".to_string()
@@ -324,8 +325,8 @@ mod tests {
     #[test]
     fn keepalived_conf_for_both_nodes() {
         let cfg = lab();
-        let n1 = keepalived_conf(&cfg, 0, "eth0");
-        let n2 = keepalived_conf(&cfg, 1, "eth0");
+        let n1 = keepalived_conf(&cfg, NodeId::First, "eth0");
+        let n2 = keepalived_conf(&cfg, NodeId::Second, "eth0");
         for (conf, me, peer, prio) in [
             (&n1, "10.213.57.11", "10.213.57.12", 100),
             (&n2, "10.213.57.12", "10.213.57.11", 100),
@@ -356,7 +357,7 @@ mod tests {
         }
         assert!(n1.contains("router_id n1\n") && n2.contains("router_id n2\n"));
         // Rendering is deterministic: a re-run writes nothing.
-        assert_eq!(n1, keepalived_conf(&cfg, 0, "eth0"));
+        assert_eq!(n1, keepalived_conf(&cfg, NodeId::First, "eth0"));
     }
 
     /// pairctl-quorum.sh against a stub `mariadb` (what the node's server would answer).

@@ -7,6 +7,7 @@
 use super::Env;
 use crate::deploy::remote::{self, parse_units, Script, Sections};
 use crate::deploy::{files, templates, Action, Change, Problem, StagePlan};
+use crate::pair::NodeId;
 use crate::probe::gluster;
 use crate::probe::node::shell_quote;
 use std::time::Duration;
@@ -240,28 +241,28 @@ fn plan_pool(
     plan: &mut StagePlan,
 ) -> Result<(), Problem> {
     let cfg = env.cfg;
-    let allowed = |p: &gluster::Peer, k: usize| {
+    let allowed = |p: &gluster::Peer, k: NodeId| {
         names(&p.hostname, &cfg.nodes[k]) || cfg.witness.iter().any(|w| names(&p.hostname, w))
     };
-    for (i, p) in peers.iter().enumerate() {
-        if let Some(stranger) = p.iter().find(|p| !allowed(p, 1 - i)) {
+    for (me, p) in NodeId::BOTH.into_iter().zip(peers) {
+        if let Some(stranger) = p.iter().find(|p| !allowed(p, me.peer())) {
             return Err(Problem::new(
-                Some(i),
+                Some(me.index()),
                 format!(
                     "{} is in a trusted pool with {}, which is not its peer {}",
-                    env.node_name(i),
+                    cfg.nodes[me].name,
                     stranger.hostname,
-                    env.node_name(1 - i)
+                    cfg.nodes[me.peer()].name
                 ),
             )
             .hint("detach it (gluster peer detach) or fix the node list, then re-run deploy"));
         }
     }
     let pooled = peers.len() == 2
-        && (0..2).any(|i| {
-            peers[i]
+        && NodeId::BOTH.into_iter().any(|me| {
+            peers[me.index()]
                 .iter()
-                .any(|p| names(&p.hostname, &cfg.nodes[1 - i]))
+                .any(|p| names(&p.hostname, &cfg.nodes[me.peer()]))
         });
     if !pooled && nodes == 2 {
         let peer = &cfg.nodes[1];
@@ -278,14 +279,14 @@ fn plan_pool(
         ));
     }
     if (!pooled || started_glusterd) && nodes == 2 {
-        for i in 0..2 {
+        for me in NodeId::BOTH {
             plan.push(run(
-                i,
+                me.index(),
                 2,
                 format!(
                     "wait until {} sees {} connected",
-                    env.node_name(i),
-                    env.node_name(1 - i)
+                    cfg.nodes[me].name,
+                    cfg.nodes[me.peer()].name
                 ),
                 "gluster peer status".into(),
                 peer_script("", 60),

@@ -10,6 +10,7 @@ use crate::deploy::bundle::LITESTREAM;
 use crate::deploy::files::{self, Desired, Effect};
 use crate::deploy::remote::{self, parse_units, Script, Sections};
 use crate::deploy::{templates, Problem, Stage, StagePlan};
+use crate::pair::NodeId;
 
 const UNITS: &[&str] = &["k3s.service", LITESTREAM, "k3s-state-restore.service"];
 /// litestream's SSH client (Go's) takes the first host key type the server has in this order:
@@ -31,7 +32,7 @@ fn pinned_host_key(host_keys: &str) -> Option<String> {
     })
 }
 
-fn desired(env: &Env, node: usize, peer_host_key: &str) -> Vec<Desired> {
+fn desired(env: &Env, me: NodeId, peer_host_key: &str) -> Vec<Desired> {
     let mut d: Vec<Desired> = env
         .bundle
         .files_of(Stage::K3s)
@@ -40,7 +41,7 @@ fn desired(env: &Env, node: usize, peer_host_key: &str) -> Vec<Desired> {
         .collect();
     d.push(Desired::file(
         crate::probe::litestream::CONFIG,
-        templates::litestream_yml(env.cfg, node, peer_host_key),
+        templates::litestream_yml(env.cfg, me, peer_host_key),
         0o644,
         &[Effect::Restart(LITESTREAM)],
     ));
@@ -54,7 +55,10 @@ fn desired(env: &Env, node: usize, peer_host_key: &str) -> Vec<Desired> {
 }
 
 pub fn script(env: &Env, node: usize) -> String {
-    let d = desired(env, node, "");
+    // The files' paths, the same on either node (none on a host that is not one).
+    let d = NodeId::at(node)
+        .map(|me| desired(env, me, ""))
+        .unwrap_or_default();
     let paths: Vec<&str> = d.iter().map(|x| x.path()).collect();
     Script::new()
         .section("units", &remote::units_fragment(UNITS))
@@ -90,8 +94,9 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut plan = StagePlan::default();
-    for (i, s) in seen.iter().enumerate() {
-        let desired = desired(env, i, &host_keys[1 - i]);
+    for (me, s) in NodeId::BOTH.into_iter().zip(seen) {
+        let i = me.index();
+        let desired = desired(env, me, &host_keys[me.peer().index()]);
         let (changes, effects) =
             files::plan_files(i, 0, &desired, &files::parse_states(s.get("files")));
         plan.extend(changes);
@@ -123,7 +128,7 @@ mod tests {
 
     fn installed(env: &Env, node: usize, change_k3s: bool) -> String {
         let mut s = String::new();
-        for d in desired(env, node, [KEY2, KEY1][node]) {
+        for d in desired(env, NodeId::at(node).unwrap(), [KEY2, KEY1][node]) {
             if let Desired::File {
                 path,
                 content,
@@ -183,7 +188,7 @@ mod tests {
         let cfg = lab_cfg();
         let env = env(&cfg);
         let yml = |i: usize| {
-            desired(&env, i, [KEY2, KEY1][i])
+            desired(&env, NodeId::at(i).unwrap(), [KEY2, KEY1][i])
                 .into_iter()
                 .find_map(|d| match d {
                     Desired::File { path, content, .. } if path == "/etc/litestream.yml" => {

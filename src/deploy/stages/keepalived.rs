@@ -11,6 +11,7 @@ use super::Env;
 use crate::deploy::files::{self, Desired, Effect};
 use crate::deploy::remote::{self, parse_units, Script, Sections};
 use crate::deploy::{templates, Action, Change, Problem, Stage, StagePlan};
+use crate::pair::NodeId;
 use crate::probe::node::{EPOCH_FILE, FENCE_FILE, MAINTENANCE_FILE, ROLE_FILE, VRRP_STATE_FILE};
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,11 +59,11 @@ pub fn script(env: &Env, _node: usize) -> String {
     role_sections(s, &env.cfg.vip.to_string()).build()
 }
 
-fn desired(env: &Env, node: usize) -> Result<Vec<Desired>, Problem> {
+fn desired(env: &Env, me: NodeId) -> Result<Vec<Desired>, Problem> {
     let mut d = vec![
         Desired::file(
             templates::KEEPALIVED_CONF,
-            templates::keepalived_conf(env.cfg, node, env.interface(node)?),
+            templates::keepalived_conf(env.cfg, me, env.interface(me.index())?),
             0o644,
             &[Effect::Reload(KEEPALIVED)],
         ),
@@ -224,11 +225,12 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
     let mut holds = Vec::new();
     let mut consistent = true;
     let mut reloads = Vec::new();
-    for (i, s) in seen.iter().enumerate() {
+    for (me, s) in NodeId::BOTH.into_iter().zip(seen) {
+        let i = me.index();
         let (changes, effects) = files::plan_files(
             i,
             0,
-            &desired(env, i)?,
+            &desired(env, me)?,
             &files::parse_states(s.get("files")),
         );
         plan.extend(changes);
@@ -306,7 +308,7 @@ mod tests {
         let cfg = lab_cfg();
         let env = env_for(&cfg);
         let check = script(&env, 0);
-        for d in desired(&env, 0).unwrap() {
+        for d in desired(&env, NodeId::First).unwrap() {
             assert!(check.contains(d.path()), "{} is not checked", d.path());
         }
     }
@@ -353,7 +355,7 @@ mod tests {
 
     fn installed(env: &Env, i: usize) -> String {
         let mut s = String::new();
-        for d in desired(env, i).unwrap() {
+        for d in desired(env, NodeId::at(i).unwrap()).unwrap() {
             if let Desired::File {
                 path,
                 content,

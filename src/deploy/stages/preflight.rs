@@ -6,6 +6,7 @@
 use super::{Env, NodeNet};
 use crate::deploy::remote::{Script, Sections};
 use crate::deploy::templates;
+use crate::pair::NodeId;
 use crate::probe::ip;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -178,8 +179,8 @@ pub fn judge(env: &Env, seen: &[Seen]) -> (Vec<PreflightCheck>, Vec<Option<NodeN
     let mut checks = Vec::new();
     let mut nets = Vec::new();
     let mut offsets = Vec::new();
-    for (i, s) in seen.iter().enumerate() {
-        let name = cfg.nodes[i].name.as_str();
+    for (me, s) in NodeId::BOTH.into_iter().zip(seen) {
+        let name = cfg.nodes[me].name.as_str();
         let sec = s.sections;
         checks.push(root_check(env, name, sec));
         checks.push(os_check(name, sec));
@@ -193,7 +194,7 @@ pub fn judge(env: &Env, seen: &[Seen]) -> (Vec<PreflightCheck>, Vec<Option<NodeN
                 .map(|remote| remote - s.local_time),
         );
         checks.push(disk_check(name, sec));
-        let (net_check, net) = network(env, i, sec.get("ip"));
+        let (net_check, net) = network(env, me, sec.get("ip"));
         checks.push(net_check);
         nets.push(net);
         checks.push(ports_check(env, name, sec));
@@ -414,11 +415,11 @@ fn human_kib(kib: u64) -> String {
     }
 }
 
-fn network(env: &Env, me: usize, ip_json: &str) -> (PreflightCheck, Option<NodeNet>) {
+fn network(env: &Env, me: NodeId, ip_json: &str) -> (PreflightCheck, Option<NodeNet>) {
     let cfg = env.cfg;
     let name = cfg.nodes[me].name.as_str();
     let address = cfg.nodes[me].address;
-    let peer = cfg.nodes[1 - me].address;
+    let peer = cfg.nodes[me.peer()].address;
     let fail = |detail: String| (PreflightCheck::new(name, "network", false, detail), None);
     let ifaces = match ip::parse_ip_addr(ip_json) {
         Ok(i) => i,
@@ -608,7 +609,7 @@ P|901|apache2.service
         cfg.vip = "10.213.58.10".parse().unwrap();
         let env = env_for(&cfg);
         let s = Sections::parse(&node_output("10.213.57.11", ""));
-        let (check, net) = network(&env, 0, s.get("ip"));
+        let (check, net) = network(&env, NodeId::First, s.get("ip"));
         assert!(!check.ok);
         assert!(
             check

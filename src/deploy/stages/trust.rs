@@ -6,6 +6,7 @@
 use super::Env;
 use crate::deploy::remote::{self, Script, Sections};
 use crate::deploy::{files, Action, Change, Problem, StagePlan};
+use crate::pair::NodeId;
 use std::time::Duration;
 
 pub fn script(_env: &Env, _node: usize) -> String {
@@ -66,8 +67,8 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
         .iter()
         .map(|s| s.get("pubkey").lines().find_map(key_id))
         .collect();
-    for (i, s) in seen.iter().enumerate() {
-        let j = 1 - i;
+    for (me, s) in NodeId::BOTH.into_iter().zip(seen) {
+        let (i, j) = (me.index(), me.peer().index());
         let home = s.get("home").trim();
         let home = if home.is_empty() { "/root" } else { home };
         let name = env.node_name(i);
@@ -107,15 +108,14 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
         plan.extend(known_hosts_change(env, i, home, s.get("known"), &host_keys));
     }
     if !plan.is_empty() {
-        for i in 0..seen.len() {
-            let peer = &cfg.nodes[1 - i];
+        for me in NodeId::BOTH.into_iter().take(seen.len()) {
+            let peer = &cfg.nodes[me.peer()];
             plan.push(Change::new(
-                i,
+                me.index(),
                 2,
                 format!(
                     "check that {} reaches {} over SSH (host key checked)",
-                    env.node_name(i),
-                    peer.name
+                    cfg.nodes[me].name, peer.name
                 ),
                 Action::Run {
                     shown: format!(

@@ -17,6 +17,7 @@ use crate::deploy::remote::{self, parse_units, Script, Sections};
 use crate::deploy::stages::gluster::{self as gluster_stage, VolumeInfo};
 use crate::deploy::stages::trust::key_id;
 use crate::deploy::{templates, Action, Change, Problem, StagePlan};
+use crate::pair::NodeId;
 use crate::probe::galera;
 use crate::probe::gluster;
 use crate::probe::node::shell_quote;
@@ -105,7 +106,7 @@ GALERA_OPTIONS={options}\n",
 }
 
 /// `/etc/pairctl/witness` for node `me` (the quorum script's `witness_value` reads it).
-pub fn witness_file(env: &Env, me: usize) -> String {
+pub fn witness_file(env: &Env, me: NodeId) -> String {
     let w = env.cfg.witness.as_ref().map(|w| w.address.to_string());
     format!(
         "# Written by pairctl deploy for cluster {}: do not edit, re-run deploy.\n\
@@ -113,7 +114,7 @@ witness={}\nnode={}\npeer={}\nlease={LEASE_SECS}\n",
         env.cfg.name,
         w.unwrap_or_default(),
         env.cfg.nodes[me].name,
-        env.cfg.nodes[1 - me].address,
+        env.cfg.nodes[me.peer()].address,
     )
 }
 
@@ -270,10 +271,11 @@ fn plan_nodes(
         ws.get("authorized").lines().filter_map(key_id).collect();
     let home = home_of(ws);
     let address = w.address.to_string();
-    for (i, s) in seen.iter().enumerate().take(wi) {
+    for (me, s) in NodeId::BOTH.into_iter().zip(seen) {
+        let i = me.index();
         let desired = [Desired::file(
             WITNESS_FILE,
-            witness_file(env, i),
+            witness_file(env, me),
             0o644,
             &[],
         )];
@@ -526,8 +528,16 @@ mod tests {
     /// The three hosts' checks as a deployed cluster prints them.
     fn deployed(env: &Env) -> Vec<Sections> {
         vec![
-            Sections::parse(&file_as_written(N1, WITNESS_FILE, &witness_file(env, 0))),
-            Sections::parse(&file_as_written(N2, WITNESS_FILE, &witness_file(env, 1))),
+            Sections::parse(&file_as_written(
+                N1,
+                WITNESS_FILE,
+                &witness_file(env, NodeId::First),
+            )),
+            Sections::parse(&file_as_written(
+                N2,
+                WITNESS_FILE,
+                &witness_file(env, NodeId::Second),
+            )),
             Sections::parse(&file_as_written(W, GARB_DEFAULTS, &garb_defaults(env))),
         ]
     }
@@ -579,7 +589,7 @@ mod tests {
         let env = env_for(&cfg);
         let mut seen = deployed(&env);
         seen[0] = Sections::parse(&replace_section(
-            &file_as_written(N1, WITNESS_FILE, &witness_file(&env, 0)),
+            &file_as_written(N1, WITNESS_FILE, &witness_file(&env, NodeId::First)),
             "volumes",
             REPLICA2,
         ));
@@ -699,7 +709,7 @@ mod tests {
     fn the_files_say_what_the_quorum_script_reads() {
         let cfg = cfg();
         let env = env_for(&cfg);
-        let f = witness_file(&env, 1);
+        let f = witness_file(&env, NodeId::Second);
         for line in [
             "witness=10.213.57.30",
             "node=n2",
