@@ -319,14 +319,20 @@ pub async fn history(ctx: &Context) -> Result<u8> {
     let cfg = ctx.load_config()?;
     let deadline = ctx.deadline();
     let links = connect_all(&cfg, deadline).await;
-    super::status::warn_connect_problems(ctx, &links);
     if links.iter().all(|l| l.session().is_none()) {
+        super::status::warn_connect_problems(ctx, &links);
         return Err(Error::new(
             crate::error::ErrorKind::Unknown,
             "no node reachable: cannot read the history",
         ));
     }
-    let records = plan::actions::read_history(&links, deadline.remaining()).await;
+    let history = plan::actions::read_history(&links, deadline.remaining()).await;
+    if !ctx.style.quiet {
+        for problem in &history.unread {
+            diag(&format!("warning: history incomplete: {problem}"));
+        }
+    }
+    let records = history.records;
     match ctx.style.format {
         Format::Json => out(&render::json(
             &serde_json::json!({"schema": plan::actions::HISTORY_SCHEMA, "changes": records}),

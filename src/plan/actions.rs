@@ -467,29 +467,68 @@ pub async fn record_history(
         .collect()
 }
 
-/// Reads the history of every reachable node, merged and de-duplicated, oldest first.
-pub async fn read_history(links: &[NodeLink], limit: Duration) -> Vec<HistoryRecord> {
-    let reads = links
-        .iter()
-        .filter_map(|l| l.session())
-        .map(|s| async move {
-            s.exec(&format!("cat {HISTORY_FILE} 2>/dev/null; true"), limit)
-                .await
-                .map(|o| o.stdout_str())
-                .unwrap_or_default()
+/// The history of the nodes that answered, merged, and why any part of it is missing.
+#[derive(Debug, Default)]
+pub struct History {
+    /// Merged and de-duplicated, oldest first.
+    pub records: Vec<HistoryRecord>,
+    /// One entry per node whose history could not be read whole: not connected (its
+    /// connection error, with the hint), the read failed, or lines that are not records
+    /// (skipped).
+    pub unread: Vec<String>,
+}
+
+/// Reads the history of every node (both hold every record, so one answering is enough for
+/// the records; `unread` says what was missed).
+pub async fn read_history<S: Exec + Send + Sync>(
+    links: &[NodeLink<S>],
+    limit: Duration,
+) -> History {
+    let reads = links.iter().map(|l| async move {
+        let name = &l.node.name;
+        let s = match &l.session {
+            Ok(s) => s,
+            Err(e) => {
+                let hint = e.hint.as_ref().map(|h| format!("\nHint: {h}"));
+                return (
+                    Vec::new(),
+                    Some(format!("{}{}", e.message, hint.unwrap_or_default())),
+                );
+            }
+        };
+        let text = match s
+            .exec(&format!("cat {HISTORY_FILE} 2>/dev/null; true"), limit)
+            .await
+        {
+            Ok(o) => o.stdout_str(),
+            Err(e) => {
+                return (
+                    Vec::new(),
+                    Some(format!("{name}: {HISTORY_FILE} not read: {e}")),
+                )
+            }
+        };
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let records: Vec<HistoryRecord> = lines
+            .iter()
+            .filter_map(|l| serde_json::from_str::<HistoryRecord>(l).ok())
+            .collect();
+        let skipped = lines.len() - records.len();
+        let problem = (skipped > 0).then(|| {
+            format!("{name}: {skipped} line(s) of {HISTORY_FILE} are not history records (skipped)")
         });
-    let mut all: Vec<HistoryRecord> = futures::future::join_all(reads)
-        .await
-        .iter()
-        .flat_map(|text| {
-            text.lines()
-                .filter_map(|l| serde_json::from_str::<HistoryRecord>(l).ok())
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    all.sort_by(|a, b| a.time.cmp(&b.time).then(a.kind.cmp(&b.kind)));
-    all.dedup();
-    all
+        (records, problem)
+    });
+    let mut history = History::default();
+    for (records, problem) in futures::future::join_all(reads).await {
+        history.records.extend(records);
+        history.unread.extend(problem);
+    }
+    history
+        .records
+        .sort_by(|a, b| a.time.cmp(&b.time).then(a.kind.cmp(&b.kind)));
+    history.records.dedup();
+    history
 }
 
 /// Polls the status machinery until `accept` holds; returns the last report and whether it
@@ -638,6 +677,75 @@ mod tests {
         assert!(!fence_present(&absent, Duration::from_secs(1))
             .await
             .unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_history_says_which_node_it_could_not_read_and_what_it_skipped() {
+        let cfg = crate::config::parse(
+            std::path::Path::new("/x/pairctl.toml"),
+            "name = \"lab\"\nvip = \"10.213.57.10\"\n[[node]]\nname = \"n1\"\naddress = \"10.213.57.11\"\n[[node]]\nname = \"n2\"\naddress = \"10.213.57.12\"\n",
+        )
+        .unwrap();
+        let record = |time: &str| HistoryRecord {
+            time: time.into(),
+            kind: "swap".into(),
+            from: Some("n1".into()),
+            to: Some("n2".into()),
+            outcome: "verified".into(),
+            duration_ms: 2300,
+            by: "ops@host".into(),
+            detail: None,
+            galera_seqno: None,
+        };
+        let line = |r: &HistoryRecord| serde_json::to_string(r).unwrap();
+        let (a, b) = (
+            record("2026-12-01T10:00:00Z"),
+            record("2026-12-01T11:00:00Z"),
+        );
+        let link =
+            |i: usize, session: Result<FakeNode, crate::transport::ssh::ConnectError>| NodeLink {
+                node: cfg.nodes[i].clone(),
+                session: session.map(std::sync::Arc::new),
+                connect_time: Duration::ZERO,
+            };
+        // Both hold both records (n1 one garbled line besides); n2's read times out.
+        let n1 = FakeNode::new("n1").answer(
+            HISTORY_FILE,
+            &format!("{}\n{{\"time\": 3\n\n{}\n", line(&b), line(&a)),
+        );
+        let n2 = FakeNode::new("n2").errs(HISTORY_FILE, ProbeError::timed_out("after 5.0 s"));
+        let history =
+            read_history(&[link(0, Ok(n1)), link(1, Ok(n2))], Duration::from_secs(5)).await;
+        assert_eq!(
+            history.records,
+            vec![a.clone(), b.clone()],
+            "merged, oldest first"
+        );
+        assert_eq!(history.unread.len(), 2, "{:?}", history.unread);
+        assert!(
+            history.unread[0].starts_with("n1: 1 line(s) of"),
+            "{:?}",
+            history.unread
+        );
+        assert!(history.unread[1].starts_with("n2: ") && history.unread[1].contains("after 5.0 s"));
+        // A node that is not connected says why, with its hint; the other's records stand.
+        let refused = crate::transport::ssh::ConnectError {
+            message: "n2: SSH to 10.213.57.12:22 refused".into(),
+            hint: Some("is sshd running on n2?".into()),
+            kind: crate::transport::ssh::ConnectErrorKind::Unreachable,
+            silent: false,
+        };
+        let n1 = FakeNode::new("n1").answer(HISTORY_FILE, &line(&a));
+        let history = read_history(
+            &[link(0, Ok(n1)), link(1, Err(refused))],
+            Duration::from_secs(5),
+        )
+        .await;
+        assert_eq!(history.records, vec![a]);
+        assert_eq!(
+            history.unread,
+            vec!["n2: SSH to 10.213.57.12:22 refused\nHint: is sshd running on n2?".to_string()]
+        );
     }
 
     #[tokio::test]

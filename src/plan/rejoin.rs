@@ -322,8 +322,12 @@ async fn returning_position(
 
 /// The fork point: the seqno the last failover away from `node` recorded for the survivor.
 async fn fork_seqno(links: &[NodeLink], node: &str, active: &str) -> Option<u64> {
-    actions::read_history(links, CALL)
-        .await
+    let history = actions::read_history(links, CALL).await;
+    for problem in &history.unread {
+        tracing::warn!("history: {problem}");
+    }
+    history
+        .records
         .into_iter()
         .rev()
         .find(|r| {
