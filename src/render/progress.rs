@@ -199,24 +199,87 @@ impl Monitor {
 
     /// Updates the bars; returns the line the event prints, if any.
     fn apply(&self, s: &mut State, e: Event<'_>) -> Option<String> {
-        let mark = |ok: bool| if ok { "ok" } else { "FAILED" };
-        match (self.layout, e) {
-            (Layout::Steps, Event::StepStarted { node, step }) => {
-                if self.tty {
-                    s.spinner = Some(self.spinner(&format!("{node}: {step}")));
+        match e {
+            Event::StepStarted { node, step } => {
+                self.step_started(s, node, step);
+                None
+            }
+            Event::StepFinished {
+                node,
+                step,
+                ok,
+                detail,
+                took,
+            } => self.step_finished(s, node, step, ok, detail, took),
+            Event::StepsPlanned { node, steps } => {
+                self.node(s, node).bar.inc_length(steps as u64);
+                None
+            }
+            Event::Received { node, bytes } => {
+                let n = self.node(s, node);
+                n.received.fetch_add(bytes, Ordering::Relaxed);
+                None
+            }
+            Event::NodeDone { node, error } => {
+                let n = self.node(s, node);
+                n.bar.finish_with_message(match error {
+                    Some(e) => sanitize::terminal(e).into_owned(),
+                    None => "done".to_string(),
+                });
+                (!self.tty).then(|| node_done_line(n, error))
+            }
+            Event::StageStarted { stage, changes } => {
+                s.stage = stage.to_string();
+                for n in &s.nodes {
+                    n.bar
+                        .set_message(format!("{stage}: checked, {changes} to do"));
                 }
                 None
             }
-            (
-                Layout::Steps,
-                Event::StepFinished {
-                    node,
-                    step,
-                    ok,
-                    detail,
-                    took,
-                },
-            ) => {
+            Event::StageFinished { stage, state, took } => {
+                for n in &s.nodes {
+                    n.bar.inc(1);
+                    n.bar.set_message(format!("{stage}: {state}"));
+                }
+                Some(self.stamped(&format!("{stage}: {state} ({})", human_duration(took))))
+            }
+            Event::Note(text) if self.layout == Layout::Stages => Some(self.stamped(text)),
+            Event::Note(text) => Some(text.to_string()),
+        }
+    }
+
+    fn step_started(&self, s: &mut State, node: &str, step: &str) {
+        match self.layout {
+            Layout::Steps if self.tty => {
+                s.spinner = Some(self.spinner(&format!("{node}: {step}")));
+            }
+            Layout::Steps => {}
+            Layout::Stages => {
+                let text = format!("{}: {step}", s.stage);
+                self.node(s, node)
+                    .bar
+                    .set_message(sanitize::terminal(&text).into_owned());
+            }
+            Layout::Items => {
+                self.node(s, node)
+                    .bar
+                    .set_message(sanitize::terminal(step).into_owned());
+            }
+        }
+    }
+
+    fn step_finished(
+        &self,
+        s: &mut State,
+        node: &str,
+        step: &str,
+        ok: bool,
+        detail: &str,
+        took: Duration,
+    ) -> Option<String> {
+        let mark = if ok { "ok" } else { "FAILED" };
+        match self.layout {
+            Layout::Steps => {
                 if let Some(b) = s.spinner.take() {
                     b.finish_and_clear();
                 }
@@ -226,42 +289,19 @@ impl Monitor {
                     format!(": {detail}")
                 };
                 Some(format!(
-                    "[{:>7}] {node}: {step} {}{detail}",
-                    human_duration(took),
-                    mark(ok)
+                    "[{:>7}] {node}: {step} {mark}{detail}",
+                    human_duration(took)
                 ))
             }
-            (Layout::Stages, Event::StepStarted { node, step }) => {
-                let text = format!("{}: {step}", s.stage);
-                self.node(s, node)
-                    .bar
-                    .set_message(sanitize::terminal(&text).into_owned());
-                None
-            }
-            (
-                Layout::Stages,
-                Event::StepFinished {
-                    node,
-                    step,
-                    ok,
-                    took,
-                    ..
-                },
-            ) => {
+            Layout::Stages => {
                 let took = if took >= Duration::from_millis(1000) {
                     format!(" ({})", human_duration(took))
                 } else {
                     String::new()
                 };
-                Some(self.stamped(&format!("{} {node}: {step} {}{took}", s.stage, mark(ok))))
+                Some(self.stamped(&format!("{} {node}: {step} {mark}{took}", s.stage)))
             }
-            (Layout::Items, Event::StepStarted { node, step }) => {
-                self.node(s, node)
-                    .bar
-                    .set_message(sanitize::terminal(step).into_owned());
-                None
-            }
-            (Layout::Items, Event::StepFinished { node, ok, .. }) => {
+            Layout::Items => {
                 let n = self.node(s, node);
                 if !ok {
                     n.failed += 1;
@@ -269,41 +309,6 @@ impl Monitor {
                 n.bar.inc(1);
                 None
             }
-            (_, Event::StepsPlanned { node, steps }) => {
-                self.node(s, node).bar.inc_length(steps as u64);
-                None
-            }
-            (_, Event::Received { node, bytes }) => {
-                self.node(s, node)
-                    .received
-                    .fetch_add(bytes, Ordering::Relaxed);
-                None
-            }
-            (_, Event::NodeDone { node, error }) => {
-                let n = self.node(s, node);
-                n.bar.finish_with_message(match error {
-                    Some(e) => sanitize::terminal(e).into_owned(),
-                    None => "done".to_string(),
-                });
-                (!self.tty).then(|| node_done_line(n, error))
-            }
-            (_, Event::StageStarted { stage, changes }) => {
-                s.stage = stage.to_string();
-                for n in &s.nodes {
-                    n.bar
-                        .set_message(format!("{stage}: checked, {changes} to do"));
-                }
-                None
-            }
-            (_, Event::StageFinished { stage, state, took }) => {
-                for n in &s.nodes {
-                    n.bar.inc(1);
-                    n.bar.set_message(format!("{stage}: {state}"));
-                }
-                Some(self.stamped(&format!("{stage}: {state} ({})", human_duration(took))))
-            }
-            (Layout::Stages, Event::Note(text)) => Some(self.stamped(text)),
-            (_, Event::Note(text)) => Some(text.to_string()),
         }
     }
 
