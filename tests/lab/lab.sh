@@ -774,7 +774,10 @@ holds_vip() { node_exec "$1" "ip -4 -o addr show" 2> /dev/null | grep -q " $VIP/
 track_keepalived() {
     log "keepalived: n1 first, so that it wins the initial election"
     node_exec n1 "systemctl enable --now keepalived" > /dev/null 2>&1 || die "keepalived did not start on n1"
-    # n1 takes the VIP once its Galera is Primary (the galera track bootstraps it meanwhile).
+    # n1 takes the VIP once its Galera is Primary. The galera track bootstraps it meanwhile,
+    # within its own bounds (galera_new_cluster's 120 s, then 30 s for ready): on a loaded
+    # machine that alone took 127 s, so the VIP's 60 s count from there, not from now.
+    poll 160 "keepalived: n1's Galera Primary (the galera track's bootstrap)" wsrep_is n1 wsrep_cluster_status Primary
     poll 60 "keepalived: VIP on n1" holds_vip n1
     node_exec n2 "systemctl enable --now keepalived" > /dev/null 2>&1 || die "keepalived did not start on n2"
     # The standby's instance is held in FAULT by its role (it takes the VIP through pairctl only).
