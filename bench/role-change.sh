@@ -2,10 +2,15 @@
 # Benchmark of role changes on the lab: time from command start to every service Ready on the
 # new active (and the whole command), for swap (both healthy) and for failover with the active
 # powered off. Run as root from the project root with the lab up; leaves n1 active.
+# WITNESS=1 (on a lab up with --witness): pairctl runs with the witness's config, so failover
+# asks the witness too; SKIP_SWAP=1 measures failover only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 eval "$(tests/lab/lab.sh env)"
+CONFIG=$LAB_CONFIG
+if [ "${WITNESS:-0}" = 1 ]; then CONFIG=${LAB_CONFIG_WITNESS:?the lab is not up with --witness}; fi
+echo "load: $(uptime)"
 if [ -z "${PAIRCTL:-}" ]; then cargo build --release --quiet; fi
 P=${PAIRCTL:-target/release/pairctl}
 exec 9>/run/pairctl-lab$(t=${PAIRLAB_ID:-0}; echo ${t#0}).lock; flock 9
@@ -17,7 +22,7 @@ STEPS=$(mktemp -d /tmp/role-change-bench.XXXXXX)
 # Keeps the steps and the total of each run (for the per-step breakdown printed at the end).
 run() {
   local t0 out t1
-  t0=$(ms); out=$("$P" -c "$LAB_CONFIG" "$@" --yes -o json) || { echo "$* failed: $out" >&2; exit 1; }; t1=$(ms)
+  t0=$(ms); out=$("$P" -c "$CONFIG" "$@" --yes -o json) || { echo "$* failed: $out" >&2; exit 1; }; t1=$(ms)
   printf '%s\n' "$out" > "$STEPS/$1.$(( t1 - t0 )).$t0.json"
   python3 -c '
 import json, sys
@@ -30,16 +35,16 @@ print(total - after, total)' "$out" $(( t1 - t0 ))
 # Healthy, with n1 active: where every measurement starts.
 settle() {
   local end=$(( $(date +%s) + 180 ))
-  until "$P" -c "$LAB_CONFIG" status >/dev/null 2>&1; do
+  until "$P" -c "$CONFIG" status >/dev/null 2>&1; do
     [ "$(date +%s)" -lt $end ] || { echo "the lab did not become healthy" >&2; exit 1; }; sleep 1
   done
-  [ "$("$P" -c "$LAB_CONFIG" status -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["active"])')" = n1 ] \
-    || "$P" -c "$LAB_CONFIG" swap --yes -q >/dev/null
+  [ "$("$P" -c "$CONFIG" status -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["active"])')" = n1 ] \
+    || "$P" -c "$CONFIG" swap --yes -q >/dev/null
 }
 
 settle
 swap_ready=(); swap_total=()
-for _ in $(seq "$RUNS"); do
+for _ in $(seq "$([ "${SKIP_SWAP:-0}" = 1 ] && echo 0 || echo "$RUNS")"); do
   read -r r t < <(run swap); swap_ready+=("$r"); swap_total+=("$t")
   settle
 done
@@ -53,8 +58,8 @@ for _ in $(seq "$RUNS"); do
 done
 m() { printf '%s\n' "$@" | median; }
 printf '%-52s %9s %9s\n' "what (median of $RUNS)" "ready" "command"
-printf '%-52s %6s ms %6s ms\n' "swap: start -> every service Ready on the new active" "$(m "${swap_ready[@]}")" "$(m "${swap_total[@]}")"
-printf '%-52s %6s ms %6s ms\n' "failover, n1 powered off: start -> services Ready" "$(m "${fo_ready[@]}")" "$(m "${fo_total[@]}")"
+[ ${#swap_ready[@]} = 0 ] || printf '%-52s %6s ms %6s ms\n' "swap: start -> every service Ready on the new active" "$(m "${swap_ready[@]}")" "$(m "${swap_total[@]}")"
+printf '%-52s %6s ms %6s ms\n' "failover, n1 powered off$([ "${WITNESS:-0}" = 1 ] && echo ", witness"): start -> services Ready" "$(m "${fo_ready[@]}")" "$(m "${fo_total[@]}")"
 # Where the seconds go: each step's median over the runs, and what comes before the first
 # step (connect, the status round, the preflight, the lock) and after the steps (the history
 # record, closing), as the whole command less the steps.

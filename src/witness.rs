@@ -92,25 +92,32 @@ pub async fn gather(
     })
 }
 
-/// The witness's own view of `address` (pairctl connects to the witness with the nodes' SSH
-/// settings): Ok(true) when it still reaches it (ping or its SSH port), Ok(false) when it
-/// does not, Err when the witness cannot be asked.
-pub async fn reaches(
+/// The witness's own view of each node (pairctl connects to the witness with the nodes' SSH
+/// settings; both nodes are looked at at once, on one connection): per node name, Ok(true)
+/// when the witness still reaches it (ping or its SSH port), Ok(false) when it does not; Err
+/// when the witness cannot be asked at all.
+pub async fn looks(
     cfg: &crate::config::Config,
     witness: &Node,
-    address: &str,
     deadline: Deadline,
-) -> Result<bool, ProbeError> {
+) -> Result<Vec<(String, Result<bool, ProbeError>)>, ProbeError> {
     let link = crate::probe::collect::connect_one(cfg, witness, deadline).await;
     let session = link.session.map_err(|e| e.error())?;
-    let down = crate::plan::actions::confirm_down_from(
-        &session,
-        address,
-        deadline.cap(Duration::from_secs(5)),
-    )
+    let looks = join_all(cfg.nodes.iter().map(|n| {
+        let session = &session;
+        async move {
+            let down = crate::plan::actions::confirm_down_from(
+                session.as_ref(),
+                &n.address.to_string(),
+                deadline.cap(Duration::from_secs(5)),
+            )
+            .await;
+            (n.name.clone(), down.map(|down| !down))
+        }
+    }))
     .await;
     session.close().await;
-    down.map(|down| !down)
+    Ok(looks)
 }
 
 /// The facts of the pair without the witness's Gluster parts (its peer entry, its arbiter

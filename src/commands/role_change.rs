@@ -40,9 +40,13 @@ pub async fn run(ctx: &Context, kind: Kind, dry_run: bool) -> Result<u8> {
     let (links, views, services) = match &kind {
         Kind::Failover { .. } => {
             let c = failover::connect(&cfg, &https, look).await;
-            (c.links, c.views, c.services)
+            (c.links, c.looks, c.services)
         }
-        Kind::Swap { .. } => (connect_all(&cfg, look).await, Vec::new(), None),
+        Kind::Swap { .. } => (
+            connect_all(&cfg, look).await,
+            failover::Looks::default(),
+            None,
+        ),
     };
     super::status::warn_connect_problems(ctx, &links);
     // One role change at a time, cluster-wide: taken before anything is looked at or done.
@@ -62,7 +66,7 @@ pub async fn run(ctx: &Context, kind: Kind, dry_run: bool) -> Result<u8> {
             }
         }
     };
-    let early = (views.as_slice(), services);
+    let early = (&views, services);
     let code = act(
         ctx, &cfg, &links, &https, kind, early, dry_run, deadline, look, started,
     )
@@ -160,10 +164,7 @@ async fn act(
     links: &[crate::probe::collect::NodeLink],
     https: &HttpsClient,
     kind: Kind,
-    (views, services): (
-        &[failover::PeerView],
-        Option<Vec<crate::probe::ServiceFacts>>,
-    ),
+    (views, services): (&failover::Looks, Option<Vec<crate::probe::ServiceFacts>>),
     dry_run: bool,
     deadline: Deadline,
     look: Deadline,

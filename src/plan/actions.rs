@@ -366,6 +366,52 @@ pub async fn galera_bootstrap(s: &impl Exec, deadline: Deadline) -> StepResult<(
     }
 }
 
+/// Evicts the member at `address` from the node's Galera view at once (`evs.evict` with its
+/// gcomm UUID, read from `mysql.wsrep_cluster_members`), instead of waiting for Galera's
+/// suspect timeout: for an old active every side has confirmed down. Ok(false) when it is no
+/// member any more (evicted already).
+pub async fn galera_evict(s: &impl Exec, address: &str, deadline: Deadline) -> StepResult<bool> {
+    let query = format!(
+        "SELECT node_uuid FROM mysql.wsrep_cluster_members WHERE node_incoming_address LIKE {}",
+        crate::deploy::stages::galera::sql_string(&format!("{address}:%"))
+    );
+    let out = run_ok(
+        s,
+        &format!("mariadb -N -B -e {}", shell_quote(&query)),
+        deadline.cap(CALL),
+    )
+    .await?;
+    let Some(uuid) = out.lines().map(str::trim).find(|l| !l.is_empty()) else {
+        return Ok((false, format!("{address} is no member any more")));
+    };
+    // The node's answer goes into a command: only a UUID's characters.
+    if uuid.len() > 64 || !uuid.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(ProbeError::failed(format!(
+            "{address}'s gcomm UUID reads {:?}",
+            uuid.chars().take(64).collect::<String>()
+        )));
+    }
+    run_ok(
+        s,
+        &format!("mariadb -e \"SET GLOBAL wsrep_provider_options='evs.evict={uuid}'\""),
+        deadline.cap(CALL),
+    )
+    .await?;
+    Ok((true, format!("evicted {address} (gcomm UUID {uuid})")))
+}
+
+/// Clears the node's Galera eviction list (`galera_evict`'s entry would keep the old active
+/// out even after a rejoin with the same process).
+pub async fn galera_clear_evictions(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
+    run_ok(
+        s,
+        "mariadb -e \"SET GLOBAL wsrep_provider_options='evs.evict='\"",
+        deadline.cap(CALL),
+    )
+    .await?;
+    Ok(((), "eviction list cleared".to_string()))
+}
+
 /// Asks the survivor whether it can still reach `address` (ICMP and the SSH port, both at
 /// once: a dead node costs the longer of the two waits, not their sum). Only an answer of "no"
 /// on both counts as confirmed down.

@@ -31,6 +31,8 @@ pub struct Situation {
     pub from_reachable: bool,
     /// The survivor cannot reach the old active either (ICMP and SSH port).
     pub from_confirmed_down: bool,
+    /// ... and neither can the witness: every side has found the old active down.
+    pub witness_confirmed_down: bool,
     /// The survivor's Galera is not Primary: it must be re-bootstrapped.
     pub needs_bootstrap: bool,
     /// The epoch the failover writes.
@@ -49,38 +51,115 @@ pub struct PeerView {
     pub peer_down: Result<bool, crate::transport::ProbeError>,
 }
 
-/// What failover learns before the lock: the connections, each node's look at its peer, and
-/// the services through the VIP.
+/// The witness's look at each node, taken at connect time: per node name, whether it still
+/// reaches it; Err when the witness could not be asked.
+pub type WitnessLooks = Result<Vec<(String, Result<bool, ProbeError>)>, ProbeError>;
+
+/// The looks at the nodes taken at connect time: each node's at its peer, the witness's at
+/// both (None without `[witness]`).
+#[derive(Debug, Default)]
+pub struct Looks {
+    pub peers: Vec<PeerView>,
+    pub witness: Option<WitnessLooks>,
+}
+
+impl Looks {
+    /// What the witness said of `node`: Ok(true) it reaches it; None when it was not asked.
+    fn witness_of(&self, node: &str) -> Option<Result<bool, ProbeError>> {
+        match self.witness.as_ref()? {
+            Ok(looks) => looks
+                .iter()
+                .find(|(n, _)| n == node)
+                .map(|(_, r)| r.clone()),
+            Err(e) => Some(Err(e.clone())),
+        }
+    }
+}
+
+/// What failover learns before the lock: the connections, the looks, and the services
+/// through the VIP.
 pub struct Connected {
     pub links: Vec<NodeLink>,
-    pub views: Vec<PeerView>,
+    pub looks: Looks,
     /// None when the ingress rides the nodes' connections (then the round asks).
     pub services: Option<Vec<crate::probe::ServiceFacts>>,
 }
 
+/// How long a look at a node waits for what a live node answers at once (an ICMP echo, the
+/// TCP handshake of its SSH port): the survivor's and the witness's looks
+/// (`actions::confirm_down_from`) and pairctl's own TCP look each give it this long.
+pub const SILENCE: Duration = Duration::from_secs(2);
+
+/// Who has found which node down so far, at connect time (node names).
+#[derive(Debug, Clone, Default)]
+struct Sightings {
+    /// Its peer found it down (no ICMP, no SSH port).
+    by_peer: Vec<String>,
+    /// The witness does not reach it either.
+    by_witness: Vec<String>,
+}
+
+impl Sightings {
+    /// Down as the others see it: its peer and, with a witness, the witness found it down.
+    fn down(&self, node: &str, with_witness: bool) -> bool {
+        self.by_peer.iter().any(|n| n == node)
+            && (!with_witness || self.by_witness.iter().any(|n| n == node))
+    }
+}
+
 /// Connects to both nodes, and looks at the old active from every side at once: as soon as a
-/// node's connection is up it is asked whether it still reaches its peer, while pairctl's own
-/// connection to a dead node is still waiting, and the services are asked through the VIP at
-/// the same time. A dead active so costs one connect timeout, not three (connect, then the
-/// VIP it held, then the survivor's look). Reads only: the lock is taken after.
+/// node's connection is up it is asked whether it still reaches its peer, the witness is asked
+/// about both nodes, and the services are asked through the VIP, all while pairctl's own
+/// connection to a dead node is still waiting. That connection is not waited for to its
+/// timeout when pairctl's own TCP look got no answer for `SILENCE` and the others have found
+/// the node down (its peer and, with a witness, the witness too): every side has then looked
+/// for as long, and seen nothing. A dead active so costs one look, not a connect timeout
+/// after it (nor the VIP it held, nor the witness's look after the round). Reads only: the
+/// lock is taken after.
 pub async fn connect(cfg: &Config, https: &HttpsClient, deadline: Deadline) -> Connected {
-    let per_node = cfg.nodes.iter().map(|node| async move {
-        let link = crate::probe::collect::connect_one(cfg, node, deadline).await;
-        let peer = cfg.nodes.iter().find(|p| p.name != node.name);
-        let view = match (link.session(), peer) {
-            (Some(s), Some(peer)) => Some(PeerView {
-                from: node.name.clone(),
-                peer_down: actions::confirm_down_from(
-                    s.as_ref(),
-                    &peer.address.to_string(),
-                    deadline.cap(Duration::from_secs(5)),
-                )
-                .await,
-            }),
-            _ => None,
-        };
-        (link, view)
+    let (said, heard) = tokio::sync::watch::channel(Sightings::default());
+    let with_witness = cfg.witness.is_some();
+    let per_node = cfg.nodes.iter().map(|node| {
+        let (said, heard) = (&said, heard.clone());
+        async move {
+            let link = own_link(cfg, node, deadline, heard, with_witness).await;
+            let peer = cfg.nodes.iter().find(|p| p.name != node.name);
+            let view = match (link.session(), peer) {
+                (Some(s), Some(peer)) => {
+                    let peer_down = actions::confirm_down_from(
+                        s.as_ref(),
+                        &peer.address.to_string(),
+                        deadline.cap(Duration::from_secs(5)),
+                    )
+                    .await;
+                    if peer_down == Ok(true) {
+                        said.send_modify(|s| s.by_peer.push(peer.name.clone()));
+                    }
+                    Some(PeerView {
+                        from: node.name.clone(),
+                        peer_down,
+                    })
+                }
+                _ => None,
+            };
+            (link, view)
+        }
     });
+    let witness = async {
+        let w = cfg.witness.as_ref()?;
+        let looks = crate::witness::looks(cfg, w, deadline).await;
+        if let Ok(looks) = &looks {
+            said.send_modify(|s| {
+                s.by_witness.extend(
+                    looks
+                        .iter()
+                        .filter(|(_, reaches)| *reaches == Ok(false))
+                        .map(|(n, _)| n.clone()),
+                )
+            });
+        }
+        Some(looks)
+    };
     let services = async {
         if crate::probe::collect::ingress_direct(cfg) {
             Some(crate::probe::collect::services(cfg, https, deadline).await)
@@ -88,12 +167,76 @@ pub async fn connect(cfg: &Config, https: &HttpsClient, deadline: Deadline) -> C
             None
         }
     };
-    let (per_node, services) = tokio::join!(futures::future::join_all(per_node), services);
+    let (per_node, witness, services) =
+        tokio::join!(futures::future::join_all(per_node), witness, services);
     let (links, views): (Vec<_>, Vec<_>) = per_node.into_iter().unzip();
     Connected {
         links,
-        views: views.into_iter().flatten().collect(),
+        looks: Looks {
+            peers: views.into_iter().flatten().collect(),
+            witness,
+        },
         services,
+    }
+}
+
+/// pairctl's connection to one node, given up before its timeout when the node is silent to
+/// every side (see `connect`): pairctl's own TCP look at its SSH port got no answer (no
+/// handshake, no refusal) within `SILENCE`, and the others found it down. Through a jump host
+/// pairctl has no look of its own, and waits for the connection as always.
+async fn own_link(
+    cfg: &Config,
+    node: &crate::config::Node,
+    deadline: Deadline,
+    mut heard: tokio::sync::watch::Receiver<Sightings>,
+    with_witness: bool,
+) -> NodeLink {
+    let started = Instant::now();
+    let connect = crate::probe::collect::connect_one(cfg, node, deadline);
+    let route =
+        crate::transport::ssh_config::route(&node.name, &node.address.to_string(), &cfg.ssh);
+    if !route.jumps.is_empty() {
+        return connect.await;
+    }
+    let silent = async {
+        let tcp = tokio::time::timeout(
+            SILENCE,
+            tokio::net::TcpStream::connect((route.node.host.as_str(), route.node.port)),
+        )
+        .await;
+        match tcp {
+            // It answers (a handshake, or a refusal: a live kernel sent it): pairctl
+            // reaches it, and waits for the SSH connection.
+            Ok(Ok(_)) => std::future::pending::<()>().await,
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                std::future::pending::<()>().await
+            }
+            // No answer within SILENCE, or no route to it at all.
+            _ => {}
+        }
+        tokio::time::sleep_until((started + SILENCE).into()).await;
+        while !heard.borrow().down(&node.name, with_witness) {
+            if heard.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        link = connect => link,
+        () = silent => NodeLink {
+            node: node.clone(),
+            session: Err(crate::transport::ssh::ConnectError::timed_out(
+                format!(
+                    "{}: SSH to {} got no TCP answer within {} and its peer{} found it down: not waited for",
+                    node.name,
+                    route.node.endpoint(),
+                    crate::format::human_duration(SILENCE),
+                    if with_witness { " and the witness" } else { "" },
+                ),
+                true,
+            )),
+            connect_time: started.elapsed(),
+        },
     }
 }
 
@@ -130,12 +273,12 @@ pub fn choose(report: &ClusterReport) -> Option<(String, String)> {
     }
 }
 
-/// What `prepare` looks with: the connections, the views taken at connect time, whether the
+/// What `prepare` looks with: the connections, the looks taken at connect time, whether the
 /// operator forces, the command's deadline.
 struct Look<'a> {
     cfg: &'a Config,
     links: &'a [NodeLink],
-    views: &'a [PeerView],
+    looks: &'a Looks,
     force: bool,
     deadline: Deadline,
 }
@@ -143,7 +286,7 @@ struct Look<'a> {
 pub async fn prepare(
     cfg: &Config,
     links: &[NodeLink],
-    views: &[PeerView],
+    looks: &Looks,
     report: ClusterReport,
     force: bool,
     dry_run: bool,
@@ -152,7 +295,7 @@ pub async fn prepare(
     let look = Look {
         cfg,
         links,
-        views,
+        looks,
         force,
         deadline,
     };
@@ -220,17 +363,18 @@ async fn situate(
         .unwrap_or_default();
     let from_reachable = reachable(report, &from);
     let survivor = crate::probe::collect::session_of(l.links, &to);
-    let from_confirmed_down = if from_reachable {
+    let down = if from_reachable {
         pre.push(Precondition::new(
             "old-active-fenced",
             true,
             format!("{from} answers: it will be fenced first"),
             false,
         ));
-        false
+        None
     } else {
-        confirm_down(l, survivor, &from, &to, &from_address, pre).await
+        Some(confirm_down(l, survivor, &from, &to, &from_address, pre).await)
     };
+    let from_confirmed_down = down.is_some_and(|d| d.by_survivor);
     let galera = match survivor {
         Some(s) => actions::galera_local(s, l.deadline.cap(Duration::from_secs(5))).await,
         None => Err(ProbeError::not_asked("no session")),
@@ -265,15 +409,24 @@ async fn situate(
         from_address,
         from_reachable,
         from_confirmed_down,
+        witness_confirmed_down: down.is_some_and(|d| d.by_survivor && d.by_witness),
         needs_bootstrap,
         epoch: next_epoch(report),
         survivor_seqno: galera.as_ref().ok().and_then(|g| g.last_committed),
     }
 }
 
+/// How an old active pairctl cannot reach was found: down as the survivor sees it, and as
+/// the witness sees it (false without one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Down {
+    by_survivor: bool,
+    by_witness: bool,
+}
+
 /// An old active pairctl cannot reach: is it down as the survivor sees it (its look taken at
-/// connect time, or now when there is none) and, with a witness, as the witness sees it (asked
-/// at the same time)? Pushes both preconditions; true when the survivor confirms it down.
+/// connect time, or now when there is none) and, with a witness, as the witness sees it (its
+/// look taken at connect time too, or now)? Pushes both preconditions.
 async fn confirm_down(
     l: &Look<'_>,
     survivor: Option<&SshSession>,
@@ -281,9 +434,10 @@ async fn confirm_down(
     to: &str,
     from_address: &str,
     pre: &mut Vec<Precondition>,
-) -> bool {
+) -> Down {
     let early = l
-        .views
+        .looks
+        .peers
         .iter()
         .find(|v| v.from == to)
         .map(|v| v.peer_down.clone());
@@ -300,13 +454,22 @@ async fn confirm_down(
     // A live old active the witness still reaches is a partition, and bootstrapping the
     // survivor would make a second primary.
     let witness_view = async {
-        match &l.cfg.witness {
-            Some(w) => Some(crate::witness::reaches(l.cfg, w, from_address, l.deadline).await),
-            None => None,
+        let w = l.cfg.witness.as_ref()?;
+        if let Some(early) = l.looks.witness_of(from) {
+            return Some(early);
         }
+        Some(match crate::witness::looks(l.cfg, w, l.deadline).await {
+            Ok(looks) => looks
+                .into_iter()
+                .find(|(n, _)| n == from)
+                .map(|(_, r)| r)
+                .unwrap_or_else(|| Err(ProbeError::not_asked("not a node of the config"))),
+            Err(e) => Err(e),
+        })
     };
     let (seen, witness_view) = tokio::join!(seen, witness_view);
     let confirmed = seen == Ok(true);
+    let by_witness = witness_view == Some(Ok(false));
     if let (Some(w), Some(view)) = (&l.cfg.witness, witness_view) {
         let mut p = Precondition::new(
             "witness-view",
@@ -333,7 +496,10 @@ async fn confirm_down(
     );
     p.forced = l.force && !p.ok;
     pre.push(p);
-    confirmed
+    Down {
+        by_survivor: confirmed,
+        by_witness,
+    }
 }
 
 /// `no-writes-lost`: a reachable old active whose Galera is ahead of the survivor's (it kept
@@ -386,6 +552,18 @@ fn plan_steps(cfg: &Config, s: &Situation) -> Vec<super::PlanStep> {
         }
         steps.push((&s.from, "wait until it no longer holds the VIP".into()));
     }
+    if !s.from_reachable {
+        steps.push((
+            &s.to,
+            if s.witness_confirmed_down {
+                "Galera: quorum with garbd without the old active (or evict it and wait)".into()
+            } else if s.from_confirmed_down {
+                "Galera: evict the old active, wait until it is out of the component".into()
+            } else {
+                "Galera: wait until the old active is out of the component".into()
+            },
+        ));
+    }
     if s.needs_bootstrap {
         steps.push((
             &s.to,
@@ -399,12 +577,12 @@ fn plan_steps(cfg: &Config, s: &Situation) -> Vec<super::PlanStep> {
         ));
     }
     steps.push((&s.to, format!("promote: role active, epoch {}", s.epoch)));
+    steps.push((&s.to, "keepalived running".into()));
     steps.push((&s.to, "Galera vote 2 (pc.weight)".into()));
     steps.push((
         &s.to,
         format!("record epoch {} in the cluster's database", s.epoch),
     ));
-    steps.push((&s.to, "keepalived running".into()));
     steps.push((&s.to, format!("wait until it holds the VIP {}", cfg.vip)));
     steps.push((&s.to, "wait until k3s is running".into()));
     steps.push((
@@ -479,6 +657,7 @@ async fn act(
     } else {
         None
     };
+    let mut evicted_old = false;
     let needs_bootstrap = match old {
         // Fence the old active first, so that at no moment two nodes hold the VIP.
         Some(old) => match fence_old(links, old, s, &vip, deadline, ex).await {
@@ -486,7 +665,10 @@ async fn act(
             Err(f) => return f,
         },
         None => match survivor_alone(new, s, deadline, ex).await {
-            Ok(non_primary) => non_primary,
+            Ok((non_primary, evicted)) => {
+                evicted_old = evicted;
+                non_primary
+            }
             Err(f) => return f,
         },
     };
@@ -513,6 +695,21 @@ async fn act(
     if problems.is_empty() {
         if let Err(e) = actions::start_services(ex, &s.to, new, cfg, https, deadline).await {
             problems.push(e.to_string());
+        }
+    }
+    if evicted_old {
+        // The eviction list outlives the view change; cleared (once the services are up: it
+        // is not on their way), the old active can join again when it returns and fence
+        // itself on the newer epoch, as without the eviction.
+        if let Err(e) = ex
+            .step(
+                &s.to,
+                "Galera: clear the eviction",
+                actions::galera_clear_evictions(new, deadline),
+            )
+            .await
+        {
+            tracing::warn!(%e, "evs.evict=");
         }
     }
     let to = s.to.clone();
@@ -615,16 +812,76 @@ async fn fence_old<S: Exec>(
     Ok(())
 }
 
-/// An old active out of reach: waits until the survivor's Galera has noticed the loss (it
-/// suspects a silent peer after about 5 s, 3 s with a witness); then it is non-Primary (its
-/// vote alone is 1 of 3), or Primary with garbd (a witness: 2 of 3). Ok(true): it must be
-/// bootstrapped.
-async fn survivor_alone(
-    new: &SshSession,
+/// Members of a Galera member's component that announce no incoming address (garbd, the
+/// witness's arbitrator); 0 when the addresses are not known.
+fn garbd_members(g: &crate::probe::galera::GaleraFacts) -> u64 {
+    if g.incoming_addresses.is_empty() {
+        0
+    } else {
+        g.cluster_size.saturating_sub(nodes_in_component(g))
+    }
+}
+
+/// An old active out of reach: the survivor's Galera must be rid of it first. When every side
+/// found it down (pairctl, the survivor and the witness) and the survivor is Primary with
+/// garbd in its component, nothing is waited for: the component without the old active keeps
+/// quorum (the survivor's vote and garbd's, 2 of 3) and Galera evicts the silent member by
+/// itself while the VIP moves (a commit waits for that eviction, no longer). Otherwise an old
+/// active confirmed down is evicted at once (`evs.evict`) instead of after Galera's suspect
+/// timeout (about 5 s, 3 s with a witness), and the survivor's view is waited for: without it
+/// the survivor is non-Primary (its vote alone is 1 of 3), or Primary with garbd.
+/// Ok(needs_bootstrap, evicted).
+async fn survivor_alone<S: Exec>(
+    new: &S,
     s: &Situation,
     deadline: Deadline,
     ex: &mut Executor<'_>,
-) -> Result<bool, Failure> {
+) -> Result<(bool, bool), Failure> {
+    if s.witness_confirmed_down {
+        let quorum = async {
+            let g = actions::galera_local(new, deadline.cap(Duration::from_secs(3))).await?;
+            if g.cluster_status == ClusterStatus::Primary && garbd_members(&g) >= 1 {
+                Ok((
+                    true,
+                    format!(
+                        "Primary with the witness's garbd (size {}): {} is down to every side, Galera evicts it by itself",
+                        g.cluster_size, s.from
+                    ),
+                ))
+            } else {
+                Ok((
+                    false,
+                    format!(
+                        "{}, size {}, garbd not in the component: waiting for {} to be evicted",
+                        g.cluster_status.as_str(),
+                        g.cluster_size,
+                        s.from
+                    ),
+                ))
+            }
+        };
+        if let Ok(true) = ex
+            .step(&s.to, "Galera: quorum without the old active", quorum)
+            .await
+        {
+            return Ok((false, false));
+        }
+    }
+    let mut evicted = false;
+    if s.from_confirmed_down {
+        match ex
+            .step(
+                &s.to,
+                "Galera: evict the old active",
+                actions::galera_evict(new, &s.from_address, deadline),
+            )
+            .await
+        {
+            Ok(e) => evicted = e,
+            // Galera's own suspect timeout evicts it a few seconds later.
+            Err(e) => tracing::warn!(%e, "evs.evict"),
+        }
+    }
     let gone = async {
         let hit = super::poll(
             deadline.cap(Duration::from_secs(20)),
@@ -652,6 +909,7 @@ async fn survivor_alone(
     };
     ex.step(&s.to, "Galera: the old active is gone", gone)
         .await
+        .map(|needs_bootstrap| (needs_bootstrap, evicted))
         .map_err(|e| {
             (
                 Outcome::Failed,
@@ -661,10 +919,13 @@ async fn survivor_alone(
         })
 }
 
-/// Makes the survivor the active of the new epoch: role, vote 2, the epoch row, keepalived
-/// running, the VIP on it. Returns the problems met (the verify step reports them).
-async fn promote(
-    new: &SshSession,
+/// Makes the survivor the active of the new epoch: the role first (keepalived's track script
+/// lets it take the VIP a second later, and its master-down interval runs while the rest is
+/// done), keepalived running, vote 2, the epoch row (a commit: it waits for Galera to be rid
+/// of a silent old active), then the VIP on it. Returns the problems met (the verify step
+/// reports them).
+async fn promote<S: Exec>(
+    new: &S,
     s: &Situation,
     vip: &str,
     deadline: Deadline,
@@ -688,6 +949,14 @@ async fn promote(
     {
         problems.push(e.to_string());
     }
+    let keepalived = async {
+        let cmd = "systemctl is-active keepalived || systemctl start keepalived";
+        actions::run_ok(new, cmd, deadline.cap(Duration::from_secs(15))).await?;
+        Ok(((), "active".to_string()))
+    };
+    if let Err(e) = ex.step(&s.to, "keepalived running", keepalived).await {
+        problems.push(e.to_string());
+    }
     if let Err(e) = ex
         .step(&s.to, "Galera vote", actions::set_weight(new, 2, deadline))
         .await
@@ -703,14 +972,6 @@ async fn promote(
         .await
     {
         problems.push(format!("epoch row: {e}"));
-    }
-    let keepalived = async {
-        let cmd = "systemctl is-active keepalived || systemctl start keepalived";
-        actions::run_ok(new, cmd, deadline.cap(Duration::from_secs(15))).await?;
-        Ok(((), "active".to_string()))
-    };
-    if let Err(e) = ex.step(&s.to, "keepalived running", keepalived).await {
-        problems.push(e.to_string());
     }
     if let Err(e) = ex
         .step(
@@ -786,3 +1047,7 @@ mod tests {
 #[cfg(test)]
 #[path = "fence_tests.rs"]
 mod fence_tests;
+
+#[cfg(test)]
+#[path = "survivor_tests.rs"]
+mod survivor_tests;

@@ -18,13 +18,15 @@ const VOTE_0_READ: &str =
     "wsrep_provider_options\tbase_dir = /var/lib/mysql/; pc.weight = 0; pc.wait_prim = yes";
 const STOP_DB: &str = "systemctl stop mariadb";
 
-fn situation(needs_bootstrap: bool) -> Situation {
+/// n1 (10.213.57.11) the old active, reachable; n2 takes over (survivor_tests.rs starts from it).
+pub(super) fn situation(needs_bootstrap: bool) -> Situation {
     Situation {
         from: "n1".into(),
         to: "n2".into(),
         from_address: "10.213.57.11".into(),
         from_reachable: true,
         from_confirmed_down: false,
+        witness_confirmed_down: false,
         needs_bootstrap,
         epoch: 9,
         survivor_seqno: Some(41),

@@ -242,7 +242,7 @@ impl ConnectError {
         }
     }
     /// A connect that got no answer within its limit.
-    fn timed_out(message: String, silent: bool) -> Self {
+    pub fn timed_out(message: String, silent: bool) -> Self {
         Self {
             kind: ConnectErrorKind::TimedOut,
             silent,
