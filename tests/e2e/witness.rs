@@ -214,22 +214,34 @@ fn with_a_witness_a_partition_leaves_exactly_one_side_in_charge() {
     let writer = Writer::start(&w.lab.vip);
     let holders = Holders::watch(&w.lab.vip);
     fault("n1", &["partition"]);
-    // Settled: exactly one Primary and it holds the VIP with the services answering.
+    // Settled, in one sample: exactly one Primary, holding the VIP, and the other side out —
+    // fenced (the standby stepped out), or an active that saw itself leave the Primary
+    // component (its lost-quorum marker). Before that, Galera re-forms its views (both sides
+    // are briefly non-Primary, and the active gives up the VIP until it is Primary again):
+    // a sample taken in between is no verdict, so nothing is read twice.
+    let out_of_it = |n: &str| {
+        on(
+            n,
+            "test -e /etc/pairctl/fenced -o -e /run/pairctl/quorum-lost && echo out; true",
+        ) == "out"
+    };
+    let mut last = (Vec::new(), Vec::new());
     let settled = wait_until(Duration::from_secs(60), || {
-        let p: Vec<&str> = ["n1", "n2"]
+        let primaries: Vec<&str> = ["n1", "n2"]
             .into_iter()
             .filter(|n| galera_status(&node_ip(n)) == "Primary")
             .collect();
-        p.len() == 1 && vip_holders(&w.lab) == p
+        let holders = vip_holders(&w.lab);
+        let done = primaries.len() == 1
+            && holders == primaries
+            && out_of_it(if primaries[0] == "n1" { "n2" } else { "n1" });
+        last = (primaries, holders);
+        done
     });
-    let primaries: Vec<&str> = ["n1", "n2"]
-        .into_iter()
-        .filter(|n| galera_status(&node_ip(n)) == "Primary")
-        .collect();
+    let (primaries, vip_on) = last;
     assert!(
         settled,
-        "partition: Primary on {primaries:?}, VIP on {:?}",
-        vip_holders(&w.lab)
+        "partition: Primary on {primaries:?}, VIP on {vip_on:?}"
     );
     let winner = primaries[0];
     let (_, doc) = w.status_until(Duration::from_secs(60), |_, doc| doc["active"] == winner);
