@@ -1370,17 +1370,10 @@ async fn keepalived(s: &SshSession, deadline: Deadline) -> StepResult<()> {
 
 /// litestream on the active replicates to the returning node's replica directory; when the
 /// status round did not find that replica fresh, a restart of litestream there starts a new
-/// replica on it (`k3s-state prepare`); k3s keeps running. The failover's note that the
-/// returning node was down goes first: it is back, and with the note the active's k3s-state
-/// would refuse to start a replica on it and, at the next hand-over, not wait for its final
-/// sync.
+/// replica on it (`k3s-state prepare`); k3s keeps running. A failover's note that the
+/// returning node was down (`actions::PEER_DOWN_FILE`) is no obstacle: k3s-state trusts it
+/// only while that node does not answer, and it answers now.
 async fn replica_target(c: &Ctx<'_>, fresh: bool) -> StepResult<()> {
-    run_ok(
-        c.donor,
-        &format!("rm -f {}", actions::PEER_DOWN_FILE),
-        c.deadline.cap(CALL),
-    )
-    .await?;
     if fresh {
         return Ok((
             (),

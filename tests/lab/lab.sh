@@ -1057,8 +1057,6 @@ cmd_rejoin() {
     node_exec "$n" "systemctl stop mariadb; rm -f /var/lib/mysql/grastate.dat /etc/pairctl/fenced && echo standby > /etc/pairctl/role && echo $e > /etc/pairctl/epoch" ||
         die "rejoin: cannot reset $n"
     galera_join "$n"
-    # As pairctl rejoin does: the failover's note that $n was down must not outlive its return.
-    node_exec "$p" "rm -f /run/pairctl/peer-down" || true
     wait_healthy 90
     log "rejoined: $n is a healthy standby"
 }
