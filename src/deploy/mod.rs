@@ -297,6 +297,14 @@ impl Problem {
     }
 }
 
+/// A section the stage's check did not print: its output is cut short or the name is wrong,
+/// so the stage cannot be planned from it.
+impl From<crate::transport::batch::MissingSection> for Problem {
+    fn from(e: crate::transport::batch::MissingSection) -> Self {
+        Problem::new(None, e.to_string())
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

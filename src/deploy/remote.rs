@@ -140,12 +140,10 @@ mod tests {
             .output()
             .unwrap();
         let s = Sections::parse(&String::from_utf8(out.stdout).unwrap());
-        assert_eq!(s.get("a"), "one\ntwo\n");
-        assert_eq!(s.get("b"), "");
-        assert!(s.has("b"));
-        assert_eq!(s.get("c"), "three");
-        assert_eq!(s.get("zzz"), "");
-        assert!(!s.has("zzz"));
+        assert_eq!(s.get("a"), Ok("one\ntwo\n"));
+        assert_eq!(s.get("b"), Ok(""));
+        assert_eq!(s.get("c"), Ok("three"));
+        assert!(s.get("zzz").is_err());
     }
 
     #[test]

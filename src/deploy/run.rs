@@ -985,8 +985,8 @@ if [ -e {d}/{other} ]; then echo {said}; else echo alone; fi"
             .unwrap();
         let parts = split(&String::from_utf8_lossy(&out.stdout), &stages);
         assert_eq!(parts[0].0, Stage::Galera);
-        assert_eq!(parts[0].1.get("a"), "one\n");
-        assert_eq!(parts[1].1.get("a"), "two\nheredoc\n");
+        assert_eq!(parts[0].1.get("a"), Ok("one\n"));
+        assert_eq!(parts[1].1.get("a"), Ok("two\nheredoc\n"));
     }
 
     #[test]

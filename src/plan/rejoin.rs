@@ -244,7 +244,7 @@ fn short(u: &str) -> &str {
 // ------------------------------------------------------------------------ gather (remote)
 
 /// What the returning node shows of its database, before anything changes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Returning {
     pub mariadb_active: bool,
     pub live: Option<GaleraFacts>,
@@ -265,14 +265,14 @@ if systemctl is-active -q mariadb; then timeout 5 mariadb -N -B -e \"SHOW GLOBAL
     )
 }
 
-fn parse_returning(text: &str) -> Returning {
+fn parse_returning(text: &str) -> std::result::Result<Returning, batch::MissingSection> {
     let s = batch::Sections::parse(text);
-    Returning {
-        mariadb_active: s.get("mariadb").trim() == "active",
-        live: galera::parse_wsrep_text(s.get("wsrep")).ok(),
-        saved: parse_grastate(s.get("grastate")),
-        k3s_state_bytes: s.get("k3s-state").trim().parse().ok(),
-    }
+    Ok(Returning {
+        mariadb_active: s.get("mariadb")?.trim() == "active",
+        live: galera::parse_wsrep_text(s.get("wsrep")?).ok(),
+        saved: parse_grastate(s.get("grastate")?),
+        k3s_state_bytes: s.get("k3s-state")?.trim().parse().ok(),
+    })
 }
 
 /// The returning node's position: the live server's when it runs, else the saved state, else
@@ -352,23 +352,23 @@ timeout -k 1 10 gluster --mode=script volume heal {v} info split-brain 2>&1 | he
             let s = batch::Sections::parse(&text);
             // Without its marker (the shell did not get that far) the whole answer is read as
             // heal info, so that its error shows what came back.
-            let heal = if s.has("heal") {
-                s.get("heal")
-            } else {
-                text.as_str()
-            };
+            let heal = s.optional("heal").unwrap_or(text.as_str());
+            // Without its section the split-brain list is unknown, not empty.
             let split = s.get("split-brain");
             let pending = parse_pending(heal);
+            let error = match (pending, &split) {
+                (None, _) => Some(format!(
+                    "heal info: {}",
+                    heal.trim().chars().take(200).collect::<String>()
+                )),
+                (_, Err(e)) => Some(format!("heal info split-brain: {e}")),
+                _ => None,
+            };
             VolumeDivergence {
                 volume: volume.to_string(),
                 pending,
-                split_brain: parse_split_brain(split),
-                error: pending.is_none().then(|| {
-                    format!(
-                        "heal info: {}",
-                        heal.trim().chars().take(200).collect::<String>()
-                    )
-                }),
+                split_brain: split.map(parse_split_brain).unwrap_or_default(),
+                error,
             }
         }
         Err(e) => VolumeDivergence {
@@ -414,7 +414,7 @@ pub async fn gather(
         ));
         return Findings {
             divergence: empty_divergence(node, active),
-            returning: parse_returning(""),
+            returning: Returning::default(),
             errors,
             replica_ok: false,
             active_primary: (false, "not connected".into()),
@@ -425,12 +425,13 @@ pub async fn gather(
             .exec(&returning_command(&cfg.k3s.state_path), deadline.cap(CALL))
             .await
             .map(|o| o.stdout_str());
-        let r = parse_returning(text.as_deref().unwrap_or(""));
-        let pos = match &text {
-            Ok(_) => returning_position(rs, &r, deadline).await,
+        let r =
+            text.and_then(|t| parse_returning(&t).map_err(|e| ProbeError::parse(e.to_string())));
+        let pos = match &r {
+            Ok(r) => returning_position(rs, r, deadline).await,
             Err(e) => Err(e.clone()),
         };
-        (r, pos)
+        (r.unwrap_or_default(), pos)
     };
     let donor = async {
         let g = actions::galera_local(as_, deadline.cap(CALL)).await;
@@ -1396,6 +1397,7 @@ async fn replica_target(c: &Ctx<'_>, fresh: bool) -> StepResult<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -1507,11 +1509,14 @@ mod tests {
             ("wsrep", ""),
             ("k3s-state", "4096\n"),
         ]);
-        let r = parse_returning(&text);
+        let r = parse_returning(&text).unwrap();
         assert!(!r.mariadb_active && r.live.is_none());
         assert_eq!(r.saved, Some((UUID.into(), Some(20))));
         assert_eq!(r.k3s_state_bytes, Some(4096));
-        let none = parse_returning("");
-        assert!(none.saved.is_none() && none.k3s_state_bytes.is_none());
+        let cut = text.split("@@pairctl:k3s-state").next().unwrap();
+        assert_eq!(
+            parse_returning(cut).unwrap_err().to_string(),
+            "no k3s-state section in the output"
+        );
     }
 }

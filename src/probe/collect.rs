@@ -538,9 +538,8 @@ async fn basics_and_gluster(
     (
         node::basics_from(&sections, &cfg.vip.to_string(), daemon).map_err(ProbeError::from),
         sections
-            .has(GLUSTER_LOCAL_SECTION)
-            .then(|| super::gluster_local::parse(sections.get(GLUSTER_LOCAL_SECTION)).ok())
-            .flatten(),
+            .optional(GLUSTER_LOCAL_SECTION)
+            .and_then(|text| super::gluster_local::parse(text).ok()),
     )
 }
 

@@ -180,13 +180,9 @@ pub fn basics_from(
 ) -> Result<BasicFacts, ParseError> {
     let mut sections = [""; SECTIONS.len()];
     for (body, name) in sections.iter_mut().zip(SECTIONS) {
-        if !out.has(name) {
-            return Err(ParseError::new(
-                "node basics",
-                format!("no {name} section in the output"),
-            ));
-        }
-        *body = out.get(name);
+        *body = out
+            .get(name)
+            .map_err(|e| ParseError::new("node basics", e.to_string()))?;
     }
     let interfaces = super::ip::parse_ip_addr(sections[0])?;
     let vip_interface = super::ip::holds_address(&interfaces, vip);

@@ -1,6 +1,7 @@
 //! The marker protocol of batched command output: a remote command that answers several
 //! questions at once prints each answer as a named section, begun by a marker line of its own
-//! (`mark`: a newline, `@@pairctl:<name>`, a newline); `Sections` reads them back by name. The
+//! (`mark`: a newline, `@@pairctl:<name>`, a newline); `Sections` reads them back by name, a
+//! section the output does not hold being an error (`MissingSection`), not an answer. The
 //! newline a marker starts with is the marker's, so a section's body is exactly what its
 //! command printed: an answer without a final newline neither glues the next marker to its
 //! last line (losing that section) nor gains a newline.
@@ -61,15 +62,23 @@ impl Sections {
         )
     }
 
-    /// The section's text ("" when absent).
-    pub fn get(&self, name: &str) -> &str {
-        self.0.get(name).map(String::as_str).unwrap_or("")
+    /// The section's text; one the output does not hold is an error (a misspelt name, or a
+    /// script that stopped before it), never an empty answer.
+    pub fn get(&self, name: &str) -> Result<&str, MissingSection> {
+        self.optional(name)
+            .ok_or_else(|| MissingSection(name.to_string()))
     }
 
-    pub fn has(&self, name: &str) -> bool {
-        self.0.contains_key(name)
+    /// A section the script prints only sometimes: `None` when absent.
+    pub fn optional(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
     }
 }
+
+/// A section the output does not hold (its name).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no {0} section in the output")]
+pub struct MissingSection(pub String);
 
 /// What a node prints for sections (name, what its command printed), as tests replay it.
 #[cfg(test)]
@@ -91,19 +100,21 @@ mod tests {
         let s = Sections::parse(&text);
         assert_eq!(
             (s.get("a"), s.get("b"), s.get("c"), s.get("d")),
-            ("x", "y\n", "", "z\n\n")
+            (Ok("x"), Ok("y\n"), Ok(""), Ok("z\n\n"))
         );
-        assert!(s.has("c") && !s.has("e"));
-        assert_eq!(s.get("e"), "");
+        assert_eq!(s.optional("c"), Some(""));
+        assert_eq!(s.optional("e"), None);
+        let missing = s.get("e").unwrap_err();
+        assert_eq!(missing.to_string(), "no e section in the output");
     }
 
     #[test]
     fn a_marker_counts_only_at_the_start_of_a_line() {
         let text = format!("junk before\n{MARK}a\nsays {MARK}b here\n{MARK}c\n1\n");
         let s = Sections::parse(&text);
-        assert_eq!(s.get("a"), format!("says {MARK}b here"));
-        assert!(!s.has("b"));
-        assert_eq!(s.get("c"), "1\n");
+        assert_eq!(s.get("a").unwrap(), format!("says {MARK}b here"));
+        assert!(s.get("b").is_err());
+        assert_eq!(s.get("c"), Ok("1\n"));
     }
 
     #[test]
@@ -115,8 +126,8 @@ mod tests {
         let groups = split(&text, "stage:");
         assert_eq!(groups.len(), 2);
         assert_eq!(groups[0].0, "one");
-        assert_eq!(Sections::parse(groups[0].1).get("x"), "1\n");
-        assert_eq!(Sections::parse(groups[1].1).get("x"), "2");
+        assert_eq!(Sections::parse(groups[0].1).get("x"), Ok("1\n"));
+        assert_eq!(Sections::parse(groups[1].1).get("x"), Ok("2"));
     }
 
     #[test]
@@ -128,6 +139,6 @@ mod tests {
             .output()
             .unwrap();
         let s = Sections::parse(&String::from_utf8(out.stdout).unwrap());
-        assert_eq!((s.get("a"), s.get("b")), ("no newline", "ok\n"));
+        assert_eq!((s.get("a"), s.get("b")), (Ok("no newline"), Ok("ok\n")));
     }
 }

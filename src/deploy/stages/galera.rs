@@ -153,7 +153,7 @@ enum Db {
 }
 
 fn db_state(i: usize, env: &Env, s: &Sections) -> Result<Db, Problem> {
-    let units = parse_units(s.get("units"));
+    let units = parse_units(s.get("units")?);
     let active = units
         .get("mariadb.service")
         .map(|u| u.active.as_str())
@@ -169,7 +169,7 @@ fn db_state(i: usize, env: &Env, s: &Sections) -> Result<Db, Problem> {
         }
         _ => return Ok(Db::Down),
     }
-    let g = galera::parse_wsrep_text(s.get("wsrep")).map_err(|e| {
+    let g = galera::parse_wsrep_text(s.get("wsrep")?).map_err(|e| {
         Problem::new(
             Some(i),
             format!("cannot read the Galera state of {}: {e}", env.node_name(i)),
@@ -188,11 +188,11 @@ fn db_state(i: usize, env: &Env, s: &Sections) -> Result<Db, Problem> {
 }
 
 /// `safe_to_bootstrap` from grastate.dat; None when there is no state (a fresh node).
-fn safe_to_bootstrap(s: &Sections) -> Option<bool> {
-    s.get("grastate")
+fn safe_to_bootstrap(s: &Sections) -> Result<Option<bool>, Problem> {
+    Ok(s.get("grastate")?
         .lines()
         .find_map(|l| l.trim().strip_prefix("safe_to_bootstrap:"))
-        .map(|v| v.trim() == "1")
+        .map(|v| v.trim() == "1"))
 }
 
 /// `galera-start.sh`: start mariadb as `how` says (`bootstrap`, `join`, `restart`) and wait
@@ -246,7 +246,7 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
         .filter(|i| matches!(states[*i], Db::Member { .. }))
         .collect();
     let cluster_node = plan_cluster(env, seen, &states, &members, &mut plan)?;
-    plan_user_and_epoch(env, seen, &members, cluster_node, pw, &mut plan);
+    plan_user_and_epoch(env, seen, &members, cluster_node, pw, &mut plan)?;
     plan_rolling_restart(&members, &config_changed, &mut plan);
     Ok(plan)
 }
@@ -265,11 +265,11 @@ fn plan_node(
         0o644,
         &[],
     )];
-    let (changes, _) = files::plan_files(i, 0, &desired, &files::parse_states(s.get("files")));
+    let (changes, _) = files::plan_files(i, 0, &desired, &files::parse_states(s.get("files")?));
     let changed = !changes.is_empty();
     plan.extend(changes);
 
-    let units = parse_units(s.get("units"));
+    let units = parse_units(s.get("units")?);
     plan.extend(files::disable_autostart(
         i,
         0,
@@ -357,9 +357,12 @@ fn plan_cluster(
 /// No cluster runs: bootstrap from a node that may (a fresh node, or the last one to leave:
 /// safe_to_bootstrap: 1), the first node when both may; the other joins.
 fn bootstrap(env: &Env, seen: &[Sections], plan: &mut StagePlan) -> Result<usize, Problem> {
-    let may: Vec<usize> = (0..seen.len())
-        .filter(|i| safe_to_bootstrap(&seen[*i]) != Some(false))
-        .collect();
+    let mut may = Vec::new();
+    for (i, s) in seen.iter().enumerate() {
+        if safe_to_bootstrap(s)? != Some(false) {
+            may.push(i);
+        }
+    }
     let Some(&boot) = may.first() else {
         return Err(Problem::new(
             None,
@@ -393,12 +396,13 @@ fn plan_user_and_epoch(
     cluster_node: usize,
     pw: &str,
     plan: &mut StagePlan,
-) {
+) -> Result<(), Problem> {
     let cfg = env.cfg;
-    let user_ok = members
-        .first()
-        .map(|m| users_missing(env, seen[*m].get("user")).is_empty())
-        .unwrap_or(false);
+    let first = members.first().map(|m| &seen[*m]);
+    let user_ok = match first {
+        Some(s) => users_missing(env, s.get("user")?).is_empty(),
+        None => false,
+    };
     if !user_ok {
         let hosts = user_hosts(env);
         plan.push(run(
@@ -418,18 +422,18 @@ fn plan_user_and_epoch(
             60,
         ));
     }
-    let row_ok = members
-        .first()
-        .map(|m| !seen[*m].get("epoch_row").trim().is_empty())
-        .unwrap_or(false);
+    let row_ok = match first {
+        Some(s) => !s.get("epoch_row")?.trim().is_empty(),
+        None => false,
+    };
     if !row_ok {
-        let (roles, _) = super::keepalived::roles(seen);
+        let (roles, _) = super::keepalived::roles(seen)?;
         let active = roles.iter().position(|r| r == "active").unwrap_or(0);
-        let epoch = seen
-            .iter()
-            .filter_map(|s| s.get("epoch").trim().parse::<u64>().ok())
-            .max()
-            .unwrap_or(1);
+        let mut newest = None;
+        for s in seen {
+            newest = newest.max(s.get("epoch")?.trim().parse::<u64>().ok());
+        }
+        let epoch = newest.unwrap_or(1);
         plan.push(run(
             cluster_node,
             2,
@@ -442,6 +446,7 @@ fn plan_user_and_epoch(
             60,
         ));
     }
+    Ok(())
 }
 
 /// A changed config on a running member: restart one node at a time (the second node
@@ -473,7 +478,7 @@ mod tests {
 
     fn node(units: &str, files: &str, wsrep: &str, grastate: &str, user: &str) -> Sections {
         Sections::parse(&format!(
-            "@@pairctl:units\n{units}\n@@pairctl:files\n{files}\n@@pairctl:wsrep\n{wsrep}@@pairctl:grastate\n{grastate}\n@@pairctl:epoch_row\n{}\n@@pairctl:user\n{user}",
+            "@@pairctl:units\n{units}\n@@pairctl:files\n{files}\n@@pairctl:wsrep\n{wsrep}@@pairctl:grastate\n{grastate}\n@@pairctl:epoch_row\n{}\n@@pairctl:vip\n@@pairctl:role\n@@pairctl:epoch\n@@pairctl:fenced\n@@pairctl:user\n{user}",
             if wsrep.is_empty() { "" } else { "1\tn1" }
         ))
     }
@@ -609,11 +614,14 @@ mod tests {
     fn a_node_that_is_down_joins_the_running_one_without_a_bootstrap() {
         let cfg = cfg_with_password();
         let env = env_for(&cfg);
-        let mut down = deployed(&env, 0, true);
-        down = Sections::parse(&format!(
-            "@@pairctl:units\nmariadb.service inactive disabled\n@@pairctl:files\n{}\n@@pairctl:grastate\nsafe_to_bootstrap: 0\n",
-            down.get("files")
-        ));
+        let files = deployed(&env, 0, true).get("files").unwrap().to_string();
+        let down = node(
+            "mariadb.service inactive disabled",
+            &files,
+            "",
+            "safe_to_bootstrap: 0",
+            "",
+        );
         let p = plan(&env, &[down, deployed(&env, 1, true)]).unwrap();
         assert_eq!(
             summaries(&p),

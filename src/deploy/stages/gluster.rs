@@ -164,19 +164,19 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
     let mut started_glusterd = false;
     let mut peers = Vec::new();
     for (i, s) in seen.iter().enumerate() {
-        started_glusterd |= plan_daemon(env, i, s, &mut plan);
+        started_glusterd |= plan_daemon(env, i, s, &mut plan)?;
         peers.push(peers_of(env, i, s)?);
     }
     plan_pool(env, &peers, started_glusterd, seen.len(), &mut plan)?;
     plan_volumes(env, seen, &mut plan)?;
-    plan_mounts(env, seen, &mut plan);
+    plan_mounts(env, seen, &mut plan)?;
     Ok(plan)
 }
 
 /// glusterd enabled and running, the brick directory present; true when glusterd starts.
-fn plan_daemon(env: &Env, i: usize, s: &Sections, plan: &mut StagePlan) -> bool {
+fn plan_daemon(env: &Env, i: usize, s: &Sections, plan: &mut StagePlan) -> Result<bool, Problem> {
     let cfg = env.cfg;
-    let units = parse_units(s.get("units"));
+    let units = parse_units(s.get("units")?);
     let unit = units.get("glusterd.service").cloned().unwrap_or_default();
     let (summary, args) = match (unit.is_enabled(), unit.is_active()) {
         (true, true) => (None, ""),
@@ -199,7 +199,7 @@ fn plan_daemon(env: &Env, i: usize, s: &Sections, plan: &mut StagePlan) -> bool 
             Duration::from_secs(60),
         ));
     }
-    if s.get("bricks").trim() != "present" {
+    if s.get("bricks")?.trim() != "present" {
         plan.push(run(
             i,
             0,
@@ -212,16 +212,16 @@ fn plan_daemon(env: &Env, i: usize, s: &Sections, plan: &mut StagePlan) -> bool 
             10,
         ));
     }
-    summary.is_some() && !unit.is_active()
+    Ok(summary.is_some() && !unit.is_active())
 }
 
 /// The peers a node's glusterd lists (none while it is down).
 fn peers_of(env: &Env, i: usize, s: &Sections) -> Result<Vec<gluster::Peer>, Problem> {
-    let units = parse_units(s.get("units"));
+    let units = parse_units(s.get("units")?);
     if units.get("glusterd.service").map(|u| u.is_active()) != Some(true) {
         return Ok(Vec::new());
     }
-    gluster::parse_peer_status(s.get("peers"))
+    gluster::parse_peer_status(s.get("peers")?)
         .map(|p| p.peers)
         .map_err(|e| Problem::new(Some(i), format!("{}: {e}", env.node_name(i))))
 }
@@ -303,10 +303,10 @@ fn plan_volumes(env: &Env, seen: &[Sections], plan: &mut StagePlan) -> Result<()
     // Cluster-wide, so the first node that answered tells.
     let mut known: Option<Vec<VolumeInfo>> = None;
     for (i, s) in seen.iter().enumerate() {
-        let units = parse_units(s.get("units"));
+        let units = parse_units(s.get("units")?);
         if units.get("glusterd.service").map(|u| u.is_active()) == Some(true) {
             known = Some(
-                parse_volume_info(s.get("volumes"))
+                parse_volume_info(s.get("volumes")?)
                     .map_err(|e| Problem::new(Some(i), format!("{}: {e}", env.node_name(i))))?,
             );
             break;
@@ -395,11 +395,11 @@ fn is_ours(env: &Env, v: &str, info: &VolumeInfo) -> bool {
 }
 
 /// Mounts: through fstab and systemd (the FUSE client then runs in the node's cgroups).
-fn plan_mounts(env: &Env, seen: &[Sections], plan: &mut StagePlan) {
+fn plan_mounts(env: &Env, seen: &[Sections], plan: &mut StagePlan) -> Result<(), Problem> {
     let cfg = env.cfg;
     for (i, s) in seen.iter().enumerate() {
-        let mounted: Vec<&str> = s.get("mounts").lines().map(str::trim).collect();
-        let fstab = s.get("fstab");
+        let mounted: Vec<&str> = s.get("mounts")?.lines().map(str::trim).collect();
+        let fstab = s.get("fstab")?;
         for v in &cfg.gluster.volumes {
             let mp = templates::mount_point(cfg, v);
             let line = templates::fstab_line(cfg, v);
@@ -440,6 +440,7 @@ fn plan_mounts(env: &Env, seen: &[Sections], plan: &mut StagePlan) {
             }
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]

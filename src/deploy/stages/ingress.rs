@@ -145,8 +145,8 @@ impl CertFacts {
     }
 }
 
-fn reload_changes(node: usize, phase: u8, units: &Sections) -> Vec<Change> {
-    let units = parse_units(units.get("units"));
+fn reload_changes(node: usize, phase: u8, units: &Sections) -> Result<Vec<Change>, Problem> {
+    let units = parse_units(units.get("units")?);
     let mut out = vec![Change::new(
         node,
         phase,
@@ -159,7 +159,7 @@ fn reload_changes(node: usize, phase: u8, units: &Sections) -> Vec<Change> {
     )];
     let effects: BTreeSet<Effect> = RELOAD.iter().copied().collect();
     out.extend(files::effect_changes(node, phase, &effects, &units));
-    out
+    Ok(out)
 }
 
 /// The shell script that issues the ingress certificate on the first node (creating the
@@ -185,10 +185,10 @@ pub fn issue_script(env: &Env, new_ca: bool) -> String {
 
 pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
     let mut plan = StagePlan::default();
-    let states: Vec<_> = seen
-        .iter()
-        .map(|s| files::parse_states(s.get("files")))
-        .collect();
+    let mut states = Vec::new();
+    for s in seen {
+        states.push(files::parse_states(s.get("files")?));
+    }
     let mut touched = vec![false; seen.len()];
     site_changes(env, seen, &states, &mut plan, &mut touched)?;
     if env.cfg.deploy.tls_cert_file.is_none() {
@@ -196,7 +196,7 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
     }
     for (i, s) in seen.iter().enumerate() {
         if touched[i] {
-            plan.extend(reload_changes(i, 3, s));
+            plan.extend(reload_changes(i, 3, s)?);
         }
         let same = |a: &str, b: &str| match (states[i].get(a), states[i].get(b)) {
             (Some(FileState::File { sha256: x, .. }), Some(FileState::File { sha256: y, .. })) => {
@@ -251,7 +251,7 @@ fn site_changes(
         let (changes, _) = files::plan_files(i, 0, &desired, &states[i]);
         touched[i] |= !changes.is_empty();
         plan.extend(changes);
-        let units = parse_units(s.get("units"));
+        let units = parse_units(s.get("units")?);
         if units.get(NGINX).map(|u| u.is_enabled()) == Some(true) {
             plan.push(files::systemctl(
                 i,
@@ -298,10 +298,10 @@ fn certificate_changes(
         Some(p) => format!("the CA in {}", p.display()),
         None => format!("the cluster CA on {}", env.node_name(0)),
     };
-    let mut facts: Vec<CertFacts> = seen
-        .iter()
-        .map(|s| parse_cert(s.get("cert"), s.get("verify")))
-        .collect();
+    let mut facts: Vec<CertFacts> = Vec::new();
+    for s in seen {
+        facts.push(parse_cert(s.get("cert")?, s.get("verify")?));
+    }
     // Without ingress.ca_file only the first node has the CA: the second node's
     // certificate is good when it is the first node's.
     if env.ca_pem.is_none() && facts.len() == 2 && !facts[1].verified {

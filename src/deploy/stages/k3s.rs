@@ -82,7 +82,7 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            pinned_host_key(s.get("hostkeys")).ok_or_else(|| {
+            pinned_host_key(s.get("hostkeys")?).ok_or_else(|| {
                 Problem::new(
                     Some(i),
                     format!(
@@ -98,9 +98,9 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
         let i = me.index();
         let desired = desired(env, me, &host_keys[me.peer().index()]);
         let (changes, effects) =
-            files::plan_files(i, 0, &desired, &files::parse_states(s.get("files")));
+            files::plan_files(i, 0, &desired, &files::parse_states(s.get("files")?));
         plan.extend(changes);
-        let units = parse_units(s.get("units"));
+        let units = parse_units(s.get("units")?);
         plan.extend(files::disable_autostart(
             i,
             1,

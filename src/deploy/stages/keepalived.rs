@@ -121,38 +121,52 @@ fn start(env: &Env, node: usize, phase: u8, summary: String, until: Until) -> Ch
     )
 }
 
+/// A file to write on a node: (node, path, content).
+pub type FileWrite = (usize, &'static str, String);
+
 /// The role each node has, and the role and epoch files to write where they are missing. A
 /// role on a node is never changed here (swap and failover own it); a pair with no role yet
 /// makes the VIP holder the active, else the first node.
-pub fn roles(seen: &[Sections]) -> (Vec<String>, Vec<(usize, &'static str, String)>) {
-    let have: Vec<Option<String>> = seen
+pub fn roles(seen: &[Sections]) -> Result<(Vec<String>, Vec<FileWrite>), Problem> {
+    /// What `role_sections` printed on one node (trimmed).
+    struct Marks<'a> {
+        vip: &'a str,
+        role: &'a str,
+        epoch: Option<u64>,
+        fenced: bool,
+    }
+    let mut marks = Vec::new();
+    for s in seen {
+        marks.push(Marks {
+            vip: s.get("vip")?.trim(),
+            role: s.get("role")?.trim(),
+            epoch: s.get("epoch")?.trim().parse::<u64>().ok(),
+            fenced: s.get("fenced")?.trim() == "fenced",
+        });
+    }
+    let have: Vec<Option<String>> = marks
         .iter()
-        .map(|s| Some(s.get("role").trim().to_string()).filter(|r| !r.is_empty()))
+        .map(|m| Some(m.role.to_string()).filter(|r| !r.is_empty()))
         .collect();
-    let holder = seen.iter().position(|s| s.get("vip").trim() == "holds");
-    let claimed = (0..seen.len()).find(|i| {
-        have[*i].as_deref() == Some("active") && seen[*i].get("fenced").trim() != "fenced"
-    });
+    let holder = marks.iter().position(|m| m.vip == "holds");
+    let claimed =
+        (0..marks.len()).find(|i| have[*i].as_deref() == Some("active") && !marks[*i].fenced);
     let active = claimed.or(holder).unwrap_or(0);
-    let epoch = seen
-        .iter()
-        .filter_map(|s| s.get("epoch").trim().parse::<u64>().ok())
-        .max()
-        .unwrap_or(1);
+    let epoch = marks.iter().filter_map(|m| m.epoch).max().unwrap_or(1);
     let mut writes = Vec::new();
     let mut out = Vec::new();
-    for (i, s) in seen.iter().enumerate() {
+    for (i, m) in marks.iter().enumerate() {
         let role = have[i].clone().unwrap_or_else(|| {
             let r = if i == active { "active" } else { "standby" };
             writes.push((i, ROLE_FILE, format!("{r}\n")));
             r.to_string()
         });
-        if s.get("epoch").trim().parse::<u64>().is_err() {
+        if m.epoch.is_none() {
             writes.push((i, EPOCH_FILE, format!("{epoch}\n")));
         }
         out.push(role);
     }
-    (out, writes)
+    Ok((out, writes))
 }
 
 /// keepalived started where it is stopped: with both stopped, the active first (until it
@@ -205,7 +219,7 @@ fn start_changes(env: &Env, active: &[bool], first: usize) -> (Vec<Change>, bool
 pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
     let cfg = env.cfg;
     let mut plan = StagePlan::default();
-    let (role, writes) = roles(seen);
+    let (role, writes) = roles(seen)?;
     for (i, path, content) in writes {
         plan.push(Change::new(
             i,
@@ -231,10 +245,10 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
             i,
             0,
             &desired(env, me)?,
-            &files::parse_states(s.get("files")),
+            &files::parse_states(s.get("files")?),
         );
         plan.extend(changes);
-        let units = parse_units(s.get("units"));
+        let units = parse_units(s.get("units")?);
         let k = units.get(KEEPALIVED).cloned().unwrap_or_default();
         if !k.is_enabled() {
             plan.push(files::systemctl(
@@ -246,7 +260,7 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
             ));
         }
         active.push(k.is_active());
-        let holder = s.get("vip").trim() == "holds";
+        let holder = s.get("vip")?.trim() == "holds";
         holds.push(holder);
         let running: Vec<bool> = roles
             .iter()
@@ -255,13 +269,13 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
         if holder != running.iter().all(|r| *r) || (!holder && running.iter().any(|r| *r)) {
             consistent = false;
         }
-        if s.get("fenced").trim() == "fenced" {
+        if s.get("fenced")?.trim() == "fenced" {
             plan.notes.push(format!(
                 "{} is fenced ({FENCE_FILE} exists): left as it is until it is rejoined",
                 env.node_name(i)
             ));
         }
-        if s.get("maintenance").trim() == "present" {
+        if s.get("maintenance")?.trim() == "present" {
             plan.notes.push(format!(
                 "{} is demoted ({MAINTENANCE_FILE} exists): left as it is",
                 env.node_name(i)
@@ -319,16 +333,16 @@ mod tests {
     fn roles_are_read_from_the_nodes_never_repaired() {
         let sec = |vip: bool, role: &str, epoch: &str| {
             Sections::parse(&format!(
-                "@@pairctl:vip\n{}\n@@pairctl:role\n{role}\n@@pairctl:epoch\n{epoch}\n",
+                "@@pairctl:vip\n{}\n@@pairctl:role\n{role}\n@@pairctl:epoch\n{epoch}\n@@pairctl:fenced\n",
                 if vip { "holds" } else { "" }
             ))
         };
-        let (r, w) = roles(&[sec(false, "standby", "3"), sec(true, "active", "3")]);
+        let (r, w) = roles(&[sec(false, "standby", "3"), sec(true, "active", "3")]).unwrap();
         assert_eq!(
             (r, w.len()),
             (vec!["standby".to_string(), "active".into()], 0)
         );
-        let (r, w) = roles(&[sec(false, "", ""), sec(true, "", "")]);
+        let (r, w) = roles(&[sec(false, "", ""), sec(true, "", "")]).unwrap();
         assert_eq!(r, vec!["standby".to_string(), "active".into()]);
         assert_eq!(
             w,
@@ -340,7 +354,7 @@ mod tests {
             ]
         );
         // A fenced old active that still says "active" keeps its file; so does the new one.
-        let (r, w) = roles(&[sec(false, "active", "2"), sec(true, "active", "3")]);
+        let (r, w) = roles(&[sec(false, "active", "2"), sec(true, "active", "3")]).unwrap();
         assert_eq!((r.len(), w.len()), (2, 0));
     }
 

@@ -102,6 +102,23 @@ pub mod tests {
         .unwrap()
     }
 
+    /// What a bare host prints for `stage`'s check: every section its script marks, empty
+    /// but for its SSH host key.
+    pub fn bare(stage: Stage, env: &Env, host: usize) -> Sections {
+        let script = script(stage, env, host);
+        let mark = format!("{}%s\\n' '", crate::transport::batch::MARK);
+        let mut text = String::new();
+        for part in script.split(&mark).skip(1) {
+            let name = part.split('\'').next().unwrap();
+            text.push_str(&format!("\n{}{name}\n", crate::transport::batch::MARK));
+            if name == "hostkeys" {
+                text.push_str("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost root@n\n");
+            }
+        }
+        assert!(!text.is_empty(), "{stage:?} marks no sections");
+        Sections::parse(&text)
+    }
+
     /// The lab's config with a password file (read at parse time, then removed).
     pub fn cfg_with_password() -> Config {
         use std::os::unix::fs::PermissionsExt;
@@ -338,9 +355,7 @@ pub(crate) mod script_tests {
             address: "10.213.57.14".parse().unwrap(),
         });
         let env = env_for(&cfg);
-        let bare = Sections::parse(
-            "@@pairctl:hostkeys\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost root@n\n",
-        );
+        let bare = |stage: Stage, host: usize| super::tests::bare(stage, &env, host);
         let path = format!("/etc/p{evil}");
         let mut scripts = vec![
             files::write_command(&path, files::ROOT, 0o600),
@@ -376,7 +391,7 @@ pub(crate) mod script_tests {
             for node in 0..2 {
                 scripts.push(script(stage, &env, node));
             }
-            if let Ok(plan) = plan(stage, &env, &[bare.clone(), bare.clone()]) {
+            if let Ok(plan) = plan(stage, &env, &[bare(stage, 0), bare(stage, 1)]) {
                 for c in plan.changes {
                     if let Action::Run { script, .. } = c.action {
                         scripts.push(script);
@@ -389,7 +404,11 @@ pub(crate) mod script_tests {
         let witness = plan(
             Stage::Witness,
             &env,
-            &[bare.clone(), bare.clone(), bare.clone()],
+            &[
+                bare(Stage::Witness, 0),
+                bare(Stage::Witness, 1),
+                bare(Stage::Witness, 2),
+            ],
         );
         let witness = witness.unwrap();
         assert!(witness.changes.len() > 5, "{:?}", witness.changes);
@@ -426,9 +445,7 @@ pub(crate) mod script_tests {
         let cfg = cfg_with_password();
         let env = env_for(&cfg);
         // The plans of bare nodes hold every kind of action.
-        let bare = Sections::parse(
-            "@@pairctl:hostkeys\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost root@n\n",
-        );
+        let bare = |stage: Stage, host: usize| super::tests::bare(stage, &env, host);
         let mut scripts = vec![
             files::write_command("/etc/a b", files::ROOT, 0o600),
             files::chmod_command("/etc/x", files::ROOT, 0o644),
@@ -439,7 +456,7 @@ pub(crate) mod script_tests {
             ingress::issue_script(&env, false),
         ];
         for stage in Stage::ALL {
-            let plan = plan(stage, &env, &[bare.clone(), bare.clone()]);
+            let plan = plan(stage, &env, &[bare(stage, 0), bare(stage, 1)]);
             assert!(
                 plan.is_ok() || stage == Stage::Preflight,
                 "{stage:?}: {plan:?}"

@@ -182,30 +182,43 @@ pub fn judge(env: &Env, seen: &[Seen]) -> (Vec<PreflightCheck>, Vec<Option<NodeN
     for (me, s) in NodeId::BOTH.into_iter().zip(seen) {
         let name = cfg.nodes[me].name.as_str();
         let sec = s.sections;
-        checks.push(root_check(env, name, sec));
-        checks.push(os_check(name, sec));
-        checks.push(systemd_check(name, sec));
-        checks.push(packages_check(name, sec));
+        // A check whose section the output does not hold fails, naming the section.
+        let of =
+            |check: &'static str, section: &str, judge: &dyn Fn(&str) -> PreflightCheck| match sec
+                .get(section)
+            {
+                Ok(text) => judge(text),
+                Err(e) => PreflightCheck::new(name, check, false, e.to_string()),
+            };
+        checks.push(of("root", "id", &|t| root_check(env, name, t)));
+        checks.push(of("os", "os", &|t| os_check(name, t)));
+        checks.push(of("systemd", "systemd", &|t| systemd_check(name, t)));
+        checks.push(of("packages", "missing", &|t| packages_check(name, t)));
+        // No clock section reads as no answer, which the clock check reports.
         offsets.push(
-            sec.get("clock")
-                .trim()
-                .parse::<f64>()
-                .ok()
+            sec.optional("clock")
+                .and_then(|t| t.trim().parse::<f64>().ok())
                 .map(|remote| remote - s.local_time),
         );
-        checks.push(disk_check(name, sec));
-        let (net_check, net) = network(env, me, sec.get("ip"));
+        checks.push(of("disk", "disk", &|t| disk_check(name, t)));
+        let (net_check, net) = match sec.get("ip") {
+            Ok(ip_json) => network(env, me, ip_json),
+            Err(e) => (
+                PreflightCheck::new(name, "network", false, e.to_string()),
+                None,
+            ),
+        };
         checks.push(net_check);
         nets.push(net);
-        checks.push(ports_check(env, name, sec));
+        checks.push(of("ports", "ports", &|t| ports_check(env, name, t)));
     }
     checks.extend(clock_check(env, &offsets, seen.len()));
     (checks, nets)
 }
 
-fn root_check(env: &Env, name: &str, sec: &Sections) -> PreflightCheck {
+fn root_check(env: &Env, name: &str, id: &str) -> PreflightCheck {
     let cfg = env.cfg;
-    let uid = sec.get("id").trim();
+    let uid = id.trim();
     if uid == "0" {
         PreflightCheck::new(name, "root", true, format!("{} is root", cfg.ssh.user))
     } else {
@@ -222,8 +235,8 @@ fn root_check(env: &Env, name: &str, sec: &Sections) -> PreflightCheck {
     }
 }
 
-fn os_check(name: &str, sec: &Sections) -> PreflightCheck {
-    let mut os = sec.get("os").lines();
+fn os_check(name: &str, os_release: &str) -> PreflightCheck {
+    let mut os = os_release.lines();
     let (id, version, pretty) = (
         os.next().unwrap_or("").trim(),
         os.next().unwrap_or("").trim(),
@@ -245,8 +258,8 @@ fn os_check(name: &str, sec: &Sections) -> PreflightCheck {
     )
 }
 
-fn systemd_check(name: &str, sec: &Sections) -> PreflightCheck {
-    let state = sec.get("systemd").trim();
+fn systemd_check(name: &str, systemd: &str) -> PreflightCheck {
+    let state = systemd.trim();
     let systemd_ok = matches!(state, "running" | "degraded");
     PreflightCheck::new(
         name,
@@ -261,9 +274,8 @@ fn systemd_check(name: &str, sec: &Sections) -> PreflightCheck {
     )
 }
 
-fn packages_check(name: &str, sec: &Sections) -> PreflightCheck {
-    let missing: Vec<&str> = sec
-        .get("missing")
+fn packages_check(name: &str, missing: &str) -> PreflightCheck {
+    let missing: Vec<&str> = missing
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
@@ -302,10 +314,10 @@ fn packages_check(name: &str, sec: &Sections) -> PreflightCheck {
 }
 
 /// The free space of every directory deploy writes to.
-fn disk_check(name: &str, sec: &Sections) -> PreflightCheck {
+fn disk_check(name: &str, df: &str) -> PreflightCheck {
     let mut low = Vec::new();
     let mut lowest: Option<u64> = None;
-    for line in sec.get("disk").lines() {
+    for line in df.lines() {
         let mut f = line.split_whitespace();
         if let (Some(dir), Some(Ok(kib))) = (f.next(), f.next().map(str::parse::<u64>)) {
             lowest = Some(lowest.map_or(kib, |l| l.min(kib)));
@@ -332,8 +344,8 @@ fn disk_check(name: &str, sec: &Sections) -> PreflightCheck {
 }
 
 /// The cluster's ports free, or held by the cluster's own units.
-fn ports_check(env: &Env, name: &str, sec: &Sections) -> PreflightCheck {
-    let listeners = parse_listeners(sec.get("ports"));
+fn ports_check(env: &Env, name: &str, ss: &str) -> PreflightCheck {
+    let listeners = parse_listeners(ss);
     let mut busy = Vec::new();
     let mut ours = Vec::new();
     for (port, what, unit) in ports(env) {
@@ -609,7 +621,7 @@ P|901|apache2.service
         cfg.vip = "10.213.58.10".parse().unwrap();
         let env = env_for(&cfg);
         let s = Sections::parse(&node_output("10.213.57.11", ""));
-        let (check, net) = network(&env, NodeId::First, s.get("ip"));
+        let (check, net) = network(&env, NodeId::First, s.get("ip").unwrap());
         assert!(!check.ok);
         assert!(
             check

@@ -27,29 +27,33 @@ fn same_but_time(a: &Deployment, b: &Deployment) -> bool {
 
 /// The time stamp to write: kept from a record (this node's first, then the other's) that
 /// says the same otherwise; now when the record changes.
-pub fn time_stamp(env: &Env, seen: &[Sections], node: usize) -> String {
+pub fn time_stamp(env: &Env, seen: &[Sections], node: usize) -> Result<String, Problem> {
     let wanted = templates::deployment(env.cfg, "");
     let mut order = vec![node];
     order.extend((0..seen.len()).filter(|i| *i != node));
-    order
+    let mut records = Vec::new();
+    for i in order {
+        records.push(seen[i].get("record")?);
+    }
+    Ok(records
         .into_iter()
-        .filter_map(|i| serde_json::from_str::<Deployment>(seen[i].get("record")).ok())
+        .filter_map(|text| serde_json::from_str::<Deployment>(text).ok())
         .find(|r| same_but_time(r, &wanted) && !r.time_stamp.is_empty())
         .map(|r| r.time_stamp)
-        .unwrap_or_else(|| env.now.clone())
+        .unwrap_or_else(|| env.now.clone()))
 }
 
 pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
     let mut plan = StagePlan::default();
     for (i, s) in seen.iter().enumerate() {
-        let record = templates::deployment(env.cfg, &time_stamp(env, seen, i));
+        let record = templates::deployment(env.cfg, &time_stamp(env, seen, i)?);
         let desired = [Desired::file(
             DEPLOYMENT_RECORD,
             templates::deployment_json(&record),
             0o644,
             &[],
         )];
-        let (changes, _) = files::plan_files(i, 0, &desired, &files::parse_states(s.get("files")));
+        let (changes, _) = files::plan_files(i, 0, &desired, &files::parse_states(s.get("files")?));
         plan.extend(changes);
     }
     Ok(plan)
@@ -103,7 +107,7 @@ mod tests {
         let p = plan(&env2, &[node(&old), node(&old)]).unwrap();
         assert_eq!(p.changes.len(), 2);
         assert_eq!(
-            time_stamp(&env2, &[node(&old), node(&old)], 0),
+            time_stamp(&env2, &[node(&old), node(&old)], 0).unwrap(),
             "2024-05-02T10:00:00Z"
         );
     }

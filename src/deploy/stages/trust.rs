@@ -48,10 +48,12 @@ fn parse_known(line: &str) -> Option<KnownHost> {
 pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
     let cfg = env.cfg;
     let mut plan = StagePlan::default();
-    let host_keys: Vec<Vec<(String, String)>> = seen
-        .iter()
-        .map(|s| s.get("hostkeys").lines().filter_map(key_id).collect())
-        .collect();
+    let mut host_keys: Vec<Vec<(String, String)>> = Vec::new();
+    let mut pubkeys: Vec<Option<(String, String)>> = Vec::new();
+    for s in seen {
+        host_keys.push(s.get("hostkeys")?.lines().filter_map(key_id).collect());
+        pubkeys.push(s.get("pubkey")?.lines().find_map(key_id));
+    }
     for (i, keys) in host_keys.iter().enumerate() {
         if keys.is_empty() {
             return Err(Problem::new(
@@ -63,13 +65,9 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
             ));
         }
     }
-    let pubkeys: Vec<Option<(String, String)>> = seen
-        .iter()
-        .map(|s| s.get("pubkey").lines().find_map(key_id))
-        .collect();
     for (me, s) in NodeId::BOTH.into_iter().zip(seen) {
         let (i, j) = (me.index(), me.peer().index());
-        let home = s.get("home").trim();
+        let home = s.get("home")?.trim();
         let home = if home.is_empty() { "/root" } else { home };
         let name = env.node_name(i);
         if pubkeys[i].is_none() {
@@ -88,7 +86,7 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
             ));
         }
         let authorized: Vec<(String, String)> =
-            s.get("authorized").lines().filter_map(key_id).collect();
+            s.get("authorized")?.lines().filter_map(key_id).collect();
         let peer_key_present = pubkeys[j]
             .as_ref()
             .map(|k| authorized.contains(k))
@@ -105,7 +103,13 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
             ));
         }
 
-        plan.extend(known_hosts_change(env, i, home, s.get("known"), &host_keys));
+        plan.extend(known_hosts_change(
+            env,
+            i,
+            home,
+            s.get("known")?,
+            &host_keys,
+        ));
     }
     if !plan.is_empty() {
         for me in NodeId::BOTH.into_iter().take(seen.len()) {

@@ -119,11 +119,11 @@ witness={}\nnode={}\npeer={}\nlease={LEASE_SECS}\n",
 }
 
 /// The SSH user's home as a check printed it (root's by default).
-fn home_of(s: &Sections) -> &str {
-    match s.get("home").trim() {
+fn home_of(s: &Sections) -> Result<&str, Problem> {
+    Ok(match s.get("home")?.trim() {
         "" => "/root",
         h => h,
-    }
+    })
 }
 
 pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
@@ -149,7 +149,7 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
 /// the nodes' keys. True when garbd (re)starts: the nodes then wait for it to join.
 fn plan_witness_host(env: &Env, ws: &Sections, plan: &mut StagePlan) -> Result<bool, Problem> {
     let wi = env.cfg.nodes.len();
-    let packages: Vec<&str> = ws.get("packages").lines().map(str::trim).collect();
+    let packages: Vec<&str> = ws.get("packages")?.lines().map(str::trim).collect();
     let missing: Vec<&str> = [
         ("garbd", "galera-arbitrator-4"),
         ("glusterd", "glusterfs-server"),
@@ -178,9 +178,9 @@ fn plan_witness_host(env: &Env, ws: &Sections, plan: &mut StagePlan) -> Result<b
         &[Effect::Restart(GARB)],
     )];
     let (changes, effects) =
-        files::plan_files(wi, 0, &desired, &files::parse_states(ws.get("files")));
+        files::plan_files(wi, 0, &desired, &files::parse_states(ws.get("files")?));
     plan.extend(changes);
-    let units = parse_units(ws.get("units"));
+    let units = parse_units(ws.get("units")?);
     let garb = units.get(GARB).cloned().unwrap_or_default();
     let mut restarts = !effects.is_empty() || !garb.is_active();
     let glusterd = units.get(GLUSTERD).cloned().unwrap_or_default();
@@ -193,7 +193,7 @@ fn plan_witness_host(env: &Env, ws: &Sections, plan: &mut StagePlan) -> Result<b
             Duration::from_secs(60),
         ));
     }
-    if ws.get("bricks").trim() != "present" {
+    if ws.get("bricks")?.trim() != "present" {
         let root = &env.cfg.deploy.brick_root;
         plan.push(run(
             wi,
@@ -257,7 +257,7 @@ fn plan_nodes(
         return Ok(());
     };
     let wi = env.cfg.nodes.len();
-    let host_keys: Vec<(String, String)> = ws.get("hostkeys").lines().filter_map(key_id).collect();
+    let host_keys: Vec<(String, String)> = ws.get("hostkeys")?.lines().filter_map(key_id).collect();
     if host_keys.is_empty() {
         return Err(Problem::new(
             Some(wi),
@@ -268,8 +268,8 @@ fn plan_nodes(
         ));
     }
     let authorized: Vec<(String, String)> =
-        ws.get("authorized").lines().filter_map(key_id).collect();
-    let home = home_of(ws);
+        ws.get("authorized")?.lines().filter_map(key_id).collect();
+    let home = home_of(ws)?;
     let address = w.address.to_string();
     for (me, s) in NodeId::BOTH.into_iter().zip(seen) {
         let i = me.index();
@@ -279,11 +279,11 @@ fn plan_nodes(
             0o644,
             &[],
         )];
-        let (changes, _) = files::plan_files(i, 0, &desired, &files::parse_states(s.get("files")));
+        let (changes, _) = files::plan_files(i, 0, &desired, &files::parse_states(s.get("files")?));
         plan.extend(changes);
         // The witness's host keys under its address (what the quorum script's ssh names).
         let known: Vec<(Vec<&str>, (String, String))> = s
-            .get("known")
+            .get("known")?
             .lines()
             .filter(|l| !l.trim_start().starts_with(['#', '@', '|']))
             .filter_map(|l| {
@@ -304,13 +304,13 @@ fn plan_nodes(
                         w.name, key.0, env.cfg.ssh.user
                     ),
                     Action::AppendLine {
-                        path: format!("{}/.ssh/known_hosts", home_of(s)),
+                        path: format!("{}/.ssh/known_hosts", home_of(s)?),
                         line: format!("{},{} {} {}", w.name, address, key.0, key.1),
                     },
                 ));
             }
         }
-        let key = s.get("pubkey").lines().find_map(key_id);
+        let key = s.get("pubkey")?.lines().find_map(key_id);
         if key.map(|k| authorized.contains(&k)) != Some(true) {
             plan.push(Change::new(
                 wi,
@@ -334,7 +334,7 @@ fn plan_garbd_member(
     restarts: bool,
     plan: &mut StagePlan,
 ) -> Result<(), Problem> {
-    let member = galera::parse_wsrep_text(first.get("wsrep"))
+    let member = galera::parse_wsrep_text(first.get("wsrep")?)
         .map(|g| g.cluster_size > g.incoming_addresses.len() as u64)
         .unwrap_or(false);
     if member && !restarts {
@@ -366,7 +366,7 @@ fn plan_arbiters(env: &Env, first: &Sections, plan: &mut StagePlan) -> Result<()
     };
     let address = w.address.to_string();
     let is_witness = |h: &str| h == address || h == w.name;
-    let peers = match first.get("peers").trim() {
+    let peers = match first.get("peers")?.trim() {
         "" => Vec::new(),
         text => gluster::parse_peer_status(text)
             .map(|p| p.peers)
@@ -392,7 +392,7 @@ fn plan_arbiters(env: &Env, first: &Sections, plan: &mut StagePlan) -> Result<()
             90,
         ));
     }
-    let volumes: Vec<VolumeInfo> = gluster_stage::parse_volume_info(first.get("volumes"))
+    let volumes: Vec<VolumeInfo> = gluster_stage::parse_volume_info(first.get("volumes")?)
         .map_err(|e| Problem::new(Some(0), format!("{}: {e}", env.node_name(0))))?;
     for v in &cfg.gluster.volumes {
         plan_arbiter(env, v, volumes.iter().find(|x| &x.name == v), plan);
@@ -550,7 +550,13 @@ mod tests {
             .find("@@pairctl:")
             .map(|e| start + e)
             .unwrap_or(text.len());
-        format!("{}{body}{}", &text[..start], &text[end..])
+        // The next marker must start a line, or its section is lost.
+        let nl = if body.is_empty() || body.ends_with('\n') {
+            ""
+        } else {
+            "\n"
+        };
+        format!("{}{body}{nl}{}", &text[..start], &text[end..])
     }
 
     #[test]
@@ -640,6 +646,7 @@ mod tests {
                 "known",
                 &Sections::parse(text)
                     .get("known")
+                    .unwrap()
                     .lines()
                     .filter(|l| !l.starts_with("w,"))
                     .map(|l| format!("{l}\n"))
@@ -650,6 +657,7 @@ mod tests {
                 "wsrep",
                 &Sections::parse(text)
                     .get("wsrep")
+                    .unwrap()
                     .replace("wsrep_cluster_size\t3", "wsrep_cluster_size\t2"),
             );
             let t = if i == 0 {
