@@ -37,15 +37,15 @@ fn basics(active: bool) -> BasicFacts {
     }
 }
 
-/// litestream's part of a node's basics output (after the node's clock line), as the files
+/// litestream's section of a node's basics output, as the files
 /// show it: the database at txid 2f on the active, a replica at txid 2f on the standby (its
 /// newest file written at 2026-12-01T08:58:53Z), as in the fixtures captured on the lab.
 pub(crate) fn litestream_output(active: bool) -> String {
     if active {
-        "@@litestream:files\ninstalled\ndb\nwal 1600000\nlocal 000000000000002f-000000000000002f.ltx\nreplica none\n".into()
-    } else {
-        "@@litestream:files\ninstalled\nreplica 000000000000002f-000000000000002f.ltx 1796115533\n"
+        "installed\ndb\nwal 1600000\nlocal 000000000000002f-000000000000002f.ltx\nreplica none\n"
             .into()
+    } else {
+        "installed\nreplica 000000000000002f-000000000000002f.ltx 1796115533\n".into()
     }
 }
 
@@ -70,7 +70,7 @@ pub(crate) fn litestream_list_output(active: bool) -> String {
 pub(crate) fn litestream(active: bool) -> crate::probe::litestream::LitestreamFacts {
     use crate::probe::litestream::{daemon_from_cli, facts, parse_files};
     const DB: &str = "/var/lib/rancher/k3s/server/db/state.db";
-    let files = parse_files(&format!("0\n{}", litestream_output(active))).unwrap();
+    let files = parse_files("0\n", &litestream_output(active)).unwrap();
     let mut f = facts(files, daemon_from_cli(&litestream_list_output(active), DB));
     f.now = if active {
         f.daemon.as_ref().unwrap().last_sync_at.unwrap() + 1.0

@@ -742,12 +742,11 @@ mod tests {
     /// litestream's daemon, asked with the CLI where the transport opens no Unix socket.
     const LITESTREAM_LIST: &str = "litestream list -json";
 
-    /// litestream's part of the basics, from the lab's fixtures, with the node's clock just
-    /// after the last sync (active) or the replica's newest file (standby).
-    fn litestream_text(active: bool) -> String {
-        use crate::model::tests::{litestream, litestream_output};
-        let now = litestream(active).now.ceil() as u64;
-        format!("{now}\n{}", litestream_output(active))
+    /// The node's clock just after the last sync (active) or the replica's newest file
+    /// (standby) of `model::tests::litestream_output`.
+    fn clock_text(active: bool) -> String {
+        let now = crate::model::tests::litestream(active).now.ceil() as u64;
+        format!("{now}\n")
     }
 
     /// The node's answer to the basics command: its addresses, units, VRRP state, litestream,
@@ -773,7 +772,8 @@ mod tests {
         } else {
             include_str!("../../fixtures/gluster/local/healthy-n2.txt")
         };
-        let litestream = litestream_text(active);
+        let litestream = crate::model::tests::litestream_output(active);
+        let clock = clock_text(active);
         let bodies = [
             ip,
             units,
@@ -786,6 +786,7 @@ mod tests {
             role,
             "1\n",
             "",
+            &clock,
         ];
         let mut sections: Vec<(&str, &str)> = node::SECTIONS.into_iter().zip(bodies).collect();
         sections.push((GLUSTER_LOCAL_SECTION, local));

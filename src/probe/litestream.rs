@@ -24,12 +24,6 @@ use std::time::{Duration, UNIX_EPOCH};
 /// litestream's configuration file on the nodes (what deploy writes).
 pub const CONFIG: &str = "/etc/litestream.yml";
 
-#[cfg(test)]
-const LIST: &str = "@@litestream:list";
-#[cfg(test)]
-const STATUS: &str = "@@litestream:status";
-#[cfg(test)]
-const LTX: &str = "@@litestream:ltx";
 /// Longest error text kept from a node (the rest is noise or hostile).
 const MAX_ERROR: usize = 200;
 
@@ -76,13 +70,18 @@ pub fn cli_command(db_path: &str, replica_path: &str) -> String {
     let q = super::node::shell_quote;
     let db = q(db_path);
     let replica = q(&format!("file://{replica_path}"));
+    let mark = crate::transport::batch::mark;
     format!(
-        "date +%s.%N; echo {LIST}; out=$(litestream list -json -timeout 1 2>&1); rc=$?; \
+        "{clock}; date +%s.%N; {list}; out=$(litestream list -json -timeout 1 2>&1); rc=$?; \
 printf '%s\\n' \"$out\" | head -c 8192; echo; echo \"rc=$rc\"; \
-if [ $rc = 0 ]; then echo {STATUS}; litestream status -json -config {CONFIG} {db} 2>&1 | head -c 8192; echo; \
-else echo {LTX}; {{ litestream ltx {replica} 2>&1; echo \"rc=$?\"; }} | \
+if [ $rc = 0 ]; then {status}; litestream status -json -config {CONFIG} {db} 2>&1 | head -c 8192; echo; \
+else {ltx}; {{ litestream ltx {replica} 2>&1; echo \"rc=$?\"; }} | \
 awk 'NR == 1 {{ print substr($0, 1, 512); next }} /^rc=/ {{ rc = $0; next }} {{ last = $0 }} \
-END {{ if (last != \"\") print substr(last, 1, 512); print rc }}'; fi"
+END {{ if (last != \"\") print substr(last, 1, 512); print rc }}'; fi",
+        clock = mark("clock"),
+        list = mark("list"),
+        status = mark("status"),
+        ltx = mark("ltx"),
     )
 }
 
@@ -233,22 +232,18 @@ pub fn parse_ltx(text: &str, rc: Option<i32>) -> Probe<ReplicaPos> {
 /// The output of `cli_command`.
 #[cfg(test)]
 pub fn parse_cli(text: &str, db_path: &str) -> Result<LitestreamFacts, ParseError> {
-    let (head, rest) = text
-        .split_once(&format!("{LIST}\n"))
-        .ok_or_else(|| ParseError::new("litestream", "no list section"))?;
-    let now = head
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|n| n.is_finite())
-        .ok_or(())
-        .map_err(|_| ParseError::new("litestream", format!("bad clock {:?}", clip(head))))?;
-    let (list, after) = match rest.split_once(&format!("{STATUS}\n")) {
-        Some((l, s)) => (l, Some((true, s))),
-        None => match rest.split_once(&format!("{LTX}\n")) {
-            Some((l, s)) => (l, Some((false, s))),
-            None => (rest, None),
-        },
+    let sections = crate::transport::batch::Sections::parse(text);
+    let get = |name| {
+        sections
+            .get(name)
+            .map_err(|e| ParseError::new("litestream", e.to_string()))
+    };
+    let now = clock(get("clock")?, "litestream")?;
+    let list = get("list")?;
+    let after = match (sections.optional("status"), sections.optional("ltx")) {
+        (Some(s), _) => Some((true, s)),
+        (None, Some(s)) => Some((false, s)),
+        (None, None) => None,
     };
     let (list_body, list_rc) = body_and_rc(list);
     let daemon = parse_list(&list_body, list_rc, db_path);
@@ -270,7 +265,6 @@ pub fn parse_cli(text: &str, db_path: &str) -> Result<LitestreamFacts, ParseErro
 
 /// litestream's control socket (the daemon's default, which `litestream list` dials).
 pub const SOCKET: &str = "/var/run/litestream.sock";
-const FILES: &str = "@@litestream:files";
 /// How long the daemon gets to answer (`litestream list -timeout 1`).
 const DAEMON_LIMIT: Duration = Duration::from_secs(1);
 /// The control socket's answer is a few hundred bytes per database.
@@ -298,7 +292,7 @@ pub fn command(db_path: &str, replica_path: &str) -> String {
     let q = super::node::shell_quote;
     let glob = ltx_glob();
     format!(
-        "date +%s.%N; echo {FILES}; command -v litestream >/dev/null 2>&1 && echo installed; \
+        "command -v litestream >/dev/null 2>&1 && echo installed; \
 lastltx() {{ if [ ! -e \"$1\" ]; then L=none; elif [ ! -r \"$1\" ] || [ ! -x \"$1\" ]; then L=unreadable; \
 else L=-; for f in \"$1\"/{glob}; do [ -e \"$f\" ] && L=${{f##*/}}; done; fi; }}; \
 db={db}; if [ -e \"$db\" ]; then echo db; if [ -e \"$db-wal\" ]; then echo \"wal $(stat -c %s -- \"$db-wal\" 2>/dev/null || echo -)\"; \
@@ -345,18 +339,19 @@ fn ltx_name(name: &str) -> Option<(u64, u64)> {
     (ok(min) && ok(max)).then(|| Some((parse_txid(min)?, parse_txid(max)?)))?
 }
 
-/// The output of `command`.
-pub fn parse_files(text: &str) -> Result<Files, ParseError> {
-    const WHAT: &str = "litestream (files)";
-    let (head, rest) = text
-        .split_once(&format!("{FILES}\n"))
-        .ok_or_else(|| ParseError::new(WHAT, "no files section"))?;
-    let now = head
-        .trim()
+/// The node's clock as `date +%s.%N` printed it.
+fn clock(text: &str, what: &'static str) -> Result<f64, ParseError> {
+    text.trim()
         .parse::<f64>()
         .ok()
         .filter(|n| n.is_finite())
-        .ok_or_else(|| ParseError::new(WHAT, format!("bad clock {:?}", clip(head))))?;
+        .ok_or_else(|| ParseError::new(what, format!("bad clock {:?}", clip(text))))
+}
+
+/// The output of `command`, and the node's clock (`date +%s.%N`, the basics' clock section).
+pub fn parse_files(clock_text: &str, rest: &str) -> Result<Files, ParseError> {
+    const WHAT: &str = "litestream (files)";
+    let now = clock(clock_text, WHAT)?;
     let mut files = Files {
         now,
         installed: false,
@@ -735,6 +730,7 @@ pub fn parse_restore(text: &str) -> Probe<Restored> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::transport::batch::printed;
 
     const DB: &str = "/var/lib/rancher/k3s/server/db/state.db";
 
@@ -856,8 +852,18 @@ mod tests {
             .contains("no max_txid column"));
     }
 
-    fn section_output(list_rc: i32, list: &str, tail: &str) -> String {
-        format!("1796115600.25\n{LIST}\n{list}\nrc={list_rc}\n{tail}")
+    fn section_output(list_rc: i32, list: &str, tail: (&str, &str)) -> String {
+        printed(&[
+            ("clock", "1796115600.25\n"),
+            ("list", &format!("{list}\nrc={list_rc}\n")),
+            tail,
+        ])
+    }
+
+    /// What the basics' litestream and clock sections hold (a captured `*-files.txt`).
+    fn files(text: &str) -> Result<Files, ParseError> {
+        let s = crate::transport::batch::Sections::parse(text);
+        parse_files(s.get("clock").unwrap(), s.get("litestream").unwrap())
     }
 
     #[test]
@@ -866,9 +872,9 @@ mod tests {
             &section_output(
                 0,
                 include_str!("../../fixtures/litestream/list-replicating.json"),
-                &format!(
-                    "{STATUS}\n{}",
-                    include_str!("../../fixtures/litestream/status-ok.json")
+                (
+                    "status",
+                    include_str!("../../fixtures/litestream/status-ok.json"),
                 ),
             ),
             DB,
@@ -882,7 +888,7 @@ mod tests {
             &section_output(
                 1,
                 include_str!("../../fixtures/litestream/list-no-daemon.txt"),
-                &format!("{LTX}\n{}rc=0\n", reduced(full)),
+                ("ltx", &format!("{}rc=0\n", reduced(full))),
             ),
             DB,
         )
@@ -897,7 +903,11 @@ mod tests {
         assert!(lag.age() < Duration::from_secs(120), "{lag:?}");
         assert!(lag.age() > Duration::ZERO);
         assert!(parse_cli("garbage", DB).is_err());
-        assert!(parse_cli(&format!("inf\n{LIST}\nrc=1\n"), DB).is_err());
+        assert!(parse_cli(&printed(&[("clock", "inf\n"), ("list", "rc=1\n")]), DB).is_err());
+        assert!(
+            parse_cli(&printed(&[("list", "rc=1\n")]), DB).is_err(),
+            "no clock"
+        );
     }
 
     #[test]
@@ -1035,7 +1045,7 @@ mod tests {
         for (state, node) in MOMENTS {
             let cli = parse_cli(&captured(state, node, "cli"), DB).unwrap();
             let mut fast = facts(
-                parse_files(&captured(state, node, "files")).unwrap(),
+                files(&captured(state, node, "files")).unwrap(),
                 socket(state, node),
             );
             // Two runs of `date` apart (by the CLI's 1 s wait on a hung daemon); everything
@@ -1048,7 +1058,7 @@ mod tests {
         let both =
             |f: fn(&str, &str) -> LitestreamFacts| lag(&f("healthy", "n1"), &f("healthy", "n2"));
         let cli = both(|s, n| parse_cli(&captured(s, n, "cli"), DB).unwrap());
-        let fast = both(|s, n| facts(parse_files(&captured(s, n, "files")).unwrap(), socket(s, n)));
+        let fast = both(|s, n| facts(files(&captured(s, n, "files")).unwrap(), socket(s, n)));
         let (cli, fast) = (cli.unwrap(), fast.unwrap());
         assert_eq!(
             (cli.local_txid, cli.replica_txid),
@@ -1067,7 +1077,11 @@ mod tests {
         assert_eq!(humanize_bytes(2006472), "2.0 MB");
         assert_eq!(humanize_bytes(32768), "33 kB");
         assert_eq!(humanize_bytes(999_999), "1000 kB");
-        let f = |t: &str| parse_files(&format!("1.5\n{FILES}\n{t}"));
+        let f = |t: &str| parse_files("1.5\n", t);
+        assert!(
+            parse_files("soon\n", "").is_err(),
+            "a clock that is not a number"
+        );
         assert!(f("junk\n").is_err());
         assert!(f("replica 1234.ltx 5\n").is_err());
         assert!(f("local \u{1b}[31m\n").is_err());

@@ -20,7 +20,7 @@ pub const EPOCH_FILE: &str = "/etc/pairctl/epoch";
 pub const FENCE_FILE: &str = "/etc/pairctl/fenced";
 
 /// The basics command's sections (`transport::batch`), in the order it prints them.
-pub(crate) const SECTIONS: [&str; 11] = [
+pub(crate) const SECTIONS: [&str; 12] = [
     "ip",
     "units",
     "vrrp_state",
@@ -32,6 +32,8 @@ pub(crate) const SECTIONS: [&str; 11] = [
     "role",
     "epoch",
     "fence",
+    // The node's clock (Unix seconds), that litestream's replica age is measured by.
+    "clock",
 ];
 /// The node reads at most one byte more of each file than its parser accepts: a huge or
 /// endless file costs a line in the report, not the other facts of the node.
@@ -142,6 +144,7 @@ pub fn basics_command(state_path: &str, replica_path: &str) -> String {
         format!("head -c 64 {ROLE_FILE} 2>/dev/null"),
         format!("head -c 32 {EPOCH_FILE} 2>/dev/null"),
         format!("head -c 2048 {FENCE_FILE} 2>/dev/null; true"),
+        "date +%s.%N".to_string(),
     ];
     SECTIONS
         .iter()
@@ -195,7 +198,7 @@ pub fn basics_from(
         Some(sections[2].trim().to_string()).filter(|s| !s.is_empty())
     };
     let maintenance = sections[3].trim() == "maintenance";
-    let litestream = super::litestream::parse_files(sections[4])
+    let litestream = super::litestream::parse_files(sections[11], sections[4])
         .map(|files| super::litestream::facts(files, daemon))
         .map_err(ProbeError::from);
     if sections[5].len() > RECORD_LIMIT {
@@ -254,6 +257,7 @@ mod tests {
         }
     }
 
+    /// `litestream`: the node's litestream and clock sections (a captured `*-files.txt`).
     fn sample(ip: &str, units: &str, litestream: &str) -> String {
         let deployment = r#"{"version":"3.1.0","build":"7","virtual_ip":"10.213.57.10","node_ips":["10.213.57.11","10.213.57.12"]}"#;
         let units = format!("{units}\n");
@@ -262,7 +266,6 @@ mod tests {
             &units,
             "MASTER\n",
             "",
-            litestream,
             deployment,
             "",
             "1700000004\n",
@@ -270,7 +273,11 @@ mod tests {
             "4\n",
             "",
         ];
-        batch::printed(&SECTIONS.into_iter().zip(bodies).collect::<Vec<_>>())
+        let others = SECTIONS
+            .into_iter()
+            .filter(|name| !matches!(*name, "litestream" | "clock"));
+        let sections: Vec<(&str, &str)> = others.zip(bodies).collect();
+        format!("{}{litestream}", batch::printed(&sections))
     }
 
     #[test]
@@ -324,9 +331,12 @@ mod tests {
     #[test]
     fn standby_without_replica() {
         let ip = include_str!("../../fixtures/ip/without-vip.json");
-        let litestream = "1796115600\n@@litestream:files\ninstalled\nreplica none\n";
+        let litestream = batch::printed(&[
+            ("litestream", "installed\nreplica none\n"),
+            ("clock", "1796115600\n"),
+        ]);
         let b = parse_basics(
-            &sample(ip, "active\ninactive", litestream),
+            &sample(ip, "active\ninactive", &litestream),
             "10.213.57.10",
             no_daemon(),
         )
@@ -341,8 +351,9 @@ mod tests {
     #[test]
     fn a_huge_state_file_is_reported_too_large_and_the_rest_kept() {
         let ip = include_str!("../../fixtures/ip/with-vip.json");
-        let text = sample(ip, "active\nactive", "1700000000\n1700000004\n")
-            .replace("MASTER", &"A".repeat(STATE_LIMIT + 1));
+        let garbled = batch::printed(&[("litestream", "1700000004\n"), ("clock", "1700000000\n")]);
+        let text =
+            sample(ip, "active\nactive", &garbled).replace("MASTER", &"A".repeat(STATE_LIMIT + 1));
         let b = parse_basics(&text, "10.213.57.10", no_daemon()).unwrap();
         assert!(b.holds_vip);
         assert_eq!(

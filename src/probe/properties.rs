@@ -61,8 +61,8 @@ fn near_shapes() -> impl Strategy<Value = String> {
         "\n@@pairctl:",
         "@@pairctl:ip\n",
         "@@pairctl-asked ",
-        "@@litestream:list\n",
-        "@@litestream:ltx\n",
+        "@@pairctl:list\n",
+        "@@pairctl:clock\n",
         "rc=0\n",
         "level  min_txid  max_txid  size  created\n",
         "{\"databases\":[{\"path\":\"/var/lib/rancher/k3s/server/db/state.db\",\"status\":\"replicating\",\"last_sync_at\":\"",
@@ -108,12 +108,12 @@ proptest! {
     fn node_basics_never_panic(text in near_shapes(), cut in fixture_prefix(), junk in near_shapes()) {
         let _ = node::parse_basics(&text, "10.213.57.10", answer());
         let _ = super::litestream::parse_cli(&text, DB);
-        let _ = super::litestream::parse_files(&text);
-        let _ = super::litestream::parse_files(&format!("1.5\n@@litestream:files\n{junk}\n{cut}"));
+        let _ = super::litestream::parse_files(&text, &junk);
+        let _ = super::litestream::parse_files("1.5\n", &format!("{junk}\n{cut}"));
         let _ = super::litestream::parse_list_response(text.as_bytes(), DB);
         let _ = super::litestream::parse_list_response(format!("HTTP/1.0 200 OK\r\n\r\n{junk}").as_bytes(), DB);
-        let _ = super::litestream::parse_cli(&format!("1.5\n@@litestream:list\n{junk}\nrc=0\n@@litestream:status\n{cut}"), DB);
-        let _ = super::litestream::parse_cli(&format!("{junk}\n@@litestream:list\n{cut}\nrc=1\n@@litestream:ltx\n{junk}\nrc=0\n"), DB);
+        let _ = super::litestream::parse_cli(&format!("\n@@pairctl:clock\n1.5\n@@pairctl:list\n{junk}\nrc=0\n@@pairctl:status\n{cut}"), DB);
+        let _ = super::litestream::parse_cli(&format!("\n@@pairctl:clock\n{junk}\n@@pairctl:list\n{cut}\nrc=1\n@@pairctl:ltx\n{junk}\nrc=0\n"), DB);
         let _ = super::litestream::parse_restore(&text);
         let _ = super::litestream::parse_restore_record(&junk);
         let sections: Vec<(&str, &str)> = node::SECTIONS.iter().enumerate().map(|(i, name)| (*name, [cut.as_str(), junk.as_str(), ""][i % 3])).collect();
