@@ -45,15 +45,6 @@ pub fn galera_weight(role: &str) -> u8 {
     }
 }
 
-/// The role and epoch files of a fresh pair: the first node active, epoch 1.
-pub fn initial_role(node: usize) -> &'static str {
-    if node == 0 {
-        "active"
-    } else {
-        "standby"
-    }
-}
-
 /// keepalived.conf for node `me` on interface `interface`.
 pub fn keepalived_conf(cfg: &Config, me: NodeId, interface: &str) -> String {
     let this = &cfg.nodes[me];
