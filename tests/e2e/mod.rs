@@ -260,7 +260,17 @@ pub fn restore_n1(lab: &Lab) {
     }
     lab.wait_healthy();
     if vip_holders(lab) != ["n1"] {
-        let out = lab.pairctl(&["swap", "--yes"]);
+        // A swap refused on a precondition still settling (exit 3: nothing changed), such as
+        // the trial restore of a replica rebuilt by the rejoin just now on a loaded machine,
+        // is asked again until the deadline; anything else ends the asking.
+        let mut last = None;
+        crate::common::wait_until(Duration::from_secs(90), || {
+            let out = lab.pairctl(&["swap", "--yes"]);
+            let refused = out.status.code() == Some(3);
+            last = Some(out);
+            !refused
+        });
+        let out = last.expect("the swap was asked at least once");
         assert_eq!(
             out.status.code(),
             Some(0),
