@@ -45,12 +45,15 @@ async fn fence(
     let mut ex = Executor::new(&reporter);
     let s = situation(needs_bootstrap);
     let r = fence_old(&links, old, &s, VIP, Deadline::after(deadline), &mut ex).await;
-    let steps = ex
-        .records
+    (r, steps(&ex))
+}
+
+/// What an executor recorded: (action, ok, detail) per step (survivor_tests.rs reads it too).
+pub(super) fn steps(ex: &Executor) -> Vec<(String, bool, String)> {
+    ex.records
         .iter()
         .map(|r| (r.action.clone(), r.ok, r.detail.clone()))
-        .collect();
-    (r, steps)
+        .collect()
 }
 
 fn failure(r: Result<(), Failure>) -> (Outcome, String) {

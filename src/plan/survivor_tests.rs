@@ -59,12 +59,22 @@ async fn alone(
     let reporter = Silent;
     let mut ex = Executor::new(&reporter);
     let r = survivor_alone(node, s, Deadline::after(deadline), &mut ex).await;
-    let steps = ex
-        .records
-        .iter()
-        .map(|r| (r.action.clone(), r.ok, r.detail.clone()))
-        .collect();
-    (r, steps)
+    (r, super::fence_tests::steps(&ex))
+}
+
+/// The promotion on `n2` (the witness confirmed n1 down): its problems and its steps.
+async fn promoted(n2: &FakeNode) -> (Vec<String>, Steps) {
+    let reporter = Silent;
+    let mut ex = Executor::new(&reporter);
+    let problems = promote(
+        n2,
+        &situation(true),
+        "10.213.57.10",
+        Deadline::after(Duration::from_secs(5)),
+        &mut ex,
+    )
+    .await;
+    (problems, super::fence_tests::steps(&ex))
 }
 
 fn ran(node: &FakeNode, text: &str) -> bool {
@@ -211,18 +221,9 @@ async fn the_promotion_writes_the_role_first_and_waits_for_the_vip_last() {
         )
         .answer("pairctl.epoch", "")
         .answer("ip -j addr", WITH_VIP);
-    let reporter = Silent;
-    let mut ex = Executor::new(&reporter);
-    let problems = promote(
-        &n2,
-        &situation(true),
-        "10.213.57.10",
-        Deadline::after(Duration::from_secs(5)),
-        &mut ex,
-    )
-    .await;
+    let (problems, steps) = promoted(&n2).await;
     assert!(problems.is_empty(), "{problems:?}");
-    let actions: Vec<&str> = ex.records.iter().map(|r| r.action.as_str()).collect();
+    let actions: Vec<&str> = steps.iter().map(|(action, _, _)| action.as_str()).collect();
     assert_eq!(
         actions,
         [
@@ -260,19 +261,10 @@ async fn a_promotion_step_that_fails_is_a_problem_the_verify_step_reports() {
             ProbeError::timed_out("n2: no answer within 5.0 s"),
         )
         .answer("ip -j addr", WITH_VIP);
-    let reporter = Silent;
-    let mut ex = Executor::new(&reporter);
-    let problems = promote(
-        &n2,
-        &situation(true),
-        "10.213.57.10",
-        Deadline::after(Duration::from_secs(5)),
-        &mut ex,
-    )
-    .await;
+    let (problems, steps) = promoted(&n2).await;
     assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(problems[0].contains("Can't connect"), "{problems:?}");
     assert!(problems[1].starts_with("epoch row: "), "{problems:?}");
     // The VIP is still waited for (and here it came).
-    assert!(ex.records.last().unwrap().ok);
+    assert!(steps.last().unwrap().1);
 }
