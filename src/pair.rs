@@ -49,21 +49,6 @@ impl From<NodeId> for usize {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pair<T>([T; 2]);
 
-impl<T> Pair<T> {
-    pub const fn new(first: T, second: T) -> Self {
-        Pair([first, second])
-    }
-
-    /// Each node with its value.
-    pub fn each(&self) -> impl Iterator<Item = (NodeId, &T)> {
-        NodeId::BOTH.into_iter().zip(self.0.iter())
-    }
-
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Pair<U> {
-        Pair(self.0.map(f))
-    }
-}
-
 /// Exactly two values, or the ones given back.
 impl<T> TryFrom<Vec<T>> for Pair<T> {
     type Error = Vec<T>;
@@ -121,21 +106,21 @@ impl<'a, T> IntoIterator for &'a Pair<T> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn each_node_has_the_other_as_peer_and_its_own_value() {
-        let p = Pair::new("n1", "n2");
-        for (id, name) in p.each() {
-            assert_eq!(p[id], *name);
-            assert_ne!(p[id.peer()], *name);
+        let p = Pair::try_from(vec!["n1", "n2"]).unwrap();
+        for id in NodeId::BOTH {
+            assert_eq!(p[id], p[id.index()]);
+            assert_ne!(p[id.peer()], p[id]);
             assert_eq!(id.peer().peer(), id);
             assert_eq!(NodeId::at(id.index()), Some(id));
         }
         assert_eq!(NodeId::at(2), None);
-        assert_eq!(p[0], "n1");
-        assert_eq!(p.map(str::len)[NodeId::Second], 2);
+        assert_eq!(p[NodeId::First], "n1");
         assert_eq!(Pair::try_from(vec![1, 2, 3]), Err(vec![1, 2, 3]));
     }
 }
