@@ -521,12 +521,12 @@ async fn basics_and_gluster(
     Probe<node::BasicFacts>,
     Option<super::gluster_local::LocalGluster>,
 ) {
-    let command = format!(
+    let command = node::in_bash(&format!(
         "{}; {}; {}",
         node::basics_command(&cfg.k3s.state_path, &cfg.k3s.replica_path),
         crate::transport::batch::mark(GLUSTER_LOCAL_SECTION),
         super::gluster_local::command()
-    );
+    ));
     // litestream's daemon over its control socket, while the command runs.
     let daemon = super::litestream::ask_daemon(s, &cfg.k3s.state_path, deadline.remaining());
     let (out, daemon) = tokio::join!(s.exec(&command, deadline.remaining()), daemon);

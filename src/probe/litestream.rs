@@ -287,7 +287,8 @@ fn local_l0(db_path: &str) -> String {
 
 /// The shell fragment for one node: what `litestream status` and `litestream ltx` read, from
 /// the files themselves. POSIX sh, bounded output, every path quoted; the only process it may
-/// start is `stat` (the WAL's size, the newest replica file's time).
+/// start is `stat` (the WAL's size, the newest replica file's time), once each, without a
+/// subshell around it.
 pub fn command(db_path: &str, replica_path: &str) -> String {
     let q = super::node::shell_quote;
     let glob = ltx_glob();
@@ -295,10 +296,10 @@ pub fn command(db_path: &str, replica_path: &str) -> String {
         "command -v litestream >/dev/null 2>&1 && echo installed; \
 lastltx() {{ if [ ! -e \"$1\" ]; then L=none; elif [ ! -r \"$1\" ] || [ ! -x \"$1\" ]; then L=unreadable; \
 else L=-; for f in \"$1\"/{glob}; do [ -e \"$f\" ] && L=${{f##*/}}; done; fi; }}; \
-db={db}; if [ -e \"$db\" ]; then echo db; if [ -e \"$db-wal\" ]; then echo \"wal $(stat -c %s -- \"$db-wal\" 2>/dev/null || echo -)\"; \
+db={db}; if [ -e \"$db\" ]; then echo db; if [ -e \"$db-wal\" ]; then w=$(stat -c %s -- \"$db-wal\" 2>/dev/null) || w=-; echo \"wal ${{w:--}}\"; \
 else echo 'wal 0'; fi; lastltx {l0}; echo \"local $L\"; fi; \
 r={replica}; lastltx \"$r\"; case $L in none|unreadable|-) echo \"replica $L\" ;; \
-*) echo \"replica $L $(stat -c %Y -- \"$r/$L\" 2>/dev/null || echo -)\" ;; esac",
+*) t=$(stat -c %Y -- \"$r/$L\" 2>/dev/null) || t=-; echo \"replica $L ${{t:--}}\" ;; esac",
         db = q(db_path),
         l0 = q(&local_l0(db_path)),
         replica = q(&format!("{replica_path}/ltx/0")),

@@ -124,34 +124,49 @@ pub fn fence_text(fence: &Fence) -> String {
 
 /// The shell command whose output `parse_basics` reads. Paths are quoted by the caller's
 /// config (they come from the operator's file, not from the network).
+///
+/// Bash (run it through `in_bash`): files are read with the `read` builtin, the clock is
+/// `$EPOCHREALTIME`, so that the processes it starts are only those no builtin can replace
+/// (`ip`, `systemctl`, `stat`, `sed`, the maintenance probe's): on a loaded node every
+/// process start costs milliseconds, and a round runs this on both nodes.
 pub fn basics_command(state_path: &str, replica_path: &str) -> String {
     let commands = [
         "ip -j addr".to_string(),
         "systemctl is-active keepalived k3s".to_string(),
-        format!("head -c {} {VRRP_STATE_FILE} 2>/dev/null", STATE_LIMIT + 1),
+        format!("rd {} {VRRP_STATE_FILE}", STATE_LIMIT + 1),
         format!("test -e {MAINTENANCE_FILE} && echo maintenance"),
         super::litestream::command(state_path, replica_path),
+        format!("rd {} {DEPLOYMENT_RECORD}", RECORD_LIMIT + 1),
+        // The last role change (maintenance on/off/expiry are in the history too): the last
+        // matching line as `grep | tail -n 1 | head -c` printed it, newline included.
         format!(
-            "head -c {} {DEPLOYMENT_RECORD} 2>/dev/null",
-            RECORD_LIMIT + 1
-        ),
-        // The last role change: maintenance on/off/expiry are in the history too.
-        format!(
-            "grep -E '\"kind\":\"(swap|failover|rejoin)\"' {HISTORY_FILE} 2>/dev/null | tail -n 1 | head -c {}; true",
+            "l=$(sed -n -E '/\"kind\":\"(swap|failover|rejoin)\"/h; ${{x;p;}}' {HISTORY_FILE} 2>/dev/null); \
+[ -n \"$l\" ] && l+=$'\\n' && printf '%s' \"${{l:0:{}}}\"; true",
             RECORD_LIMIT + 1
         ),
         crate::maintenance::probe_command(),
-        format!("head -c 64 {ROLE_FILE} 2>/dev/null"),
-        format!("head -c 32 {EPOCH_FILE} 2>/dev/null"),
-        format!("head -c 2048 {FENCE_FILE} 2>/dev/null; true"),
-        "date +%s.%N".to_string(),
+        format!("rd 64 {ROLE_FILE}"),
+        format!("rd 32 {EPOCH_FILE}"),
+        format!("rd 2048 {FENCE_FILE}"),
+        "printf '%s\\n' \"$EPOCHREALTIME\"".to_string(),
     ];
-    SECTIONS
+    let sections = SECTIONS
         .iter()
         .zip(commands)
         .map(|(name, command)| format!("{}; {command}", batch::mark(name)))
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; ");
+    format!("{READ_FILE}; {sections}")
+}
+
+/// Bash's byte-wise locale, and `rd N FILE`: the first N bytes of FILE, nothing when it cannot
+/// be read (`head -c N FILE 2>/dev/null` without a process).
+const READ_FILE: &str =
+    "LC_ALL=C; rd() { local v=; IFS= read -r -N \"$1\" v 2>/dev/null < \"$2\"; printf '%s' \"$v\"; }";
+
+/// `command` run by bash whatever the login shell of the node's user is.
+pub fn in_bash(command: &str) -> String {
+    format!("exec bash -c {}", shell_quote(command))
 }
 
 pub fn shell_quote(s: &str) -> String {
