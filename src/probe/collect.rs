@@ -7,6 +7,7 @@ use super::{
 };
 use crate::config::{Config, Node};
 use crate::transport::https::HttpsClient;
+use crate::transport::kubeapi::{ApiError, KubeApis, LIST_PATHS};
 use crate::transport::sql::{query_pairs, SqlTarget};
 use crate::transport::ssh::{ConnectError, SshSession, SshTarget};
 use crate::transport::Deadline;
@@ -137,8 +138,59 @@ pub async fn gather_with(
             None => self::services(cfg, https, deadline).await,
         }
     };
-    gather_on(cfg, links, galeras, services, deadline).await
+    let apis = https.kube_apis();
+    let asked = links
+        .iter()
+        .map(|link| kube_api(apis, link, deadline))
+        .collect();
+    let facts = gather_on(cfg, links, galeras, services, asked, deadline).await;
+    // Where k3s runs but had no kubeconfig when last read (it writes one on its first start),
+    // the next round reads it again.
+    for n in &facts.nodes {
+        if n.basics.as_ref().is_ok_and(|b| b.k3s_active) {
+            apis.retry(&n.name);
+        }
+    }
+    facts
 }
+
+/// The API server's answer for the node's Kubernetes objects (see `transport::kubeapi`), or
+/// why there is none: then kubectl is asked where k3s runs (`gather_rest`).
+async fn kube_api(apis: &KubeApis, link: &NodeLink, deadline: Deadline) -> KubeAnswer {
+    let Ok(session) = &link.session else {
+        return Err("no connection".into());
+    };
+    let name = &link.node.name;
+    let api = apis.get(name, session, deadline).await?;
+    let started = Instant::now();
+    let bodies = api
+        .get_all(
+            &LIST_PATHS,
+            deadline.cap(KUBE_API_LIMIT),
+            KUBECTL_OUTPUT_LIMIT,
+        )
+        .await;
+    tracing::debug!(node = %name, ms = started.elapsed().as_millis() as u64, ok = bodies.is_ok(), "kube api");
+    match bodies {
+        Ok(bodies) => kube::parse_api_lists(&bodies).map_err(|e| {
+            apis.forget(name);
+            e.to_string()
+        }),
+        // Nothing listens (k3s is not running there): the credentials stay for later.
+        Err(ApiError::Unreachable(why)) => Err(why),
+        Err(ApiError::Failed(why)) => {
+            apis.forget(name);
+            Err(why)
+        }
+    }
+}
+
+/// The API server's objects, or why the fast path has none (never shown: kubectl's answer
+/// or error is what the round reports then).
+type KubeAnswer = Result<(Vec<kube::KubeNode>, Vec<kube::Workload>), String>;
+
+/// The API server is asked for at most this long before kubectl is.
+const KUBE_API_LIMIT: Duration = Duration::from_secs(3);
 
 /// The round on any connections: the probes over each node's `Exec`, at the same time as
 /// `galeras` (one answer per link, over SQL) and `services` (over HTTPS) are awaited.
@@ -147,13 +199,21 @@ async fn gather_on<S: Exec + Send>(
     links: &[NodeLink<S>],
     galeras: impl std::future::Future<Output = Vec<Probe<galera::GaleraFacts>>>,
     services: impl std::future::Future<Output = Vec<ServiceFacts>>,
+    apis: Vec<impl std::future::Future<Output = KubeAnswer> + Send>,
     deadline: Deadline,
 ) -> ClusterFacts {
-    // The basics first (with Gluster as the node's own files show it), then what they call
-    // for: k3s where it runs, the peer SSH from the VIP holder, the gluster CLI only where the
+    // The basics first (with Gluster as the node's own files show it, and the API server
+    // asked at the same time), then what they call for: kubectl where k3s runs and its API
+    // server did not answer, the peer SSH from the VIP holder, the gluster CLI only where the
     // local reports do not answer (see `gluster_local`).
     let rest = async {
-        let basics = join_all(links.iter().map(|link| gather_basics(cfg, link, deadline))).await;
+        let basics = join_all(
+            links
+                .iter()
+                .zip(apis)
+                .map(|(link, api)| gather_basics(cfg, link, api, deadline)),
+        )
+        .await;
         let plan = gluster_plan(cfg, links, &basics);
         join_all(
             links
@@ -466,16 +526,17 @@ async fn gather_galera(
 }
 
 /// Phase one on a node: the basics command, with the node's own Gluster report appended,
-/// and kubectl where k3s runs, asked at the same time (not after the basics: one round trip
-/// less on the active).
+/// and its Kubernetes API server, asked at the same time (not after the basics: one round
+/// trip less on the active).
 struct Basics {
     facts: Probe<node::BasicFacts>,
     gluster: Option<super::gluster_local::LocalGluster>,
-    kube: Probe<(Vec<kube::KubeNode>, Vec<kube::Workload>)>,
+    api: KubeAnswer,
 }
 
-/// kubectl only while k3s.service is active (the exit status says when it is not); the
-/// basics' own `systemctl is-active` decides what the round reports.
+/// kubectl (where the API server did not answer) only while k3s.service is active (the exit
+/// status says when it is not); the basics' own `systemctl is-active` decides what the round
+/// reports.
 const KUBECTL: &str = "systemctl is-active --quiet k3s || exit 3; \
 exec k3s kubectl get nodes,deployments,statefulsets,daemonsets -A -o json";
 const K3S_NOT_RUNNING: &str = "k3s is not running on this node";
@@ -486,31 +547,37 @@ const GLUSTER_LOCAL_SECTION: &str = "gluster_local";
 async fn gather_basics<S: Exec + Send>(
     cfg: &Config,
     link: &NodeLink<S>,
+    api: impl std::future::Future<Output = KubeAnswer>,
     deadline: Deadline,
 ) -> Basics {
     let Ok(s) = &link.session else {
         return Basics {
             facts: Err(ProbeError::not_asked("no connection")),
             gluster: None,
-            kube: Err(not_collected("no connection")),
+            api: Err("no connection".into()),
         };
     };
-    let kube = async {
-        let out = s
-            .exec_limited(KUBECTL, None, deadline.remaining(), KUBECTL_OUTPUT_LIMIT)
-            .await?;
-        if out.status == Some(3) {
-            return Err(not_collected(K3S_NOT_RUNNING));
-        }
-        kubectl_result(&out).and_then(|t| Ok(kube::parse_nodes_and_workloads(&t)?))
-    };
-    let (basics, kube) = tokio::join!(basics_and_gluster(cfg, s, deadline), kube);
+    let (basics, api) = tokio::join!(basics_and_gluster(cfg, s, deadline), api);
     let (facts, gluster) = basics;
     Basics {
         facts,
         gluster,
-        kube,
+        api,
     }
+}
+
+/// The node's objects from kubectl.
+async fn kubectl(
+    s: &impl Exec,
+    deadline: Deadline,
+) -> Probe<(Vec<kube::KubeNode>, Vec<kube::Workload>)> {
+    let out = s
+        .exec_limited(KUBECTL, None, deadline.remaining(), KUBECTL_OUTPUT_LIMIT)
+        .await?;
+    if out.status == Some(3) {
+        return Err(not_collected(K3S_NOT_RUNNING));
+    }
+    kubectl_result(&out).and_then(|t| Ok(kube::parse_nodes_and_workloads(&t)?))
 }
 
 async fn basics_and_gluster(
@@ -598,14 +665,22 @@ async fn gather_rest<S: Exec + Send>(
         }
     };
     let peer_silent = silent_peer(links, link);
-    let (k3s_here, vip_here) = match &basics.facts {
+    let Basics {
+        facts: basics, api, ..
+    } = basics;
+    let (k3s_here, vip_here) = match &basics {
         Ok(b) => (b.k3s_active, b.holds_vip),
         Err(_) => (false, false),
     };
-    let kube = if k3s_here {
-        basics.kube
-    } else {
-        Err(not_collected(K3S_NOT_RUNNING))
+    let kube = async {
+        match api {
+            _ if !k3s_here => Err(not_collected(K3S_NOT_RUNNING)),
+            Ok(objects) => Ok(objects),
+            Err(why) => {
+                tracing::debug!(node = %link.node.name, "kube API: {why}; asking kubectl");
+                kubectl(s, deadline).await
+            }
+        }
     };
     let peer_ssh = async {
         if !vip_here {
@@ -639,13 +714,13 @@ async fn gather_rest<S: Exec + Send>(
         peer_silent.is_none(),
         deadline,
     );
-    let (peer_ssh, (cli_peers, cli_volumes)) = tokio::join!(peer_ssh, gluster);
+    let (peer_ssh, (cli_peers, cli_volumes), kube) = tokio::join!(peer_ssh, gluster, kube);
     let (kube_nodes, workloads) = match kube {
         Ok((nodes, workloads)) => (Ok(nodes), Ok(workloads)),
         Err(e) => (Err(e.clone()), Err(e)),
     };
     Rest {
-        basics: basics.facts,
+        basics,
         gluster_peers: peers.map(Ok).unwrap_or(cli_peers),
         volumes: volumes.unwrap_or(cli_volumes),
         kube_nodes,
@@ -843,6 +918,16 @@ mod tests {
     /// One round on `links` (Galera synced and Primary on both, every service answering 200),
     /// and its judgement.
     async fn round(cfg: &Config, links: &[NodeLink<FakeNode>]) -> (ClusterFacts, ClusterReport) {
+        let apis = links.iter().map(|_| Err("no kubeconfig".into())).collect();
+        round_with(cfg, links, apis).await
+    }
+
+    /// `round`, with what each node's API server answered (`kube_api`).
+    async fn round_with(
+        cfg: &Config,
+        links: &[NodeLink<FakeNode>],
+        apis: Vec<KubeAnswer>,
+    ) -> (ClusterFacts, ClusterReport) {
         let synced =
             galera::parse_wsrep_text(include_str!("../../fixtures/galera/synced-primary.tsv"))
                 .unwrap();
@@ -859,7 +944,8 @@ mod tests {
                 .collect()
         };
         let deadline = Deadline::after(Duration::from_secs(5));
-        let facts = gather_on(cfg, links, galeras, services, deadline).await;
+        let apis = apis.into_iter().map(|a| async { a }).collect();
+        let facts = gather_on(cfg, links, galeras, services, apis, deadline).await;
         let report = judge(&facts, &crate::round::expectations(cfg), Duration::ZERO);
         (facts, report)
     }
@@ -901,6 +987,62 @@ mod tests {
         // The pool's volumes are answered on the node that does not hold the VIP.
         assert_eq!(facts.nodes[1].volumes.len(), 1);
         assert!(facts.nodes[1].volumes[0].status.is_ok());
+    }
+
+    #[tokio::test]
+    async fn where_the_api_server_answers_no_kubectl_starts_and_the_round_says_the_same() {
+        let cfg = cfg();
+        let pair = || {
+            [
+                link(&cfg, 0, Ok(fake("n1", |n| n))),
+                link(&cfg, 1, Ok(fake("n2", |n| n))),
+            ]
+        };
+        let by_kubectl = pair();
+        let (kubectl_facts, kubectl_report) = round(&cfg, &by_kubectl).await;
+        assert!(ran(&by_kubectl[0], KUBE) && !ran(&by_kubectl[1], KUBE));
+        let objects = kube::parse_nodes_and_workloads(&kube_json()).unwrap();
+        // n2's API server answers too (stale credentials of an old active, say), but k3s is
+        // not running there: what it says is not the round's.
+        let by_api = pair();
+        let (api_facts, api_report) =
+            round_with(&cfg, &by_api, vec![Ok(objects.clone()), Ok(objects)]).await;
+        assert!(!ran(&by_api[0], KUBE) && !ran(&by_api[1], KUBE));
+        assert_eq!(
+            api_facts.nodes[0].kube_nodes,
+            kubectl_facts.nodes[0].kube_nodes
+        );
+        assert_eq!(
+            api_facts.nodes[0].workloads,
+            kubectl_facts.nodes[0].workloads
+        );
+        assert_eq!(kind(&api_facts.nodes[1].kube_nodes), Kind::NotAsked);
+        assert_eq!(api_report.verdict, Verdict::Healthy);
+        assert_eq!(
+            serde_json::to_value(&api_report.checks).unwrap(),
+            serde_json::to_value(&kubectl_report.checks).unwrap()
+        );
+        // An API server that fails leaves the answer to kubectl, whose error is reported.
+        let failing = [
+            link(
+                &cfg,
+                0,
+                Ok(fake("n1", |n| {
+                    n.exits(
+                        KUBE,
+                        1,
+                        include_str!("../../fixtures/kube/stderr-unauthorized.txt"),
+                    )
+                })),
+            ),
+            link(&cfg, 1, Ok(fake("n2", |n| n))),
+        ];
+        let apis = vec![Err("401 Unauthorized".into()), Err("refused".into())];
+        let (facts, report) = round_with(&cfg, &failing, apis).await;
+        assert!(ran(&failing[0], KUBE));
+        let why = facts.nodes[0].kube_nodes.as_ref().unwrap_err();
+        assert!(why.message.contains("refused the credentials"), "{why}");
+        assert_ne!(result(&report, CheckId::Workloads, "n1"), CheckResult::Ok);
     }
 
     #[tokio::test]

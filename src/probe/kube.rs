@@ -267,6 +267,59 @@ pub fn parse_nodes_and_workloads(text: &str) -> Result<(Vec<KubeNode>, Vec<Workl
     ))
 }
 
+/// Parses the API server's answers to `transport::kubeapi::LIST_PATHS` (in that order: the
+/// NodeList, DeploymentList, StatefulSetList and DaemonSetList): what `kubectl get
+/// nodes,deployments,statefulsets,daemonsets -A -o json` prints from the same answers (kubectl
+/// only adds each item's kind and apiVersion, from its list's), so the same facts.
+pub fn parse_api_lists(bodies: &[String]) -> Result<(Vec<KubeNode>, Vec<Workload>), ParseError> {
+    const WHAT: &str = "Kubernetes API lists";
+    const KINDS: [&str; 4] = [
+        "NodeList",
+        "DeploymentList",
+        "StatefulSetList",
+        "DaemonSetList",
+    ];
+    if bodies.len() != KINDS.len() {
+        return Err(ParseError::new(WHAT, format!("{} answers", bodies.len())));
+    }
+    let mut lists = Vec::new();
+    for (body, list_kind) in bodies.iter().zip(KINDS) {
+        let mut list: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(body.trim()).map_err(|e| ParseError::new(WHAT, e.to_string()))?;
+        let kind = list.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+        if kind != list_kind {
+            return Err(ParseError::new(
+                WHAT,
+                format!("expected a {list_kind}, got kind {kind:?}"),
+            ));
+        }
+        let item_kind = serde_json::Value::from(list_kind.trim_end_matches("List"));
+        let mut items = match list.remove("items") {
+            Some(serde_json::Value::Array(items)) => items,
+            Some(serde_json::Value::Null) | None => Vec::new(),
+            Some(_) => {
+                return Err(ParseError::new(
+                    WHAT,
+                    format!("{list_kind}: items is not a list"),
+                ))
+            }
+        };
+        for item in &mut items {
+            if let Some(item) = item.as_object_mut() {
+                item.insert("kind".into(), item_kind.clone());
+            }
+        }
+        lists.push(items);
+    }
+    let list = |items: Vec<serde_json::Value>| {
+        serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string()
+    };
+    let mut lists = lists.into_iter();
+    let nodes = parse_nodes(&list(lists.next().unwrap_or_default()))?;
+    let workloads = parse_workloads(&list(lists.flatten().collect()))?;
+    Ok((nodes, workloads))
+}
+
 /// Parses `kubectl get pods -A -o json`.
 pub fn parse_pods(text: &str) -> Result<Vec<Pod>, ParseError> {
     const WHAT: &str = "kubectl get pods";
@@ -362,6 +415,7 @@ fn parse_list<T: for<'de> Deserialize<'de>>(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -380,6 +434,123 @@ mod tests {
         assert!(n.iter().any(|x| !x.ready));
         assert_eq!(w.len(), workloads["items"].as_array().unwrap().len());
         assert!(w.iter().any(|x| x.namespace == "efa" && x.name == "tenant"));
+    }
+
+    /// What the API server answers for `LIST_PATHS` from the objects of a kubectl List (as
+    /// kubectl got them: it adds each item's kind and apiVersion from its typed list).
+    fn api_answers(kubectl: &str) -> Vec<String> {
+        let list: serde_json::Value = serde_json::from_str(kubectl).unwrap();
+        [
+            ("Node", "v1"),
+            ("Deployment", "apps/v1"),
+            ("StatefulSet", "apps/v1"),
+            ("DaemonSet", "apps/v1"),
+        ]
+        .iter()
+        .map(|(kind, version)| {
+            let items: Vec<serde_json::Value> = list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|i| i["kind"] == *kind)
+                .map(|i| {
+                    let mut i = i.clone();
+                    let o = i.as_object_mut().unwrap();
+                    o.remove("kind");
+                    o.remove("apiVersion");
+                    i
+                })
+                .collect();
+            serde_json::json!({"kind": format!("{kind}List"), "apiVersion": version,
+                "metadata": {"resourceVersion": "1"}, "items": items})
+            .to_string()
+        })
+        .collect()
+    }
+
+    /// The kubectl fixtures as one `get nodes,deployments,statefulsets,daemonsets` List.
+    fn kubectl_list(nodes: &str, workloads: &str) -> String {
+        let mut list: serde_json::Value = serde_json::from_str(nodes).unwrap();
+        let w: serde_json::Value = serde_json::from_str(workloads).unwrap();
+        let items = list["items"].as_array_mut().unwrap();
+        items.extend(w["items"].as_array().unwrap().iter().cloned());
+        list.to_string()
+    }
+
+    /// The verdict and the Kubernetes checks status gives with these objects on the active.
+    fn judged(objects: &(Vec<KubeNode>, Vec<Workload>)) -> (String, serde_json::Value) {
+        let mut facts = crate::model::tests::healthy();
+        facts.nodes[0].kube_nodes = Ok(objects.0.clone());
+        facts.nodes[0].workloads = Ok(objects.1.clone());
+        // Every service the fixtures run in the namespace is enabled.
+        let mut exp = crate::model::tests::exp();
+        exp.services = parse_workloads(WORKLOADS_HEALTHY)
+            .unwrap()
+            .into_iter()
+            .filter(|w| w.namespace == exp.namespace)
+            .map(|w| w.name)
+            .collect();
+        let r = crate::model::judge(&facts, &exp, std::time::Duration::from_millis(1));
+        (
+            format!("{:?}", r.verdict),
+            serde_json::to_value(&r.checks).unwrap(),
+        )
+    }
+
+    #[test]
+    fn the_api_server_and_kubectl_give_the_same_facts_and_verdict_on_every_fixture() {
+        let mut verdicts = std::collections::BTreeSet::new();
+        for nodes in [NODES_HEALTHY, NODES_NOT_READY] {
+            for workloads in [
+                WORKLOADS_HEALTHY,
+                WORKLOADS_UNAVAILABLE,
+                WORKLOADS_STATEFULSETS,
+            ] {
+                let kubectl = kubectl_list(nodes, workloads);
+                let by_kubectl = parse_nodes_and_workloads(&kubectl).unwrap();
+                let by_api = parse_api_lists(&api_answers(&kubectl)).unwrap();
+                assert_eq!(by_api, by_kubectl);
+                let verdict = judged(&by_api);
+                assert_eq!(verdict, judged(&by_kubectl));
+                verdicts.insert(verdict.1.to_string());
+            }
+        }
+        // The fixtures are not all alike: the comparison covers different judgements.
+        assert!(verdicts.len() > 2, "{verdicts:?}");
+        // A truncated answer is no answer either way (kubectl is asked then, and says so).
+        assert!(parse_nodes(NODES_TRUNCATED).is_err());
+        let mut answers = api_answers(&kubectl_list(NODES_HEALTHY, WORKLOADS_HEALTHY));
+        answers[0] = NODES_TRUNCATED.to_string();
+        assert!(parse_api_lists(&answers).is_err());
+    }
+
+    #[test]
+    fn the_lab_api_servers_answers_are_what_its_kubectl_printed_in_the_same_moment() {
+        for state in ["healthy", "tenant-notready"] {
+            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/kube");
+            let api = std::fs::read_to_string(format!("{dir}/api-{state}.jsonl")).unwrap();
+            let kubectl =
+                std::fs::read_to_string(format!("{dir}/api-{state}-kubectl.json")).unwrap();
+            let answers: Vec<String> = api.lines().map(str::to_string).collect();
+            let by_api = parse_api_lists(&answers).unwrap();
+            assert_eq!(
+                by_api,
+                parse_nodes_and_workloads(&kubectl).unwrap(),
+                "{state}"
+            );
+            let tenant = by_api.1.iter().find(|w| w.name == "tenant").unwrap();
+            assert_eq!(tenant.ready, u32::from(state == "healthy"), "{state}");
+        }
+        // Lists in the wrong order, or of the wrong kind, are refused.
+        let healthy = api_answers(&kubectl_list(NODES_HEALTHY, WORKLOADS_HEALTHY));
+        let mut swapped = healthy.clone();
+        swapped.swap(0, 1);
+        assert!(parse_api_lists(&swapped).is_err());
+        assert!(parse_api_lists(&healthy[..3]).is_err());
+        let status = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","code":401}"#;
+        let mut unauthorized = healthy;
+        unauthorized[1] = status.to_string();
+        assert!(parse_api_lists(&unauthorized).is_err());
     }
 
     const NODES_HEALTHY: &str = include_str!("../../fixtures/kube/nodes-healthy.json");

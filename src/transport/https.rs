@@ -1,8 +1,10 @@
 //! HTTPS to the ingress (reqwest + rustls with the ring provider): TLS always verified,
-//! against the configured CA only when one is given.
+//! against the configured CA only when one is given. The client also keeps the nodes'
+//! Kubernetes API servers (`kubeapi`) for as long as the command runs.
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::transport::kubeapi::KubeApis;
 use crate::transport::ssh::SshSession;
 use crate::transport::tunnel::HttpsTunnel;
 use crate::transport::ProbeError;
@@ -21,6 +23,8 @@ pub struct HttpsClient {
     token: Option<String>,
     /// Through the nodes' SSH connections (a jump host, or `ssh.tunnel`).
     tunnel: Option<Arc<HttpsTunnel>>,
+    /// The nodes' Kubernetes API servers, kept across the command's rounds.
+    kube: Arc<KubeApis>,
 }
 
 impl HttpsClient {
@@ -68,7 +72,13 @@ impl HttpsClient {
             client,
             token: cfg.ingress.token.as_ref().map(|t| t.expose().to_string()),
             tunnel,
+            kube: Arc::default(),
         })
+    }
+
+    /// The nodes' Kubernetes API servers (`transport::kubeapi`).
+    pub fn kube_apis(&self) -> &KubeApis {
+        &self.kube
     }
 
     /// The SSH connections HTTPS rides when tunnelled (no effect otherwise).

@@ -10,6 +10,7 @@ pub mod exec;
 pub mod fake;
 pub mod https;
 pub mod known_hosts;
+pub mod kubeapi;
 pub mod sql;
 pub mod ssh;
 pub mod ssh_config;
