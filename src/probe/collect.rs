@@ -211,7 +211,7 @@ async fn gather_on<S: Exec + Send>(
             links
                 .iter()
                 .zip(apis)
-                .map(|(link, api)| gather_basics(cfg, link, api, deadline)),
+                .map(|(link, api)| gather_basics(cfg, links, link, api, deadline)),
         )
         .await;
         let plan = gluster_plan(cfg, links, &basics);
@@ -532,6 +532,9 @@ struct Basics {
     facts: Probe<node::BasicFacts>,
     gluster: Option<super::gluster_local::LocalGluster>,
     api: KubeAnswer,
+    /// The peer SSH check, run at the same time by the node if it holds the VIP then (None:
+    /// it did not, or the check is not for now: see `gather_rest`).
+    peer_ssh: Option<Probe<()>>,
 }
 
 /// kubectl (where the API server did not answer) only while k3s.service is active (the exit
@@ -546,6 +549,7 @@ const GLUSTER_LOCAL_SECTION: &str = "gluster_local";
 
 async fn gather_basics<S: Exec + Send>(
     cfg: &Config,
+    links: &[NodeLink<S>],
     link: &NodeLink<S>,
     api: impl std::future::Future<Output = KubeAnswer>,
     deadline: Deadline,
@@ -555,14 +559,29 @@ async fn gather_basics<S: Exec + Send>(
             facts: Err(ProbeError::not_asked("no connection")),
             gluster: None,
             api: Err("no connection".into()),
+            peer_ssh: None,
         };
     };
-    let (basics, api) = tokio::join!(basics_and_gluster(cfg, s, deadline), api);
+    // Not after the basics on the VIP holder (a round trip more on the active): each node
+    // asks itself whether it holds the VIP first. Never towards a silent peer.
+    let peer = cfg.nodes.iter().find(|n| n.name != link.node.name);
+    let vip = cfg.vip.to_string();
+    let peer_check = async {
+        match peer {
+            Some(peer) if silent_peer(links, link).is_none() => {
+                peer_ssh(cfg, s, peer, Some(&vip), deadline).await
+            }
+            _ => None,
+        }
+    };
+    let (basics, api, peer_ssh) =
+        tokio::join!(basics_and_gluster(cfg, s, deadline), api, peer_check);
     let (facts, gluster) = basics;
     Basics {
         facts,
         gluster,
         api,
+        peer_ssh,
     }
 }
 
@@ -666,7 +685,10 @@ async fn gather_rest<S: Exec + Send>(
     };
     let peer_silent = silent_peer(links, link);
     let Basics {
-        facts: basics, api, ..
+        facts: basics,
+        api,
+        peer_ssh: early_peer_ssh,
+        ..
     } = basics;
     let (k3s_here, vip_here) = match &basics {
         Ok(b) => (b.k3s_active, b.holds_vip),
@@ -690,7 +712,13 @@ async fn gather_rest<S: Exec + Send>(
         match (peer, &peer_silent) {
             (None, _) => Err(ProbeError::not_asked("no peer configured")),
             (_, Some(why)) => Err(not_collected(why)),
-            (Some(peer), None) => peer_ssh(cfg, s, peer, deadline).await,
+            // Asked in phase one where the node held the VIP then; else now.
+            (Some(peer), None) => match early_peer_ssh {
+                Some(answer) => answer,
+                None => peer_ssh(cfg, s, peer, None, deadline)
+                    .await
+                    .unwrap_or_else(|| Err(ProbeError::failed("no answer"))),
+            },
         }
     };
     // The CLI only for what the local reports did not answer: the peer status, and the
@@ -732,11 +760,26 @@ async fn gather_rest<S: Exec + Send>(
 /// SSH from this node to its peer. A multiplexed master (kept 2 minutes under /run/pairctl)
 /// makes the check a new session on an authenticated connection: milliseconds instead of a
 /// full OpenSSH handshake on every status or --watch refresh. A dead or frozen peer hangs the
-/// session request, so the check has its own short limit.
-async fn peer_ssh(cfg: &Config, s: &impl Exec, peer: &Node, deadline: Deadline) -> Probe<()> {
+/// session request, so the check has its own short limit. With `only_vip_holder` (the VIP)
+/// the node runs it only if it holds that address: None when it does not.
+async fn peer_ssh(
+    cfg: &Config,
+    s: &impl Exec,
+    peer: &Node,
+    only_vip_holder: Option<&str>,
+    deadline: Deadline,
+) -> Option<Probe<()>> {
     let limit = deadline.cap(cfg.ssh.connect_timeout + Duration::from_secs(1));
+    let gate = only_vip_holder
+        .map(|vip| {
+            let vip = node::shell_quote(vip);
+            format!(
+                "case \" $(ip -o addr show) \" in *\" inet \"{vip}/*|*\" inet6 \"{vip}/*) ;; *) exit {NOT_VIP_HOLDER} ;; esac; "
+            )
+        })
+        .unwrap_or_default();
     let cmd = format!(
-        "mkdir -p /run/pairctl && ssh -o BatchMode=yes -o StrictHostKeyChecking=yes \
+        "{gate}mkdir -p /run/pairctl && ssh -o BatchMode=yes -o StrictHostKeyChecking=yes \
 -o ConnectTimeout={} -o KexAlgorithms=curve25519-sha256 -o GSSAPIAuthentication=no \
 -o ControlMaster=auto -o ControlPath=/run/pairctl/peer-ssh-%C -o ControlPersist=120 \
 -o ServerAliveInterval=2 -o ServerAliveCountMax=1 {}@{} true",
@@ -744,17 +787,26 @@ async fn peer_ssh(cfg: &Config, s: &impl Exec, peer: &Node, deadline: Deadline) 
         node::shell_quote(&cfg.ssh.user),
         peer.address
     );
-    let out = s.exec(&cmd, limit).await?;
+    let out = match s.exec(&cmd, limit).await {
+        Ok(out) => out,
+        Err(e) => return Some(Err(e)),
+    };
     if out.success() {
-        Ok(())
+        Some(Ok(()))
+    } else if !gate.is_empty() && out.status == Some(NOT_VIP_HOLDER) {
+        None
     } else {
-        Err(ProbeError::failed(format!(
+        Some(Err(ProbeError::failed(format!(
             "ssh {}: {}",
             peer.address,
             out.failure_summary()
-        )))
+        ))))
     }
 }
+
+/// The peer SSH check's exit status on a node without the VIP (ssh itself exits with the
+/// remote `true`'s 0, or 255).
+const NOT_VIP_HOLDER: u32 = 3;
 
 /// gluster prints XML on success and on most failures, plain text when glusterd is down.
 fn gluster_result(out: &crate::transport::ssh::Output) -> Probe<String> {
@@ -982,7 +1034,10 @@ mod tests {
         // The local reports answered Gluster: no CLI run; the peer SSH from the VIP holder
         // only; kubectl where k3s runs (the standby's exit 3 says it does not).
         assert!(!ran(&links[0], GLUSTER_CLI) && !ran(&links[1], GLUSTER_CLI));
-        assert!(ran(&links[0], PEER_SSH) && !ran(&links[1], PEER_SSH));
+        // (Each node asks itself whether it holds the VIP: n2's answer is not the round's.)
+        assert!(ran(&links[0], PEER_SSH) && ran(&links[1], PEER_SSH));
+        assert_eq!(kind(&facts.nodes[1].peer_ssh), Kind::NotAsked);
+        assert!(facts.nodes[0].peer_ssh.is_ok());
         assert_eq!(kind(&facts.nodes[1].kube_nodes), Kind::NotAsked);
         // The pool's volumes are answered on the node that does not hold the VIP.
         assert_eq!(facts.nodes[1].volumes.len(), 1);
