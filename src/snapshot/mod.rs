@@ -502,8 +502,10 @@ impl Run {
         let duration = started.elapsed();
         let (output, timed_out, error) = judge(result, limit);
         let error = error.map(|e| redact_message(self.rules.as_ref(), &e));
-        let stored = sink
-            .finish()
+        // Waits for the compressor's last frame: off the async threads.
+        let stored = tokio::task::spawn_blocking(move || sink.finish())
+            .await
+            .map_err(|e| BundleError(format!("cannot spool {path}: {e}")))?
             .map_err(io_error(&format!("cannot spool {path}")))?;
         progress.event(Event::StepFinished {
             node,
