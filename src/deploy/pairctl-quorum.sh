@@ -2,12 +2,14 @@
 # pairctl-quorum: keepalived's track script on a node of a pairctl pair (written by pairctl
 # deploy as /etc/keepalived/pairctl-quorum.sh; the lab installs this same file). keepalived runs
 # it every second in two modes, and either failing puts the VRRP instance into FAULT: no VIP,
-# and the notify script stops k3s. So the VIP follows the role and the database quorum, and
-# the pair never changes roles by itself: only pairctl swap and failover rewrite the role file.
+# and the notify script stops k3s; so does the file ELIGIBLE (below) not saying 1. So the VIP
+# follows the role and the database quorum, and the pair never changes roles by itself: only
+# pairctl swap and failover rewrite the role file (and, with a witness, the takeover below).
 #
-#   role    exit 0 while this node may be the active one: its role file says "active", it is
-#           not fenced and not demoted (the maintenance file). File tests only: it answers at
-#           once, so a swap or a fence acts within a second.
+#   role    brings ELIGIBLE in line with the role file; exit 0 unless the node is fenced,
+#           demoted (the maintenance file) or without quorum. File tests only.
+#   eligible  brings ELIGIBLE in line now (after a change of the role, fence or maintenance
+#           file: the change acts at once).
 #   galera  exit 0 while this node's Galera is in the Primary component (and not still
 #           joining). On the way it applies the node's Galera vote (pc.weight: active 2,
 #           standby 1, fenced 0), and it fences an active node that finds a newer epoch in the
@@ -23,6 +25,65 @@
 # standby's lease must outlast: see the README's quorum section for the timing argument.
 set -u
 ROOT=${PAIRCTL_QUORUM_ROOT:-} # a test runs it under a temporary root; keepalived never sets it
+
+# keepalived's election gate is the file ELIGIBLE ("1": this node may hold the VIP; anything
+# else or no file: FAULT), watched with inotify (vrrp_track_file, weight 0 reverse), so a
+# promotion or a demotion acts at once instead of at the next one-second run of a check. It is
+# derived from the files that decide (want below); whoever changes one of them brings it in
+# line at once (`pairctl-quorum.sh eligible`: pairctl's role, fence and demote steps, and this
+# script's own takeover, fence and quorum marker), and the role check does so every second
+# whatever wrote what.
+ELIGIBLE=$ROOT/etc/pairctl/eligible
+# want: WANT=1 while the role file says active and the node is not fenced, not demoted (the
+# maintenance file) and has not lost quorum (the lost-quorum marker); else WANT=0.
+want() {
+    WANT=0
+    if [ -e "$ROOT/etc/pairctl/fenced" ] || [ -e "$ROOT/etc/keepalived/maintenance" ] || [ -e "$ROOT/run/pairctl/quorum-lost" ]; then
+        return 0
+    fi
+    r=
+    read -r r 2> /dev/null < "$ROOT/etc/pairctl/role"
+    [ "$r" = active ] && WANT=1
+    return 0
+}
+# sync_eligible [always]: the file in line with want. Builtins only while it already is; a
+# write is made under a lock, from the inputs read again under it, so that of two writers at
+# once the later never puts back what the earlier read before a change.
+sync_eligible() {
+    want
+    have=
+    read -r have 2> /dev/null < "$ELIGIBLE"
+    [ "$have" = "$WANT" ] && [ -z "${1:-}" ] && return 0
+    mkdir -p "${ELIGIBLE%/*}" || return 1
+    (
+        flock 9 2> /dev/null
+        want
+        have=
+        read -r have 2> /dev/null < "$ELIGIBLE"
+        [ "$have" = "$WANT" ] || { echo "$WANT" > "$ELIGIBLE.new" && mv -f "$ELIGIBLE.new" "$ELIGIBLE"; }
+    ) 9> "$ELIGIBLE.lock"
+}
+
+# The role and eligible modes first, before the shell reads the rest of this file: keepalived
+# runs the role check every second, and with builtins only (no fork) it answers in about a
+# millisecond. The role check fails while the node is fenced, demoted or without quorum (the
+# same conditions ELIGIBLE carries: a second gate, should the file be stale or unwritable);
+# whether it is the active is ELIGIBLE's to say, so that a standby passes this check and a
+# promotion waits for nothing but the file.
+case ${1:-} in
+role)
+    sync_eligible
+    if [ -e "$ROOT/etc/pairctl/fenced" ] || [ -e "$ROOT/etc/keepalived/maintenance" ] || [ -e "$ROOT/run/pairctl/quorum-lost" ]; then
+        exit 1
+    fi
+    exit 0
+    ;;
+eligible)
+    sync_eligible always
+    exit
+    ;;
+esac
+
 DIR=$ROOT/etc/pairctl
 ROLE_FILE=$DIR/role
 EPOCH_FILE=$DIR/epoch
@@ -60,6 +121,7 @@ fence() {
         echo "epoch=$2"
         echo "reason=$1"
     } > "$FENCE_FILE.new" && mv -f "$FENCE_FILE.new" "$FENCE_FILE"
+    sync_eligible always
     logger -t pairctl-quorum "fenced: $1" 2>/dev/null
     sql "SET GLOBAL wsrep_provider_options = 'pc.weight=0'" > /dev/null
 }
@@ -92,16 +154,17 @@ held() {
 # with equal votes a component without it is the only one that can be Primary, so the active
 # cannot keep or regain quorum (and its own keepalived drops the VIP and stops k3s when its
 # Galera leaves the Primary component: its lease). It waits LEASE seconds after first seeing
-# that (the active's demotion takes fall 3 of these one-second checks), then writes the next
+# that (the active demotes within about two seconds; LEASE also makes up for keepalived's
+# short master-down interval, 0.9 s: see the README's timing argument), then writes the next
 # epoch into the cluster's database and its epoch and role files: chk_role lets keepalived take
 # the VIP, and the notify script starts k3s from the litestream replica.
 takeover() {
     lease=$(witness_value lease)
-    case $lease in '' | *[!0-9]*) lease=3 ;; esac
+    case $lease in '' | *[!0-9]*) lease=6 ;; esac
     members=$(echo "$2" | tr ',' '\n' | grep -c ':')
     if [ "$1" = 3 ] && [ "$members" = 2 ]; then
         rm -f "$TAKEOVER_FILE"
-        stepout "$lease"
+        stepout 6
         return 0
     fi
     rm -f "$STEPOUT_FILE"
@@ -123,6 +186,7 @@ takeover() {
     [ "$(sql "SELECT epoch FROM pairctl.epoch WHERE id = 1")" = "$next" ] || return 0
     echo "$next" > "$EPOCH_FILE.new" && echo active > "$ROLE_FILE.new" &&
         mv -f "$EPOCH_FILE.new" "$EPOCH_FILE" && mv -f "$ROLE_FILE.new" "$ROLE_FILE" && sync
+    sync_eligible always
     rm -f "$TAKEOVER_FILE"
     mkdir -p "${HISTORY_FILE%/*}"
     printf '{"time":"%s","kind":"takeover","from":%s,"to":"%s","outcome":"promoted","duration_ms":%d,"by":"pairctl-quorum@%s","detail":"automatic takeover with the witness: epoch %s, the active out of the Primary component for %ss"}\n' \
@@ -133,13 +197,13 @@ takeover() {
 # reaches HOST PORT: a TCP connection within a second (bash's /dev/tcp).
 reaches() { timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2> /dev/null; }
 
-# stepout LEASE — a standby with a witness in a whole cluster (size 3) that cannot reach the
+# stepout SECONDS — a standby with a witness in a whole cluster (size 3) that cannot reach the
 # active directly: garbd relays between the two, so Galera stays one Primary component, but
 # this node no longer gets the k3s state replica and is no safe takeover target. When the
 # witness still reaches the active (it is alive: a partition, not a death, which Galera would
-# turn into an eviction and a takeover), the standby steps out after twice LEASE seconds (a
-# short glitch of the link costs nothing): it fences
-# itself and stops its database, so that the active and garbd are the cluster. A rejoin brings
+# turn into an eviction and a takeover), the standby steps out after SECONDS (6: a short
+# glitch of the link costs nothing; a partition is not a death, so the lease plays no part):
+# it fences itself and stops its database, so that the active and garbd are the cluster. A rejoin brings
 # it back.
 stepout() {
     peer=$(witness_value peer)
@@ -155,16 +219,13 @@ stepout() {
         rm -f "$STEPOUT_FILE"
         return 0
     fi
-    held "$STEPOUT_FILE" $((2 * $1)) "step-out: the active $peer is cut off from this node but the witness reaches it; stepping out in $((2 * $1))s" || return 0
+    held "$STEPOUT_FILE" "$1" "step-out: the active $peer is cut off from this node but the witness reaches it; stepping out in $1s" || return 0
     rm -f "$STEPOUT_FILE"
     fence "partitioned from the active ($peer), which the witness still reaches: stepped out of the cluster (database stopped)" "$(cat "$EPOCH_FILE" 2> /dev/null || echo 0)"
     systemctl --no-block stop mariadb 2> /dev/null
 }
 
 case ${1:-} in
-role)
-    [ "$(role)" = active ] && [ ! -e "$MAINTENANCE_FILE" ] && [ ! -e "$LOST_FILE" ]
-    ;;
 galera)
     # The epoch row is refused while the node is not Primary: --force goes on without it.
     out=$(sql "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_status', 'wsrep_local_state_comment', 'wsrep_cluster_size', 'wsrep_incoming_addresses'); SHOW GLOBAL VARIABLES LIKE 'wsrep_provider_options'; SELECT 'epoch', epoch, active FROM pairctl.epoch WHERE id = 1")
@@ -183,9 +244,10 @@ galera)
     elif [ -n "$cluster" ] && [ "$r" = active ] && [ -e "$WITNESS_FILE" ] && [ ! -e "$LOST_FILE" ]; then
         # A definite answer (not a timeout): this active is cut off from the peer and the
         # witness. Its lease ends now.
-        mkdir -p "${LOST_FILE%/*}" && echo "$(date +%s)" > "$LOST_FILE"
+        mkdir -p "${LOST_FILE%/*}" && date +%s > "$LOST_FILE"
         logger -t pairctl-quorum "demoted: Galera is $cluster (no quorum with the witness): the VIP goes" 2> /dev/null
     fi
+    sync_eligible
     [ "$cluster" = Primary ] || exit 1
     case $state in Synced | Donor* | Desynced) ;; *) exit 1 ;; esac
     if [ "$r" = standby ] && [ -e "$WITNESS_FILE" ]; then
@@ -203,7 +265,7 @@ galera)
     exit 0
     ;;
 *)
-    echo "usage: pairctl-quorum.sh role|galera" >&2
+    echo "usage: pairctl-quorum.sh role|galera|eligible" >&2
     exit 64
     ;;
 esac

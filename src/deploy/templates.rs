@@ -13,7 +13,7 @@ pub const GALERA_CNF: &str = "/etc/mysql/mariadb.conf.d/90-pairctl-galera.cnf";
 pub const KEEPALIVED_CONF: &str = "/etc/keepalived/keepalived.conf";
 pub const NOTIFY_SCRIPT: &str = "/etc/keepalived/notify.sh";
 /// keepalived's track script: only the active node with a Primary Galera may hold the VIP.
-pub const QUORUM_SCRIPT: &str = "/etc/keepalived/pairctl-quorum.sh";
+pub use crate::probe::node::QUORUM_SCRIPT;
 /// Its text (the lab installs the same file).
 pub const QUORUM_SCRIPT_TEXT: &str = include_str!("pairctl-quorum.sh");
 pub const TLS_DIR: &str = "/etc/pairctl/tls";
@@ -32,8 +32,21 @@ pub const SERVICES_FILE: &str = "/etc/pairctl/services";
 pub const GALERA_PROVIDER: &str = "/usr/lib/galera/libgalera_smm.so";
 
 /// The same VRRP priority on both nodes: the role decides who may be the active, not the node
-/// (pairctl-quorum.sh holds every node but the active in FAULT).
-pub const PRIORITY: u8 = 100;
+/// (pairctl-quorum.sh holds every node but the active in FAULT). The highest short of the
+/// address owner's 255, so that the skew time is 2 ms (at 100 it was 0.18 s of the advert
+/// interval): the priority-0 advert of a demoted active hands the VIP over at once (swap).
+pub const PRIORITY: u8 = 254;
+/// VRRPv3's advert interval (seconds, in hundredths): a BACKUP takes the VIP after three missed
+/// adverts, 0.9 s (VRRPv2's whole seconds made it 3.6 s). Only the active is ever eligible
+/// outside a swap's hand-over (the role check holds the other in FAULT), so this interval is
+/// what a survivor waits after its promotion when the old active is gone (failover, the
+/// witness's takeover, whose lease covers it); in a swap both are eligible for the few hundred
+/// milliseconds between the promotion and the demotion, and three adverts in a row would have
+/// to be lost for a second holder.
+pub const ADVERT_INT: &str = "0.3";
+/// keepalived's election gate, written by the quorum script (`pairctl-quorum.sh eligible`):
+/// "1" while the node may hold the VIP. Watched with inotify, so a role change acts at once.
+pub const ELIGIBLE_FILE: &str = "/etc/pairctl/eligible";
 
 /// The Galera vote of a role (`pc.weight`): the active alone keeps quorum (2 of 3), the standby
 /// alone does not (1 of 3), a fenced node never counts.
@@ -59,7 +72,13 @@ global_defs {{
 
 # Only the node whose role is active (not fenced, not demoted) may hold the VIP: every other
 # node is held in FAULT, so the pair never changes roles by itself (pairctl swap and failover
-# rewrite the role file). File tests only: acts within a second.
+# rewrite the role file): the file {eligible} says so, and keepalived acts on a change at
+# once (inotify). The role check brings the file in line every second, whatever changed the
+# role, and fails while the node is fenced, demoted or without quorum. File tests only.
+track_file pairctl_eligible {{
+    file {eligible}
+}}
+
 vrrp_script chk_role {{
     script \"{quorum} role\"
     interval 1
@@ -82,14 +101,15 @@ vrrp_script chk_galera {{
 }}
 
 # Both nodes start as BACKUP with nopreempt and the same priority; the notify script starts
-# k3s, the ingress and the replication on the MASTER.
+# k3s, the ingress and the replication on the MASTER. VRRPv3: sub-second adverts.
 vrrp_instance VI_1 {{
     state BACKUP
     nopreempt
+    version 3
     interface {interface}
     virtual_router_id {router_id}
     priority {priority}
-    advert_int 1
+    advert_int {advert_int}
     unicast_src_ip {address}
     unicast_peer {{
         {peer}
@@ -101,6 +121,10 @@ vrrp_instance VI_1 {{
         chk_role
         chk_galera
     }}
+    # 1: eligible; 0, anything else or no file: FAULT (weight 0 reverse).
+    track_file {{
+        pairctl_eligible weight 0 reverse
+    }}
     notify {notify}
 }}
 ",
@@ -110,6 +134,8 @@ vrrp_instance VI_1 {{
         interface = interface,
         router_id = cfg.deploy.vrrp_router_id,
         priority = PRIORITY,
+        advert_int = ADVERT_INT,
+        eligible = ELIGIBLE_FILE,
         address = this.address,
         peer = peer.address,
         vip = cfg.vip,
@@ -319,8 +345,8 @@ mod tests {
         let n1 = keepalived_conf(&cfg, NodeId::First, "eth0");
         let n2 = keepalived_conf(&cfg, NodeId::Second, "eth0");
         for (conf, me, peer, prio) in [
-            (&n1, "10.213.57.11", "10.213.57.12", 100),
-            (&n2, "10.213.57.12", "10.213.57.11", 100),
+            (&n1, "10.213.57.11", "10.213.57.12", 254),
+            (&n2, "10.213.57.12", "10.213.57.11", 254),
         ] {
             assert!(conf.contains(&format!("unicast_src_ip {me}\n")), "{conf}");
             assert!(
@@ -328,7 +354,16 @@ mod tests {
                 "{conf}"
             );
             assert!(conf.contains(&format!("priority {prio}\n")), "{conf}");
-            assert!(conf.contains("state BACKUP\n    nopreempt\n"), "{conf}");
+            assert!(
+                conf.contains("state BACKUP\n    nopreempt\n    version 3\n"),
+                "{conf}"
+            );
+            assert!(conf.contains("    advert_int 0.3\n"), "{conf}");
+            assert!(
+                conf.contains("track_file {\n        pairctl_eligible weight 0 reverse\n    }"),
+                "{conf}"
+            );
+            assert!(conf.contains("    file /etc/pairctl/eligible\n"), "{conf}");
             assert!(conf.contains("virtual_router_id 57\n"), "{conf}");
             assert!(conf.contains("10.213.57.10/32 dev eth0"), "{conf}");
             assert!(
@@ -401,29 +436,42 @@ mod tests {
         fn file(&self, f: &str) -> Option<String> {
             std::fs::read_to_string(self.root.path().join(f)).ok()
         }
+        /// keepalived's verdict: the role check passes and the file it watches says 1.
+        fn eligible(&self) -> bool {
+            self.run("role") && self.file("etc/pairctl/eligible").as_deref() == Some("1\n")
+        }
     }
 
     #[test]
     fn the_quorum_script_lets_only_the_active_with_quorum_hold_the_vip() {
         // The active, Primary and Synced, same epoch as the cluster: eligible, vote 2.
         let a = Node::new("active", 3, "Primary", "Synced", "3\tn1\n");
-        assert!(a.run("role") && a.run("galera"));
+        assert!(a.eligible() && a.run("galera"));
         assert_eq!(a.file("db/weight").unwrap().trim(), "2");
         // A Donor keeps serving; a Joiner does not yet.
         assert!(Node::new("active", 3, "Primary", "Donor/Desynced", "3\tn1\n").run("galera"));
         assert!(!Node::new("active", 3, "Primary", "Joined", "3\tn1\n").run("galera"));
         // The standby never (its vote: 1), whatever its database says.
         let s = Node::new("standby", 3, "Primary", "Synced", "3\tn1\n");
-        assert!(!s.run("role"));
+        assert!(!s.eligible());
+        // ...held out by the file alone: its role check passes, so that a promotion waits
+        // for nothing but the file (the eligible mode, run by pairctl after the role file).
+        assert!(s.run("role"));
+        std::fs::write(s.root.path().join("etc/pairctl/role"), "active\n").unwrap();
+        assert!(s.run("eligible"));
+        assert_eq!(s.file("etc/pairctl/eligible").as_deref(), Some("1\n"));
+        std::fs::write(s.root.path().join("etc/pairctl/role"), "standby\n").unwrap();
+        assert!(s.run("eligible"));
+        assert_eq!(s.file("etc/pairctl/eligible").as_deref(), Some("0\n"));
         assert!(s.run("galera"));
         assert_eq!(s.file("db/weight").unwrap().trim(), "1");
         // No quorum: not eligible, and the vote of the role is not pushed.
         let n = Node::new("active", 3, "non-Primary", "Initialized", "3\tn1\n");
-        assert!(n.run("role") && !n.run("galera"));
+        assert!(n.eligible() && !n.run("galera"));
         assert_eq!(n.file("db/weight").unwrap().trim(), "1");
         // Demoted by the maintenance file.
         std::fs::write(a.root.path().join("etc/keepalived/maintenance"), "").unwrap();
-        assert!(!a.run("role"));
+        assert!(!a.eligible());
     }
 
     #[test]
@@ -439,9 +487,9 @@ mod tests {
         );
         assert_eq!(old.file("db/weight").unwrap().trim(), "0");
         // Fenced: held out by the role check, and it stays so (its vote stays 0).
-        assert!(!old.run("role"));
+        assert!(!old.eligible());
         old.run("galera");
-        assert!(!old.run("role"));
+        assert!(!old.eligible());
         assert_eq!(old.file("db/weight").unwrap().trim(), "0");
         // No epoch row (an older deploy): no fence, the quorum alone decides.
         let plain = Node::new("active", 2, "Primary", "Synced", "");
@@ -548,23 +596,23 @@ mod tests {
             "witness=10.0.0.3\nnode=n1\npeer=10.0.0.2\nlease=3\n",
         )
         .unwrap();
-        assert!(a.run("role"));
+        assert!(a.eligible());
         assert!(!a.run("galera"));
-        assert!(!a.run("role"), "the role check still passes without quorum");
+        assert!(!a.eligible(), "the role check still passes without quorum");
         std::fs::write(
             a.root.path().join("db/status"),
             "wsrep_cluster_status\tPrimary\nwsrep_local_state_comment\tSynced\n",
         )
         .unwrap();
         assert!(a.run("galera"));
-        assert!(a.run("role"));
+        assert!(a.eligible());
         // No answer (mariadb down): keepalived's fall 3 decides, not the marker.
         std::fs::write(a.root.path().join("db/status"), "").unwrap();
         assert!(!a.run("galera"));
-        assert!(a.run("role"));
+        assert!(a.eligible());
         let plain = Node::new("active", 1, "non-Primary", "Initialized", "");
         assert!(!plain.run("galera"));
-        assert!(plain.run("role"));
+        assert!(plain.eligible());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::model::ClusterReport;
 use crate::probe::collect::NodeLink;
 use crate::probe::node::{
     fence_text, shell_quote, Fence, EPOCH_FILE, FENCE_FILE, HISTORY_FILE, MAINTENANCE_FILE,
-    ROLE_FILE, VRRP_STATE_FILE,
+    ROLE_FILE, SYNC_ELIGIBLE, VRRP_STATE_FILE,
 };
 use crate::probe::{galera, ip};
 use crate::transport::https::HttpsClient;
@@ -45,7 +45,7 @@ pub async fn run_ok(s: &impl Exec, cmd: &str, limit: Duration) -> Result<String,
 pub async fn demote(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
     run_ok(
         s,
-        &format!("mkdir -p /etc/keepalived && touch {MAINTENANCE_FILE}"),
+        &format!("mkdir -p /etc/keepalived && touch {MAINTENANCE_FILE} && {SYNC_ELIGIBLE}"),
         deadline.cap(CALL),
     )
     .await?;
@@ -54,13 +54,19 @@ pub async fn demote(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
 
 /// Clears the demotion; with `nopreempt` the node settles as BACKUP.
 pub async fn undemote(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
-    run_ok(s, &format!("rm -f {MAINTENANCE_FILE}"), deadline.cap(CALL)).await?;
+    run_ok(
+        s,
+        &format!("rm -f {MAINTENANCE_FILE} && {SYNC_ELIGIBLE}"),
+        deadline.cap(CALL),
+    )
+    .await?;
     Ok(((), format!("{MAINTENANCE_FILE} removed")))
 }
 
 /// Writes the node's role and epoch (each file replaced atomically, then the files and their
 /// directory synced: a role must survive a power cut; a whole-system `sync` waited on every
-/// other writer's dirty pages, 1.6 s on a loaded node). keepalived's track script acts on the role within a second.
+/// other writer's dirty pages, 1.6 s on a loaded node). keepalived acts on the role at once:
+/// the quorum script brings its election gate in line (`SYNC_ELIGIBLE`).
 pub async fn set_role(s: &impl Exec, role: &str, epoch: u64, deadline: Deadline) -> StepResult<()> {
     let role = match role {
         "active" => "active",
@@ -69,7 +75,7 @@ pub async fn set_role(s: &impl Exec, role: &str, epoch: u64, deadline: Deadline)
     run_ok(
         s,
         &format!(
-            "mkdir -p /etc/pairctl && echo {role} > {ROLE_FILE}.new && echo {epoch} > {EPOCH_FILE}.new && mv -f {ROLE_FILE}.new {ROLE_FILE} && mv -f {EPOCH_FILE}.new {EPOCH_FILE} && sync {ROLE_FILE} {EPOCH_FILE} /etc/pairctl"
+            "mkdir -p /etc/pairctl && echo {role} > {ROLE_FILE}.new && echo {epoch} > {EPOCH_FILE}.new && mv -f {ROLE_FILE}.new {ROLE_FILE} && mv -f {EPOCH_FILE}.new {EPOCH_FILE} && sync {ROLE_FILE} {EPOCH_FILE} /etc/pairctl && {SYNC_ELIGIBLE}"
         ),
         deadline.cap(CALL),
     )
@@ -82,7 +88,7 @@ pub async fn set_role(s: &impl Exec, role: &str, epoch: u64, deadline: Deadline)
 pub async fn fence(s: &impl Exec, fence: &Fence, deadline: Deadline) -> StepResult<()> {
     let out = s
         .exec_with_input(
-            &format!("mkdir -p /etc/pairctl && cat > {FENCE_FILE}.new && mv -f {FENCE_FILE}.new {FENCE_FILE} && sync {FENCE_FILE} /etc/pairctl"),
+            &format!("mkdir -p /etc/pairctl && cat > {FENCE_FILE}.new && mv -f {FENCE_FILE}.new {FENCE_FILE} && sync {FENCE_FILE} /etc/pairctl && {SYNC_ELIGIBLE}"),
             Some(fence_text(fence).as_bytes()),
             deadline.cap(CALL),
         )
@@ -210,6 +216,29 @@ pub async fn wait_vip(s: &impl Exec, vip: &str, want: bool, deadline: Deadline) 
 }
 
 /// Makes sure k3s runs (the notify script normally started it) and answers.
+/// Starts k3s without waiting (its unit pulls in the state restore and litestream), as
+/// keepalived's notify script does on MASTER.
+pub async fn start_k3s(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
+    run_ok(
+        s,
+        "systemctl --no-block start k3s.service",
+        deadline.cap(CALL),
+    )
+    .await?;
+    Ok(((), "k3s.service starting".into()))
+}
+
+/// Stops k3s, litestream and the state restore, as the notify script does on FAULT.
+pub async fn stop_k3s(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
+    run_ok(
+        s,
+        "systemctl --no-block stop k3s.service litestream.service k3s-state-restore.service",
+        deadline.cap(CALL),
+    )
+    .await?;
+    Ok(((), "k3s.service stopping".into()))
+}
+
 pub async fn ensure_k3s(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
     let started = Instant::now();
     let mut started_it = false;
@@ -421,10 +450,14 @@ pub async fn confirm_down_from(
     limit: Duration,
 ) -> Result<bool, ProbeError> {
     let a = shell_quote(address);
+    // Both looks end within SILENCE: two echoes 0.2 s apart, the last answer awaited for the
+    // rest; the TCP handshake for all of it.
+    let silence = super::failover::SILENCE.as_secs_f64();
     let cmd = format!(
-        "{{ if ping -c 2 -i 0.2 -W 1 {a} >/dev/null 2>&1; then echo ping; fi; }} & \
-{{ if timeout 2 bash -c 'exec 3<>/dev/tcp/{address}/22' 2>/dev/null; then echo tcp; fi; }} & \
-wait; true"
+        "{{ if ping -c 2 -i 0.2 -W {wait:.1} {a} >/dev/null 2>&1; then echo ping; fi; }} & \
+{{ if timeout {silence:.1} bash -c 'exec 3<>/dev/tcp/{address}/22' 2>/dev/null; then echo tcp; fi; }} & \
+wait; true",
+        wait = silence - 0.2,
     );
     let out = run_ok(s, &cmd, limit).await?;
     Ok(out.trim().is_empty())

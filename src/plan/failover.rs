@@ -87,8 +87,10 @@ pub struct Connected {
 
 /// How long a look at a node waits for what a live node answers at once (an ICMP echo, the
 /// TCP handshake of its SSH port): the survivor's and the witness's looks
-/// (`actions::confirm_down_from`) and pairctl's own TCP look each give it this long.
-pub const SILENCE: Duration = Duration::from_secs(2);
+/// (`actions::confirm_down_from`) and pairctl's own TCP look each give it this long. A live
+/// kernel on the cluster's segment answers within milliseconds, also when its userland is
+/// loaded or frozen (the handshake is the kernel's); a second is hundreds of times that.
+pub const SILENCE: Duration = Duration::from_secs(1);
 
 /// Who has found which node down so far, at connect time (node names).
 #[derive(Debug, Clone, Default)]
@@ -973,6 +975,15 @@ async fn promote<S: Exec>(
     {
         problems.push(format!("epoch row: {e}"));
     }
+    // The old active is out (confirmed down, or fenced and without the VIP): k3s starts now,
+    // while keepalived's master-down interval runs, instead of after it (its state restore
+    // still waits for the old active's k3s and litestream to have stopped, or for the
+    // peer-down note). Should the VIP not come, it is stopped again: k3s runs only with it.
+    let early = problems.is_empty()
+        && ex
+            .step(&s.to, "start k3s", actions::start_k3s(new, deadline))
+            .await
+            .is_ok();
     if let Err(e) = ex
         .step(
             &s.to,
@@ -982,6 +993,14 @@ async fn promote<S: Exec>(
         .await
     {
         problems.push(e.to_string());
+        if early {
+            if let Err(e) = ex
+                .step(&s.to, "stop k3s (no VIP)", actions::stop_k3s(new, deadline))
+                .await
+            {
+                problems.push(e.to_string());
+            }
+        }
     }
     problems
 }

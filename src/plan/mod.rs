@@ -266,9 +266,30 @@ impl<'a> Executor<'a> {
         self.interrupt.set_current(&label);
         self.reporter
             .event(Event::StepStarted { node, step: action });
-        let started = Instant::now();
-        let result = fut.await;
-        let took = started.elapsed();
+        let (result, took) = timed(fut).await;
+        self.finish(node, action, result, took)
+    }
+
+    /// Records a step that ran beside the executor's own (see `timed`), once it is done: its
+    /// events and its record, with the time it took itself.
+    pub fn record<T>(
+        &mut self,
+        node: &str,
+        action: &str,
+        (result, took): (actions::StepResult<T>, Duration),
+    ) -> Result<T, ProbeError> {
+        self.reporter
+            .event(Event::StepStarted { node, step: action });
+        self.finish(node, action, result, took)
+    }
+
+    fn finish<T>(
+        &mut self,
+        node: &str,
+        action: &str,
+        result: actions::StepResult<T>,
+        took: Duration,
+    ) -> Result<T, ProbeError> {
         let (ok, detail) = match &result {
             Ok((_, d)) => (true, d.clone()),
             Err(e) => (false, e.message.clone()),
@@ -289,6 +310,14 @@ impl<'a> Executor<'a> {
         });
         result.map(|(v, _)| v)
     }
+}
+
+/// A step's future and the time it took: one that runs beside the executor's steps, recorded
+/// with `Executor::record` when done.
+pub async fn timed<T>(fut: impl Future<Output = T>) -> (T, Duration) {
+    let started = Instant::now();
+    let out = fut.await;
+    (out, started.elapsed())
 }
 
 /// Polls `probe` every `every` until it yields `Some`, or `limit` passes.

@@ -1340,7 +1340,10 @@ for f in \"$st\" \"$st-wal\" \"$st-shm\" \"$(dirname \"$st\")/.$(basename \"$st\
 async fn clear_fence(s: &SshSession, deadline: Deadline) -> StepResult<()> {
     run_ok(
         s,
-        &format!("rm -f {FENCE_FILE} && sync"),
+        &format!(
+            "rm -f {FENCE_FILE} && sync && {}",
+            crate::probe::node::SYNC_ELIGIBLE
+        ),
         deadline.cap(CALL),
     )
     .await?;

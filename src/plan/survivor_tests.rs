@@ -220,6 +220,7 @@ async fn the_promotion_writes_the_role_first_and_waits_for_the_vip_last() {
             "wsrep_provider_options\tbase_dir = /var/lib/mysql/; pc.weight = 2; pc.wait_prim = yes",
         )
         .answer("pairctl.epoch", "")
+        .answer("start k3s.service", "")
         .answer("ip -j addr", WITH_VIP);
     let (problems, steps) = promoted(&n2).await;
     assert!(problems.is_empty(), "{problems:?}");
@@ -232,6 +233,7 @@ async fn the_promotion_writes_the_role_first_and_waits_for_the_vip_last() {
             "keepalived running",
             "Galera vote",
             "record the epoch",
+            "start k3s",
             "wait for the VIP",
         ]
     );
@@ -247,6 +249,41 @@ async fn the_promotion_writes_the_role_first_and_waits_for_the_vip_last() {
         .unwrap();
     assert!(role < epoch, "{:?}", n2.commands());
     assert!(n2.commands()[role].contains("echo 9 > /etc/pairctl/epoch.new"));
+}
+
+#[tokio::test]
+async fn k3s_started_before_the_vip_is_stopped_again_when_the_vip_does_not_come() {
+    let n2 = FakeNode::new("n2")
+        .answer(crate::plan::actions::PEER_DOWN_FILE, "")
+        .answer(ROLE_FILE, "")
+        .answer("keepalived", "active\n")
+        .answer(
+            "pc.weight=2",
+            "wsrep_provider_options\tbase_dir = /var/lib/mysql/; pc.weight = 2; pc.wait_prim = yes",
+        )
+        .answer("pairctl.epoch", "")
+        .answer("start k3s.service", "")
+        .answer("stop k3s.service", "")
+        .answer(
+            "ip -j addr",
+            include_str!("../../fixtures/ip/without-vip.json"),
+        );
+    let (problems, steps) = promoted(&n2).await;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let tail: Vec<(&str, bool)> = steps
+        .iter()
+        .rev()
+        .take(3)
+        .map(|(a, ok, _)| (a.as_str(), *ok))
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            ("stop k3s (no VIP)", true),
+            ("wait for the VIP", false),
+            ("start k3s", true)
+        ]
+    );
 }
 
 #[tokio::test]

@@ -310,8 +310,21 @@ async fn act(
     let old = session(links, p.from).map_err(|e| (Outcome::Failed, e.to_string(), None))?;
     let new = session(links, to).map_err(|e| (Outcome::Failed, e.to_string(), None))?;
     hand_over(p, old, new, deadline, ex).await?;
-    let mut problems = settle(p, old, new, deadline, ex).await;
-    if let Err(e) = actions::start_services(ex, to, new, cfg, https, deadline).await {
+    let mut problems = released(p, old, deadline, ex).await;
+    // The votes and the epoch row are written while k3s starts and the services come up
+    // (nothing there waits on them): their steps are recorded once both are done.
+    let (records, started) = tokio::join!(
+        settle(p, old, new, deadline),
+        actions::start_services(ex, to, new, cfg, https, deadline)
+    );
+    let (votes, epoch) = records;
+    if let Err(e) = ex.record("both", "Galera votes", votes) {
+        problems.push(e.to_string());
+    }
+    if let Err(e) = ex.record(to, "record the epoch", epoch) {
+        problems.push(format!("epoch row: {e}"));
+    }
+    if let Err(e) = started {
         problems.push(e.to_string());
     }
     let to_owned = to.to_string();
@@ -421,30 +434,41 @@ async fn hand_over(
     Ok(())
 }
 
-/// After the VIP moved: the old active has released it, the votes follow the roles, the
-/// epoch row. Returns the problems met (the verify step reports them).
-async fn settle(
+/// After the VIP moved: the old active has released it. Returns the problems met (the verify
+/// step reports them).
+async fn released(
     p: &Pair<'_>,
     old: &SshSession,
-    new: &SshSession,
     deadline: Deadline,
     ex: &mut Executor<'_>,
 ) -> Vec<String> {
-    let (from, to) = (p.from, p.to);
-    let mut problems = Vec::new();
-    if let Err(e) = ex
+    match ex
         .step(
-            from,
+            p.from,
             "wait until the VIP is released",
             actions::wait_vip(old, p.vip, false, deadline),
         )
         .await
     {
-        problems.push(format!("split brain risk: {e}"));
+        Ok(()) => Vec::new(),
+        Err(e) => vec![format!("split brain risk: {e}")],
     }
-    // The votes follow the roles (the track scripts would apply them within a second too):
-    // both at once, one step, each node's result in its detail.
-    let votes = async {
+}
+
+/// The votes follow the roles (the track scripts would apply them within a second too), both
+/// at once, each node's result in the detail; then the epoch row. Each with the time it took,
+/// for `Executor::record`.
+async fn settle(
+    p: &Pair<'_>,
+    old: &SshSession,
+    new: &SshSession,
+    deadline: Deadline,
+) -> (
+    (actions::StepResult<()>, Duration),
+    (actions::StepResult<()>, Duration),
+) {
+    let (from, to) = (p.from, p.to);
+    let votes = super::timed(async {
         let (a, b) = tokio::join!(
             actions::set_weight(new, 2, deadline),
             actions::set_weight(old, 1, deadline)
@@ -454,21 +478,10 @@ async fn settle(
             (Err(e), _) => Err(e.map_message(|m| format!("{to}: {m}"))),
             (_, Err(e)) => Err(e.map_message(|m| format!("{from}: {m}"))),
         }
-    };
-    if let Err(e) = ex.step("both", "Galera votes", votes).await {
-        problems.push(e.to_string());
-    }
-    if let Err(e) = ex
-        .step(
-            to,
-            "record the epoch",
-            actions::write_epoch_row(new, p.epoch, to, deadline),
-        )
-        .await
-    {
-        problems.push(format!("epoch row: {e}"));
-    }
-    problems
+    })
+    .await;
+    let epoch = super::timed(actions::write_epoch_row(new, p.epoch, to, deadline)).await;
+    (votes, epoch)
 }
 
 #[cfg(test)]

@@ -18,6 +18,11 @@ pub const ROLE_FILE: &str = "/etc/pairctl/role";
 pub const EPOCH_FILE: &str = "/etc/pairctl/epoch";
 /// Present while the node is fenced (after a failover away from it): `key=value` lines.
 pub const FENCE_FILE: &str = "/etc/pairctl/fenced";
+/// keepalived's track script (`src/deploy/pairctl-quorum.sh`).
+pub const QUORUM_SCRIPT: &str = "/etc/keepalived/pairctl-quorum.sh";
+/// Run after a change of the role, fence or maintenance file: keepalived's election gate (the
+/// file it watches) follows at once, not at the role check's next run a second later.
+pub const SYNC_ELIGIBLE: &str = "/etc/keepalived/pairctl-quorum.sh eligible";
 
 /// The basics command's sections (`transport::batch`), in the order it prints them.
 pub(crate) const SECTIONS: [&str; 12] = [

@@ -41,7 +41,7 @@ VIP=$NET.$((BASE_OCTET + 10))
 NODES=(n1 n2)
 declare -A NODE_IP=([n1]=$NET.$((BASE_OCTET + 11)) [n2]=$NET.$((BASE_OCTET + 12)))
 declare -A PEER=([n1]=n2 [n2]=n1)
-declare -A PRIORITY=([n1]=100 [n2]=100) # the role decides who is active, not the node
+declare -A PRIORITY=([n1]=254 [n2]=254) # the role decides who is active, not the node
 declare -A ROLE=([n1]=active [n2]=standby)
 SERVICES=(auth rbac tenant fabric inventory raslog notification system api-docs)
 K3S_NAMESPACE=efa
@@ -370,6 +370,10 @@ global_defs {
     enable_script_security
 }
 
+track_file pairctl_eligible {
+    file /etc/pairctl/eligible
+}
+
 vrrp_script chk_role {
     script "/etc/keepalived/pairctl-quorum.sh role"
     interval 1
@@ -392,10 +396,11 @@ vrrp_script chk_galera {
 vrrp_instance VI_1 {
     state BACKUP
     nopreempt
+    version 3
     interface eth0
     virtual_router_id 57
     priority ${PRIORITY[$n]}
-    advert_int 1
+    advert_int 0.3
     unicast_src_ip ${NODE_IP[$n]}
     unicast_peer {
         ${NODE_IP[$p]}
@@ -406,6 +411,9 @@ vrrp_instance VI_1 {
     track_script {
         chk_role
         chk_galera
+    }
+    track_file {
+        pairctl_eligible weight 0 reverse
     }
     notify /etc/keepalived/notify.sh
 }
@@ -432,6 +440,7 @@ QUORUM_SCRIPT=$LAB_DIR/../../src/deploy/pairctl-quorum.sh
 provision_quorum() {
     local n=$1 r=$2
     echo "${ROLE[$n]}" > "$r/etc/pairctl/role"
+    if [ "${ROLE[$n]}" = active ]; then echo 1; else echo 0; fi > "$r/etc/pairctl/eligible"
     echo 1 > "$r/etc/pairctl/epoch"
     install -m 0755 "$QUORUM_SCRIPT" "$r/etc/keepalived/pairctl-quorum.sh"
 }
@@ -1054,7 +1063,7 @@ cmd_rejoin() {
     lock
     e=$(node_exec "$p" "cat /etc/pairctl/epoch") || die "cannot read $p's epoch"
     log "rejoin: $n as standby at epoch $e (full state transfer from $p)"
-    node_exec "$n" "systemctl stop mariadb; rm -f /var/lib/mysql/grastate.dat /etc/pairctl/fenced && echo standby > /etc/pairctl/role && echo $e > /etc/pairctl/epoch" ||
+    node_exec "$n" "systemctl stop mariadb; rm -f /var/lib/mysql/grastate.dat /etc/pairctl/fenced && echo standby > /etc/pairctl/role && echo $e > /etc/pairctl/epoch && /etc/keepalived/pairctl-quorum.sh eligible" ||
         die "rejoin: cannot reset $n"
     galera_join "$n"
     wait_healthy 90

@@ -169,9 +169,9 @@ case_demote() {  # the role-file switch pairctl swap uses, by hand; moves the VI
     local from to e
     from=$(holders); to=n1; [ "$from" = n1 ] && to=n2
     e=$(( $(on "$from" "cat /etc/pairctl/epoch") + 1 ))
-    on "$to" "echo active > /etc/pairctl/role; echo $e > /etc/pairctl/epoch" || { WHY="cannot write $to's role"; return 1; }
+    on "$to" "echo active > /etc/pairctl/role; echo $e > /etc/pairctl/epoch; /etc/keepalived/pairctl-quorum.sh eligible" || { WHY="cannot write $to's role"; return 1; }
     expect 5 "$to eligible (BACKUP)" kstate_is "$to" BACKUP || return 1
-    on "$from" "echo standby > /etc/pairctl/role; echo $e > /etc/pairctl/epoch" || { WHY="cannot write $from's role"; return 1; }
+    on "$from" "echo standby > /etc/pairctl/role; echo $e > /etc/pairctl/epoch; /etc/keepalived/pairctl-quorum.sh eligible" || { WHY="cannot write $from's role"; return 1; }
     expect 5 "VIP moves from $from to $to" holders_are "$to" || return 1
     expect 5 "$from held in FAULT (standby)" kstate_is "$from" FAULT || return 1
     expect 30 "healthy with the VIP on $to" "$LAB" wait 5

@@ -29,7 +29,10 @@ pub const WITNESS_FILE: &str = "/etc/pairctl/witness";
 pub const GARB_DEFAULTS: &str = "/etc/default/garb";
 /// How long a standby waits, after the active left the Primary component, before it takes
 /// over (the active's own keepalived has demoted it by then: see the quorum script).
-pub const LEASE_SECS: u32 = 3;
+/// With keepalived's master-down interval at 0.9 s (VRRPv3, was 3.6 s) the lease is 6 s (was
+/// 3): the standby still takes the VIP at least 6.9 s after its view changed (the README's
+/// timing argument).
+pub const LEASE_SECS: u32 = 6;
 /// Seconds a Gluster client waits for a dead brick (the volume default is 42).
 pub const PING_TIMEOUT: &str = "5";
 const PING_OPTION: &str = "network.ping-timeout";
@@ -722,7 +725,7 @@ mod tests {
             "witness=10.213.57.30",
             "node=n2",
             "peer=10.213.57.27",
-            "lease=3",
+            "lease=6",
         ] {
             assert!(f.lines().any(|l| l == line), "{line} in {f}");
         }
