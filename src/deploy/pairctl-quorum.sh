@@ -33,7 +33,9 @@ ROOT=${PAIRCTL_QUORUM_ROOT:-} # a test runs it under a temporary root; keepalive
 # line at once (`pairctl-quorum.sh eligible`: pairctl's role, fence and demote steps, and this
 # script's own takeover, fence and quorum marker), and the role check does so every second
 # whatever wrote what.
-ELIGIBLE=$ROOT/etc/pairctl/eligible
+# (Beside keepalived.conf: keepalived drops a track file whose directory is missing when it
+# starts, and the gate with it; its own config directory always exists.)
+ELIGIBLE=$ROOT/etc/keepalived/pairctl-eligible
 # want: WANT=1 while the role file says active and the node is not fenced, not demoted (the
 # maintenance file) and has not lost quorum (the lost-quorum marker); else WANT=0.
 want() {

@@ -46,7 +46,9 @@ pub const PRIORITY: u8 = 254;
 pub const ADVERT_INT: &str = "0.3";
 /// keepalived's election gate, written by the quorum script (`pairctl-quorum.sh eligible`):
 /// "1" while the node may hold the VIP. Watched with inotify, so a role change acts at once.
-pub const ELIGIBLE_FILE: &str = "/etc/pairctl/eligible";
+/// Beside keepalived's own config: keepalived drops a track file whose directory does not
+/// exist when it starts (and the gate with it), and this directory always does.
+pub const ELIGIBLE_FILE: &str = "/etc/keepalived/pairctl-eligible";
 
 /// The Galera vote of a role (`pc.weight`): the active alone keeps quorum (2 of 3), the standby
 /// alone does not (1 of 3), a fenced node never counts.
@@ -363,7 +365,10 @@ mod tests {
                 conf.contains("track_file {\n        pairctl_eligible weight 0 reverse\n    }"),
                 "{conf}"
             );
-            assert!(conf.contains("    file /etc/pairctl/eligible\n"), "{conf}");
+            assert!(
+                conf.contains("    file /etc/keepalived/pairctl-eligible\n"),
+                "{conf}"
+            );
             assert!(conf.contains("virtual_router_id 57\n"), "{conf}");
             assert!(conf.contains("10.213.57.10/32 dev eth0"), "{conf}");
             assert!(
@@ -438,7 +443,8 @@ mod tests {
         }
         /// keepalived's verdict: the role check passes and the file it watches says 1.
         fn eligible(&self) -> bool {
-            self.run("role") && self.file("etc/pairctl/eligible").as_deref() == Some("1\n")
+            self.run("role")
+                && self.file("etc/keepalived/pairctl-eligible").as_deref() == Some("1\n")
         }
     }
 
@@ -459,10 +465,16 @@ mod tests {
         assert!(s.run("role"));
         std::fs::write(s.root.path().join("etc/pairctl/role"), "active\n").unwrap();
         assert!(s.run("eligible"));
-        assert_eq!(s.file("etc/pairctl/eligible").as_deref(), Some("1\n"));
+        assert_eq!(
+            s.file("etc/keepalived/pairctl-eligible").as_deref(),
+            Some("1\n")
+        );
         std::fs::write(s.root.path().join("etc/pairctl/role"), "standby\n").unwrap();
         assert!(s.run("eligible"));
-        assert_eq!(s.file("etc/pairctl/eligible").as_deref(), Some("0\n"));
+        assert_eq!(
+            s.file("etc/keepalived/pairctl-eligible").as_deref(),
+            Some("0\n")
+        );
         assert!(s.run("galera"));
         assert_eq!(s.file("db/weight").unwrap().trim(), "1");
         // No quorum: not eligible, and the vote of the role is not pushed.

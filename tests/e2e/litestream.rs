@@ -221,7 +221,11 @@ fn failover_with_the_active_powered_off_starts_k3s_from_the_restored_state() {
             "1",
             "k3s on n2 started without n1's row {id}"
         );
-        assert!(max_id("n2") > id);
+        // k3s writes on from there (its first write follows the API's start: polled).
+        assert!(
+            wait_until(Duration::from_secs(20), || max_id("n2") > id),
+            "k3s on n2 never wrote past n1's row {id}"
+        );
     }
     restore_n1(&lab);
 }

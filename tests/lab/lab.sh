@@ -371,7 +371,7 @@ global_defs {
 }
 
 track_file pairctl_eligible {
-    file /etc/pairctl/eligible
+    file /etc/keepalived/pairctl-eligible
 }
 
 vrrp_script chk_role {
@@ -440,7 +440,7 @@ QUORUM_SCRIPT=$LAB_DIR/../../src/deploy/pairctl-quorum.sh
 provision_quorum() {
     local n=$1 r=$2
     echo "${ROLE[$n]}" > "$r/etc/pairctl/role"
-    if [ "${ROLE[$n]}" = active ]; then echo 1; else echo 0; fi > "$r/etc/pairctl/eligible"
+    if [ "${ROLE[$n]}" = active ]; then echo 1; else echo 0; fi > "$r/etc/keepalived/pairctl-eligible"
     echo 1 > "$r/etc/pairctl/epoch"
     install -m 0755 "$QUORUM_SCRIPT" "$r/etc/keepalived/pairctl-quorum.sh"
 }
