@@ -48,6 +48,8 @@ const KEY_WORDS: &[&str] = &[
     "customer-key",
     "jwt",
     "nkey",
+    // A kubeconfig's client key (base64 of a PEM key, so the PEM rule does not see it).
+    "key-data",
 ];
 /// Keys with these endings name where a secret is, not the secret: `password_file = /x`.
 const KEY_EXCEPTIONS: &[&str] = &[
@@ -1085,6 +1087,30 @@ ssl_password_file=/etc/mysql/ssl-pass
         assert!(out.contains("password =   [redacted]  \n"), "{out}");
         assert!(out.contains("PASSWD=[redacted]\n"), "{out}");
         assert!(out.contains("\tpassword\t=\t'[redacted]'\n"), "{out}");
+    }
+
+    #[test]
+    fn a_kubeconfig_client_key_and_token() {
+        let yml = "\
+apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t
+    server: https://127.0.0.1:6443
+users:
+- name: default
+  user:
+    client-certificate-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCERT
+    client-key-data: LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tSECRET
+    token: k10aa1f2e3d4c5b6a7::server:deadbeefcafe
+";
+        let (out, n) = redact(yml);
+        assert_eq!(n, 2, "{out}");
+        for secret in ["FURS0tLS0tSECRET", "deadbeefcafe"] {
+            assert!(!out.contains(secret), "{secret} left in {out}");
+        }
+        // Certificates are public: left as they are.
+        assert!(out.contains("client-certificate-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCERT"));
     }
 
     #[test]
