@@ -209,9 +209,9 @@ async fn the_witness_s_word_without_garbd_in_the_component_falls_back_to_the_evi
     );
 }
 
-#[tokio::test]
-async fn the_promotion_writes_the_role_first_and_waits_for_the_vip_last() {
-    let n2 = FakeNode::new("n2")
+/// A survivor on which every promotion step succeeds, whose `ip -j addr` answers `ip`.
+fn promotable(ip: &str) -> FakeNode {
+    FakeNode::new("n2")
         .answer(crate::plan::actions::PEER_DOWN_FILE, "")
         .answer(ROLE_FILE, "")
         .answer("keepalived", "active\n")
@@ -221,7 +221,13 @@ async fn the_promotion_writes_the_role_first_and_waits_for_the_vip_last() {
         )
         .answer("pairctl.epoch", "")
         .answer("start k3s.service", "")
-        .answer("ip -j addr", WITH_VIP);
+        .answer("stop k3s.service", "")
+        .answer("ip -j addr", ip)
+}
+
+#[tokio::test]
+async fn the_promotion_writes_the_role_first_and_waits_for_the_vip_last() {
+    let n2 = promotable(WITH_VIP);
     let (problems, steps) = promoted(&n2).await;
     assert!(problems.is_empty(), "{problems:?}");
     let actions: Vec<&str> = steps.iter().map(|(action, _, _)| action.as_str()).collect();
@@ -253,21 +259,7 @@ async fn the_promotion_writes_the_role_first_and_waits_for_the_vip_last() {
 
 #[tokio::test]
 async fn k3s_started_before_the_vip_is_stopped_again_when_the_vip_does_not_come() {
-    let n2 = FakeNode::new("n2")
-        .answer(crate::plan::actions::PEER_DOWN_FILE, "")
-        .answer(ROLE_FILE, "")
-        .answer("keepalived", "active\n")
-        .answer(
-            "pc.weight=2",
-            "wsrep_provider_options\tbase_dir = /var/lib/mysql/; pc.weight = 2; pc.wait_prim = yes",
-        )
-        .answer("pairctl.epoch", "")
-        .answer("start k3s.service", "")
-        .answer("stop k3s.service", "")
-        .answer(
-            "ip -j addr",
-            include_str!("../../fixtures/ip/without-vip.json"),
-        );
+    let n2 = promotable(include_str!("../../fixtures/ip/without-vip.json"));
     let (problems, steps) = promoted(&n2).await;
     assert_eq!(problems.len(), 1, "{problems:?}");
     let tail: Vec<(&str, bool)> = steps
