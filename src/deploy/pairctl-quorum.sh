@@ -157,7 +157,7 @@ held() {
 # cannot keep or regain quorum (and its own keepalived drops the VIP and stops k3s when its
 # Galera leaves the Primary component: its lease). It waits LEASE seconds after first seeing
 # that (the active demotes within about two seconds; LEASE also makes up for keepalived's
-# short master-down interval, 0.9 s: see the README's timing argument), then writes the next
+# short master-down interval, 1.1 s: see the README's timing argument), then writes the next
 # epoch into the cluster's database and its epoch and role files: chk_role lets keepalived take
 # the VIP, and the notify script starts k3s from the litestream replica.
 takeover() {

@@ -32,12 +32,14 @@ pub const SERVICES_FILE: &str = "/etc/pairctl/services";
 pub const GALERA_PROVIDER: &str = "/usr/lib/galera/libgalera_smm.so";
 
 /// The same VRRP priority on both nodes: the role decides who may be the active, not the node
-/// (pairctl-quorum.sh holds every node but the active in FAULT). The highest short of the
-/// address owner's 255, so that the skew time is 2 ms (at 100 it was 0.18 s of the advert
-/// interval): the priority-0 advert of a demoted active hands the VIP over at once (swap).
-pub const PRIORITY: u8 = 254;
+/// (pairctl-quorum.sh holds every node but the active in FAULT). At 100 the skew time is 0.18 s
+/// of the 0.3 s advert interval: after a demoted active's priority-0 advert the new one waits
+/// that long before it takes the VIP, and keepalived sends that advert before it removes the
+/// address, so the hand-over breaks before it makes (at 254 the 2 ms skew let a sample of both
+/// nodes see the VIP on each).
+pub const PRIORITY: u8 = 100;
 /// VRRPv3's advert interval (seconds, in hundredths): a BACKUP takes the VIP after three missed
-/// adverts, 0.9 s (VRRPv2's whole seconds made it 3.6 s). Only the active is ever eligible
+/// adverts and the skew, 1.1 s (VRRPv2's whole seconds made it 3.6 s). Only the active is ever eligible
 /// outside a swap's hand-over (the role check holds the other in FAULT), so this interval is
 /// what a survivor waits after its promotion when the old active is gone (failover, the
 /// witness's takeover, whose lease covers it); in a swap both are eligible for the few hundred
@@ -347,8 +349,8 @@ mod tests {
         let n1 = keepalived_conf(&cfg, NodeId::First, "eth0");
         let n2 = keepalived_conf(&cfg, NodeId::Second, "eth0");
         for (conf, me, peer, prio) in [
-            (&n1, "10.213.57.11", "10.213.57.12", 254),
-            (&n2, "10.213.57.12", "10.213.57.11", 254),
+            (&n1, "10.213.57.11", "10.213.57.12", 100),
+            (&n2, "10.213.57.12", "10.213.57.11", 100),
         ] {
             assert!(conf.contains(&format!("unicast_src_ip {me}\n")), "{conf}");
             assert!(

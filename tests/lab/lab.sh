@@ -41,7 +41,7 @@ VIP=$NET.$((BASE_OCTET + 10))
 NODES=(n1 n2)
 declare -A NODE_IP=([n1]=$NET.$((BASE_OCTET + 11)) [n2]=$NET.$((BASE_OCTET + 12)))
 declare -A PEER=([n1]=n2 [n2]=n1)
-declare -A PRIORITY=([n1]=254 [n2]=254) # the role decides who is active, not the node
+declare -A PRIORITY=([n1]=100 [n2]=100) # the role decides who is active, not the node
 declare -A ROLE=([n1]=active [n2]=standby)
 SERVICES=(auth rbac tenant fabric inventory raslog notification system api-docs)
 K3S_NAMESPACE=efa

@@ -29,7 +29,7 @@ pub const WITNESS_FILE: &str = "/etc/pairctl/witness";
 pub const GARB_DEFAULTS: &str = "/etc/default/garb";
 /// How long a standby waits, after the active left the Primary component, before it takes
 /// over (the active's own keepalived has demoted it by then: see the quorum script).
-/// With keepalived's master-down interval at 0.9 s (VRRPv3, was 3.6 s) the lease is 6 s (was
+/// With keepalived's master-down interval at 1.1 s (VRRPv3, was 3.6 s) the lease is 6 s (was
 /// 3): the standby still takes the VIP at least 6.9 s after its view changed (the README's
 /// timing argument).
 pub const LEASE_SECS: u32 = 6;
