@@ -36,13 +36,16 @@ ROOT=${PAIRCTL_QUORUM_ROOT:-} # a test runs it under a temporary root; keepalive
 # (Beside keepalived.conf: keepalived drops a track file whose directory is missing when it
 # starts, and the gate with it; its own config directory always exists.)
 ELIGIBLE=$ROOT/etc/keepalived/pairctl-eligible
+# held_out: true while the node is fenced, demoted (the maintenance file) or without quorum
+# (the lost-quorum marker).
+held_out() {
+    [ -e "$ROOT/etc/pairctl/fenced" ] || [ -e "$ROOT/etc/keepalived/maintenance" ] || [ -e "$ROOT/run/pairctl/quorum-lost" ]
+}
 # want: WANT=1 while the role file says active and the node is not fenced, not demoted (the
 # maintenance file) and has not lost quorum (the lost-quorum marker); else WANT=0.
 want() {
     WANT=0
-    if [ -e "$ROOT/etc/pairctl/fenced" ] || [ -e "$ROOT/etc/keepalived/maintenance" ] || [ -e "$ROOT/run/pairctl/quorum-lost" ]; then
-        return 0
-    fi
+    held_out && return 0
     r=
     read -r r 2> /dev/null < "$ROOT/etc/pairctl/role"
     [ "$r" = active ] && WANT=1
@@ -75,9 +78,7 @@ sync_eligible() {
 case ${1:-} in
 role)
     sync_eligible
-    if [ -e "$ROOT/etc/pairctl/fenced" ] || [ -e "$ROOT/etc/keepalived/maintenance" ] || [ -e "$ROOT/run/pairctl/quorum-lost" ]; then
-        exit 1
-    fi
+    held_out && exit 1
     exit 0
     ;;
 eligible)

@@ -215,16 +215,12 @@ pub async fn wait_vip(s: &impl Exec, vip: &str, want: bool, deadline: Deadline) 
     }
 }
 
-/// Makes sure k3s runs (the notify script normally started it) and answers.
-/// Starts k3s without waiting (its unit pulls in the state restore and litestream), as
-/// keepalived's notify script does on MASTER.
+/// Starts k3s without waiting (its unit pulls in the state restore and litestream).
+const START_K3S: &str = "systemctl --no-block start k3s.service";
+
+/// Starts k3s, as keepalived's notify script does on MASTER (see `START_K3S`).
 pub async fn start_k3s(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
-    run_ok(
-        s,
-        "systemctl --no-block start k3s.service",
-        deadline.cap(CALL),
-    )
-    .await?;
+    run_ok(s, START_K3S, deadline.cap(CALL)).await?;
     Ok(((), "k3s.service starting".into()))
 }
 
@@ -239,6 +235,7 @@ pub async fn stop_k3s(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
     Ok(((), "k3s.service stopping".into()))
 }
 
+/// Makes sure k3s runs (the notify script normally started it) and answers.
 pub async fn ensure_k3s(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
     let started = Instant::now();
     let mut started_it = false;
@@ -255,9 +252,7 @@ pub async fn ensure_k3s(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
             }
             // Give the notify script its chance first; then start it ourselves.
             if !first && started.elapsed() > Duration::from_secs(2) {
-                let _ = s
-                    .exec("systemctl --no-block start k3s", deadline.cap(CALL))
-                    .await;
+                let _ = s.exec(START_K3S, deadline.cap(CALL)).await;
             }
             None
         }
