@@ -121,12 +121,16 @@ impl Lab {
 
     pub fn wait_healthy(&self) {
         if !self.healthy_within(Duration::from_secs(120)) {
-            let out = self.pairctl(&["status"]);
-            panic!(
-                "the lab did not become healthy:\n{}",
-                String::from_utf8_lossy(&out.stdout)
-            );
+            self.not_healthy();
         }
+    }
+
+    fn not_healthy(&self) -> ! {
+        let out = self.pairctl(&["status"]);
+        panic!(
+            "the lab did not become healthy:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
     }
 
     fn healthy_within(&self, limit: Duration) -> bool {
@@ -162,9 +166,16 @@ impl Drop for Fault<'_> {
             eprintln!("{}", lab_failure(&args, &out));
         }
         // A node that was failed over comes back fenced, by design: health waits for its
-        // rejoin (the test's own, or the next test's `lab()`).
-        if !std::thread::panicking() && fenced().is_empty() {
-            self.lab.wait_healthy();
+        // rejoin (the test's own, or the next test's `lab()`). It fences itself at its first
+        // Galera check after it rejoined the cluster, which may follow the heal by a second:
+        // the wait ends on health or on a fence, whichever comes.
+        if !std::thread::panicking() {
+            let settled = wait_until(Duration::from_secs(120), || {
+                self.lab.pairctl(&["status", "-q"]).status.success() || !fenced().is_empty()
+            });
+            if !settled {
+                self.lab.not_healthy();
+            }
         }
     }
 }
