@@ -19,10 +19,11 @@
 # are equal (each node 1, garbd 1; the active 2 only while garbd is not a member, so that the
 # active keeps quorum alone as without a witness), and the galera mode of a standby also
 # decides the automatic takeover (see takeover below). An active that its Galera answers is
-# not in the Primary component (it lost the peer and the witness) demotes at once: the galera
-# mode leaves LOST_FILE, which fails the role mode (fall 1) within a second, instead of
-# keepalived's fall 3 of the galera mode. That bounds the active's demotion, which the
-# standby's lease must outlast: see the README's quorum section for the timing argument.
+# not in the Primary component (it lost the peer and the witness), and still is 1.5 s later
+# (not one view change passing through), demotes: the galera mode leaves LOST_FILE, which
+# makes ELIGIBLE 0 at once and fails the role mode (fall 1), instead of keepalived's fall 3
+# of the galera mode. That bounds the active's demotion, which the standby's lease must
+# outlast: see the README's quorum section for the timing argument.
 set -u
 ROOT=${PAIRCTL_QUORUM_ROOT:-} # a test runs it under a temporary root; keepalived never sets it
 
@@ -98,6 +99,7 @@ HISTORY_FILE=$ROOT/var/lib/pairctl/history.jsonl
 TAKEOVER_FILE=$ROOT/run/pairctl/takeover-since
 STEPOUT_FILE=$ROOT/run/pairctl/stepout-since
 LOST_FILE=$ROOT/run/pairctl/quorum-lost
+NONPRIMARY_FILE=$ROOT/run/pairctl/nonprimary-since
 
 role() {
     if [ -e "$FENCE_FILE" ]; then echo fenced; else r=$(cat "$ROLE_FILE" 2>/dev/null) && echo "${r:-unset}" || echo unset; fi
@@ -136,19 +138,22 @@ frozen() {
     [ "$(stat -c %Y "$MAINTENANCE_RECORD" 2> /dev/null || echo 0)" -gt "$(date +%s)" ]
 }
 
-# held FILE SECONDS MESSAGE — a condition seen now: the first time, FILE records when (and
-# MESSAGE goes to the journal); true once it has held SECONDS (held_for: for how long). The
-# caller removes FILE when the condition ends.
+# held FILE MS MESSAGE — a condition seen now: the first time, FILE records when (in ms; and
+# MESSAGE goes to the journal); true once it has held MS milliseconds (held_for: for how
+# many). The caller removes FILE when the condition ends.
 held() {
-    now=$(date +%s)
-    if [ ! -s "$1" ]; then
+    now=$(date +%s%3N)
+    since=
+    read -r since 2> /dev/null < "$1"
+    case $since in
+    '' | *[!0-9]*)
         mkdir -p "${1%/*}" && echo "$now" > "$1"
         logger -t pairctl-quorum "$3" 2> /dev/null
         return 1
-    fi
-    since=$(cat "$1" 2> /dev/null)
-    held_for=$((now - ${since:-$now}))
-    [ "$held_for" -ge "$2" ] 2> /dev/null
+        ;;
+    esac
+    held_for=$((now - since))
+    [ "$held_for" -ge "$2" ]
 }
 
 # takeover SIZE INCOMING_ADDRESSES STATUS_OUTPUT — a standby with a witness, its Galera Primary
@@ -157,13 +162,13 @@ held() {
 # with equal votes a component without it is the only one that can be Primary, so the active
 # cannot keep or regain quorum (and its own keepalived drops the VIP and stops k3s when its
 # Galera leaves the Primary component: its lease). It waits LEASE seconds after first seeing
-# that (the active demotes within about two seconds; LEASE also makes up for keepalived's
+# that (the active demotes within about three seconds; LEASE also makes up for keepalived's
 # short master-down interval, 1.1 s: see the README's timing argument), then writes the next
 # epoch into the cluster's database and its epoch and role files: chk_role lets keepalived take
 # the VIP, and the notify script starts k3s from the litestream replica.
 takeover() {
     lease=$(witness_value lease)
-    case $lease in '' | *[!0-9]*) lease=6 ;; esac
+    case $lease in '' | *[!0-9]*) lease=7 ;; esac
     members=$(echo "$2" | tr ',' '\n' | grep -c ':')
     if [ "$1" = 3 ] && [ "$members" = 2 ]; then
         rm -f "$TAKEOVER_FILE"
@@ -175,7 +180,7 @@ takeover() {
         rm -f "$TAKEOVER_FILE"
         return 0
     fi
-    held "$TAKEOVER_FILE" "$lease" "takeover: the active is out of the Primary component (this node and the witness only); taking over in ${lease}s" || return 0
+    held "$TAKEOVER_FILE" "$((lease * 1000))" "takeover: the active is out of the Primary component (this node and the witness only); taking over in ${lease}s" || return 0
     name=$(witness_value node)
     name=${name:-$(hostname)}
     case $name in *[!A-Za-z0-9._-]*) return 0 ;; esac
@@ -193,7 +198,7 @@ takeover() {
     rm -f "$TAKEOVER_FILE"
     mkdir -p "${HISTORY_FILE%/*}"
     printf '{"time":"%s","kind":"takeover","from":%s,"to":"%s","outcome":"promoted","duration_ms":%d,"by":"pairctl-quorum@%s","detail":"automatic takeover with the witness: epoch %s, the active out of the Primary component for %ss"}\n' \
-        "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$from" "$name" "$((held_for * 1000))" "$name" "$next" "$held_for" >> "$HISTORY_FILE"
+        "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$from" "$name" "$held_for" "$name" "$next" "$((held_for / 1000))" >> "$HISTORY_FILE"
     logger -t pairctl-quorum "takeover: this node ($name) is the active of epoch $next" 2> /dev/null
 }
 
@@ -222,7 +227,7 @@ stepout() {
         rm -f "$STEPOUT_FILE"
         return 0
     fi
-    held "$STEPOUT_FILE" "$1" "step-out: the active $peer is cut off from this node but the witness reaches it; stepping out in $1s" || return 0
+    held "$STEPOUT_FILE" "$(($1 * 1000))" "step-out: the active $peer is cut off from this node but the witness reaches it; stepping out in $1s" || return 0
     rm -f "$STEPOUT_FILE"
     fence "partitioned from the active ($peer), which the witness still reaches: stepped out of the cluster (database stopped)" "$(cat "$EPOCH_FILE" 2> /dev/null || echo 0)"
     systemctl --no-block stop mariadb 2> /dev/null
@@ -243,12 +248,22 @@ galera)
     fi
     if [ "$cluster" != Primary ] || [ "$state" != Synced ] || [ "$r" != standby ]; then rm -f "$TAKEOVER_FILE" "$STEPOUT_FILE"; fi
     if [ "$cluster" = Primary ]; then
-        rm -f "$LOST_FILE"
+        rm -f "$LOST_FILE" "$NONPRIMARY_FILE"
     elif [ -n "$cluster" ] && [ "$r" = active ] && [ -e "$WITNESS_FILE" ] && [ ! -e "$LOST_FILE" ]; then
-        # A definite answer (not a timeout): this active is cut off from the peer and the
-        # witness. Its lease ends now.
-        mkdir -p "${LOST_FILE%/*}" && date +%s > "$LOST_FILE"
-        logger -t pairctl-quorum "demoted: Galera is $cluster (no quorum with the witness): the VIP goes" 2> /dev/null
+        # A definite answer (not a timeout): this active is out of the Primary component.
+        # Galera passes through non-Primary for a second or so while it re-forms a view with
+        # the same members (the witness lost, or a partition between the nodes, which garbd
+        # bridges): that is no loss of quorum, and demoting on it cost the VIP and a restart
+        # of k3s for seconds. So the lease ends once non-Primary has held HOLD ms (default
+        # 1500: the third one-second answer in a row); cut off from the peer and the witness,
+        # it stays non-Primary, and this bounds the demotion at about 3 s after the view
+        # change, which the standby's lease outlasts (the README's timing argument).
+        hold=$(witness_value hold)
+        case $hold in '' | *[!0-9]*) hold=1500 ;; esac
+        if held "$NONPRIMARY_FILE" "$hold" "Galera is $cluster: demoting unless it is Primary again within ${hold} ms"; then
+            mkdir -p "${LOST_FILE%/*}" && date +%s > "$LOST_FILE"
+            logger -t pairctl-quorum "demoted: Galera is $cluster for $held_for ms (no quorum with the witness): the VIP goes" 2> /dev/null
+        fi
     fi
     sync_eligible
     [ "$cluster" = Primary ] || exit 1

@@ -598,19 +598,32 @@ mod tests {
         assert!(plain.file("run/pairctl/takeover-since").is_none());
     }
 
-    /// With a witness, an active whose Galera says it is out of the Primary component fails
-    /// the role check at once (its lease ends: keepalived's fall 1, not the galera check's
-    /// fall 3); a check that gets no answer does not; Primary again clears it. Without a
-    /// witness file the role check never depends on the database.
+    /// With a witness, an active whose Galera says it is out of the Primary component, and
+    /// still says so once the hold has passed, fails the role check (its lease ends:
+    /// keepalived's fall 1, not the galera check's fall 3); one answer alone does not (a view
+    /// change passes through non-Primary), nor does a check that gets no answer; Primary
+    /// again clears it. Without a witness file the role check never depends on the database.
     #[test]
-    fn with_a_witness_an_active_without_quorum_demotes_at_once() {
-        let a = Node::new("active", 1, "non-Primary", "Initialized", "");
-        std::fs::write(
-            a.root.path().join("etc/pairctl/witness"),
-            "witness=10.0.0.3\nnode=n1\npeer=10.0.0.2\nlease=3\n",
-        )
-        .unwrap();
+    fn with_a_witness_an_active_without_quorum_demotes_once_it_holds() {
+        let with_hold = |hold: u32| {
+            let a = Node::new("active", 1, "non-Primary", "Initialized", "");
+            std::fs::write(
+                a.root.path().join("etc/pairctl/witness"),
+                format!("witness=10.0.0.3\nnode=n1\npeer=10.0.0.2\nlease=3\nhold={hold}\n"),
+            )
+            .unwrap();
+            a
+        };
+        // The hold not yet over (an hour): every answer so far could be a view change.
+        let flap = with_hold(3_600_000);
+        assert!(!flap.run("galera") && !flap.run("galera"));
+        assert!(flap.eligible(), "demoted within the hold");
+        assert!(flap.file("run/pairctl/nonprimary-since").is_some());
+
+        let a = with_hold(0);
         assert!(a.eligible());
+        assert!(!a.run("galera"));
+        assert!(a.eligible(), "demoted on the first answer");
         assert!(!a.run("galera"));
         assert!(!a.eligible(), "the role check still passes without quorum");
         std::fs::write(
@@ -620,6 +633,10 @@ mod tests {
         .unwrap();
         assert!(a.run("galera"));
         assert!(a.eligible());
+        assert!(
+            a.file("run/pairctl/nonprimary-since").is_none(),
+            "Primary ends the hold"
+        );
         // No answer (mariadb down): keepalived's fall 3 decides, not the marker.
         std::fs::write(a.root.path().join("db/status"), "").unwrap();
         assert!(!a.run("galera"));

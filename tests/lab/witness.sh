@@ -7,7 +7,7 @@
 WITNESS=w
 WITNESS_IP=$NET.$((BASE_OCTET + 14))
 WITNESS_SUSPECT=PT3S # Galera evicts a silent member after this (its default: PT5S); as deploy writes it
-WITNESS_LEASE=6 # seconds the standby waits, after the active left the Primary component, before it takes over
+WITNESS_LEASE=7 # seconds the standby waits, after the active left the Primary component, before it takes over
 GARBD_VERSION=26.4.23-0+deb12u1
 GARBD_DEBS=$CACHE/garbd-$GARBD_VERSION # the .debs, fetched once with apt-get download
 GARBD_PACKAGES=(galera-arbitrator-4 libboost-program-options1.74.0)

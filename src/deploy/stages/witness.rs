@@ -29,10 +29,11 @@ pub const WITNESS_FILE: &str = "/etc/pairctl/witness";
 pub const GARB_DEFAULTS: &str = "/etc/default/garb";
 /// How long a standby waits, after the active left the Primary component, before it takes
 /// over (the active's own keepalived has demoted it by then: see the quorum script).
-/// With keepalived's master-down interval at 1.1 s (VRRPv3, was 3.6 s) the lease is 6 s (was
-/// 3): the standby still takes the VIP at least 6.9 s after its view changed (the README's
-/// timing argument).
-pub const LEASE_SECS: u32 = 6;
+/// With keepalived's master-down interval at 1.1 s (VRRPv3, was 3.6 s) and the active's
+/// demotion held 1.5 s past a view change (the quorum script), the lease is 7 s: the standby
+/// takes the VIP at least 7.1 s after its view changed, the active has given it up at most
+/// about 3 s after its own (the README's timing argument).
+pub const LEASE_SECS: u32 = 7;
 /// Seconds a Gluster client waits for a dead brick (the volume default is 42).
 pub const PING_TIMEOUT: &str = "5";
 const PING_OPTION: &str = "network.ping-timeout";
@@ -725,7 +726,7 @@ mod tests {
             "witness=10.213.57.30",
             "node=n2",
             "peer=10.213.57.27",
-            "lease=6",
+            "lease=7",
         ] {
             assert!(f.lines().any(|l| l == line), "{line} in {f}");
         }
