@@ -150,10 +150,16 @@ fn init_tracing(verbose: u8, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("PAIRCTL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("pairctl={level},warn")));
-    let _ = tracing_subscriber::fmt()
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .try_init();
+        .with_target(false);
+    // At -vv each line carries the seconds since the start: where a slow command spends its
+    // time is then on the screen.
+    let _ = if level == "debug" {
+        fmt.with_timer(tracing_subscriber::fmt::time::uptime())
+            .try_init()
+    } else {
+        fmt.without_time().try_init()
+    };
 }

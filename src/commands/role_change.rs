@@ -48,6 +48,7 @@ pub async fn run(ctx: &Context, kind: Kind, dry_run: bool) -> Result<u8> {
             None,
         ),
     };
+    tracing::debug!("connected, the looks taken");
     super::status::warn_connect_problems(ctx, &links);
     // One role change at a time, cluster-wide: taken before anything is looked at or done.
     let lock = if dry_run {
@@ -66,6 +67,7 @@ pub async fn run(ctx: &Context, kind: Kind, dry_run: bool) -> Result<u8> {
             }
         }
     };
+    tracing::debug!("cluster lock taken");
     let early = (&views, services);
     let code = act(
         ctx, &cfg, &links, &https, kind, early, dry_run, deadline, look, started,
@@ -173,6 +175,7 @@ async fn act(
     let (cfg, links, https) = (cfg, links, https);
     let report =
         crate::round::report_with_services(cfg, links, https, services, look, started).await;
+    tracing::debug!("status round done");
     let reporter = Monitor::new(&ctx.style, Layout::Steps);
 
     let (op, situation) = match &kind {
@@ -187,6 +190,7 @@ async fn act(
             (op, s)
         }
     };
+    tracing::debug!("preflight done");
     if op.outcome == Outcome::Refused || dry_run {
         print(ctx, &op);
         return Ok(op.outcome.exit_code());

@@ -163,11 +163,11 @@ pub async fn connect(cfg: &Config, https: &HttpsClient, deadline: Deadline) -> C
         Some(looks)
     };
     let services = async {
-        if crate::probe::collect::ingress_direct(cfg) {
-            Some(crate::probe::collect::services(cfg, https, deadline).await)
-        } else {
-            None
+        if !crate::probe::collect::ingress_direct(cfg) {
+            return None;
         }
+        let asked = crate::probe::collect::services(cfg, https, deadline);
+        Some(services_unless_down(cfg, asked, heard.clone(), with_witness).await)
     };
     let (per_node, witness, services) =
         tokio::join!(futures::future::join_all(per_node), witness, services);
@@ -179,6 +179,55 @@ pub async fn connect(cfg: &Config, https: &HttpsClient, deadline: Deadline) -> C
             witness,
         },
         services,
+    }
+}
+
+/// How long the services through the VIP are still waited for once a node is down to every
+/// side: a live ingress answers within milliseconds, a dead VIP holder never (its requests
+/// would wait out the HTTPS connect timeout, 3 s, before the failover could go on).
+const SERVICES_GRACE: Duration = Duration::from_millis(250);
+
+/// The services' answers (`asked`), or, when a node is down to every side (see `Sightings`)
+/// and they have not all come `SERVICES_GRACE` after that, each service's "not waited for"
+/// (the VIP's holder may be the node that is down; the failover's own steps ask again once
+/// the survivor holds it).
+async fn services_unless_down(
+    cfg: &Config,
+    asked: impl std::future::Future<Output = Vec<crate::probe::ServiceFacts>>,
+    mut heard: tokio::sync::watch::Receiver<Sightings>,
+    with_witness: bool,
+) -> Vec<crate::probe::ServiceFacts> {
+    let down = async {
+        let node = loop {
+            let down = cfg
+                .nodes
+                .iter()
+                .find(|n| heard.borrow().down(&n.name, with_witness));
+            if let Some(n) = down {
+                break n.name.clone();
+            }
+            if heard.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::time::sleep(SERVICES_GRACE).await;
+        node
+    };
+    tokio::select! {
+        answers = asked => answers,
+        node = down => cfg
+            .k3s
+            .services
+            .iter()
+            .map(|s| crate::probe::ServiceFacts {
+                name: s.clone(),
+                url: cfg.health_url(s),
+                status: Err(ProbeError::timed_out(format!(
+                    "no answer through the VIP {} ms after {node} was found down to every side: not waited for",
+                    SERVICES_GRACE.as_millis()
+                ))),
+            })
+            .collect(),
     }
 }
 
@@ -693,12 +742,7 @@ async fn act(
             );
         }
     }
-    let mut problems = promote(new, s, &vip, deadline, ex).await;
-    if problems.is_empty() {
-        if let Err(e) = actions::start_services(ex, &s.to, new, cfg, https, deadline).await {
-            problems.push(e.to_string());
-        }
-    }
+    let problems = promote(new, s, &vip, deadline, ex, Some((cfg, https))).await;
     if evicted_old {
         // The eviction list outlives the view change; cleared (once the services are up: it
         // is not on their way), the old active can join again when it returns and fence
@@ -887,7 +931,7 @@ async fn survivor_alone<S: Exec>(
     let gone = async {
         let hit = super::poll(
             deadline.cap(Duration::from_secs(20)),
-            actions::POLL * 3,
+            actions::POLL,
             || async {
                 actions::galera_local(new, deadline.cap(Duration::from_secs(3)))
                     .await
@@ -921,86 +965,101 @@ async fn survivor_alone<S: Exec>(
         })
 }
 
-/// Makes the survivor the active of the new epoch: the role first (keepalived's track script
-/// lets it take the VIP a second later, and its master-down interval runs while the rest is
-/// done), keepalived running, vote 2, the epoch row (a commit: it waits for Galera to be rid
-/// of a silent old active), then the VIP on it. Returns the problems met (the verify step
-/// reports them).
+/// Makes the survivor the active of the new epoch: the peer-down note (k3s's hand-over reads
+/// it), the role (the eligible file lets keepalived take the VIP after its master-down
+/// interval) and k3s at once, then the VIP on it and, given `services`, k3s running and the
+/// services Ready. Beside all of that keepalived running, vote 2 and the epoch row (a commit:
+/// it waits for Galera to be rid of a silent old active): none of the others waits on them,
+/// and each costs a round trip and a client start on the node; they are recorded once both
+/// sides are done. Returns the problems met (the verify step reports them).
 async fn promote<S: Exec>(
     new: &S,
     s: &Situation,
     vip: &str,
     deadline: Deadline,
     ex: &mut Executor<'_>,
+    services: Option<(&Config, &HttpsClient)>,
 ) -> Vec<String> {
-    let mut problems = Vec::new();
-    if s.from_confirmed_down {
-        let note = actions::note_peer_down(new, &s.from_address, &s.from, deadline);
-        if let Err(e) = ex.step(&s.to, "note the old active down", note).await {
-            // Only a shortcut is lost: k3s's hand-over tries the old active and gives up.
-            tracing::warn!(%e, "the peer-down note");
-        }
-    }
-    if let Err(e) = ex
-        .step(
-            &s.to,
-            "promote",
-            actions::set_role(new, "active", s.epoch, deadline),
-        )
-        .await
-    {
-        problems.push(e.to_string());
-    }
-    let keepalived = async {
-        let cmd = "systemctl is-active keepalived || systemctl start keepalived";
-        actions::run_ok(new, cmd, deadline.cap(Duration::from_secs(15))).await?;
-        Ok(((), "active".to_string()))
+    let settle = async {
+        let keepalived = super::timed(async {
+            let cmd = "systemctl is-active keepalived || systemctl start keepalived";
+            actions::run_ok(new, cmd, deadline.cap(Duration::from_secs(15))).await?;
+            Ok(((), "active".to_string()))
+        });
+        let vote = super::timed(actions::set_weight(new, 2, deadline));
+        let epoch = super::timed(actions::write_epoch_row(new, s.epoch, &s.to, deadline));
+        tokio::join!(keepalived, vote, epoch)
     };
-    if let Err(e) = ex.step(&s.to, "keepalived running", keepalived).await {
-        problems.push(e.to_string());
-    }
-    if let Err(e) = ex
-        .step(&s.to, "Galera vote", actions::set_weight(new, 2, deadline))
-        .await
-    {
-        problems.push(e.to_string());
-    }
-    if let Err(e) = ex
-        .step(
-            &s.to,
-            "record the epoch",
-            actions::write_epoch_row(new, s.epoch, &s.to, deadline),
-        )
-        .await
-    {
-        problems.push(format!("epoch row: {e}"));
-    }
-    // The old active is out (confirmed down, or fenced and without the VIP): k3s starts now,
-    // while keepalived's master-down interval runs, instead of after it (its state restore
-    // still waits for the old active's k3s and litestream to have stopped, or for the
-    // peer-down note). Should the VIP not come, it is stopped again: k3s runs only with it.
-    let early = problems.is_empty()
-        && ex
-            .step(&s.to, "start k3s", actions::start_k3s(new, deadline))
-            .await
-            .is_ok();
-    if let Err(e) = ex
-        .step(
-            &s.to,
-            "wait for the VIP",
-            actions::wait_vip(new, vip, true, deadline),
-        )
-        .await
-    {
-        problems.push(e.to_string());
-        if early {
-            if let Err(e) = ex
-                .step(&s.to, "stop k3s (no VIP)", actions::stop_k3s(new, deadline))
-                .await
-            {
-                problems.push(e.to_string());
+    let serve = async {
+        let mut problems = Vec::new();
+        if s.from_confirmed_down {
+            let note = actions::note_peer_down(new, &s.from_address, &s.from, deadline);
+            if let Err(e) = ex.step(&s.to, "note the old active down", note).await {
+                // Only a shortcut is lost: k3s's hand-over tries the old active and gives up.
+                tracing::warn!(%e, "the peer-down note");
             }
         }
+        let promoted = ex
+            .step(
+                &s.to,
+                "promote",
+                actions::set_role(new, "active", s.epoch, deadline),
+            )
+            .await;
+        if let Err(e) = &promoted {
+            problems.push(e.to_string());
+        }
+        // The old active is out (confirmed down, or fenced and without the VIP): k3s starts
+        // now, while keepalived's master-down interval runs, instead of after it (its state
+        // restore still waits for the old active's k3s and litestream to have stopped, or for
+        // the peer-down note). Should the VIP not come, it is stopped again: k3s runs only
+        // with it.
+        let early = promoted.is_ok()
+            && ex
+                .step(&s.to, "start k3s", actions::start_k3s(new, deadline))
+                .await
+                .is_ok();
+        match ex
+            .step(
+                &s.to,
+                "wait for the VIP",
+                actions::wait_vip(new, vip, true, deadline),
+            )
+            .await
+        {
+            Err(e) => {
+                problems.push(e.to_string());
+                if early {
+                    if let Err(e) = ex
+                        .step(&s.to, "stop k3s (no VIP)", actions::stop_k3s(new, deadline))
+                        .await
+                    {
+                        problems.push(e.to_string());
+                    }
+                }
+            }
+            Ok(()) => {
+                if let (true, Some((cfg, https))) = (promoted.is_ok(), services) {
+                    if let Err(e) =
+                        actions::start_services(ex, &s.to, new, cfg, https, deadline).await
+                    {
+                        problems.push(e.to_string());
+                    }
+                }
+            }
+        }
+        problems
+    };
+    let ((keepalived, vote, epoch), served) = tokio::join!(settle, serve);
+    let mut problems = served;
+    if let Err(e) = ex.record(&s.to, "keepalived running", keepalived) {
+        problems.push(e.to_string());
+    }
+    if let Err(e) = ex.record(&s.to, "Galera vote", vote) {
+        problems.push(e.to_string());
+    }
+    if let Err(e) = ex.record(&s.to, "record the epoch", epoch) {
+        problems.push(format!("epoch row: {e}"));
     }
     problems
 }

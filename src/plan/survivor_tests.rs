@@ -72,6 +72,7 @@ async fn promoted(n2: &FakeNode) -> (Vec<String>, Steps) {
         "10.213.57.10",
         Deadline::after(Duration::from_secs(5)),
         &mut ex,
+        None,
     )
     .await;
     (problems, super::fence_tests::steps(&ex))
@@ -236,25 +237,26 @@ async fn the_promotion_writes_the_role_first_and_waits_for_the_vip_last() {
         [
             "note the old active down",
             "promote",
+            "start k3s",
+            "wait for the VIP",
             "keepalived running",
             "Galera vote",
             "record the epoch",
-            "start k3s",
-            "wait for the VIP",
         ]
     );
-    let role = n2
-        .commands()
-        .iter()
-        .position(|c| c.contains(ROLE_FILE))
-        .unwrap();
-    let epoch = n2
-        .commands()
-        .iter()
-        .position(|c| c.contains("pairctl.epoch"))
-        .unwrap();
-    assert!(role < epoch, "{:?}", n2.commands());
+    // The note before the role (k3s's hand-over reads it), k3s after the role; the rest
+    // beside them.
+    let at = |what: &str| {
+        n2.commands()
+            .iter()
+            .position(|c| c.contains(what))
+            .unwrap_or_else(|| panic!("no {what} in {:?}", n2.commands()))
+    };
+    let role = at(ROLE_FILE);
+    assert!(at(crate::plan::actions::PEER_DOWN_FILE) < role);
+    assert!(role < at("start k3s"), "{:?}", n2.commands());
     assert!(n2.commands()[role].contains("echo 9 > /etc/pairctl/epoch.new"));
+    assert!(n2.commands()[at("pairctl.epoch")].contains("9"));
 }
 
 #[tokio::test]
@@ -262,20 +264,16 @@ async fn k3s_started_before_the_vip_is_stopped_again_when_the_vip_does_not_come(
     let n2 = promotable(include_str!("../../fixtures/ip/without-vip.json"));
     let (problems, steps) = promoted(&n2).await;
     assert_eq!(problems.len(), 1, "{problems:?}");
-    let tail: Vec<(&str, bool)> = steps
-        .iter()
-        .rev()
-        .take(3)
-        .map(|(a, ok, _)| (a.as_str(), *ok))
-        .collect();
+    let actions: Vec<(&str, bool)> = steps.iter().map(|(a, ok, _)| (a.as_str(), *ok)).collect();
+    let at = |a: &str| actions.iter().position(|(x, _)| *x == a).unwrap();
+    assert!(actions[at("start k3s")].1, "{actions:?}");
+    assert!(!actions[at("wait for the VIP")].1, "{actions:?}");
     assert_eq!(
-        tail,
-        [
-            ("stop k3s (no VIP)", true),
-            ("wait for the VIP", false),
-            ("start k3s", true)
-        ]
+        at("stop k3s (no VIP)"),
+        at("wait for the VIP") + 1,
+        "{actions:?}"
     );
+    assert!(actions[at("stop k3s (no VIP)")].1, "{actions:?}");
 }
 
 #[tokio::test]
@@ -295,5 +293,6 @@ async fn a_promotion_step_that_fails_is_a_problem_the_verify_step_reports() {
     assert!(problems[0].contains("Can't connect"), "{problems:?}");
     assert!(problems[1].starts_with("epoch row: "), "{problems:?}");
     // The VIP is still waited for (and here it came).
-    assert!(steps.last().unwrap().1);
+    let vip = steps.iter().find(|s| s.0 == "wait for the VIP").unwrap();
+    assert!(vip.1, "{steps:?}");
 }
