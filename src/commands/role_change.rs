@@ -173,14 +173,23 @@ async fn act(
     started: Instant,
 ) -> Result<u8> {
     let (cfg, links, https) = (cfg, links, https);
-    let report =
-        crate::round::report_with_services(cfg, links, https, services, look, started).await;
+    let early = crate::probe::collect::Early {
+        services,
+        galeras: None,
+    };
+    let round = crate::round::report_with_early(cfg, links, https, early, look, started);
+    // A swap's trial restore of the standby's replica runs beside the round, on the node
+    // whose role file says standby (the round then says whether that is the standby).
+    let (report, trials) = match &kind {
+        Kind::Swap { .. } => tokio::join!(round, early_trials(cfg, links, look)),
+        Kind::Failover { .. } => (round.await, Vec::new()),
+    };
     tracing::debug!("status round done");
     let reporter = Monitor::new(&ctx.style, Layout::Steps);
 
     let (op, situation) = match &kind {
         Kind::Swap { force } => {
-            let report = with_restore_trial(cfg, links, report, look).await;
+            let report = with_restore_trial(cfg, links, report, trials, look).await;
             let force: Vec<String> = force.iter().filter(|f| *f != "lock").cloned().collect();
             (swap::prepare(cfg, report, &force, dry_run), None)
         }
@@ -257,14 +266,55 @@ pub async fn listen_for_ctrl_c(
     }
 }
 
+/// Printed instead of a trial restore by a node whose role file does not say standby.
+const NOT_STANDBY: &str = "@@pairctl-not-standby";
+
+/// The trial restore (see `with_restore_trial`) on every connected node whose role file says
+/// standby, all at once: (node, its output), the others leaving theirs out.
+async fn early_trials(
+    cfg: &crate::config::Config,
+    links: &[crate::probe::collect::NodeLink],
+    deadline: Deadline,
+) -> Vec<(
+    String,
+    std::result::Result<String, crate::transport::ProbeError>,
+)> {
+    let command = format!(
+        "r=; read -r r < {} 2>/dev/null; [ \"$r\" = standby ] || {{ echo {NOT_STANDBY}; exit 0; }}; {}",
+        crate::probe::node::ROLE_FILE,
+        crate::probe::litestream::restore_trial_command(&cfg.k3s.replica_path)
+    );
+    let asked = links.iter().filter_map(|l| {
+        let s = l.session()?;
+        let command = &command;
+        Some(async move {
+            let out = s
+                .exec(command, deadline.remaining())
+                .await
+                .map(|o| o.stdout_str());
+            (l.node.name.clone(), out)
+        })
+    });
+    futures::future::join_all(asked)
+        .await
+        .into_iter()
+        .filter(|(_, out)| !matches!(out, Ok(text) if text.trim() == NOT_STANDBY))
+        .collect()
+}
+
 /// swap hands the k3s state over through the replica: beyond the status round's `replica`
 /// check (litestream replicating, the replica close behind), the standby must be able to
 /// restore it. A trial `litestream restore` there (quick integrity check, scratch copy
-/// removed) joins the check, so `replica-fresh` refuses a corrupt or incomplete replica.
+/// removed) joins the check, so `replica-fresh` refuses a corrupt or incomplete replica: the
+/// trial `early_trials` ran there beside the round, or one now.
 async fn with_restore_trial(
     cfg: &crate::config::Config,
     links: &[crate::probe::collect::NodeLink],
     mut report: crate::model::ClusterReport,
+    trials: Vec<(
+        String,
+        std::result::Result<String, crate::transport::ProbeError>,
+    )>,
     deadline: Deadline,
 ) -> crate::model::ClusterReport {
     use crate::probe::litestream;
@@ -278,13 +328,22 @@ async fn with_restore_trial(
     let Some(s) = crate::probe::collect::session_of(links, &standby) else {
         return report;
     };
-    let trial = s
-        .exec(
-            &litestream::restore_trial_command(&cfg.k3s.replica_path),
-            deadline.remaining(),
-        )
-        .await
-        .and_then(|out| litestream::parse_restore(&out.stdout_str()))
+    let early = trials
+        .into_iter()
+        .find(|(n, _)| *n == standby)
+        .map(|(_, out)| out);
+    let out = match early {
+        Some(out) => out,
+        None => s
+            .exec(
+                &litestream::restore_trial_command(&cfg.k3s.replica_path),
+                deadline.remaining(),
+            )
+            .await
+            .map(|o| o.stdout_str()),
+    };
+    let trial = out
+        .and_then(|text| litestream::parse_restore(&text))
         .map(|r| format!("trial restore to txid {:x} in {} ms", r.txid, r.duration_ms))
         .map_err(|e| e.context(format!("the replica on {standby} cannot be restored")));
     report.amend_replica(&standby, trial);
