@@ -9,7 +9,9 @@
 //! the `[witness]` host, when the config has one), k3s (the offline bundle: k3s, litestream, their units, the services list), record (the
 //! deployment record), keepalived. keepalived comes last: starting it is what makes a node
 //! active, and its notify script starts k3s, the ingress and the replication, which must be
-//! installed by then.
+//! installed by then. Stages that do not depend on each other run at the same time
+//! (`Stage::after`): ssh-trust, ingress, gluster and k3s start together, galera as soon as the
+//! ingress is done.
 
 pub mod bundle;
 pub mod exec;
@@ -70,6 +72,25 @@ impl Stage {
             Stage::K3s => "k3s",
             Stage::Record => "record",
             Stage::Keepalived => "keepalived",
+        }
+    }
+
+    /// The stages that must be done before this one starts, when they are selected; the
+    /// others run at the same time as it. A stage runs beside another only when neither
+    /// changes what the other's check reads or acts on: ssh-trust (SSH keys), ingress (nginx,
+    /// the certificate), gluster (glusterd, volumes, mounts) and k3s (binaries and unit files,
+    /// nothing started) touch disjoint things, so they start together; galera waits for the
+    /// certificate MariaDB serves, the witness for both clusters it joins; the record is
+    /// written once everything it describes is in place, and keepalived (which makes a node
+    /// active) comes last. Every stage named here comes earlier in `ALL`.
+    pub fn after(self) -> &'static [Stage] {
+        use Stage::*;
+        match self {
+            Preflight | SshTrust | Ingress | Gluster | K3s => &[],
+            Galera => &[Ingress],
+            Witness => &[Ingress, Galera, Gluster],
+            Record => &[SshTrust, Ingress, Galera, Gluster, Witness, K3s],
+            Keepalived => &[SshTrust, Ingress, Galera, Gluster, Witness, K3s, Record],
         }
     }
 
@@ -327,6 +348,28 @@ mod tests {
         assert!(e.contains("--only glusterfs: no such stage"), "{e}");
         assert!(e.contains("preflight, ssh-trust, ingress, galera"), "{e}");
         assert!(select(Some("galera"), Some("galera")).is_err());
+    }
+
+    #[test]
+    fn a_stage_waits_only_for_earlier_stages_and_theirs() {
+        for s in Stage::ALL {
+            for d in s.after() {
+                assert!(d < &s, "{s:?} waits for {d:?}, which comes later");
+                for dd in d.after() {
+                    assert!(
+                        s.after().contains(dd),
+                        "{s:?} waits for {d:?} but not for {dd:?}"
+                    );
+                }
+            }
+        }
+        assert!(Stage::Galera.after().contains(&Stage::Ingress));
+        let last = Stage::Keepalived.after();
+        assert_eq!(
+            last.len(),
+            Stage::ALL.len() - 2,
+            "keepalived waits for every stage"
+        );
     }
 
     #[test]

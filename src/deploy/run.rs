@@ -270,10 +270,24 @@ impl<'a> Deploy<'a> {
                 .unwrap_or_default(),
             f.reason
         );
+        // Stages run at the same time: the first that is not done may come before this one.
+        let resume = self
+            .opts
+            .acting_stages()
+            .into_iter()
+            .find(|s| {
+                *s == stage
+                    || !self.report.stages.iter().any(|st| {
+                        st.stage == *s
+                            && st.changes.iter().all(|c| c.done == Some(true))
+                            && matches!(st.state, StageState::Changed | StageState::Unchanged)
+                    })
+            })
+            .unwrap_or(stage);
         self.report.hint = Some(if acted {
             format!(
                 "fix the cause, then run `pairctl deploy` again: it resumes (stages that are done report unchanged), or start here with --from {}",
-                stage.name()
+                resume.name()
             )
         } else {
             "fix the cause, then run `pairctl deploy` again; nothing was changed".to_string()
@@ -631,95 +645,40 @@ impl<'a> Deploy<'a> {
         self.report
     }
 
-    /// Acts on the plan, stage by stage; then verifies.
+    /// Acts on the plan: every stage as soon as the stages it waits for (`Stage::after`) are
+    /// done, those that do not depend on each other at the same time; then verifies. A stage
+    /// that starts after another changed something is observed again first. After a failure
+    /// no stage starts; those running finish (a change is never cut off halfway).
     pub async fn execute(mut self, progress: &dyn Reporter) -> DeployReport {
         let selected: Vec<Stage> = self.opts.acting_stages();
-        let mut stale = false;
-        for stage in selected {
-            let stage_started = Instant::now();
-            if stale {
-                let scripts: Vec<String> = {
-                    let env = self.env();
-                    let mut all = host_scripts(&env, stage, self.sessions.len());
-                    if stage != Stage::Witness {
-                        all.truncate(self.cfg.nodes.len());
-                    }
-                    all
-                };
-                match observe(&self.sessions, scripts, self.deadline).await {
-                    Ok(seen) => {
-                        let seen: Vec<Sections> = seen.into_iter().map(|(s, _)| s).collect();
-                        let planned = stages::plan(stage, &self.env(), &seen);
-                        match planned {
-                            Ok(plan) => {
-                                let plan = sorted(plan);
-                                let cfg = self.cfg;
-                                if let Some(st) = self.report.stage_mut(stage) {
-                                    st.record_plan(cfg, &plan);
-                                }
-                                self.plans.insert(stage, plan);
-                            }
-                            Err(p) => {
-                                let reason = match &p.hint {
-                                    Some(h) => format!("{} (hint: {h})", p.message),
-                                    None => p.message.clone(),
-                                };
-                                self.fail(
-                                    stage,
-                                    p.node,
-                                    "plan",
-                                    Failure {
-                                        command: "(planning)".into(),
-                                        reason,
-                                        stderr: String::new(),
-                                    },
-                                );
-                                break;
-                            }
-                        }
-                    }
-                    Err((i, f)) => {
-                        self.fail(stage, Some(i), "check the node", f);
-                        break;
-                    }
+        let runs = {
+            let env = self.env();
+            let work = StageWork {
+                cfg: self.cfg,
+                sessions: &self.sessions,
+                env: &env,
+                deadline: self.deadline,
+                progress: &Tagged::new(progress),
+            };
+            schedule(&selected, &self.plans, &work).await
+        };
+        let ran: Vec<Stage> = runs.iter().map(|r| r.stage).collect();
+        let mut first_failure = None;
+        for run in runs {
+            let failure = self.record_run(run);
+            if first_failure.is_none() {
+                first_failure = failure;
+            }
+        }
+        if let Some((stage, node, step, f)) = first_failure {
+            // The stages a failure kept from starting say so (not what they had planned).
+            for st in self.report.stages.iter_mut() {
+                if selected.contains(&st.stage) && !ran.contains(&st.stage) {
+                    st.state = StageState::NotRun;
                 }
             }
-            let plan = self.plans.get(&stage).cloned().unwrap_or_default();
-            progress.event(Event::StageStarted {
-                stage: stage.name(),
-                changes: plan.changes.len(),
-            });
-            if let Err((index, node, f)) = self.act(stage, &plan, progress).await {
-                let step = plan
-                    .changes
-                    .get(index)
-                    .map(|c| c.summary.clone())
-                    .unwrap_or_default();
-                self.fail(stage, Some(node), &step, f);
-                progress.event(Event::StageFinished {
-                    stage: stage.name(),
-                    state: StageState::Failed.as_str(),
-                    took: stage_started.elapsed(),
-                });
-                break;
-            }
-            let state = if plan.is_empty() {
-                StageState::Unchanged
-            } else {
-                stale = true;
-                StageState::Changed
-            };
-            if let Some(st) = self.report.stage_mut(stage) {
-                st.state = state;
-                st.elapsed_ms = stage_started.elapsed().as_millis() as u64;
-            }
-            progress.event(Event::StageFinished {
-                stage: stage.name(),
-                state: state.as_str(),
-                took: stage_started.elapsed(),
-            });
-        }
-        if self.report.failure.is_none() {
+            self.fail(stage, node, &step, f);
+        } else {
             let changed = self.report.change_count();
             if self.opts.verify {
                 self.verify(progress).await;
@@ -736,64 +695,29 @@ impl<'a> Deploy<'a> {
         self.report
     }
 
-    /// Executes one stage's plan, phase by phase; both nodes at once within a phase.
-    async fn act(
-        &mut self,
-        stage: Stage,
-        plan: &StagePlan,
-        progress: &dyn Reporter,
-    ) -> Result<(), (usize, usize, Failure)> {
-        for phase in plan.phases() {
-            let per_node: Vec<Vec<(usize, &Change)>> = (0..self.sessions.len())
-                .map(|n| {
-                    plan.changes
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, c)| c.phase == phase && c.node == n)
-                        .collect()
-                })
-                .collect();
-            let sessions = &self.sessions;
-            let cfg = self.cfg;
-            let deadline = self.deadline;
-            let runs = per_node.into_iter().map(|changes| async move {
-                let mut done = Vec::new();
-                for (index, change) in changes {
-                    let node = &super::host(cfg, change.node).name;
-                    progress.event(Event::StepStarted {
-                        node,
-                        step: &change.summary,
-                    });
-                    let t = Instant::now();
-                    let r = exec::apply(sessions, change, deadline).await;
-                    progress.event(Event::StepFinished {
-                        node,
-                        step: &change.summary,
-                        ok: r.is_ok(),
-                        detail: match &r {
-                            Ok(detail) => detail,
-                            Err(f) => &f.reason,
-                        },
-                        took: t.elapsed(),
-                    });
-                    let failed = r.is_err();
-                    done.push((index, change.node, r, t.elapsed()));
-                    if failed {
-                        break;
-                    }
-                }
-                done
-            });
-            let results = futures::future::join_all(runs).await;
-            let mut first_failure = None;
-            for (index, node, r, took) in results.into_iter().flatten() {
-                if let Some(c) = self
-                    .report
-                    .stage_mut(stage)
-                    .and_then(|st| st.changes.get_mut(index))
-                {
+    /// Puts what a stage did into the report: its plan when it was observed again, each
+    /// change it attempted, its state and time. Its failure, if any: stage, node, step, why.
+    fn record_run(&mut self, run: StageRun) -> Option<(Stage, Option<usize>, String, Failure)> {
+        let cfg = self.cfg;
+        let StageRun {
+            stage,
+            replanned,
+            done,
+            failure,
+            took,
+        } = run;
+        if let Some(plan) = replanned {
+            if let Some(st) = self.report.stage_mut(stage) {
+                st.record_plan(cfg, &plan);
+            }
+            self.plans.insert(stage, plan);
+        }
+        let plan = self.plans.get(&stage).cloned().unwrap_or_default();
+        if let Some(st) = self.report.stage_mut(stage) {
+            for (index, r, took) in &done {
+                if let Some(c) = st.changes.get_mut(*index) {
                     c.elapsed_ms = took.as_millis() as u64;
-                    match &r {
+                    match r {
                         Ok(detail) => {
                             c.done = Some(true);
                             c.detail = detail.clone();
@@ -804,15 +728,37 @@ impl<'a> Deploy<'a> {
                         }
                     }
                 }
-                if let (Err(f), None) = (r, &first_failure) {
-                    first_failure = Some((index, node, f));
-                }
             }
-            if let Some(f) = first_failure {
-                return Err(f);
-            }
+            st.elapsed_ms = took.as_millis() as u64;
+            st.state = match (&failure, plan.is_empty()) {
+                (Some(_), _) => StageState::Failed,
+                (None, true) => StageState::Unchanged,
+                (None, false) => StageState::Changed,
+            };
         }
-        Ok(())
+        failure.map(|f| match f {
+            StageFailure::Check(node, f) => (stage, Some(node), "check the node".to_string(), f),
+            StageFailure::Plan(p) => {
+                let reason = match &p.hint {
+                    Some(h) => format!("{} (hint: {h})", p.message),
+                    None => p.message.clone(),
+                };
+                let f = Failure {
+                    command: "(planning)".into(),
+                    reason,
+                    stderr: String::new(),
+                };
+                (stage, p.node, "plan".to_string(), f)
+            }
+            StageFailure::Change(index, node, f) => {
+                let step = plan
+                    .changes
+                    .get(index)
+                    .map(|c| c.summary.clone())
+                    .unwrap_or_default();
+                (stage, Some(node), step, f)
+            }
+        })
     }
 
     /// The status machinery until it calls the cluster healthy, or the limit.
@@ -911,6 +857,261 @@ impl<'a> Deploy<'a> {
             );
         }
         self.report.status = last;
+    }
+}
+
+/// What a stage needs to act, shared by the stages that run at the same time.
+struct StageWork<'w> {
+    cfg: &'w Config,
+    sessions: &'w [Arc<SshSession>],
+    env: &'w Env<'w>,
+    deadline: Deadline,
+    progress: &'w Tagged<'w>,
+}
+
+/// Why a stage stopped.
+enum StageFailure {
+    /// Its check failed on a node (it was observed again).
+    Check(usize, Failure),
+    /// What it saw again cannot be planned.
+    Plan(Problem),
+    /// A change failed: its index in the plan, the node.
+    Change(usize, usize, Failure),
+}
+
+/// What one stage did.
+struct StageRun {
+    stage: Stage,
+    /// The plan made from a new observation (a change came before the stage started).
+    replanned: Option<StagePlan>,
+    /// Each change attempted: index in the plan, result, time.
+    done: Vec<(usize, Result<String, Failure>, Duration)>,
+    failure: Option<StageFailure>,
+    took: Duration,
+}
+
+/// Runs the `selected` stages, each as soon as the selected stages it waits for are done
+/// (unchanged or changed); stops starting stages after a failure. What every stage that ran
+/// did, in the order they finished.
+async fn schedule(
+    selected: &[Stage],
+    plans: &BTreeMap<Stage, StagePlan>,
+    work: &StageWork<'_>,
+) -> Vec<StageRun> {
+    use futures::stream::{FuturesUnordered, StreamExt};
+    let mut waiting: Vec<Stage> = selected.to_vec();
+    let mut finished: Vec<StageRun> = Vec::new();
+    let mut running = FuturesUnordered::new();
+    loop {
+        let failed = finished.iter().any(|r| r.failure.is_some());
+        if !failed {
+            let is_done = |s: &Stage| finished.iter().any(|r| r.stage == *s);
+            let ready: Vec<Stage> = waiting
+                .iter()
+                .copied()
+                .filter(|s| {
+                    s.after()
+                        .iter()
+                        .all(|d| !selected.contains(d) || is_done(d))
+                })
+                .collect();
+            // What the first check saw still holds unless something changed since.
+            let stale = finished.iter().any(|r| !r.done.is_empty());
+            for stage in ready {
+                waiting.retain(|s| *s != stage);
+                let plan = if stale { None } else { plans.get(&stage) };
+                running.push(run_stage(stage, plan, work));
+            }
+        }
+        match running.next().await {
+            Some(run) => finished.push(run),
+            None => break,
+        }
+    }
+    finished
+}
+
+/// One stage: observed again when `plan` is None, then its changes, phase by phase.
+async fn run_stage(stage: Stage, plan: Option<&StagePlan>, work: &StageWork<'_>) -> StageRun {
+    let started = Instant::now();
+    let progress = work.progress.for_stage(stage);
+    let mut run = StageRun {
+        stage,
+        replanned: None,
+        done: Vec::new(),
+        failure: None,
+        took: Duration::ZERO,
+    };
+    let plan = match plan {
+        Some(p) => p.clone(),
+        None => match replan(stage, work).await {
+            Ok(p) => {
+                run.replanned = Some(p.clone());
+                p
+            }
+            Err(f) => {
+                run.failure = Some(f);
+                run.took = started.elapsed();
+                return run;
+            }
+        },
+    };
+    progress.event(Event::StageStarted {
+        stage: stage.name(),
+        changes: plan.changes.len(),
+    });
+    let (done, failure) = act(work, &plan, &progress).await;
+    run.done = done;
+    run.failure = failure.map(|(index, node, f)| StageFailure::Change(index, node, f));
+    run.took = started.elapsed();
+    progress.event(Event::StageFinished {
+        stage: stage.name(),
+        state: match (&run.failure, plan.is_empty()) {
+            (Some(_), _) => StageState::Failed.as_str(),
+            (None, true) => StageState::Unchanged.as_str(),
+            (None, false) => StageState::Changed.as_str(),
+        },
+        took: run.took,
+    });
+    run
+}
+
+/// A stage's check on its hosts again, and the plan from what it saw.
+async fn replan(stage: Stage, work: &StageWork<'_>) -> Result<StagePlan, StageFailure> {
+    let mut scripts = host_scripts(work.env, stage, work.sessions.len());
+    if stage != Stage::Witness {
+        scripts.truncate(work.cfg.nodes.len());
+    }
+    let seen = observe(work.sessions, scripts, work.deadline)
+        .await
+        .map_err(|(i, f)| StageFailure::Check(i, f))?;
+    let seen: Vec<Sections> = seen.into_iter().map(|(s, _)| s).collect();
+    stages::plan(stage, work.env, &seen)
+        .map(sorted)
+        .map_err(StageFailure::Plan)
+}
+
+/// What `act` did: each change attempted (index in the plan, result, time), and the first
+/// failure (index, node, why).
+type Acted = (
+    Vec<(usize, Result<String, Failure>, Duration)>,
+    Option<(usize, usize, Failure)>,
+);
+
+/// Executes one stage's plan, phase by phase; both nodes at once within a phase, each node's
+/// changes in order. Stops after the phase in which a change failed.
+async fn act(work: &StageWork<'_>, plan: &StagePlan, progress: &dyn Reporter) -> Acted {
+    let (sessions, cfg, deadline) = (work.sessions, work.cfg, work.deadline);
+    let mut done = Vec::new();
+    for phase in plan.phases() {
+        let per_node: Vec<Vec<(usize, &Change)>> = (0..sessions.len())
+            .map(|n| {
+                plan.changes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.phase == phase && c.node == n)
+                    .collect()
+            })
+            .collect();
+        let runs = per_node.into_iter().map(|changes| async move {
+            let mut done = Vec::new();
+            for (index, change) in changes {
+                let node = &super::host(cfg, change.node).name;
+                progress.event(Event::StepStarted {
+                    node,
+                    step: &change.summary,
+                });
+                let t = Instant::now();
+                let r = exec::apply(sessions, change, deadline).await;
+                progress.event(Event::StepFinished {
+                    node,
+                    step: &change.summary,
+                    ok: r.is_ok(),
+                    detail: match &r {
+                        Ok(detail) => detail,
+                        Err(f) => &f.reason,
+                    },
+                    took: t.elapsed(),
+                });
+                let failed = r.is_err();
+                done.push((index, change.node, r, t.elapsed()));
+                if failed {
+                    break;
+                }
+            }
+            done
+        });
+        let mut first_failure = None;
+        for (index, node, r, took) in futures::future::join_all(runs).await.into_iter().flatten() {
+            if let (Err(f), None) = (&r, &first_failure) {
+                first_failure = Some((index, node, f.clone()));
+            }
+            done.push((index, r, took));
+        }
+        if first_failure.is_some() {
+            return (done, first_failure);
+        }
+    }
+    (done, None)
+}
+
+/// The progress of stages that run at the same time: the monitor names a step by the stage
+/// it last heard of starting, so a stage's step is preceded by its stage again when another
+/// stage spoke in between.
+struct Tagged<'p> {
+    inner: &'p dyn Reporter,
+    /// The stage the monitor heard of last, and how many changes it has.
+    last: std::sync::Mutex<Option<(Stage, usize)>>,
+}
+
+impl<'p> Tagged<'p> {
+    fn new(inner: &'p dyn Reporter) -> Self {
+        Tagged {
+            inner,
+            last: std::sync::Mutex::new(None),
+        }
+    }
+    fn for_stage(&self, stage: Stage) -> StageProgress<'_, 'p> {
+        StageProgress {
+            tagged: self,
+            stage,
+            changes: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+}
+
+/// One stage's progress through `Tagged`.
+struct StageProgress<'t, 'p> {
+    tagged: &'t Tagged<'p>,
+    stage: Stage,
+    changes: std::sync::atomic::AtomicUsize,
+}
+
+impl Reporter for StageProgress<'_, '_> {
+    fn event(&self, e: Event<'_>) {
+        use std::sync::atomic::Ordering;
+        let mut last = match self.tagged.last.lock() {
+            Ok(l) => l,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match e {
+            Event::StageStarted { changes, .. } => {
+                self.changes.store(changes, Ordering::Relaxed);
+                *last = Some((self.stage, changes));
+            }
+            Event::StepStarted { .. } | Event::StepFinished { .. }
+                if last.map(|l| l.0) != Some(self.stage) =>
+            {
+                let changes = self.changes.load(Ordering::Relaxed);
+                self.tagged.inner.event(Event::StageStarted {
+                    stage: self.stage.name(),
+                    changes,
+                });
+                *last = Some((self.stage, changes));
+            }
+            _ => {}
+        }
+        self.tagged.inner.event(e);
     }
 }
 
