@@ -12,7 +12,7 @@ LAB=tests/lab/lab.sh
 cargo build --release --quiet
 P=$PWD/target/release/pairctl
 
-exec 8> /run/pairctl-lab$(t=${PAIRLAB_ID:-0}; echo ${t#0}).lock
+exec 8> "/run/pairctl-lab$(t=${PAIRLAB_ID:-0}; echo "${t#0}").lock"
 flock 8
 # fd 8 must not reach the lab's nodes (their daemons would hold the lock forever): 8>&-.
 restore() { "$LAB" up > /tmp/pairctl-bench-deploy-restore.log 2>&1 8>&- || echo "warning: lab.sh up failed (see /tmp/pairctl-bench-deploy-restore.log)" >&2; }
@@ -40,6 +40,12 @@ for _ in $(seq "$RUNS"); do
 done
 re_med=$(printf '%s\n' "${re[@]}" | median)
 
+# The cold run's stages with their times (from its summary table; stages that do not depend
+# on each other overlap, so the times add up to more than the whole).
+echo "cold deploy, per stage (they overlap):"
+grep -E '^(ssh-trust|ingress|galera|gluster|witness|k3s|record|keepalived) +(changed|unchanged) ' \
+  /tmp/pairctl-bench-deploy-cold.log | sed 's/^/  /' || true
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-44s %10s %10s\n' "what" "measured" "target"
 printf '%-44s %8s ms %10s\n' "deploy, bare nodes to healthy (cold)" "$cold" ""
 printf '%-44s %8s ms %10s\n' "deploy re-run, nothing to change (median of $RUNS)" "$re_med" "<= 3000"

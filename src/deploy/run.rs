@@ -1,7 +1,8 @@
 //! The deploy runner: observe (the preflight, then every selected stage at once: one remote
 //! script per node and stage, all on the command's two connections), judge the preflight,
-//! plan every stage, then — confirmed — execute stage by stage, phase by phase, both nodes
-//! at once within a phase; a stage that follows a change is observed again before it acts.
+//! plan every stage, then — confirmed — execute each stage once the stages it waits for are
+//! done (`Stage::after`: independent stages at the same time), phase by phase, both nodes at
+//! once within a phase; a stage that starts after a change is observed again before it acts.
 //! Ends with the status machinery: the cluster must be healthy. Progress goes out as
 //! `render::progress::Event`s (stages, changes per node, notes).
 
