@@ -3,7 +3,8 @@
 
 use crate::config::Config;
 use crate::model::{judge, ClusterReport, Expectations};
-use crate::probe::collect::{gather, gather_with, Early, NodeLink};
+use crate::probe::collect::{gather, gather_with, NodeLink};
+use crate::probe::ServiceFacts;
 use crate::transport::https::HttpsClient;
 use crate::transport::Deadline;
 use std::time::Instant;
@@ -32,16 +33,17 @@ pub async fn report(
     judge_pair(cfg, &facts, started)
 }
 
-/// `report`, with what was asked before the connections were up (see `collect::Early`).
-pub async fn report_with_early(
+/// `report`, with the services' answers asked before the connections were up (see
+/// `collect::gather_with`).
+pub async fn report_with_services(
     cfg: &Config,
     links: &[NodeLink],
     https: &HttpsClient,
-    early: Early,
+    services: Option<Vec<ServiceFacts>>,
     deadline: Deadline,
     started: Instant,
 ) -> ClusterReport {
-    let facts = gather_with(cfg, links, https, early, deadline).await;
+    let facts = gather_with(cfg, links, https, services, deadline).await;
     judge_pair(cfg, &facts, started)
 }
 
@@ -68,45 +70,7 @@ pub async fn report_with_witness(
     deadline: Deadline,
     started: Instant,
 ) -> ClusterReport {
-    witness_round(cfg, links, https, Early::default(), deadline, started).await
-}
-
-/// A command's first round: the connections, and beside them what needs none (the services
-/// through a directly reached ingress, each node's Galera over direct SQL), then
-/// `report_with_witness` on them. A cold `status` so pays the SSH handshakes once, not
-/// before every other question.
-pub async fn connect_and_report(
-    cfg: &Config,
-    https: &HttpsClient,
-    deadline: Deadline,
-    started: Instant,
-) -> (Vec<NodeLink>, ClusterReport) {
-    let services = async {
-        if crate::probe::collect::ingress_direct(cfg) {
-            Some(crate::probe::collect::services(cfg, https, deadline).await)
-        } else {
-            None
-        }
-    };
-    let (links, services, galeras) = tokio::join!(
-        crate::probe::collect::connect_all(cfg, deadline),
-        services,
-        crate::probe::collect::galeras_direct(cfg, deadline)
-    );
-    let early = Early { services, galeras };
-    let report = witness_round(cfg, &links, https, early, deadline, started).await;
-    (links, report)
-}
-
-async fn witness_round(
-    cfg: &Config,
-    links: &[NodeLink],
-    https: &HttpsClient,
-    early: Early,
-    deadline: Deadline,
-    started: Instant,
-) -> ClusterReport {
-    let round = gather_with(cfg, links, https, early, deadline);
+    let round = gather(cfg, links, https, deadline);
     let witness = crate::witness::gather(cfg, links, deadline);
     let (facts, witness) = tokio::join!(round, witness);
     let mut report = judge_pair(cfg, &facts, started);

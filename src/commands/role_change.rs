@@ -173,11 +173,7 @@ async fn act(
     started: Instant,
 ) -> Result<u8> {
     let (cfg, links, https) = (cfg, links, https);
-    let early = crate::probe::collect::Early {
-        services,
-        galeras: None,
-    };
-    let round = crate::round::report_with_early(cfg, links, https, early, look, started);
+    let round = crate::round::report_with_services(cfg, links, https, services, look, started);
     // A swap's trial restore of the standby's replica runs beside the round, on the node
     // whose role file says standby (the round then says whether that is the standby).
     let (report, trials) = match &kind {

@@ -4,7 +4,7 @@
 use super::Context;
 use crate::error::Result;
 use crate::model::ClusterReport;
-use crate::probe::collect::{refresh_links, NodeLink};
+use crate::probe::collect::{connect_all, refresh_links, NodeLink};
 use crate::render::Format;
 use crate::render::{self, diag, out};
 use crate::round::report_with_witness;
@@ -31,9 +31,9 @@ pub async fn run(ctx: &Context, watch: Option<Duration>) -> Result<u8> {
     let https = HttpsClient::new(&cfg)?;
     let started = ctx.started;
     let deadline = ctx.deadline();
-    let (mut links, first) =
-        crate::round::connect_and_report(&cfg, &https, deadline, started).await;
+    let mut links = connect_all(&cfg, deadline).await;
     warn_connect_problems(ctx, &links);
+    let first = report_with_witness(&cfg, &links, &https, deadline, started).await;
     let Some(interval) = watch else {
         print(ctx, &first, false);
         return Ok(first.verdict.exit_code());

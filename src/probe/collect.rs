@@ -91,7 +91,7 @@ pub async fn gather(
     https: &HttpsClient,
     deadline: Deadline,
 ) -> ClusterFacts {
-    gather_with(cfg, links, https, Early::default(), deadline).await
+    gather_with(cfg, links, https, None, deadline).await
 }
 
 /// Whether the ingress is reached directly (not through the nodes' SSH connections): then
@@ -116,49 +116,22 @@ pub async fn services(cfg: &Config, https: &HttpsClient, deadline: Deadline) -> 
     .await
 }
 
-/// What a round may have in hand before the connections are up (asked beside the connect:
-/// neither needs them): the services' answers (failover, which cannot wait for a dead VIP
-/// holder twice; status) and each node's Galera (status).
-#[derive(Default)]
-pub struct Early {
-    pub services: Option<Vec<ServiceFacts>>,
-    pub galeras: Option<Vec<Probe<galera::GaleraFacts>>>,
-}
-
-/// `gather`, with what `early` holds already in hand.
+/// `gather`, with the services' answers already in hand when `services` is given (asked at
+/// connect time by a command that cannot wait for a dead VIP holder twice: failover).
 pub async fn gather_with(
     cfg: &Config,
     links: &[NodeLink],
     https: &HttpsClient,
-    early: Early,
+    services: Option<Vec<ServiceFacts>>,
     deadline: Deadline,
 ) -> ClusterFacts {
     https.route_via(links.iter().filter_map(|l| l.session().cloned()).collect());
     let password = cfg.galera.password.as_ref().map(|p| p.expose().to_string());
-    let given = early.galeras;
-    let galeras = async {
-        match given {
-            // In the links' order (both come from the config's nodes); a silent node's early
-            // answer is not used, as it would not have been asked.
-            Some(given) if given.len() == links.len() => links
-                .iter()
-                .zip(given)
-                .map(|(link, g)| match silent(link) {
-                    Some(e) => Err(e),
-                    None => g,
-                })
-                .collect(),
-            _ => {
-                join_all(
-                    links
-                        .iter()
-                        .map(|link| gather_galera(cfg, link, password.clone(), deadline)),
-                )
-                .await
-            }
-        }
-    };
-    let services = early.services;
+    let galeras = join_all(
+        links
+            .iter()
+            .map(|link| gather_galera(cfg, link, password.clone(), deadline)),
+    );
     let services = async {
         match services {
             Some(given) => given,
@@ -517,83 +490,39 @@ async fn gather_galera(
     password: Option<String>,
     deadline: Deadline,
 ) -> Probe<galera::GaleraFacts> {
-    if let Some(silent) = silent(link) {
-        return Err(silent);
+    // A node that did not answer TCP would make the SQL connection wait as long.
+    if let Err(e) = &link.session {
+        if e.silent {
+            return Err(ProbeError::not_asked(format!("not asked: {}", e.message)));
+        }
     }
+    let mut sql_target = SqlTarget {
+        name: link.node.name.clone(),
+        address: link.node.address,
+        port: cfg.galera.port,
+        user: cfg.galera.user.clone(),
+        tls: cfg.galera.tls.clone(),
+        via: None,
+    };
     // Through a jump host (or with ssh.tunnel) the SQL rides the node's SSH connection to its
     // own MariaDB: without that connection there is no way to it.
-    let via = if crate::transport::ssh_config::tunnels(&cfg.ssh, &link.node) {
+    if crate::transport::ssh_config::tunnels(&cfg.ssh, &link.node) {
         let Ok(session) = &link.session else {
             return Err(ProbeError::not_asked(
                 "not asked: MariaDB is reached through the node's SSH connection, which failed",
             ));
         };
-        Some(session.forward("127.0.0.1", cfg.galera.port).await?)
-    } else {
-        None
-    };
-    galera_query(cfg, &link.node, via, password.as_deref(), deadline).await
-}
-
-/// A node that did not answer TCP would make the SQL connection wait as long: its Galera is
-/// not asked (or its early answer not used), and this says why.
-fn silent(link: &NodeLink) -> Option<ProbeError> {
-    match &link.session {
-        Err(e) if e.silent => Some(ProbeError::not_asked(format!("not asked: {}", e.message))),
-        _ => None,
+        sql_target.via = Some(session.forward("127.0.0.1", cfg.galera.port).await?);
     }
-}
-
-/// The node's wsrep status over SQL, straight to it or through `via`.
-async fn galera_query(
-    cfg: &Config,
-    node: &Node,
-    via: Option<SocketAddr>,
-    password: Option<&str>,
-    deadline: Deadline,
-) -> Probe<galera::GaleraFacts> {
-    let sql_target = SqlTarget {
-        name: node.name.clone(),
-        address: node.address,
-        port: cfg.galera.port,
-        user: cfg.galera.user.clone(),
-        tls: cfg.galera.tls.clone(),
-        via,
-    };
     let rows = query_pairs(
         &sql_target,
-        password,
+        password.as_deref(),
         "SHOW GLOBAL STATUS LIKE 'wsrep%'",
         // A powered-off node drops the SYN: bound the connect like SSH's.
         deadline.cap(cfg.ssh.connect_timeout),
     )
     .await?;
     Ok(galera::parse_wsrep_rows(&rows)?)
-}
-
-/// Each node's Galera asked straight over SQL, without its SSH connection, where no node's
-/// SQL rides one (None otherwise): a command's first round starts them beside the connect.
-pub async fn galeras_direct(
-    cfg: &Config,
-    deadline: Deadline,
-) -> Option<Vec<Probe<galera::GaleraFacts>>> {
-    if cfg
-        .nodes
-        .iter()
-        .any(|n| crate::transport::ssh_config::tunnels(&cfg.ssh, n))
-    {
-        return None;
-    }
-    let password = cfg.galera.password.as_ref().map(|p| p.expose().to_string());
-    let password = password.as_deref();
-    Some(
-        join_all(
-            cfg.nodes
-                .iter()
-                .map(|n| galera_query(cfg, n, None, password, deadline)),
-        )
-        .await,
-    )
 }
 
 /// Phase one on a node: the basics command, with the node's own Gluster report appended,
