@@ -118,13 +118,19 @@ witness_gluster_create() {
     poll 30 "gluster: glusterd active on $WITNESS" unit_active "$WITNESS" glusterd
     poll 30 "gluster peer probe of $WITNESS" node_exec n1 "gluster --mode=script peer probe $WITNESS"
     poll 30 "gluster: $WITNESS sees its peers connected" witness_gluster_peers
+    # glusterd's volume create stages on every peer, each of which must see the others
+    # connected ("Staging failed on n2. Error: Host w not connected" otherwise).
+    poll 30 "gluster: n1 sees both peers connected" gluster_peers_connected n1 2
+    poll 30 "gluster: n2 sees both peers connected" gluster_peers_connected n2 2
     node_exec n1 "gluster --mode=script volume create $VOLUME replica 3 arbiter 1 n1:/srv/bricks/$VOLUME n2:/srv/bricks/$VOLUME $WITNESS:/srv/bricks/$VOLUME force" > /dev/null ||
         die "gluster volume create (replica 3 arbiter 1) failed"
     # The clients (the mounts, heal info) give up on a dead brick in 5 s, not 42.
     node_exec n1 "gluster --mode=script volume set $VOLUME network.ping-timeout 5" > /dev/null ||
         die "gluster volume set $VOLUME network.ping-timeout failed"
 }
-witness_gluster_peers() { [ "$(node_exec "$WITNESS" "gluster --mode=script peer status" 2> /dev/null | grep -c 'Peer in Cluster (Connected)')" = 2 ]; }
+witness_gluster_peers() { gluster_peers_connected "$WITNESS" 2; }
+# gluster_peers_connected NODE COUNT: NODE sees COUNT peers in the cluster and connected.
+gluster_peers_connected() { [ "$(node_exec "$1" "gluster --mode=script peer status" 2> /dev/null | grep -c 'Peer in Cluster (Connected)')" = "$2" ]; }
 
 # Part of the lab's health with the witness: w up, garbd a member (size 3 is checked with the
 # nodes), its peers connected in Gluster.
