@@ -659,7 +659,7 @@ impl<'a> Deploy<'a> {
                 sessions: &self.sessions,
                 env: &env,
                 deadline: self.deadline,
-                progress: &Tagged::new(progress),
+                progress,
             };
             schedule(&selected, &self.plans, &work).await
         };
@@ -731,11 +731,7 @@ impl<'a> Deploy<'a> {
                 }
             }
             st.elapsed_ms = took.as_millis() as u64;
-            st.state = match (&failure, plan.is_empty()) {
-                (Some(_), _) => StageState::Failed,
-                (None, true) => StageState::Unchanged,
-                (None, false) => StageState::Changed,
-            };
+            st.state = ended(failure.is_some(), &plan);
         }
         failure.map(|f| match f {
             StageFailure::Check(node, f) => (stage, Some(node), "check the node".to_string(), f),
@@ -867,7 +863,7 @@ struct StageWork<'w> {
     sessions: &'w [Arc<SshSession>],
     env: &'w Env<'w>,
     deadline: Deadline,
-    progress: &'w Tagged<'w>,
+    progress: &'w dyn Reporter,
 }
 
 /// Why a stage stopped.
@@ -935,7 +931,7 @@ async fn schedule(
 /// One stage: observed again when `plan` is None, then its changes, phase by phase.
 async fn run_stage(stage: Stage, plan: Option<&StagePlan>, work: &StageWork<'_>) -> StageRun {
     let started = Instant::now();
-    let progress = work.progress.for_stage(stage);
+    let progress = work.progress;
     let mut run = StageRun {
         stage,
         replanned: None,
@@ -961,20 +957,25 @@ async fn run_stage(stage: Stage, plan: Option<&StagePlan>, work: &StageWork<'_>)
         stage: stage.name(),
         changes: plan.changes.len(),
     });
-    let (done, failure) = act(work, &plan, &progress).await;
+    let (done, failure) = act(work, stage, &plan).await;
     run.done = done;
     run.failure = failure.map(|(index, node, f)| StageFailure::Change(index, node, f));
     run.took = started.elapsed();
     progress.event(Event::StageFinished {
         stage: stage.name(),
-        state: match (&run.failure, plan.is_empty()) {
-            (Some(_), _) => StageState::Failed.as_str(),
-            (None, true) => StageState::Unchanged.as_str(),
-            (None, false) => StageState::Changed.as_str(),
-        },
+        state: ended(run.failure.is_some(), &plan).as_str(),
         took: run.took,
     });
     run
+}
+
+/// How a stage that ran ended: failed, or changed what its plan held (unchanged when empty).
+fn ended(failed: bool, plan: &StagePlan) -> StageState {
+    match (failed, plan.is_empty()) {
+        (true, _) => StageState::Failed,
+        (false, true) => StageState::Unchanged,
+        (false, false) => StageState::Changed,
+    }
 }
 
 /// A stage's check on its hosts again, and the plan from what it saw.
@@ -1000,9 +1001,12 @@ type Acted = (
 );
 
 /// Executes one stage's plan, phase by phase; both nodes at once within a phase, each node's
-/// changes in order. Stops after the phase in which a change failed.
-async fn act(work: &StageWork<'_>, plan: &StagePlan, progress: &dyn Reporter) -> Acted {
-    let (sessions, cfg, deadline) = (work.sessions, work.cfg, work.deadline);
+/// changes in order. Stops after the phase in which a change failed. Each step's progress
+/// names its stage (others may run at the same time).
+async fn act(work: &StageWork<'_>, stage: Stage, plan: &StagePlan) -> Acted {
+    let (sessions, cfg, deadline, progress) =
+        (work.sessions, work.cfg, work.deadline, work.progress);
+    let stage = Some(stage.name());
     let mut done = Vec::new();
     for phase in plan.phases() {
         let per_node: Vec<Vec<(usize, &Change)>> = (0..sessions.len())
@@ -1019,12 +1023,14 @@ async fn act(work: &StageWork<'_>, plan: &StagePlan, progress: &dyn Reporter) ->
             for (index, change) in changes {
                 let node = &super::host(cfg, change.node).name;
                 progress.event(Event::StepStarted {
+                    stage,
                     node,
                     step: &change.summary,
                 });
                 let t = Instant::now();
                 let r = exec::apply(sessions, change, deadline).await;
                 progress.event(Event::StepFinished {
+                    stage,
                     node,
                     step: &change.summary,
                     ok: r.is_ok(),
@@ -1054,66 +1060,6 @@ async fn act(work: &StageWork<'_>, plan: &StagePlan, progress: &dyn Reporter) ->
         }
     }
     (done, None)
-}
-
-/// The progress of stages that run at the same time: the monitor names a step by the stage
-/// it last heard of starting, so a stage's step is preceded by its stage again when another
-/// stage spoke in between.
-struct Tagged<'p> {
-    inner: &'p dyn Reporter,
-    /// The stage the monitor heard of last, and how many changes it has.
-    last: std::sync::Mutex<Option<(Stage, usize)>>,
-}
-
-impl<'p> Tagged<'p> {
-    fn new(inner: &'p dyn Reporter) -> Self {
-        Tagged {
-            inner,
-            last: std::sync::Mutex::new(None),
-        }
-    }
-    fn for_stage(&self, stage: Stage) -> StageProgress<'_, 'p> {
-        StageProgress {
-            tagged: self,
-            stage,
-            changes: std::sync::atomic::AtomicUsize::new(0),
-        }
-    }
-}
-
-/// One stage's progress through `Tagged`.
-struct StageProgress<'t, 'p> {
-    tagged: &'t Tagged<'p>,
-    stage: Stage,
-    changes: std::sync::atomic::AtomicUsize,
-}
-
-impl Reporter for StageProgress<'_, '_> {
-    fn event(&self, e: Event<'_>) {
-        use std::sync::atomic::Ordering;
-        let mut last = match self.tagged.last.lock() {
-            Ok(l) => l,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        match e {
-            Event::StageStarted { changes, .. } => {
-                self.changes.store(changes, Ordering::Relaxed);
-                *last = Some((self.stage, changes));
-            }
-            Event::StepStarted { .. } | Event::StepFinished { .. }
-                if last.map(|l| l.0) != Some(self.stage) =>
-            {
-                let changes = self.changes.load(Ordering::Relaxed);
-                self.tagged.inner.event(Event::StageStarted {
-                    stage: self.stage.name(),
-                    changes,
-                });
-                *last = Some((self.stage, changes));
-            }
-            _ => {}
-        }
-        self.tagged.inner.event(e);
-    }
 }
 
 fn summary_of(

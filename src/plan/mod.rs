@@ -264,8 +264,11 @@ impl<'a> Executor<'a> {
     ) -> Result<T, ProbeError> {
         let label = format!("{node}: {action}");
         self.interrupt.set_current(&label);
-        self.reporter
-            .event(Event::StepStarted { node, step: action });
+        self.reporter.event(Event::StepStarted {
+            stage: None,
+            node,
+            step: action,
+        });
         let (result, took) = timed(fut).await;
         self.finish(node, action, result, took)
     }
@@ -278,8 +281,11 @@ impl<'a> Executor<'a> {
         action: &str,
         (result, took): (actions::StepResult<T>, Duration),
     ) -> Result<T, ProbeError> {
-        self.reporter
-            .event(Event::StepStarted { node, step: action });
+        self.reporter.event(Event::StepStarted {
+            stage: None,
+            node,
+            step: action,
+        });
         self.finish(node, action, result, took)
     }
 
@@ -295,6 +301,7 @@ impl<'a> Executor<'a> {
             Err(e) => (false, e.message.clone()),
         };
         self.reporter.event(Event::StepFinished {
+            stage: None,
             node,
             step: action,
             ok,

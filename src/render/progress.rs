@@ -12,10 +12,16 @@ use std::time::{Duration, Instant};
 /// What a running command tells about its work. Borrowed: telling costs no copy.
 #[derive(Debug, Clone, Copy)]
 pub enum Event<'a> {
-    /// A step began on a node: a role change's step, a deploy change, a snapshot item.
-    StepStarted { node: &'a str, step: &'a str },
+    /// A step began on a node: a role change's step, a deploy change (with its `stage`:
+    /// deploy runs independent stages at the same time), a snapshot item.
+    StepStarted {
+        stage: Option<&'a str>,
+        node: &'a str,
+        step: &'a str,
+    },
     /// It ended; `detail` is its result or what went wrong.
     StepFinished {
+        stage: Option<&'a str>,
         node: &'a str,
         step: &'a str,
         ok: bool,
@@ -200,17 +206,22 @@ impl Monitor {
     /// Updates the bars; returns the line the event prints, if any.
     fn apply(&self, s: &mut State, e: Event<'_>) -> Option<String> {
         match e {
-            Event::StepStarted { node, step } => {
-                self.step_started(s, node, step);
+            Event::StepStarted { stage, node, step } => {
+                let stage = stage.unwrap_or(&s.stage).to_string();
+                self.step_started(s, &stage, node, step);
                 None
             }
             Event::StepFinished {
+                stage,
                 node,
                 step,
                 ok,
                 detail,
                 took,
-            } => self.step_finished(s, node, step, ok, detail, took),
+            } => {
+                let stage = stage.unwrap_or(&s.stage).to_string();
+                self.step_finished(s, &stage, node, step, ok, detail, took)
+            }
             Event::StepsPlanned { node, steps } => {
                 self.node(s, node).bar.inc_length(steps as u64);
                 None
@@ -248,14 +259,14 @@ impl Monitor {
         }
     }
 
-    fn step_started(&self, s: &mut State, node: &str, step: &str) {
+    fn step_started(&self, s: &mut State, stage: &str, node: &str, step: &str) {
         match self.layout {
             Layout::Steps if self.tty => {
                 s.spinner = Some(self.spinner(&format!("{node}: {step}")));
             }
             Layout::Steps => {}
             Layout::Stages => {
-                let text = format!("{}: {step}", s.stage);
+                let text = format!("{stage}: {step}");
                 self.node(s, node)
                     .bar
                     .set_message(sanitize::terminal(&text).into_owned());
@@ -268,9 +279,11 @@ impl Monitor {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn step_finished(
         &self,
         s: &mut State,
+        stage: &str,
         node: &str,
         step: &str,
         ok: bool,
@@ -299,7 +312,7 @@ impl Monitor {
                 } else {
                     String::new()
                 };
-                Some(self.stamped(&format!("{} {node}: {step} {mark}{took}", s.stage)))
+                Some(self.stamped(&format!("{stage} {node}: {step} {mark}{took}")))
             }
             Layout::Items => {
                 let n = self.node(s, node);
@@ -391,10 +404,12 @@ mod tests {
             &m,
             &[
                 Event::StepStarted {
+                    stage: None,
                     node: "n2",
                     step: "promote",
                 },
                 Event::StepFinished {
+                    stage: None,
                     node: "n2",
                     step: "promote",
                     ok: true,
@@ -402,6 +417,7 @@ mod tests {
                     took: Duration::from_millis(35),
                 },
                 Event::StepFinished {
+                    stage: None,
                     node: "n1",
                     step: "demote",
                     ok: false,
@@ -420,6 +436,34 @@ mod tests {
     }
 
     #[test]
+    fn a_step_is_named_by_its_own_stage_while_another_runs() {
+        let m = monitor(Layout::Stages).with_nodes(&["n1".into(), "n2".into()], 2);
+        let done = |stage, step| Event::StepFinished {
+            stage: Some(stage),
+            node: "n1",
+            step,
+            ok: true,
+            detail: "",
+            took: Duration::from_millis(20),
+        };
+        let started = |stage| Event::StageStarted { stage, changes: 1 };
+        let got = lines(
+            &m,
+            &[
+                started("galera"),
+                started("gluster"),
+                done("galera", "write a.cnf"),
+                done("gluster", "create volume"),
+            ],
+        );
+        let unstamped: Vec<&str> = got.iter().map(|l| &l[l.find(']').unwrap() + 2..]).collect();
+        assert_eq!(
+            unstamped,
+            ["galera n1: write a.cnf ok", "gluster n1: create volume ok"]
+        );
+    }
+
+    #[test]
     fn stages_print_changes_and_stages_stamped_from_the_start() {
         let m = monitor(Layout::Stages).with_nodes(&["n1".into(), "n2".into()], 2);
         let got = lines(
@@ -431,10 +475,12 @@ mod tests {
                     changes: 2,
                 },
                 Event::StepStarted {
+                    stage: None,
                     node: "n2",
                     step: "restart mariadb",
                 },
                 Event::StepFinished {
+                    stage: None,
                     node: "n2",
                     step: "restart mariadb",
                     ok: true,
@@ -442,6 +488,7 @@ mod tests {
                     took: Duration::from_millis(9400),
                 },
                 Event::StepFinished {
+                    stage: None,
                     node: "n1",
                     step: "write a.cnf",
                     ok: false,
@@ -479,6 +526,7 @@ mod tests {
     fn items_count_per_node_and_print_one_line_when_it_is_done() {
         let m = monitor(Layout::Items);
         let item = |node, ok| Event::StepFinished {
+            stage: None,
             node,
             step: "x",
             ok,
@@ -497,6 +545,7 @@ mod tests {
                     steps: 3,
                 },
                 Event::StepStarted {
+                    stage: None,
                     node: "n1",
                     step: "n1/journal/all",
                 },

@@ -494,7 +494,11 @@ impl Run {
             let error = "not started: the command's deadline was reached";
             return Ok((not_collected(node, spec, error, true), None));
         }
-        progress.event(Event::StepStarted { node, step: &path });
+        progress.event(Event::StepStarted {
+            stage: None,
+            node,
+            step: &path,
+        });
         let mut sink = self.item_sink(node, &spec, progress);
         let command = remote_command(&spec, limit);
         let result =
@@ -508,6 +512,7 @@ impl Run {
             .map_err(|e| BundleError(format!("cannot spool {path}: {e}")))?
             .map_err(io_error(&format!("cannot spool {path}")))?;
         progress.event(Event::StepFinished {
+            stage: None,
             node,
             step: &path,
             ok: error.is_none(),
