@@ -262,6 +262,12 @@ pub async fn listen_for_ctrl_c(
     }
 }
 
+/// Trial restores run ahead: (node, its output).
+type Trials = Vec<(
+    String,
+    std::result::Result<String, crate::transport::ProbeError>,
+)>;
+
 /// Printed instead of a trial restore by a node whose role file does not say standby.
 const NOT_STANDBY: &str = "@@pairctl-not-standby";
 
@@ -271,10 +277,7 @@ async fn early_trials(
     cfg: &crate::config::Config,
     links: &[crate::probe::collect::NodeLink],
     deadline: Deadline,
-) -> Vec<(
-    String,
-    std::result::Result<String, crate::transport::ProbeError>,
-)> {
+) -> Trials {
     let command = format!(
         "r=; read -r r < {} 2>/dev/null; [ \"$r\" = standby ] || {{ echo {NOT_STANDBY}; exit 0; }}; {}",
         crate::probe::node::ROLE_FILE,
@@ -307,10 +310,7 @@ async fn with_restore_trial(
     cfg: &crate::config::Config,
     links: &[crate::probe::collect::NodeLink],
     mut report: crate::model::ClusterReport,
-    trials: Vec<(
-        String,
-        std::result::Result<String, crate::transport::ProbeError>,
-    )>,
+    trials: Trials,
     deadline: Deadline,
 ) -> crate::model::ClusterReport {
     use crate::probe::litestream;

@@ -182,6 +182,17 @@ pub async fn connect(cfg: &Config, https: &HttpsClient, deadline: Deadline) -> C
     }
 }
 
+/// Returns once the sightings satisfy `seen`; never, should the sender go first (the
+/// connect's other work ends the wait then).
+async fn until(
+    heard: &mut tokio::sync::watch::Receiver<Sightings>,
+    seen: impl FnMut(&Sightings) -> bool,
+) {
+    if heard.wait_for(seen).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
 /// How long the services through the VIP are still waited for once a node is down to every
 /// side: a live ingress answers within milliseconds, a dead VIP holder never (its requests
 /// would wait out the HTTPS connect timeout, 3 s, before the failover could go on).
@@ -198,18 +209,14 @@ async fn services_unless_down(
     with_witness: bool,
 ) -> Vec<crate::probe::ServiceFacts> {
     let down = async {
-        let node = loop {
-            let down = cfg
-                .nodes
+        let first_down = |s: &Sightings| {
+            cfg.nodes
                 .iter()
-                .find(|n| heard.borrow().down(&n.name, with_witness));
-            if let Some(n) = down {
-                break n.name.clone();
-            }
-            if heard.changed().await.is_err() {
-                std::future::pending::<()>().await;
-            }
+                .find(|n| s.down(&n.name, with_witness))
+                .map(|n| n.name.clone())
         };
+        until(&mut heard, |s| first_down(s).is_some()).await;
+        let node = first_down(&heard.borrow()).unwrap_or_default();
         tokio::time::sleep(SERVICES_GRACE).await;
         node
     };
@@ -266,11 +273,7 @@ async fn own_link(
             _ => {}
         }
         tokio::time::sleep_until((started + SILENCE).into()).await;
-        while !heard.borrow().down(&node.name, with_witness) {
-            if heard.changed().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        }
+        until(&mut heard, |s| s.down(&node.name, with_witness)).await;
     };
     tokio::select! {
         link = connect => link,

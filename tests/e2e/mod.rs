@@ -134,7 +134,11 @@ impl Lab {
     }
 
     fn healthy_within(&self, limit: Duration) -> bool {
-        wait_until(limit, || self.pairctl(&["status", "-q"]).status.success())
+        wait_until(limit, || self.healthy())
+    }
+
+    fn healthy(&self) -> bool {
+        self.pairctl(&["status", "-q"]).status.success()
     }
 
     /// Injects a fault; it is healed (and health awaited) when the guard drops.
@@ -171,7 +175,7 @@ impl Drop for Fault<'_> {
         // the wait ends on health or on a fence, whichever comes.
         if !std::thread::panicking() {
             let settled = wait_until(Duration::from_secs(120), || {
-                self.lab.pairctl(&["status", "-q"]).status.success() || !fenced().is_empty()
+                self.lab.healthy() || !fenced().is_empty()
             });
             if !settled {
                 self.lab.not_healthy();
