@@ -682,6 +682,63 @@ pub async fn state_restored(s: &impl Exec, deadline: Deadline) -> StepResult<()>
     Ok(((), parse_restore_record(&text)?.summary()))
 }
 
+/// On the new active, as soon as its litestream answers: a sync now (`litestream sync -wait`,
+/// over the daemon's control socket), so that the standby's new replica starts at once
+/// rather than at the daemon's first sync interval (its first snapshot is what the
+/// replication check waits for). Until the daemon listens, asked again every `POLL`.
+pub async fn sync_replica(s: &impl Exec, db_path: &str, deadline: Deadline) -> StepResult<()> {
+    let cmd = format!(
+        "litestream sync -json -wait -timeout 5 {} 2>&1",
+        crate::probe::node::shell_quote(db_path)
+    );
+    let last = std::cell::RefCell::new(String::from("no answer"));
+    let limit = deadline.cap(Duration::from_secs(15));
+    let hit = poll(limit, POLL, || {
+        let (cmd, last) = (&cmd, &last);
+        async move {
+            let answer = match s.exec(cmd, deadline.cap(Duration::from_secs(7))).await {
+                Ok(out) if out.success() => parse_sync(&out.stdout_str()),
+                Ok(out) => Err(crate::probe::litestream::clip(&format!(
+                    "{}\n{}",
+                    out.stdout_str(),
+                    out.stderr_str()
+                ))),
+                Err(e) => Err(e.to_string()),
+            };
+            answer.map_err(|e| *last.borrow_mut() = e).ok()
+        }
+    })
+    .await;
+    match hit {
+        Some((txid, replica, ms)) => Ok((
+            (),
+            format!("litestream synced txid {txid:x} to the replica (at {replica:x}) in {ms} ms"),
+        )),
+        None => Err(ProbeError::timed_out(format!(
+            "litestream sync did not succeed: {}",
+            last.into_inner()
+        ))),
+    }
+}
+
+/// `litestream sync -json`'s answer: the database's txid, the replica's, the time it took.
+fn parse_sync(text: &str) -> Result<(u64, u64, u64), String> {
+    #[derive(serde::Deserialize)]
+    struct Synced {
+        txid: u64,
+        replica_txid: u64,
+        #[serde(default)]
+        duration_ms: u64,
+    }
+    let s: Synced = serde_json::from_str(text.trim()).map_err(|_| {
+        format!(
+            "not litestream sync's JSON answer: {}",
+            crate::probe::litestream::clip(text)
+        )
+    })?;
+    Ok((s.txid, s.replica_txid, s.duration_ms))
+}
+
 /// On the new active: k3s running (its state restored from the replica first), then every
 /// service Ready through the VIP.
 pub async fn start_services(
@@ -721,6 +778,55 @@ mod tests {
             epoch: Some(9),
             reason: "failover to n2 by ops; with a\nnewline".into(),
         }
+    }
+
+    #[tokio::test]
+    async fn the_replica_sync_says_where_both_stand_and_a_failure_says_why() {
+        let synced = FakeNode::new("n2").answer(
+            "litestream sync -json -wait",
+            "{\n  \"db_path\": \"/db/state.db\",\n  \"txid\": 130,\n  \"replica_txid\": 130,\n  \"duration_ms\": 11\n}\n",
+        );
+        let deadline = Deadline::after(Duration::from_secs(5));
+        let ((), said) = sync_replica(&synced, "/db/state.db", deadline)
+            .await
+            .unwrap();
+        assert_eq!(
+            said,
+            "litestream synced txid 82 to the replica (at 82) in 11 ms"
+        );
+        assert!(synced.commands()[0].ends_with("/db/state.db 2>&1"));
+        // Not listening (yet, or at all): asked again until the deadline, then the last reason,
+        // clean of the node's control characters.
+        let down = FakeNode::new("n2").exits(
+            "litestream sync",
+            1,
+            "Error: failed to connect to control socket: dial unix /var/run/litestream.sock: \x1b[2Jno such file",
+        );
+        let e = sync_replica(
+            &down,
+            "/db/state.db",
+            Deadline::after(Duration::from_millis(350)),
+        )
+        .await
+        .unwrap_err();
+        assert!(down.commands().len() >= 2, "{:?}", down.commands());
+        assert_eq!(
+            e.to_string(),
+            "litestream sync did not succeed: failed to connect to control socket: dial unix /var/run/litestream.sock: [2Jno such file"
+        );
+        let garbled = FakeNode::new("n2").answer("litestream sync", "txid: 130\n");
+        let e = sync_replica(
+            &garbled,
+            "/db/state.db",
+            Deadline::after(Duration::from_millis(150)),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("not litestream sync's JSON answer: txid: 130"),
+            "{e}"
+        );
     }
 
     #[tokio::test]

@@ -171,6 +171,10 @@ pub fn prepare(
             (s, format!("record epoch {epoch} in the cluster's database")),
             (s, "wait until k3s is running".to_string()),
             (
+                s,
+                "start the replica on the standby (litestream sync)".to_string(),
+            ),
+            (
                 "cluster",
                 format!(
                     "wait until {} services are Ready via the VIP",
@@ -313,8 +317,10 @@ async fn act(
     let mut problems = released(p, old, deadline, ex).await;
     // The votes and the epoch row are written while k3s starts and the services come up
     // (nothing there waits on them): their steps are recorded once both are done.
-    let (records, started) = tokio::join!(
+    // So is the first sync of the new replica, as soon as litestream runs there.
+    let (records, synced, started) = tokio::join!(
         settle(p, old, new, deadline),
+        super::timed(actions::sync_replica(new, &cfg.k3s.state_path, deadline)),
         actions::start_services(ex, to, new, cfg, https, deadline)
     );
     let (votes, epoch) = records;
@@ -323,6 +329,9 @@ async fn act(
     }
     if let Err(e) = ex.record(to, "record the epoch", epoch) {
         problems.push(format!("epoch row: {e}"));
+    }
+    if let Err(e) = ex.record(to, "start the replica", synced) {
+        problems.push(format!("replica: {e}"));
     }
     if let Err(e) = started {
         problems.push(e.to_string());

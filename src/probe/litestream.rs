@@ -85,7 +85,9 @@ END {{ if (last != \"\") print substr(last, 1, 512); print rc }}'; fi",
     )
 }
 
-fn clip(s: &str) -> String {
+/// litestream's last meaningful line (its `Error: ` prefix and log lines dropped), clipped and
+/// without control characters: how its failures are shown.
+pub fn clip(s: &str) -> String {
     let line = s
         .lines()
         .map(str::trim)
