@@ -50,27 +50,35 @@ pub async fn run(ctx: &Context, kind: Kind, dry_run: bool) -> Result<u8> {
     };
     tracing::debug!("connected, the looks taken");
     super::status::warn_connect_problems(ctx, &links);
-    // One role change at a time, cluster-wide: taken before anything is looked at or done.
-    let lock = if dry_run {
-        None
-    } else {
+    // One role change at a time, cluster-wide: nothing is done before the lock is taken. The
+    // cluster is looked at while it is being taken (the round only reads; a refusal discards
+    // what it saw, and a holder that still acts keeps the lock until its own verify is done).
+    let taking = async {
+        if dry_run {
+            return Ok(None);
+        }
         let (what, force) = match &kind {
             Kind::Swap { force } => ("swap", force.iter().any(|f| f == "lock")),
             Kind::Failover { force } => ("failover", *force),
         };
-        match take_lock(ctx, &links, what, force, timeout).await {
-            Ok(l) => l,
-            Err(detail) => {
-                let op = refused(&cfg, what, detail.to_string());
-                print(ctx, &op);
-                return Ok(op.outcome.exit_code());
-            }
+        take_lock(ctx, &links, what, force, timeout)
+            .await
+            .map_err(|detail| refused(&cfg, what, detail.to_string()))
+    };
+    let (lock, seen) = tokio::join!(
+        taking,
+        look_at(&cfg, &links, &https, &kind, services, look, started)
+    );
+    let lock = match lock {
+        Ok(l) => l,
+        Err(op) => {
+            print(ctx, &op);
+            return Ok(op.outcome.exit_code());
         }
     };
     tracing::debug!("cluster lock taken");
-    let early = (&views, services);
     let code = act(
-        ctx, &cfg, &links, &https, kind, early, dry_run, deadline, look, started,
+        ctx, &cfg, &links, &https, kind, &views, seen, dry_run, deadline, look,
     )
     .await;
     if let Some(l) = lock {
@@ -159,6 +167,27 @@ fn refused(cfg: &crate::config::Config, kind: &'static str, detail: String) -> O
     }
 }
 
+/// The status round, and for a swap the trial restores beside it (see `early_trials`).
+async fn look_at(
+    cfg: &crate::config::Config,
+    links: &[crate::probe::collect::NodeLink],
+    https: &HttpsClient,
+    kind: &Kind,
+    services: Option<Vec<crate::probe::ServiceFacts>>,
+    look: Deadline,
+    started: Instant,
+) -> (crate::model::ClusterReport, Trials) {
+    let round = crate::round::report_with_services(cfg, links, https, services, look, started);
+    // A swap's trial restore of the standby's replica runs beside the round, on the node
+    // whose role file says standby (the round then says whether that is the standby).
+    let seen = match kind {
+        Kind::Swap { .. } => tokio::join!(round, early_trials(cfg, links, look)),
+        Kind::Failover { .. } => (round.await, Vec::new()),
+    };
+    tracing::debug!("status round done");
+    seen
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn act(
     ctx: &Context,
@@ -166,21 +195,13 @@ async fn act(
     links: &[crate::probe::collect::NodeLink],
     https: &HttpsClient,
     kind: Kind,
-    (views, services): (&failover::Looks, Option<Vec<crate::probe::ServiceFacts>>),
+    views: &failover::Looks,
+    (report, trials): (crate::model::ClusterReport, Trials),
     dry_run: bool,
     deadline: Deadline,
     look: Deadline,
-    started: Instant,
 ) -> Result<u8> {
     let (cfg, links, https) = (cfg, links, https);
-    let round = crate::round::report_with_services(cfg, links, https, services, look, started);
-    // A swap's trial restore of the standby's replica runs beside the round, on the node
-    // whose role file says standby (the round then says whether that is the standby).
-    let (report, trials) = match &kind {
-        Kind::Swap { .. } => tokio::join!(round, early_trials(cfg, links, look)),
-        Kind::Failover { .. } => (round.await, Vec::new()),
-    };
-    tracing::debug!("status round done");
     let reporter = Monitor::new(&ctx.style, Layout::Steps);
 
     let (op, situation) = match &kind {
