@@ -235,40 +235,49 @@ pub async fn stop_k3s(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
     Ok(((), "k3s.service stopping".into()))
 }
 
-/// Makes sure k3s runs (the notify script normally started it) and answers.
+/// Makes sure k3s runs (the notify script normally started it) and answers. The node itself
+/// waits for it (`systemctl is-active` every 50 ms in one session, not a session per look:
+/// the node that starts k3s is the one a look costs); after `K3S_GRACE` without it, pairctl
+/// starts k3s itself and waits again.
 pub async fn ensure_k3s(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
     let started = Instant::now();
-    let mut started_it = false;
-    let hit = poll(deadline.remaining(), POLL, || {
-        let first = !started_it;
-        started_it = true;
-        async move {
-            let state = s
-                .exec("systemctl is-active k3s", deadline.cap(CALL))
-                .await
-                .ok()?;
-            if state.stdout_str().trim() == "active" {
-                return Some(());
-            }
-            // Give the notify script its chance first; then start it ourselves.
-            if !first && started.elapsed() > Duration::from_secs(2) {
-                let _ = s.exec(START_K3S, deadline.cap(CALL)).await;
-            }
-            None
+    let wait = |within: Duration| {
+        crate::probe::node::in_bash(&format!(
+            "for ((i = 0; i < {}; i++)); do systemctl is-active --quiet k3s && exit 0; sleep 0.05; done; exit 1",
+            within.as_millis() / 50
+        ))
+    };
+    let mut within = K3S_GRACE;
+    loop {
+        let within_now = within.min(deadline.remaining());
+        let ran = s
+            .exec(&wait(within_now), deadline.cap(within_now + CALL))
+            .await;
+        if ran.as_ref().is_ok_and(|o| o.success()) {
+            return Ok((
+                (),
+                format!(
+                    "k3s active after {}",
+                    crate::format::human_duration(started.elapsed())
+                ),
+            ));
         }
-    })
-    .await;
-    match hit {
-        Some(()) => Ok((
-            (),
-            format!(
-                "k3s active after {}",
-                crate::format::human_duration(started.elapsed())
-            ),
-        )),
-        None => Err(ProbeError::timed_out("k3s.service did not become active")),
+        if deadline.remaining() <= POLL {
+            return Err(ProbeError::timed_out(match ran {
+                Err(e) => format!("k3s.service did not become active ({e})"),
+                Ok(_) => "k3s.service did not become active".to_string(),
+            }));
+        }
+        // (Never a busy loop, whatever the node answers.)
+        tokio::time::sleep(POLL).await;
+        // The notify script had its chance: start it ourselves.
+        let _ = s.exec(START_K3S, deadline.cap(CALL)).await;
+        within = Duration::from_secs(5);
     }
 }
+
+/// How long the notify script is given to start k3s before pairctl does.
+const K3S_GRACE: Duration = Duration::from_secs(2);
 
 /// Waits until every enabled service answers 200 through the VIP.
 pub async fn wait_services(
@@ -778,6 +787,34 @@ mod tests {
             epoch: Some(9),
             reason: "failover to n2 by ops; with a\nnewline".into(),
         }
+    }
+
+    #[tokio::test]
+    async fn k3s_is_waited_for_on_the_node_and_started_once_the_notify_script_had_its_chance() {
+        let running = FakeNode::new("n2").answer("systemctl is-active --quiet k3s", "");
+        let ((), said) = ensure_k3s(&running, Deadline::after(Duration::from_secs(5)))
+            .await
+            .unwrap();
+        assert!(said.starts_with("k3s active after"), "{said}");
+        assert_eq!(
+            running.commands().len(),
+            1,
+            "one session waits, not one per look"
+        );
+        assert!(running.commands()[0].contains("sleep 0.05"));
+        // Never active: started by pairctl after the grace, then the deadline says so.
+        let stuck = FakeNode::new("n2")
+            .exits("systemctl is-active --quiet k3s", 1, "")
+            .answer(START_K3S, "");
+        let e = ensure_k3s(&stuck, Deadline::after(Duration::from_millis(600)))
+            .await
+            .unwrap_err();
+        assert_eq!(e.to_string(), "k3s.service did not become active");
+        assert!(
+            stuck.commands().iter().any(|c| c == START_K3S),
+            "{:?}",
+            stuck.commands()
+        );
     }
 
     #[tokio::test]
