@@ -299,17 +299,32 @@ async fn early_trials(
     links: &[crate::probe::collect::NodeLink],
     deadline: Deadline,
 ) -> Trials {
-    let command = format!(
-        "r=; read -r r < {} 2>/dev/null; [ \"$r\" = standby ] || {{ echo {NOT_STANDBY}; exit 0; }}; {}",
-        crate::probe::node::ROLE_FILE,
-        crate::probe::litestream::restore_trial_command(&cfg.k3s.replica_path)
-    );
+    // The standby also opens its SSH master to the active, in the background: the hand-over
+    // waits through it for the old active's final sync (`k3s-state restore`), and a fresh
+    // OpenSSH handshake there is most of that wait.
+    let command = |l: &crate::probe::collect::NodeLink| {
+        let warm = cfg
+            .nodes
+            .iter()
+            .find(|n| n.name != l.node.name)
+            .map(|peer| {
+                let ssh =
+                    crate::probe::collect::peer_ssh_command(cfg, peer, cfg.ssh.connect_timeout);
+                format!("{{ {ssh}; }} < /dev/null > /dev/null 2>&1 & ")
+            })
+            .unwrap_or_default();
+        format!(
+            "r=; read -r r < {} 2>/dev/null; [ \"$r\" = standby ] || {{ echo {NOT_STANDBY}; exit 0; }}; {warm}{}",
+            crate::probe::node::ROLE_FILE,
+            crate::probe::litestream::restore_trial_command(&cfg.k3s.replica_path)
+        )
+    };
     let asked = links.iter().filter_map(|l| {
         let s = l.session()?;
-        let command = &command;
+        let command = command(l);
         Some(async move {
             let out = s
-                .exec(command, deadline.remaining())
+                .exec(&command, deadline.remaining())
                 .await
                 .map(|o| o.stdout_str());
             (l.node.name.clone(), out)

@@ -778,15 +778,7 @@ async fn peer_ssh(
             )
         })
         .unwrap_or_default();
-    let cmd = format!(
-        "{gate}mkdir -p /run/pairctl && ssh -o BatchMode=yes -o StrictHostKeyChecking=yes \
--o ConnectTimeout={} -o KexAlgorithms=curve25519-sha256 -o GSSAPIAuthentication=no \
--o ControlMaster=auto -o ControlPath=/run/pairctl/peer-ssh-%C -o ControlPersist=120 \
--o ServerAliveInterval=2 -o ServerAliveCountMax=1 {}@{} true",
-        limit.as_secs().max(1),
-        node::shell_quote(&cfg.ssh.user),
-        peer.address
-    );
+    let cmd = format!("{gate}{}", peer_ssh_command(cfg, peer, limit));
     let out = match s.exec(&cmd, limit).await {
         Ok(out) => out,
         Err(e) => return Some(Err(e)),
@@ -802,6 +794,21 @@ async fn peer_ssh(
             out.failure_summary()
         ))))
     }
+}
+
+/// The node's `ssh` to its peer as the peer check runs it: through the multiplexed master
+/// under /run/pairctl, which the hand-over's wait for the old active's final sync
+/// (`k3s-state restore`, its `on_peer`) goes through too.
+pub fn peer_ssh_command(cfg: &Config, peer: &Node, limit: Duration) -> String {
+    format!(
+        "mkdir -p /run/pairctl && ssh -o BatchMode=yes -o StrictHostKeyChecking=yes \
+-o ConnectTimeout={} -o KexAlgorithms=curve25519-sha256 -o GSSAPIAuthentication=no \
+-o ControlMaster=auto -o ControlPath=/run/pairctl/peer-ssh-%C -o ControlPersist=120 \
+-o ServerAliveInterval=2 -o ServerAliveCountMax=1 {}@{} true",
+        limit.as_secs().max(1),
+        node::shell_quote(&cfg.ssh.user),
+        peer.address
+    )
 }
 
 /// The peer SSH check's exit status on a node without the VIP (ssh itself exits with the
