@@ -285,6 +285,28 @@ pub fn systemctl(node: usize, phase: u8, summary: String, args: &str, limit: Dur
     )
 }
 
+/// `systemctl enable` of an installed unit (`now`: and start it), without the two steps that
+/// cost a second and change nothing the unit needs: the SysV sync (`systemd-sysv-install`,
+/// update-rc.d, for a unit that also has an /etc/init.d script: with a native unit systemd
+/// ignores the script, at boot too) and the daemon-reload (enabling only adds the
+/// `[Install]` symlinks, read at the next boot; `systemctl is-enabled` reads them at once).
+pub fn enable(node: usize, phase: u8, summary: String, unit: &str, now: bool) -> Change {
+    let args = format!(
+        "enable --no-reload{} {unit}",
+        if now { " --now" } else { "" }
+    );
+    Change::new(
+        node,
+        phase,
+        summary,
+        Action::Run {
+            shown: format!("systemctl {args}"),
+            script: format!("SYSTEMCTL_SKIP_SYSV=1 systemctl {args}\n"),
+            limit: Duration::from_secs(60),
+        },
+    )
+}
+
 /// The restarts and reloads that changed files ask for, for the units that run: a daemon
 /// reload first, then a restart (which makes a reload of the same unit moot), then reloads.
 pub fn effect_changes(

@@ -177,28 +177,34 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
 fn plan_daemon(env: &Env, i: usize, s: &Sections, plan: &mut StagePlan) -> Result<bool, Problem> {
     let cfg = env.cfg;
     let units = parse_units(s.get("units")?);
-    let unit = units.get("glusterd.service").cloned().unwrap_or_default();
-    let (summary, args) = match (unit.is_enabled(), unit.is_active()) {
-        (true, true) => (None, ""),
-        (false, true) => (
-            Some("enable glusterd (start at boot)"),
-            "enable glusterd.service",
-        ),
-        (true, false) => (Some("start glusterd"), "start glusterd.service"),
-        (false, false) => (
-            Some("enable and start glusterd"),
-            "enable --now glusterd.service",
-        ),
-    };
-    if let Some(summary) = summary {
-        plan.push(files::systemctl(
+    const GLUSTERD: &str = "glusterd.service";
+    let unit = units.get(GLUSTERD).cloned().unwrap_or_default();
+    let change = match (unit.is_enabled(), unit.is_active()) {
+        (true, true) => None,
+        (false, true) => Some(files::enable(
             i,
             0,
-            summary.into(),
-            args,
+            "enable glusterd (start at boot)".into(),
+            GLUSTERD,
+            false,
+        )),
+        (true, false) => Some(files::systemctl(
+            i,
+            0,
+            "start glusterd".into(),
+            "start glusterd.service",
             Duration::from_secs(60),
-        ));
-    }
+        )),
+        (false, false) => Some(files::enable(
+            i,
+            0,
+            "enable and start glusterd".into(),
+            GLUSTERD,
+            true,
+        )),
+    };
+    let starts = change.is_some() && !unit.is_active();
+    plan.extend(change);
     if s.get("bricks")?.trim() != "present" {
         plan.push(run(
             i,
@@ -212,7 +218,7 @@ fn plan_daemon(env: &Env, i: usize, s: &Sections, plan: &mut StagePlan) -> Resul
             10,
         ));
     }
-    Ok(summary.is_some() && !unit.is_active())
+    Ok(starts)
 }
 
 /// The peers a node's glusterd lists (none while it is down).

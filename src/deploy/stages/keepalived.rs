@@ -251,12 +251,12 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
         let units = parse_units(s.get("units")?);
         let k = units.get(KEEPALIVED).cloned().unwrap_or_default();
         if !k.is_enabled() {
-            plan.push(files::systemctl(
+            plan.push(files::enable(
                 i,
                 0,
                 "enable keepalived (start at boot)".into(),
-                "enable keepalived.service",
-                Duration::from_secs(30),
+                KEEPALIVED,
+                false,
             ));
         }
         active.push(k.is_active());
