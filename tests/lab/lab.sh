@@ -346,7 +346,7 @@ binlog_format = ROW
 default_storage_engine = InnoDB
 innodb_autoinc_lock_mode = 2
 innodb_buffer_pool_size = 64M
-innodb_log_file_size = 32M
+innodb_log_file_size = 16M
 performance_schema = OFF
 
 [galera]
