@@ -94,6 +94,19 @@ impl Stage {
         }
     }
 
+    /// The stages among `after` whose changes can alter what this stage's check reads: when
+    /// one of them changed something, this stage is observed again before it acts. A stage it
+    /// does not wait for cannot (it could have run beside it: see `after`). Galera waits for
+    /// the ingress only to act (MariaDB reads the certificate when it starts); its check reads
+    /// MariaDB's config, units and state and the role files, none of which the ingress touches,
+    /// so its first observation still holds (on bare nodes, a second costs a second or more).
+    pub fn observes_after(self) -> &'static [Stage] {
+        match self {
+            Stage::Galera => &[],
+            s => s.after(),
+        }
+    }
+
     pub fn parse(name: &str) -> Option<Stage> {
         Stage::ALL.into_iter().find(|s| s.name() == name)
     }
@@ -364,6 +377,14 @@ mod tests {
             }
         }
         assert!(Stage::Galera.after().contains(&Stage::Ingress));
+        for s in Stage::ALL {
+            for d in s.observes_after() {
+                assert!(
+                    s.after().contains(d),
+                    "{s:?} observes {d:?}, which it does not wait for"
+                );
+            }
+        }
         let last = Stage::Keepalived.after();
         assert_eq!(
             last.len(),

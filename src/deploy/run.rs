@@ -2,7 +2,8 @@
 //! script per node and stage, all on the command's two connections), judge the preflight,
 //! plan every stage, then — confirmed — execute each stage once the stages it waits for are
 //! done (`Stage::after`: independent stages at the same time), phase by phase, both nodes at
-//! once within a phase; a stage that starts after a change is observed again before it acts.
+//! once within a phase; a stage that starts after a change it reads (`Stage::observes_after`)
+//! is observed again before it acts.
 //! Ends with the status machinery: the cluster must be healthy. Progress goes out as
 //! `render::progress::Event`s (stages, changes per node, notes).
 
@@ -648,7 +649,8 @@ impl<'a> Deploy<'a> {
 
     /// Acts on the plan: every stage as soon as the stages it waits for (`Stage::after`) are
     /// done, those that do not depend on each other at the same time; then verifies. A stage
-    /// that starts after another changed something is observed again first. After a failure
+    /// that starts after one whose changes it reads (`Stage::observes_after`) changed
+    /// something is observed again first. After a failure
     /// no stage starts; those running finish (a change is never cut off halfway).
     pub async fn execute(mut self, progress: &dyn Reporter) -> DeployReport {
         let selected: Vec<Stage> = self.opts.acting_stages();
@@ -912,10 +914,13 @@ async fn schedule(
                         .all(|d| !selected.contains(d) || is_done(d))
                 })
                 .collect();
-            // What the first check saw still holds unless something changed since.
-            let stale = finished.iter().any(|r| !r.done.is_empty());
             for stage in ready {
                 waiting.retain(|s| *s != stage);
+                // What the first check saw still holds unless a stage whose changes it reads
+                // changed something since.
+                let stale = finished
+                    .iter()
+                    .any(|r| !r.done.is_empty() && stage.observes_after().contains(&r.stage));
                 let plan = if stale { None } else { plans.get(&stage) };
                 running.push(run_stage(stage, plan, work));
             }
