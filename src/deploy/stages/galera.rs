@@ -196,9 +196,14 @@ fn safe_to_bootstrap(s: &Sections) -> Result<Option<bool>, Problem> {
 }
 
 /// `galera-start.sh`: start mariadb as `how` says (`bootstrap`, `join`, `restart`) and wait
-/// until it is in the cluster.
-fn start_script(how: &str) -> String {
-    remote::with_params(include_str!("../scripts/galera-start.sh"), &[("HOW", how)])
+/// until it is in the cluster; a `join` with a `donor` address first waits until the donor's
+/// Galera port accepts connections (it is being bootstrapped at the same time).
+fn start_script(how: &str, donor: Option<std::net::IpAddr>) -> String {
+    let donor = donor.map(|a| a.to_string()).unwrap_or_default();
+    remote::with_params(
+        include_str!("../scripts/galera-start.sh"),
+        &[("HOW", how), ("DONOR", &donor)],
+    )
 }
 
 /// `galera-sql.sh`: `sql` run as root, on mariadb's stdin.
@@ -246,7 +251,10 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
         .filter(|i| matches!(states[*i], Db::Member { .. }))
         .collect();
     let cluster_node = plan_cluster(env, seen, &states, &members, &mut plan)?;
-    plan_user_and_epoch(env, seen, &members, cluster_node, pw, &mut plan)?;
+    // After a bootstrap, on the new cluster's node right away (the other node is joining
+    // meanwhile); else once a joining node is in.
+    let sql_phase = if members.is_empty() { 1 } else { 2 };
+    plan_user_and_epoch(env, seen, &members, cluster_node, pw, sql_phase, &mut plan)?;
     plan_rolling_restart(&members, &config_changed, &mut plan);
     Ok(plan)
 }
@@ -302,18 +310,20 @@ fn plan_node(
     Ok((state, changed))
 }
 
-/// `joiner` starts mariadb and joins the cluster running on `host`.
-fn join(env: &Env, plan: &mut StagePlan, joiner: usize, host: usize) {
+/// `joiner` starts mariadb and joins the cluster running on `host` (in `phase` 1: the
+/// cluster `host` is bootstrapping at the same time; the joiner waits for its Galera port).
+fn join(env: &Env, plan: &mut StagePlan, joiner: usize, host: usize, phase: u8) {
+    let donor = (phase == 1).then(|| env.cfg.nodes[host].address);
     plan.push(run(
         joiner,
-        3,
+        phase,
         format!(
             "start mariadb: {} joins the cluster on {} (state transfer), wait until Synced",
             env.node_name(joiner),
             env.node_name(host)
         ),
         "systemctl start mariadb",
-        start_script("join"),
+        start_script("join", donor),
         300,
     ));
 }
@@ -347,7 +357,7 @@ fn plan_cluster(
             Ok(*a)
         }
         [m] => {
-            join(env, plan, 1 - m, *m);
+            join(env, plan, 1 - m, *m, 3);
             Ok(*m)
         }
         _ => bootstrap(env, seen, plan),
@@ -378,11 +388,13 @@ fn bootstrap(env: &Env, seen: &[Sections], plan: &mut StagePlan) -> Result<usize
             env.node_name(boot)
         ),
         "galera_new_cluster",
-        start_script("bootstrap"),
+        start_script("bootstrap", None),
         180,
     ));
     if seen.len() == 2 {
-        join(env, plan, 1 - boot, boot);
+        // Started beside the bootstrap: its own start (galera_recovery, the provider) overlaps
+        // the bootstrap's, and it joins as soon as the new cluster listens.
+        join(env, plan, 1 - boot, boot, 1);
     }
     Ok(boot)
 }
@@ -395,6 +407,7 @@ fn plan_user_and_epoch(
     members: &[usize],
     cluster_node: usize,
     pw: &str,
+    phase: u8,
     plan: &mut StagePlan,
 ) -> Result<(), Problem> {
     let cfg = env.cfg;
@@ -407,7 +420,7 @@ fn plan_user_and_epoch(
         let hosts = user_hosts(env);
         plan.push(run(
             cluster_node,
-            2,
+            phase,
             format!(
                 "create or update the monitoring user {} for {} (password from {})",
                 cfg.galera.user,
@@ -436,7 +449,7 @@ fn plan_user_and_epoch(
         let epoch = newest.unwrap_or(1);
         plan.push(run(
             cluster_node,
-            2,
+            phase,
             format!(
                 "create the epoch row: epoch {epoch}, active {}",
                 env.node_name(active)
@@ -461,7 +474,7 @@ fn plan_rolling_restart(members: &[usize], config_changed: &[bool], plan: &mut S
                 4 + k as u8,
                 "restart mariadb (new config), wait until Synced with its peer".into(),
                 "systemctl restart mariadb",
-                start_script("restart"),
+                start_script("restart", None),
                 300,
             ));
         }
@@ -507,11 +520,27 @@ mod tests {
                 "1 n1: bootstrap a new Galera cluster on n1 (galera_new_cluster), wait until ready",
             ]
         );
-        assert!(s[3].starts_with("2 n1: create or update the monitoring user pairctl for 10.213.57.0/255.255.255.240, localhost, 127.0.0.1 (password from file "), "{s:?}");
-        assert_eq!(s[4], "2 n1: create the epoch row: epoch 1, active n1");
+        // n2 starts beside n1's bootstrap (its script waits for n1's Galera port); the user
+        // and the epoch row follow the bootstrap on n1.
         assert_eq!(
-            s[5],
-            "3 n2: start mariadb: n2 joins the cluster on n1 (state transfer), wait until Synced"
+            s[3],
+            "1 n2: start mariadb: n2 joins the cluster on n1 (state transfer), wait until Synced"
+        );
+        assert!(s[4].starts_with("1 n1: create or update the monitoring user pairctl for 10.213.57.0/255.255.255.240, localhost, 127.0.0.1 (password from file "), "{s:?}");
+        assert_eq!(s[5], "1 n1: create the epoch row: epoch 1, active n1");
+        let join = plan
+            .changes
+            .iter()
+            .find(|c| c.summary.contains("joins"))
+            .unwrap();
+        let Action::Run { script, .. } = &join.action else {
+            panic!()
+        };
+        assert!(
+            script
+                .lines()
+                .any(|l| l.starts_with("DONOR=") && l.contains("10.213.57.11")),
+            "{script}"
         );
         // The password is in the script (stdin), never in what is shown.
         let create = plan
