@@ -273,13 +273,25 @@ fn short(unit: &str) -> &str {
 
 /// A `systemctl` change.
 pub fn systemctl(node: usize, phase: u8, summary: String, args: &str, limit: Duration) -> Change {
+    systemctl_in(node, phase, summary, "", args, limit)
+}
+
+/// `systemctl ARGS` with `env` (assignments, each followed by a space) before it in the script.
+fn systemctl_in(
+    node: usize,
+    phase: u8,
+    summary: String,
+    env: &str,
+    args: &str,
+    limit: Duration,
+) -> Change {
     Change::new(
         node,
         phase,
         summary,
         Action::Run {
             shown: format!("systemctl {args}"),
-            script: format!("systemctl {args}\n"),
+            script: format!("{env}systemctl {args}\n"),
             limit,
         },
     )
@@ -295,15 +307,13 @@ pub fn enable(node: usize, phase: u8, summary: String, unit: &str, now: bool) ->
         "enable --no-reload{} {unit}",
         if now { " --now" } else { "" }
     );
-    Change::new(
+    systemctl_in(
         node,
         phase,
         summary,
-        Action::Run {
-            shown: format!("systemctl {args}"),
-            script: format!("SYSTEMCTL_SKIP_SYSV=1 systemctl {args}\n"),
-            limit: Duration::from_secs(60),
-        },
+        "SYSTEMCTL_SKIP_SYSV=1 ",
+        &args,
+        Duration::from_secs(60),
     )
 }
 

@@ -839,26 +839,23 @@ mod tests {
             1,
             "Error: failed to connect to control socket: dial unix /var/run/litestream.sock: \x1b[2Jno such file",
         );
-        let e = sync_replica(
-            &down,
-            "/db/state.db",
-            Deadline::after(Duration::from_millis(350)),
-        )
-        .await
-        .unwrap_err();
+        let fails = |node, ms| async move {
+            sync_replica(
+                node,
+                "/db/state.db",
+                Deadline::after(Duration::from_millis(ms)),
+            )
+            .await
+            .unwrap_err()
+        };
+        let e = fails(&down, 350).await;
         assert!(down.commands().len() >= 2, "{:?}", down.commands());
         assert_eq!(
             e.to_string(),
             "litestream sync did not succeed: failed to connect to control socket: dial unix /var/run/litestream.sock: [2Jno such file"
         );
         let garbled = FakeNode::new("n2").answer("litestream sync", "txid: 130\n");
-        let e = sync_replica(
-            &garbled,
-            "/db/state.db",
-            Deadline::after(Duration::from_millis(150)),
-        )
-        .await
-        .unwrap_err();
+        let e = fails(&garbled, 150).await;
         assert!(
             e.to_string()
                 .contains("not litestream sync's JSON answer: txid: 130"),
