@@ -4,7 +4,8 @@
 # the peer (start; at most 120 s until Synced with 2 members), `restart` with a new config
 # (the same wait). A join with DONOR (an address; empty: none) is started beside DONOR's
 # bootstrap: it first waits (at most 60 s) until DONOR's Galera port (4567) accepts
-# connections, which it does once the new cluster is about to be Primary.
+# connections, which it does once the new cluster is about to be Primary. (So a bootstrap that
+# fails on DONOR is reported only once this wait ends, up to 60 s later.)
 # Parameters: HOW, DONOR.
 set -eu
 wsrep() { mariadb -N -B -e "SHOW GLOBAL STATUS LIKE '$1'" 2>/dev/null | cut -f2; }
