@@ -254,7 +254,7 @@ fn rfc3339(epoch: u64) -> String {
 }
 
 /// A record is a few hundred bytes; a node that holds more is not read further.
-const RECORD_LIMIT: usize = 4096;
+pub const RECORD_LIMIT: usize = 4096;
 
 /// What the node prints for the status round: its clock, then the record if any.
 pub fn probe_command() -> String {

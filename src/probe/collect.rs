@@ -916,7 +916,7 @@ mod tests {
             &litestream,
             "",
             "",
-            "1700000004\n",
+            "",
             role,
             "1\n",
             "",

@@ -132,7 +132,7 @@ pub fn fence_text(fence: &Fence) -> String {
 ///
 /// Bash (run it through `in_bash`): files are read with the `read` builtin, the clock is
 /// `$EPOCHREALTIME`, so that the processes it starts are only those no builtin can replace
-/// (`ip`, `systemctl`, `stat`, `sed`, the maintenance probe's): on a loaded node every
+/// (`ip`, `systemctl`, `stat`, `sed`): on a loaded node every
 /// process start costs milliseconds, and a round runs this on both nodes.
 pub fn basics_command(state_path: &str, replica_path: &str) -> String {
     let commands = [
@@ -149,7 +149,13 @@ pub fn basics_command(state_path: &str, replica_path: &str) -> String {
 [ -n \"$l\" ] && l+=$'\\n' && printf '%s' \"${{l:0:{}}}\"; true",
             RECORD_LIMIT + 1
         ),
-        crate::maintenance::probe_command(),
+        // The record only: the clock section dates it (`maintenance::probe_command`'s `date`
+        // and `head` are two processes more).
+        format!(
+            "rd {} {}",
+            crate::maintenance::RECORD_LIMIT + 1,
+            crate::maintenance::RECORD_FILE
+        ),
         format!("rd 64 {ROLE_FILE}"),
         format!("rd 32 {EPOCH_FILE}"),
         format!("rd 2048 {FENCE_FILE}"),
@@ -237,7 +243,13 @@ pub fn basics_from(
         .ok()
         .filter(|_| sections[6].len() <= RECORD_LIMIT);
     // A record that cannot be read freezes, as a live one would: the safe side, and said.
-    let maintenance_mode = crate::maintenance::parse_probe(sections[7])
+    let maintenance_mode = sections[11]
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|now| now.is_finite() && *now >= 0.0)
+        .ok_or_else(|| ParseError::new("maintenance record", "no node clock"))
+        .and_then(|now| crate::maintenance::parse_record(sections[7], now as u64))
         .unwrap_or_else(|e| Some(crate::maintenance::Maintenance::unreadable(&e.to_string())));
     let role = Some(sections[8].trim().to_string()).filter(|s| !s.is_empty());
     let epoch = sections[9].trim().parse().ok();
@@ -282,16 +294,7 @@ mod tests {
         let deployment = r#"{"version":"3.1.0","build":"7","virtual_ip":"10.213.57.10","node_ips":["10.213.57.11","10.213.57.12"]}"#;
         let units = format!("{units}\n");
         let bodies = [
-            ip,
-            &units,
-            "MASTER\n",
-            "",
-            deployment,
-            "",
-            "1700000004\n",
-            "active\n",
-            "4\n",
-            "",
+            ip, &units, "MASTER\n", "", deployment, "", "", "active\n", "4\n", "",
         ];
         let others = SECTIONS
             .into_iter()
@@ -346,6 +349,36 @@ mod tests {
         let own = parse_fence("by=self\ntime=T\nepoch=x\nreason=epoch 5 is newer\njunk\n");
         assert_eq!((own.by.as_str(), own.epoch), ("self", None));
         assert_eq!(own.reason, "epoch 5 is newer");
+    }
+
+    /// The maintenance record is dated by the basics' own clock section: in force before its
+    /// end, gone after it, and unreadable (in force, said) when the node printed no clock.
+    #[test]
+    fn the_maintenance_record_is_judged_by_the_node_clock() {
+        let ip = include_str!("../../fixtures/ip/with-vip.json");
+        let record = serde_json::to_string(&crate::maintenance::Maintenance::new(
+            None,
+            "kernel update".into(),
+            "ops@laptop".into(),
+            1_700_000_000,
+            std::time::Duration::from_secs(600),
+        ))
+        .unwrap();
+        let at = |clock: &str| {
+            let litestream = batch::printed(&[("litestream", ""), ("clock", clock)]);
+            let text = sample(ip, "active\nactive", &litestream).replace(
+                &batch::printed(&[("maintenance_mode", "")]),
+                &batch::printed(&[("maintenance_mode", &record)]),
+            );
+            parse_basics(&text, "10.213.57.10", no_daemon())
+                .unwrap()
+                .maintenance_mode
+        };
+        let live = at("1700000100.5\n").unwrap();
+        assert_eq!(live.reason, "kernel update");
+        assert_eq!(at("1700000600.0\n"), None);
+        let unreadable = at("garbage\n").unwrap();
+        assert_ne!(unreadable.reason, "kernel update");
     }
 
     #[test]
