@@ -218,10 +218,51 @@ pub async fn wait_vip(s: &impl Exec, vip: &str, want: bool, deadline: Deadline) 
 /// Starts k3s without waiting (its unit pulls in the state restore and litestream).
 const START_K3S: &str = "systemctl --no-block start k3s.service";
 
-/// Starts k3s, as keepalived's notify script does on MASTER (see `START_K3S`).
+/// `START_K3S` once the VRRP state file no longer says FAULT and no notify script runs (at
+/// most `NOTIFY_WAIT_POLLS` looks 50 ms apart); prints the state it saw last.
+fn start_after_notify(state_file: &str, notify_script: &str) -> String {
+    // The script's process name as the kernel keeps it (15 bytes).
+    let comm: String = notify_script
+        .rsplit('/')
+        .next()
+        .unwrap_or(notify_script)
+        .chars()
+        .take(15)
+        .collect();
+    crate::probe::node::in_bash(&format!(
+        "k=; for ((i = 0; i < {NOTIFY_WAIT_POLLS}; i++)); do k=; read -r k < {state} 2>/dev/null; \
+if [ \"$k\" != FAULT ] && ! pgrep -x {comm} >/dev/null; then break; fi; sleep 0.05; done; \
+echo \"${{k:-unknown}}\"; {START_K3S}",
+        state = shell_quote(state_file),
+        comm = shell_quote(&comm),
+    ))
+}
+
+/// The early start of a failover waits at most this long for keepalived to leave FAULT.
+const NOTIFY_WAIT_POLLS: u32 = 40;
+
+/// Starts k3s on the survivor before it holds the VIP (a failover's early start), once
+/// keepalived has left FAULT and its notify script has run: the role change takes the
+/// instance from FAULT to BACKUP, and the notify script stops k3s and its state restore on
+/// BACKUP. A start issued before that stop was killed by it (the lab's journals: the restore
+/// ended by SIGTERM 45 ms after it began), so the restore and k3s's start waited for the
+/// MASTER notify instead of running during keepalived's master-down interval: about a second
+/// of every failover. After 2 s in FAULT k3s is started anyway (the VIP wait decides).
 pub async fn start_k3s(s: &impl Exec, deadline: Deadline) -> StepResult<()> {
-    run_ok(s, START_K3S, deadline.cap(CALL)).await?;
-    Ok(((), "k3s.service starting".into()))
+    let cmd = start_after_notify(
+        crate::probe::node::VRRP_STATE_FILE,
+        crate::deploy::templates::NOTIFY_SCRIPT,
+    );
+    let out = run_ok(s, &cmd, deadline.cap(CALL + Duration::from_secs(2))).await?;
+    // The node's text names a state pairctl knows, or it is not repeated.
+    let detail = match out.trim() {
+        "FAULT" => "k3s.service starting (keepalived still FAULT)".to_string(),
+        state @ ("BACKUP" | "MASTER") => {
+            format!("k3s.service starting (keepalived {state}, its notify done)")
+        }
+        _ => "k3s.service starting (keepalived's state unknown)".to_string(),
+    };
+    Ok(((), detail))
 }
 
 /// Stops k3s, litestream and the state restore, as the notify script does on FAULT.
@@ -778,6 +819,66 @@ pub async fn start_services(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// The early start runs in bash with `pgrep` and `systemctl` stand-ins on PATH: it waits
+    /// while the state file says FAULT or a notify script runs, then starts k3s once.
+    #[test]
+    fn the_early_k3s_start_waits_for_keepalived_to_leave_fault_and_its_notify() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let state = format!("{d}/keepalived.state");
+        let script = |name: &str, body: &str| {
+            let path = format!("{d}/{name}");
+            std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
+        };
+        // A notify script "runs" while the file notify-running exists.
+        script(
+            "pgrep",
+            &format!("echo >> {d}/asked; [ -e {d}/notify-running ]"),
+        );
+        script("systemctl", &format!("echo \"$*\" >> {d}/started"));
+        let run = || {
+            std::process::Command::new("bash")
+                .arg("-c")
+                .arg(start_after_notify(&state, "/etc/keepalived/notify.sh"))
+                .env("PATH", format!("{d}:/usr/bin:/bin"))
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        // Out of FAULT, but the notify still runs: asked again, not started.
+        std::fs::write(&state, "BACKUP\n").unwrap();
+        std::fs::write(format!("{d}/notify-running"), "").unwrap();
+        let child = run();
+        let asked = || std::fs::read_to_string(format!("{d}/asked")).map_or(0, |t| t.len());
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        while asked() < 2 && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(asked() >= 2);
+        assert!(!std::path::Path::new(&format!("{d}/started")).exists());
+        std::fs::remove_file(format!("{d}/notify-running")).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "BACKUP\n");
+        assert_eq!(
+            std::fs::read_to_string(format!("{d}/started")).unwrap(),
+            "--no-block start k3s.service\n"
+        );
+        // Still FAULT after the last look: started anyway, and said.
+        std::fs::remove_file(format!("{d}/started")).unwrap();
+        std::fs::write(&state, "FAULT\n").unwrap();
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(start_after_notify(&state, "/etc/keepalived/notify.sh"))
+            .env("PATH", format!("{d}:/usr/bin:/bin"))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "FAULT\n");
+        assert!(std::path::Path::new(&format!("{d}/started")).exists());
+    }
     use crate::transport::fake::FakeNode;
 
     fn marker() -> Fence {
