@@ -562,21 +562,16 @@ async fn gather_basics<S: Exec + Send>(
             peer_ssh: None,
         };
     };
-    // Not after the basics on the VIP holder (a round trip more on the active): each node
-    // asks itself whether it holds the VIP first. Never towards a silent peer.
-    let peer = cfg.nodes.iter().find(|n| n.name != link.node.name);
-    let vip = cfg.vip.to_string();
-    let peer_check = async {
-        match peer {
-            Some(peer) if silent_peer(links, link).is_none() => {
-                peer_ssh(cfg, s, peer, Some(&vip), deadline).await
-            }
-            _ => None,
-        }
-    };
-    let (basics, api, peer_ssh) =
-        tokio::join!(basics_and_gluster(cfg, s, deadline), api, peer_check);
-    let (facts, gluster) = basics;
+    // Not after the basics on the VIP holder (a round trip more on the active): the basics
+    // command itself runs it beside the rest where the node holds the VIP. Never towards a
+    // silent peer.
+    let peer = cfg
+        .nodes
+        .iter()
+        .find(|n| n.name != link.node.name)
+        .filter(|_| silent_peer(links, link).is_none());
+    let (basics, api) = tokio::join!(basics_and_gluster(cfg, s, peer, deadline), api);
+    let (facts, gluster, peer_ssh) = basics;
     Basics {
         facts,
         gluster,
@@ -599,26 +594,34 @@ async fn kubectl(
     kubectl_result(&out).and_then(|t| Ok(kube::parse_nodes_and_workloads(&t)?))
 }
 
+/// The basics, the node's own Gluster report and, given `peer`, the peer SSH check where the
+/// node holds the VIP (None where it does not: see `PeerCheck`).
 async fn basics_and_gluster(
     cfg: &Config,
     s: &impl Exec,
+    peer: Option<&Node>,
     deadline: Deadline,
 ) -> (
     Probe<node::BasicFacts>,
     Option<super::gluster_local::LocalGluster>,
+    Option<Probe<()>>,
 ) {
+    let check = peer.and_then(|peer| PeerCheck::new(cfg, peer, deadline));
     let command = node::in_bash(&format!(
-        "{}; {}; {}",
+        "{}{}; {}; {}{}",
+        check.as_ref().map(PeerCheck::start).unwrap_or_default(),
         node::basics_command(&cfg.k3s.state_path, &cfg.k3s.replica_path),
         crate::transport::batch::mark(GLUSTER_LOCAL_SECTION),
-        super::gluster_local::command()
+        super::gluster_local::command(),
+        check.as_ref().map(PeerCheck::report).unwrap_or_default(),
     ));
     // litestream's daemon over its control socket, while the command runs.
     let daemon = super::litestream::ask_daemon(s, &cfg.k3s.state_path, deadline.remaining());
     let (out, daemon) = tokio::join!(s.exec(&command, deadline.remaining()), daemon);
     let out = match out {
         Ok(out) => out.stdout_str(),
-        Err(e) => return (Err(e), None),
+        // (Without the basics the round does not know who holds the VIP: no check either.)
+        Err(e) => return (Err(e), None, None),
     };
     let sections = crate::transport::batch::Sections::parse(&out);
     (
@@ -626,8 +629,101 @@ async fn basics_and_gluster(
         sections
             .optional(GLUSTER_LOCAL_SECTION)
             .and_then(|text| super::gluster_local::parse(text).ok()),
+        check.and_then(|c| c.parse(sections.optional(PEER_SSH_SECTION))),
     )
 }
+
+/// The section of the basics command's output that holds the peer SSH check's answer.
+const PEER_SSH_SECTION: &str = "peer_ssh";
+
+/// The peer SSH check as part of the basics command (one session on the node instead of
+/// two, where a session costs sshd a process and the node its CPU in every round): started
+/// first, in the background, where the node holds the VIP; its answer read last. Its own
+/// `timeout` ends it well before the basics command's deadline.
+struct PeerCheck {
+    address: String,
+    limit: Duration,
+    vip: String,
+    ssh: String,
+}
+
+impl PeerCheck {
+    /// None when too little of the deadline is left to run it inside the basics command.
+    fn new(cfg: &Config, peer: &Node, deadline: Deadline) -> Option<Self> {
+        let limit = (cfg.ssh.connect_timeout + Duration::from_secs(1))
+            .min(deadline.remaining().saturating_sub(PEER_CHECK_MARGIN));
+        (limit >= Duration::from_millis(500)).then(|| Self {
+            address: peer.address.to_string(),
+            limit,
+            vip: cfg.vip.to_string(),
+            ssh: peer_ssh_command(cfg, peer, limit),
+        })
+    }
+
+    fn start(&self) -> String {
+        let vip = node::shell_quote(&self.vip);
+        format!(
+            "if case \" $(ip -o addr show) \" in *\" inet \"{vip}/*|*\" inet6 \"{vip}/*) true ;; *) false ;; esac; \
+then exec 9< <(exec < /dev/null 2>&1; timeout -k 1 {secs:.1} {ssh}; echo \"rc=$?\"); \
+else exec 9< <(echo {NOT_VIP_HOLDER}); fi; ",
+            secs = self.limit.as_secs_f64(),
+            ssh = self.ssh,
+        )
+    }
+
+    /// The check's lines (ssh's messages, then `rc=N`), at most 4 KiB of them.
+    fn report(&self) -> String {
+        format!(
+            "; {}; pc=; while IFS= read -r l <&9; do pc+=\"$l\"$'\\n'; done; printf '%s' \"${{pc:0:4096}}\"",
+            crate::transport::batch::mark(PEER_SSH_SECTION)
+        )
+    }
+
+    /// None: the node did not hold the VIP (or printed nothing of the check).
+    fn parse(&self, text: Option<&str>) -> Option<Probe<()>> {
+        let text = text?;
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        if lines.first() == Some(&NOT_VIP_HOLDER) {
+            return None;
+        }
+        // As `Output::failure_summary` puts it: the exit status and ssh's last message.
+        let code = lines
+            .last()
+            .and_then(|l| l.strip_prefix("rc="))
+            .and_then(|c| c.trim().parse::<u32>().ok());
+        let how = match code {
+            Some(0) => return Some(Ok(())),
+            // timeout(1)'s own exit statuses: the limit, then its KILL.
+            Some(124 | 137) => {
+                return Some(Err(ProbeError::timed_out(format!(
+                    "ssh {}: no answer within {}",
+                    self.address,
+                    crate::format::human_duration(self.limit)
+                ))))
+            }
+            Some(code) => format!("exit status {code}"),
+            None => "no exit status".to_string(),
+        };
+        let said = lines
+            .iter()
+            .rev()
+            .map(|l| l.trim())
+            .find(|l| !l.starts_with("rc="));
+        let how = match said {
+            Some(line) => format!("{how}: {line}"),
+            None => how,
+        };
+        Some(Err(ProbeError::failed(format!(
+            "ssh {}: {how}",
+            self.address
+        ))))
+    }
+}
+
+/// What the basics command prints for the check where the node does not hold the VIP.
+const NOT_VIP_HOLDER: &str = "not-the-vip-holder";
+/// Left of the deadline after the check's own limit, for the basics command to end in.
+const PEER_CHECK_MARGIN: Duration = Duration::from_millis(1500);
 
 /// Phase two on a node: everything but Galera.
 struct Rest {
@@ -715,9 +811,7 @@ async fn gather_rest<S: Exec + Send>(
             // Asked in phase one where the node held the VIP then; else now.
             (Some(peer), None) => match early_peer_ssh {
                 Some(answer) => answer,
-                None => peer_ssh(cfg, s, peer, None, deadline)
-                    .await
-                    .unwrap_or_else(|| Err(ProbeError::failed("no answer"))),
+                None => peer_ssh(cfg, s, peer, deadline).await,
             },
         }
     };
@@ -760,39 +854,19 @@ async fn gather_rest<S: Exec + Send>(
 /// SSH from this node to its peer. A multiplexed master (kept 2 minutes under /run/pairctl)
 /// makes the check a new session on an authenticated connection: milliseconds instead of a
 /// full OpenSSH handshake on every status or --watch refresh. A dead or frozen peer hangs the
-/// session request, so the check has its own short limit. With `only_vip_holder` (the VIP)
-/// the node runs it only if it holds that address: None when it does not.
-async fn peer_ssh(
-    cfg: &Config,
-    s: &impl Exec,
-    peer: &Node,
-    only_vip_holder: Option<&str>,
-    deadline: Deadline,
-) -> Option<Probe<()>> {
+/// session request, so the check has its own short limit. Asked on its own only where the
+/// basics command did not (`PeerCheck`): the node took the VIP meanwhile.
+async fn peer_ssh(cfg: &Config, s: &impl Exec, peer: &Node, deadline: Deadline) -> Probe<()> {
     let limit = deadline.cap(cfg.ssh.connect_timeout + Duration::from_secs(1));
-    let gate = only_vip_holder
-        .map(|vip| {
-            let vip = node::shell_quote(vip);
-            format!(
-                "case \" $(ip -o addr show) \" in *\" inet \"{vip}/*|*\" inet6 \"{vip}/*) ;; *) exit {NOT_VIP_HOLDER} ;; esac; "
-            )
-        })
-        .unwrap_or_default();
-    let cmd = format!("{gate}{}", peer_ssh_command(cfg, peer, limit));
-    let out = match s.exec(&cmd, limit).await {
-        Ok(out) => out,
-        Err(e) => return Some(Err(e)),
-    };
+    let out = s.exec(&peer_ssh_command(cfg, peer, limit), limit).await?;
     if out.success() {
-        Some(Ok(()))
-    } else if !gate.is_empty() && out.status == Some(NOT_VIP_HOLDER) {
-        None
+        Ok(())
     } else {
-        Some(Err(ProbeError::failed(format!(
+        Err(ProbeError::failed(format!(
             "ssh {}: {}",
             peer.address,
             out.failure_summary()
-        ))))
+        )))
     }
 }
 
@@ -810,10 +884,6 @@ pub fn peer_ssh_command(cfg: &Config, peer: &Node, limit: Duration) -> String {
         peer.address
     )
 }
-
-/// The peer SSH check's exit status on a node without the VIP (ssh itself exits with the
-/// remote `true`'s 0, or 255).
-const NOT_VIP_HOLDER: u32 = 3;
 
 /// gluster prints XML on success and on most failures, plain text when glusterd is down.
 fn gluster_result(out: &crate::transport::ssh::Output) -> Probe<String> {
@@ -886,6 +956,17 @@ mod tests {
     /// The node's answer to the basics command: its addresses, units, VRRP state, litestream,
     /// role and epoch, then its own Gluster report (captured on the lab).
     fn basics_text(active: bool) -> String {
+        basics_with_peer_check(active, if active { "rc=0\n" } else { "" })
+    }
+
+    /// `basics_text` whose peer SSH check printed `peer` (the standby: it does not hold the
+    /// VIP, whatever `peer` says).
+    fn basics_with_peer_check(active: bool, peer: &str) -> String {
+        let peer = if active {
+            peer.to_string()
+        } else {
+            format!("{NOT_VIP_HOLDER}\n")
+        };
         let (ip, units, vrrp, role) = if active {
             (
                 include_str!("../../fixtures/ip/with-vip.json"),
@@ -924,6 +1005,7 @@ mod tests {
         ];
         let mut sections: Vec<(&str, &str)> = node::SECTIONS.into_iter().zip(bodies).collect();
         sections.push((GLUSTER_LOCAL_SECTION, local));
+        sections.push((PEER_SSH_SECTION, &peer));
         crate::transport::batch::printed(&sections)
     }
 
@@ -1026,6 +1108,69 @@ mod tests {
         s.commands().iter().any(|c| c.contains(text))
     }
 
+    /// The check's shell, in bash, with `ip` and `ssh` stand-ins on PATH: started only where
+    /// the node holds the VIP, ended by its own limit, and read back as the round reads it.
+    #[test]
+    fn the_peer_check_inside_the_basics_command_answers_as_a_session_of_its_own_did() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let stand_in = |name: &str, body: &str| {
+            let path = format!("{d}/{name}");
+            std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
+        };
+        let check = PeerCheck {
+            address: "10.213.57.12".into(),
+            limit: Duration::from_millis(500),
+            vip: "10.213.57.10".into(),
+            ssh: "ssh -o BatchMode=yes root@10.213.57.12 true".into(),
+        };
+        let run = |addr: &str, ssh: &str| {
+            stand_in(
+                "ip",
+                &format!("echo '2: eth0    inet {addr}/24 brd 10.213.57.255 scope global eth0'"),
+            );
+            stand_in("ssh", ssh);
+            let script = format!("{}echo basics{}", check.start(), check.report());
+            let out = std::process::Command::new("bash")
+                .arg("-c")
+                .arg(script)
+                .env("PATH", format!("{d}:/usr/bin:/bin"))
+                .output()
+                .unwrap();
+            let text = String::from_utf8(out.stdout).unwrap();
+            assert!(
+                text.starts_with("basics\n"),
+                "{text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let sections = crate::transport::batch::Sections::parse(&text);
+            check.parse(sections.optional(PEER_SSH_SECTION))
+        };
+        assert_eq!(run("10.213.57.10", "exit 0"), Some(Ok(())));
+        assert_eq!(run("10.213.57.11", "exit 0"), None, "not the VIP holder");
+        let refused = run(
+            "10.213.57.10",
+            "echo 'ssh: connect to host 10.213.57.12 port 22: Connection refused' >&2; exit 255",
+        )
+        .unwrap()
+        .unwrap_err();
+        assert_eq!(refused.kind, Kind::Failed);
+        assert!(
+            refused.message.ends_with(
+                "exit status 255: ssh: connect to host 10.213.57.12 port 22: Connection refused"
+            ),
+            "{refused:?}"
+        );
+        let hung = run("10.213.57.10", "exec sleep 30").unwrap().unwrap_err();
+        assert_eq!(hung.kind, Kind::TimedOut, "{hung:?}");
+        assert_eq!(
+            check.parse(Some("garbage\n")).unwrap().unwrap_err().kind,
+            Kind::Failed
+        );
+    }
+
     #[tokio::test]
     async fn a_healthy_pair_is_healthy_and_each_probe_runs_where_it_tells_something() {
         let cfg = cfg();
@@ -1041,8 +1186,14 @@ mod tests {
         // The local reports answered Gluster: no CLI run; the peer SSH from the VIP holder
         // only; kubectl where k3s runs (the standby's exit 3 says it does not).
         assert!(!ran(&links[0], GLUSTER_CLI) && !ran(&links[1], GLUSTER_CLI));
-        // (Each node asks itself whether it holds the VIP: n2's answer is not the round's.)
-        assert!(ran(&links[0], PEER_SSH) && ran(&links[1], PEER_SSH));
+        // Each node's basics command asks itself whether it holds the VIP and runs the check
+        // if so: no session of its own.
+        for l in &links {
+            let commands = l.session().unwrap().commands();
+            let checks: Vec<_> = commands.iter().filter(|c| c.contains(PEER_SSH)).collect();
+            assert_eq!(checks.len(), 1, "{commands:?}");
+            assert!(checks[0].contains(GLUSTER_LOCAL_SECTION), "{commands:?}");
+        }
         assert_eq!(kind(&facts.nodes[1].peer_ssh), Kind::NotAsked);
         assert!(facts.nodes[0].peer_ssh.is_ok());
         assert_eq!(kind(&facts.nodes[1].kube_nodes), Kind::NotAsked);
@@ -1139,7 +1290,7 @@ mod tests {
                 0,
                 Ok(fake("n1", |n| {
                     n.errs(KUBE, ProbeError::timed_out("kubectl timed out after 5.0 s"))
-                        .errs(PEER_SSH, ProbeError::unreachable("channel open refused"))
+                        .answer(BASICS, &basics_with_peer_check(true, "rc=124\n"))
                 })),
             ),
             link(
@@ -1162,7 +1313,7 @@ mod tests {
         let (n1, n2) = (&facts.nodes[0], &facts.nodes[1]);
         assert_eq!(kind(&n1.kube_nodes), Kind::TimedOut);
         assert_eq!(kind(&n1.workloads), Kind::TimedOut);
-        assert_eq!(kind(&n1.peer_ssh), Kind::Unreachable);
+        assert_eq!(kind(&n1.peer_ssh), Kind::TimedOut);
         assert_eq!(kind(&n2.basics), Kind::TimedOut);
         // Without n2's own report (nor whether it holds the VIP) its CLI answers the peer
         // status and, as it does not hold the VIP, the volume's; n1 is not asked.
@@ -1190,10 +1341,12 @@ mod tests {
                         1,
                         include_str!("../../fixtures/kube/stderr-connection-refused.txt"),
                     )
-                    .exits(
-                        PEER_SSH,
-                        255,
-                        "ssh: connect to host 10.213.57.12 port 22: Connection refused",
+                    .answer(
+                        BASICS,
+                        &basics_with_peer_check(
+                            true,
+                            "ssh: connect to host 10.213.57.12 port 22: Connection refused\nrc=255\n",
+                        ),
                     )
                     .exits(
                         GLUSTER_CLI,
@@ -1226,6 +1379,10 @@ mod tests {
             n1.kube_nodes
         );
         assert_eq!(kind(&n1.peer_ssh), Kind::Failed);
+        assert_eq!(
+            n1.peer_ssh.as_ref().unwrap_err().message,
+            "ssh 10.213.57.12: exit status 255: ssh: connect to host 10.213.57.12 port 22: Connection refused"
+        );
         assert_eq!(kind(&n2.basics), Kind::Parse);
         assert_eq!(kind(&n2.gluster_peers), Kind::Parse);
         // n2 gave no volume answer: n1 is asked, and its CLI fails.
