@@ -688,6 +688,9 @@ pub async fn verify_step(
     problems: &[String],
     accept: impl Fn(&ClusterReport) -> bool,
 ) -> (Result<(), ProbeError>, Option<ClusterReport>) {
+    // The look before the change found no kubeconfig where k3s did not run then: the first
+    // verify round reads it again there instead of starting kubectl.
+    https.kube_apis().retry_all();
     let mut last = None;
     let verified = ex
         .step("cluster", "verify", async {

@@ -350,6 +350,14 @@ impl KubeApis {
         }
     }
 
+    /// Every node that had no kubeconfig is asked again (after a role change, which starts
+    /// k3s, and with it its kubeconfig, where there was none).
+    pub fn retry_all(&self) {
+        if let Ok(mut map) = self.0.lock() {
+            map.retain(|_, entry| !matches!(entry, Entry::Absent(_)));
+        }
+    }
+
     /// k3s runs on `node`: if it had no kubeconfig, read it again next round.
     pub fn retry(&self, node: &str) {
         if let Ok(mut map) = self.0.lock() {
@@ -384,6 +392,17 @@ async fn read_kubeconfig(s: &impl Exec, deadline: Deadline) -> Result<Kubeconfig
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_retry_of_all_forgets_every_node_without_a_kubeconfig() {
+        let apis = KubeApis::default();
+        if let Ok(mut map) = apis.0.lock() {
+            map.insert("n1".into(), Entry::Absent(Weak::new()));
+            map.insert("n2".into(), Entry::Absent(Weak::new()));
+        }
+        apis.retry_all();
+        assert!(apis.0.lock().unwrap().is_empty());
+    }
 
     /// A kubeconfig as the lab's k3s stand-in writes it (the layout of k3s's own), with
     /// made-up base64 values.
