@@ -87,7 +87,11 @@ pub async fn apply(
             source,
             files: list,
         } => copy_files(&sessions[*source], s, list, deadline).await,
-        Action::EnsureRoles { vip, units } => ensure_roles(sessions, vip, units, deadline).await,
+        Action::EnsureRoles {
+            vip,
+            units,
+            replica_db,
+        } => ensure_roles(sessions, vip, units, replica_db.as_deref(), deadline).await,
         // The others are one command each (`command_of`).
         _ => Ok(String::new()),
     }
@@ -192,15 +196,48 @@ async fn copy_files(
 
 /// Waits until exactly one node holds the VIP, `units` run there and nowhere else. The notify
 /// script does this on every VRRP transition; after a grace period this finishes what it
-/// did not (a unit that was installed after the transition, a stop that failed).
+/// did not (a unit that was installed after the transition, a stop that failed). Then, with
+/// `replica_db`, litestream's first sync of it to the standby's replica (see `first_sync`).
 async fn ensure_roles(
     sessions: &[Arc<SshSession>],
     vip: &str,
     units: &[&str],
+    replica_db: Option<&str>,
     deadline: Deadline,
 ) -> Result<String, Failure> {
+    let (holder, said) = settle_roles(sessions, vip, units, deadline).await?;
+    Ok(match replica_db {
+        Some(db) => format!(
+            "{said}; {}",
+            first_sync(&*sessions[holder], db, deadline).await
+        ),
+        None => said,
+    })
+}
+
+/// litestream on the new active replicates at its sync interval: the standby's replica, which
+/// status judges, has nothing until the first sync. Asks for that sync now (`litestream sync
+/// -wait`, as swap does). What it said; a sync that fails fails nothing here (litestream
+/// syncs again at its interval, and the verification judges the replica either way).
+async fn first_sync(active: &impl crate::transport::Exec, db: &str, deadline: Deadline) -> String {
+    match crate::plan::actions::sync_replica(active, db, deadline).await {
+        Ok(((), said)) => said,
+        Err(e) => format!("the first replica sync did not succeed yet: {e}"),
+    }
+}
+
+/// The settling of `ensure_roles`: the VIP holder's index and what to report.
+async fn settle_roles(
+    sessions: &[Arc<SshSession>],
+    vip: &str,
+    units: &[&str],
+    deadline: Deadline,
+) -> Result<(usize, String), Failure> {
     const GRACE: Duration = Duration::from_secs(3);
     const LIMIT: Duration = Duration::from_secs(45);
+    // k3s takes about a second to start after the VIP arrives: look often (one short command
+    // per node a round).
+    const POLL: Duration = Duration::from_millis(100);
     let started = Instant::now();
     let end = Deadline::after(deadline.cap(LIMIT));
     let probe = format!(
@@ -245,7 +282,7 @@ async fn ensure_roles(
                 .collect();
             if missing.is_empty() && extra.is_empty() {
                 let name = &sessions[h].target().name;
-                return Ok(format!(
+                let said = format!(
                     "{} on {name}{}",
                     units.join(", "),
                     if acted {
@@ -253,7 +290,8 @@ async fn ensure_roles(
                     } else {
                         ""
                     }
-                ));
+                );
+                return Ok((h, said));
             }
             last = format!(
                 "VIP on {}; {}{}",
@@ -307,6 +345,46 @@ async fn ensure_roles(
                 ),
             ));
         }
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::transport::fake::FakeNode;
+
+    #[tokio::test]
+    async fn the_first_replica_sync_says_what_litestream_did_and_a_failure_fails_nothing() {
+        let active = FakeNode::new("n1").answer(
+            "litestream sync -json -wait",
+            "{\"db_path\": \"/db/state.db\", \"txid\": 3, \"replica_txid\": 3, \"duration_ms\": 40}\n",
+        );
+        let said = first_sync(
+            &active,
+            "/db/state.db",
+            Deadline::after(Duration::from_secs(5)),
+        )
+        .await;
+        assert_eq!(
+            said,
+            "litestream synced txid 3 to the replica (at 3) in 40 ms"
+        );
+        assert_eq!(active.commands().len(), 1);
+        // litestream not answering: asked until the deadline, then said; the step still
+        // succeeds (the verification judges the replica).
+        let down = FakeNode::new("n1").exits("litestream sync", 1, "Error: no socket");
+        let said = first_sync(
+            &down,
+            "/db/state.db",
+            Deadline::after(Duration::from_millis(300)),
+        )
+        .await;
+        assert!(down.commands().len() >= 2, "{:?}", down.commands());
+        assert_eq!(
+            said,
+            "the first replica sync did not succeed yet: litestream sync did not succeed: no socket"
+        );
     }
 }

@@ -230,6 +230,9 @@ pub enum Action {
     EnsureRoles {
         vip: String,
         units: Vec<&'static str>,
+        /// The k3s state database when litestream is among `units`: once they run, its first
+        /// sync to the standby's replica is made then, not at litestream's next interval.
+        replica_db: Option<String>,
     },
 }
 

@@ -8,6 +8,7 @@
 //! VIP is, and nowhere else.
 
 use super::Env;
+use crate::deploy::bundle::LITESTREAM;
 use crate::deploy::files::{self, Desired, Effect};
 use crate::deploy::remote::{self, parse_units, Script, Sections};
 use crate::deploy::{templates, Action, Change, Problem, Stage, StagePlan};
@@ -22,7 +23,7 @@ const KEEPALIVED: &str = "keepalived.service";
 pub fn role_units(env: &Env) -> Vec<&'static str> {
     let mut u = vec!["k3s.service", "nginx.service"];
     if env.bundle.get("litestream").is_some() {
-        u.push("litestream.service");
+        u.push(LITESTREAM);
     }
     u
 }
@@ -303,6 +304,9 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
             ),
             Action::EnsureRoles {
                 vip: cfg.vip.to_string(),
+                replica_db: roles
+                    .contains(&LITESTREAM)
+                    .then(|| cfg.k3s.state_path.clone()),
                 units: roles,
             },
         ));
@@ -392,7 +396,7 @@ mod tests {
         let env = env_for(&cfg);
         let bare = node("keepalived.service inactive disabled", "", false);
         assert_eq!(
-            summaries(&plan(&env, &[bare.clone(), bare]).unwrap()),
+            summaries(&plan(&env, &[bare.clone(), bare.clone()]).unwrap()),
             vec![
                 "0 n1: write /etc/pairctl/role (new): active",
                 "0 n1: write /etc/pairctl/epoch (new): 1",
@@ -411,6 +415,17 @@ mod tests {
                 "4 n1: make sure k3s, nginx, litestream run on the VIP holder only",
             ]
         );
+        // The first sync of the replica litestream starts on the standby, once k3s runs.
+        let p = plan(&env, &[bare.clone(), bare]).unwrap();
+        let ensure = p
+            .changes
+            .iter()
+            .find(|c| c.action.kind() == "ensure-roles")
+            .unwrap();
+        let Action::EnsureRoles { replica_db, .. } = &ensure.action else {
+            panic!("{:?}", ensure.action)
+        };
+        assert_eq!(replica_db.as_deref(), Some(cfg.k3s.state_path.as_str()));
     }
 
     #[test]
