@@ -18,6 +18,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const KEEPALIVED: &str = "keepalived.service";
+/// The phase that waits for the services on the VIP holder (after the starts and reloads).
+const ROLES_PHASE: u8 = 4;
 
 /// The units that run on the VIP holder only (litestream when the bundle has it).
 pub fn role_units(env: &Env) -> Vec<&'static str> {
@@ -171,7 +173,8 @@ pub fn roles(seen: &[Sections]) -> Result<(Vec<String>, Vec<FileWrite>), Problem
 }
 
 /// keepalived started where it is stopped: with both stopped, the active first (until it
-/// holds the VIP), then the other; the changes, and whether any starts.
+/// holds the VIP), then the other while the services start on the active; the changes, and
+/// whether any starts.
 fn start_changes(env: &Env, active: &[bool], first: usize) -> (Vec<Change>, bool) {
     let cfg = env.cfg;
     let mut plan = Vec::new();
@@ -189,10 +192,12 @@ fn start_changes(env: &Env, active: &[bool], first: usize) -> (Vec<Change>, bool
                 ),
                 Until::Vip,
             ));
+            // Once the active holds the VIP, beside the wait for the services there (the
+            // standby's role holds it in FAULT: it takes nothing from the active).
             plan.push(start(
                 env,
                 1 - first,
-                2,
+                ROLES_PHASE,
                 "start keepalived, wait until it has a VRRP state (a standby is held in FAULT)"
                     .into(),
                 Until::State,
@@ -291,9 +296,10 @@ pub fn plan(env: &Env, seen: &[Sections]) -> Result<StagePlan, Problem> {
         plan.extend(r);
     }
     if started || !consistent || holds.iter().filter(|h| **h).count() != 1 {
+        // On the active's row: a standby started in the same phase runs beside it.
         plan.push(Change::new(
-            0,
-            4,
+            first,
+            ROLES_PHASE,
             format!(
                 "make sure {} run on the VIP holder only",
                 roles
@@ -411,7 +417,7 @@ mod tests {
                 "0 n2: write /etc/keepalived/notify.sh (new)",
                 "0 n2: enable keepalived (start at boot)",
                 "1 n1: start keepalived, wait until n1 (the active) holds the VIP 10.213.57.10",
-                "2 n2: start keepalived, wait until it has a VRRP state (a standby is held in FAULT)",
+                "4 n2: start keepalived, wait until it has a VRRP state (a standby is held in FAULT)",
                 "4 n1: make sure k3s, nginx, litestream run on the VIP holder only",
             ]
         );
