@@ -822,6 +822,7 @@ pub async fn start_services(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::transport::fake::{stand_in, FakeNode};
 
     /// The early start runs in bash with `pgrep` and `systemctl` stand-ins on PATH: it waits
     /// while the state file says FAULT or a notify script runs, then starts k3s once.
@@ -830,31 +831,29 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display().to_string();
         let state = format!("{d}/keepalived.state");
-        let script = |name: &str, body: &str| {
-            let path = format!("{d}/{name}");
-            std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-                .unwrap();
-        };
         // A notify script "runs" while the file notify-running exists.
-        script(
+        stand_in(
+            dir.path(),
             "pgrep",
             &format!("echo >> {d}/asked; [ -e {d}/notify-running ]"),
         );
-        script("systemctl", &format!("echo \"$*\" >> {d}/started"));
-        let run = || {
-            std::process::Command::new("bash")
-                .arg("-c")
+        stand_in(
+            dir.path(),
+            "systemctl",
+            &format!("echo \"$*\" >> {d}/started"),
+        );
+        let command = || {
+            let mut c = std::process::Command::new("bash");
+            c.arg("-c")
                 .arg(start_after_notify(&state, "/etc/keepalived/notify.sh"))
                 .env("PATH", format!("{d}:/usr/bin:/bin"))
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
+                .stdout(std::process::Stdio::piped());
+            c
         };
         // Out of FAULT, but the notify still runs: asked again, not started.
         std::fs::write(&state, "BACKUP\n").unwrap();
         std::fs::write(format!("{d}/notify-running"), "").unwrap();
-        let child = run();
+        let child = command().spawn().unwrap();
         let asked = || std::fs::read_to_string(format!("{d}/asked")).map_or(0, |t| t.len());
         let until = std::time::Instant::now() + Duration::from_secs(10);
         while asked() < 2 && std::time::Instant::now() < until {
@@ -873,16 +872,10 @@ mod tests {
         // Still FAULT after the last look: started anyway, and said.
         std::fs::remove_file(format!("{d}/started")).unwrap();
         std::fs::write(&state, "FAULT\n").unwrap();
-        let out = std::process::Command::new("bash")
-            .arg("-c")
-            .arg(start_after_notify(&state, "/etc/keepalived/notify.sh"))
-            .env("PATH", format!("{d}:/usr/bin:/bin"))
-            .output()
-            .unwrap();
+        let out = command().output().unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "FAULT\n");
         assert!(std::path::Path::new(&format!("{d}/started")).exists());
     }
-    use crate::transport::fake::FakeNode;
 
     fn marker() -> Fence {
         Fence {

@@ -686,37 +686,25 @@ else exec 9< <(echo {NOT_VIP_HOLDER}); fi; ",
         if lines.first() == Some(&NOT_VIP_HOLDER) {
             return None;
         }
-        // As `Output::failure_summary` puts it: the exit status and ssh's last message.
-        let code = lines
+        // What a session of its own would have given: the exit status, ssh's messages.
+        let (rc, said): (Vec<&str>, Vec<&str>) = lines.iter().partition(|l| l.starts_with("rc="));
+        let status = rc
             .last()
-            .and_then(|l| l.strip_prefix("rc="))
-            .and_then(|c| c.trim().parse::<u32>().ok());
-        let how = match code {
-            Some(0) => return Some(Ok(())),
-            // timeout(1)'s own exit statuses: the limit, then its KILL.
-            Some(124 | 137) => {
-                return Some(Err(ProbeError::timed_out(format!(
-                    "ssh {}: no answer within {}",
-                    self.address,
-                    crate::format::human_duration(self.limit)
-                ))))
-            }
-            Some(code) => format!("exit status {code}"),
-            None => "no exit status".to_string(),
+            .and_then(|l| l["rc=".len()..].trim().parse::<u32>().ok());
+        // timeout(1)'s own exit statuses: the limit, then its KILL.
+        if matches!(status, Some(124 | 137)) {
+            return Some(Err(ProbeError::timed_out(format!(
+                "ssh {}: no answer within {}",
+                self.address,
+                crate::format::human_duration(self.limit)
+            ))));
+        }
+        let out = crate::transport::ssh::Output {
+            status,
+            stderr: said.join("\n").into_bytes(),
+            ..Default::default()
         };
-        let said = lines
-            .iter()
-            .rev()
-            .map(|l| l.trim())
-            .find(|l| !l.starts_with("rc="));
-        let how = match said {
-            Some(line) => format!("{how}: {line}"),
-            None => how,
-        };
-        Some(Err(ProbeError::failed(format!(
-            "ssh {}: {how}",
-            self.address
-        ))))
+        Some(peer_ssh_result(&self.address, &out))
     }
 }
 
@@ -859,12 +847,16 @@ async fn gather_rest<S: Exec + Send>(
 async fn peer_ssh(cfg: &Config, s: &impl Exec, peer: &Node, deadline: Deadline) -> Probe<()> {
     let limit = deadline.cap(cfg.ssh.connect_timeout + Duration::from_secs(1));
     let out = s.exec(&peer_ssh_command(cfg, peer, limit), limit).await?;
+    peer_ssh_result(&peer.address.to_string(), &out)
+}
+
+/// The check's verdict on how the node's `ssh` to `address` ended.
+fn peer_ssh_result(address: &str, out: &crate::transport::ssh::Output) -> Probe<()> {
     if out.success() {
         Ok(())
     } else {
         Err(ProbeError::failed(format!(
-            "ssh {}: {}",
-            peer.address,
+            "ssh {address}: {}",
             out.failure_summary()
         )))
     }
@@ -1114,12 +1106,8 @@ mod tests {
     fn the_peer_check_inside_the_basics_command_answers_as_a_session_of_its_own_did() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display().to_string();
-        let stand_in = |name: &str, body: &str| {
-            let path = format!("{d}/{name}");
-            std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-                .unwrap();
-        };
+        let stand_in =
+            |name: &str, body: &str| crate::transport::fake::stand_in(dir.path(), name, body);
         let check = PeerCheck {
             address: "10.213.57.12".into(),
             limit: Duration::from_millis(500),

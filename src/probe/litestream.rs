@@ -345,7 +345,7 @@ fn ltx_name(name: &str) -> Option<(u64, u64)> {
 }
 
 /// The node's clock as `date +%s.%N` printed it.
-fn clock(text: &str, what: &'static str) -> Result<f64, ParseError> {
+pub(super) fn clock(text: &str, what: &'static str) -> Result<f64, ParseError> {
     text.trim()
         .parse::<f64>()
         .ok()
@@ -761,14 +761,17 @@ mod tests {
         }
         std::fs::write(format!("{l0}/zz-not-ltx.ltx"), "").unwrap();
         std::fs::write(format!("{replica}/ltx/0/{}", name(1, 0x1f)), "").unwrap();
-        for shell in ["sh", "bash"] {
+        let run = |shell: &str| {
             let out = std::process::Command::new(shell)
                 .arg("-c")
                 .arg(command(&db, &replica))
                 .env("PATH", "/usr/bin:/bin")
                 .output()
                 .unwrap();
-            let text = String::from_utf8(out.stdout).unwrap();
+            String::from_utf8(out.stdout).unwrap()
+        };
+        for shell in ["sh", "bash"] {
+            let text = run(shell);
             let lines: Vec<&str> = text.lines().filter(|l| *l != "installed").collect();
             assert_eq!(
                 lines[..3],
@@ -788,12 +791,7 @@ mod tests {
             std::fs::remove_file(f.unwrap().path()).unwrap();
         }
         std::fs::remove_file(format!("{replica}/ltx/0/{}", name(1, 0x1f))).unwrap();
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(command(&db, &replica))
-            .output()
-            .unwrap();
-        let text = String::from_utf8(out.stdout).unwrap();
+        let text = run("sh");
         assert!(text.ends_with("db\nwal 0\nlocal -\nreplica -\n"), "{text}");
     }
 

@@ -243,11 +243,9 @@ pub fn basics_from(
         .ok()
         .filter(|_| sections[6].len() <= RECORD_LIMIT);
     // A record that cannot be read freezes, as a live one would: the safe side, and said.
-    let maintenance_mode = sections[11]
-        .trim()
-        .parse::<f64>()
+    let maintenance_mode = super::litestream::clock(sections[11], "maintenance record")
         .ok()
-        .filter(|now| now.is_finite() && *now >= 0.0)
+        .filter(|now| *now >= 0.0)
         .ok_or_else(|| ParseError::new("maintenance record", "no node clock"))
         .and_then(|now| crate::maintenance::parse_record(sections[7], now as u64))
         .unwrap_or_else(|e| Some(crate::maintenance::Maintenance::unreadable(&e.to_string())));
@@ -378,7 +376,12 @@ mod tests {
         assert_eq!(live.reason, "kernel update");
         assert_eq!(at("1700000600.0\n"), None);
         let unreadable = at("garbage\n").unwrap();
-        assert_ne!(unreadable.reason, "kernel update");
+        assert!(
+            unreadable.reason.contains("no node clock"),
+            "{}",
+            unreadable.reason
+        );
+        assert_eq!(unreadable.until_epoch, u64::MAX);
     }
 
     #[test]

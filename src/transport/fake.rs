@@ -105,3 +105,12 @@ impl Exec for FakeNode {
         std::future::ready(answer)
     }
 }
+
+/// Writes an executable `dir/name` running `body` under /bin/sh: a stand-in for a command a
+/// node script calls, put first on PATH by the test that runs the script.
+pub fn stand_in(dir: &std::path::Path, name: &str, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}

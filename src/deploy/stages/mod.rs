@@ -262,16 +262,11 @@ pub(crate) mod script_tests {
     /// runs. (Config validation refuses such values; this proves the quoting alone holds.)
     #[test]
     fn hostile_config_values_never_run_in_node_scripts() {
-        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let stubs = dir.path().join("bin");
         std::fs::create_dir(&stubs).unwrap();
         let canary = dir.path().join("canary");
-        let stub = |name: &str, body: &str| {
-            let p = stubs.join(name);
-            std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
-            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-        };
+        let stub = |name: &str, body: &str| crate::transport::fake::stand_in(&stubs, name, body);
         stub("pwned", "echo \"$*\" >> \"$CANARY\"");
         for name in [
             "systemctl",
